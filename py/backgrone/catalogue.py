@@ -1,0 +1,154 @@
+"""The model catalogue (``models/catalogue.json``): one validated record per engine.
+
+The JSON file is the single source of truth for the Python core, the build and
+the extension's downloader. ``load_catalogue`` validates it once so the rest of
+the code can trust every field.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping
+
+from .errors import CatalogueError
+
+RESIZE_FILTERS = ("bilinear", "lanczos", "bicubic")
+ACTIVATIONS = ("none", "minmax", "sigmoid")
+
+
+@dataclass(frozen=True)
+class Normalise:
+    """``((v / max(v)) if scale_to_max else v) - mean) / std`` per RGB channel."""
+
+    mean: tuple[float, float, float]
+    std: tuple[float, float, float]
+    scale_to_max: bool
+
+
+@dataclass(frozen=True)
+class EngineSpec:
+    name: str
+    title: str
+    file: str
+    bytes: int
+    sha256: str
+    source: Mapping[str, Any]
+    input_name: str
+    input_size: tuple[int, int]  # (width, height)
+    resize: str
+    normalise: Normalise
+    output_name: str
+    activation: str
+    licence: str
+
+
+def default_catalogue_path() -> Path:
+    env = os.environ.get("BACKGRONE_CATALOGUE")
+    if env:
+        return Path(env)
+    # py/backgrone/catalogue.py -> repository root / models / catalogue.json
+    return Path(__file__).resolve().parents[2] / "models" / "catalogue.json"
+
+
+def _require(mapping: Mapping[str, Any], key: str, kind: type, where: str) -> Any:
+    if key not in mapping:
+        raise CatalogueError(f"model catalogue: {where} lacks '{key}'")
+    value = mapping[key]
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise CatalogueError(f"model catalogue: {where}.{key} should be {kind.__name__}")
+    return value
+
+
+def _triple(values: Any, where: str) -> tuple[float, float, float]:
+    if not (isinstance(values, list) and len(values) == 3 and all(isinstance(v, (int, float)) for v in values)):
+        raise CatalogueError(f"model catalogue: {where} should be three numbers")
+    return (float(values[0]), float(values[1]), float(values[2]))
+
+
+def parse_engine(name: str, raw: Mapping[str, Any]) -> EngineSpec:
+    where = f"engine '{name}'"
+    inp = _require(raw, "input", dict, where)
+    out = _require(raw, "output", dict, where)
+    norm = _require(inp, "normalise", dict, where + ".input")
+    size = _require(inp, "size", list, where + ".input")
+    if len(size) != 2 or not all(isinstance(v, int) and v > 0 for v in size):
+        raise CatalogueError(f"model catalogue: {where}.input.size should be [width, height]")
+    resize = _require(inp, "resize", str, where + ".input")
+    if resize not in RESIZE_FILTERS:
+        raise CatalogueError(f"model catalogue: {where}.input.resize must be one of {RESIZE_FILTERS}")
+    activation = _require(out, "activation", str, where + ".output")
+    if activation not in ACTIVATIONS:
+        raise CatalogueError(f"model catalogue: {where}.output.activation must be one of {ACTIVATIONS}")
+    std = _triple(norm.get("std"), where + ".input.normalise.std")
+    if 0 in std:
+        raise CatalogueError(f"model catalogue: {where}.input.normalise.std must not be 0")
+    source = _require(raw, "source", dict, where)
+    for key in ("registry", "package", "version"):
+        _require(source, key, str, where + ".source")
+    if source["registry"] not in ("pypi", "npm"):
+        raise CatalogueError(f"model catalogue: {where}.source.registry must be 'pypi' or 'npm'")
+    sha = _require(raw, "sha256", str, where)
+    if len(sha) != 64:
+        raise CatalogueError(f"model catalogue: {where}.sha256 is not a sha256 hex digest")
+    return EngineSpec(
+        name=name,
+        title=_require(raw, "title", str, where),
+        file=_require(raw, "file", str, where),
+        bytes=_require(raw, "bytes", int, where),
+        sha256=sha.lower(),
+        source=source,
+        input_name=_require(inp, "name", str, where + ".input"),
+        input_size=(size[0], size[1]),
+        resize=resize,
+        normalise=Normalise(
+            mean=_triple(norm.get("mean"), where + ".input.normalise.mean"),
+            std=std,
+            scale_to_max=bool(norm.get("scale_to_max", False)),
+        ),
+        output_name=_require(out, "name", str, where + ".output"),
+        activation=activation,
+        licence=_require(raw, "licence", str, where),
+    )
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    engines: Mapping[str, EngineSpec]
+    default_engine: str
+
+    def get(self, name: str | None) -> EngineSpec:
+        name = name or self.default_engine
+        try:
+            return self.engines[name]
+        except KeyError:
+            known = ", ".join(self.engines)
+            raise CatalogueError(f"unknown engine '{name}': choose one of {known}") from None
+
+
+def parse_catalogue(raw: Mapping[str, Any]) -> Catalogue:
+    engines_raw = _require(raw, "engines", dict, "top level")
+    engines = {name: parse_engine(name, spec) for name, spec in engines_raw.items()}
+    default = _require(raw, "default_engine", str, "top level")
+    if default not in engines:
+        raise CatalogueError(f"model catalogue: default engine '{default}' is not listed")
+    return Catalogue(engines=engines, default_engine=default)
+
+
+def load_catalogue(source: str | os.PathLike | Mapping[str, Any] | None = None) -> Catalogue:
+    """Load and validate the catalogue from a path, JSON text or an already parsed dict."""
+    if isinstance(source, Mapping):
+        return parse_catalogue(source)
+    if isinstance(source, str) and source.lstrip().startswith("{"):
+        return parse_catalogue(json.loads(source))
+    path = Path(source) if source is not None else default_catalogue_path()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise CatalogueError(f"model catalogue not found at {path}: {exc.strerror}") from None
+    try:
+        return parse_catalogue(json.loads(text))
+    except json.JSONDecodeError as exc:
+        raise CatalogueError(f"model catalogue {path} is not valid JSON: {exc}") from None

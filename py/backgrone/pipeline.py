@@ -1,0 +1,95 @@
+"""The cut-out pipeline as three steps: prepare -> (model) -> finish.
+
+The split lets the browser run the model asynchronously in JavaScript between
+two synchronous Python calls; :func:`cut` chains the three for CPython.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any, Mapping
+
+import numpy as np
+
+from .catalogue import EngineSpec
+from .compose import FORMATS, OUTPUTS, alpha_at_size, combine_alpha, encode, parse_color, render, subject_box
+from .decode import DEFAULT_MAX_PIXELS, decode
+from .errors import OptionsError
+from .infer import Segmenter
+from .preprocess import to_tensor
+
+MIME = {"png": "image/png", "webp": "image/webp"}
+
+
+@dataclass(frozen=True)
+class Options:
+    """What to produce. ``background`` is only used with ``output='color'``."""
+
+    output: str = "cutout"
+    background: str = "white"
+    crop: bool = False
+    margin: int = 0
+    format: str = "png"
+    max_pixels: int = DEFAULT_MAX_PIXELS
+
+    def __post_init__(self) -> None:
+        if self.output not in OUTPUTS:
+            raise OptionsError(f"unknown output '{self.output}': choose one of {', '.join(OUTPUTS)}")
+        if self.format not in FORMATS:
+            raise OptionsError(f"unknown format '{self.format}': choose one of {', '.join(FORMATS)}")
+        if not isinstance(self.margin, int) or self.margin < 0:
+            raise OptionsError(f"the crop margin must be a whole number of pixels >= 0, not {self.margin!r}")
+        if not isinstance(self.max_pixels, int) or self.max_pixels <= 0:
+            raise OptionsError("the pixel limit must be a positive whole number")
+        parse_color(self.background)  # fail early on a bad colour
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any] | None) -> "Options":
+        """Build from a plain dict (the extension's JSON); unknown keys are an error."""
+        raw = dict(raw or {})
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(raw) - known)
+        if unknown:
+            raise OptionsError(f"unknown option(s): {', '.join(unknown)}")
+        return cls(**raw)
+
+    @property
+    def mime(self) -> str:
+        return MIME[self.format]
+
+
+@dataclass
+class Prepared:
+    """A decoded image and its model input, between the two halves of the pipeline."""
+
+    rgba: np.ndarray
+    tensor: np.ndarray
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return (self.rgba.shape[1], self.rgba.shape[0])
+
+
+def prepare(data: bytes, spec: EngineSpec, max_pixels: int = DEFAULT_MAX_PIXELS) -> Prepared:
+    rgba = decode(data, max_pixels=max_pixels)
+    return Prepared(rgba=rgba, tensor=to_tensor(rgba, spec))
+
+
+def finish(prepared: Prepared, mask: np.ndarray, options: Options = Options()) -> bytes:
+    """Scale the model mask to the image, compose the requested output, encode it."""
+    rgba = prepared.rgba
+    alpha = combine_alpha(alpha_at_size(mask, prepared.size), rgba)
+    if options.crop:
+        box = subject_box(alpha, options.margin)
+        if box is not None:
+            left, top, right, bottom = box
+            rgba = rgba[top:bottom, left:right]
+            alpha = alpha[top:bottom, left:right]
+    image = render(rgba, alpha, options.output, parse_color(options.background))
+    return encode(image, options.format)
+
+
+def cut(data: bytes, segmenter: Segmenter, options: Options = Options()) -> bytes:
+    """Image bytes in, cut-out bytes out."""
+    prepared = prepare(data, segmenter.spec, options.max_pixels)
+    return finish(prepared, segmenter.run(prepared.tensor), options)

@@ -1,0 +1,99 @@
+import io
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from backgrone.catalogue import load_catalogue, parse_engine  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def encode(image: Image.Image, fmt: str = "PNG", **kw) -> bytes:
+    buf = io.BytesIO()
+    image.save(buf, fmt, **kw)
+    return buf.getvalue()
+
+
+def decode_png(data: bytes) -> Image.Image:
+    im = Image.open(io.BytesIO(data))
+    im.load()
+    return im
+
+
+TINY_ENGINE = {
+    "title": "tiny test model",
+    "file": "tiny.onnx",
+    "bytes": 1,
+    "sha256": "0" * 64,
+    "source": {"registry": "pypi", "package": "none", "version": "0", "path": "tiny.onnx"},
+    "input": {"name": "input", "size": [32, 24], "resize": "bilinear",
+              "normalise": {"mean": [128, 128, 128], "std": [64, 64, 64]}},
+    "output": {"name": "output", "activation": "sigmoid"},
+    "licence": "test",
+}
+
+
+@pytest.fixture(scope="session")
+def catalogue():
+    return load_catalogue()
+
+
+@pytest.fixture(scope="session")
+def tiny_spec():
+    return parse_engine("tiny", TINY_ENGINE)
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory):
+    """An ONNX graph: mask = sigmoid(mean over RGB of the normalised input).
+
+    Bright pixels become foreground, dark ones background: enough to check
+    that tensors, names and shapes flow through onnxruntime correctly.
+    """
+    import onnx
+    from onnx import TensorProto, helper
+
+    inp = helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 3, 24, 32])
+    out = helper.make_tensor_value_info("output", TensorProto.FLOAT, [1, 1, 24, 32])
+    axes = helper.make_tensor("axes", TensorProto.INT64, [1], [1])
+    scale = helper.make_tensor("scale", TensorProto.FLOAT, [], [8.0])
+    graph = helper.make_graph(
+        [
+            helper.make_node("ReduceMean", ["input", "axes"], ["mean"], keepdims=1),
+            helper.make_node("Mul", ["mean", "scale"], ["scaled"]),
+            helper.make_node("Identity", ["scaled"], ["output"]),
+        ],
+        "tiny",
+        [inp],
+        [out],
+        initializer=[axes, scale],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)])
+    model.ir_version = 9
+    onnx.checker.check_model(model)
+    path = tmp_path_factory.mktemp("tiny") / "tiny.onnx"
+    onnx.save(model, str(path))
+    return path
+
+
+class HalfMask:
+    """A stand-in segmenter: the left half of the model grid is foreground."""
+
+    def __init__(self, spec):
+        self.spec = spec
+
+    def run(self, tensor):
+        h, w = tensor.shape[2:]
+        mask = np.zeros((h, w), np.float32)
+        mask[:, : w // 2] = 1.0
+        return mask
+
+
+@pytest.fixture
+def half_mask(tiny_spec):
+    return HalfMask(tiny_spec)
