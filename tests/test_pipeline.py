@@ -66,3 +66,23 @@ def test_bad_input_and_options(half_mask):
     with pytest.raises(OptionsError, match="unknown option"):
         Options.from_dict({"outptu": "mask"})
     assert Options.from_dict({"output": "mask", "crop": True}).crop
+
+
+def test_host_two_step_matches_cut(tiny_spec, tiny_model, catalogue):
+    """The extension's entry points give the same bytes as the one-call pipeline."""
+    from backgrone.catalogue import Catalogue
+    from backgrone.host import Host
+
+    seg = OnnxSegmenter(tiny_model, tiny_spec, threads=1)
+    host = Host(Catalogue(engines={"tiny": tiny_spec}, default_engine="tiny"))
+    data = photo(97, 61)
+    started = host.start(data, "tiny", {"crop": True})
+    assert started["shape"] == [1, 3, 24, 32] and (started["width"], started["height"]) == (97, 61)
+    raw = seg._session.run(["output"], {"input": started["tensor"]})[0]
+    done = host.complete(started["prepared"], raw.tobytes(), "tiny", {"crop": True})
+    assert done["mime"] == "image/png"
+    assert done["data"] == cut(data, seg, Options(crop=True))
+    bad = host.start(b"\x00" * 10, "tiny")
+    assert bad["kind"] == "NotAnImageError" and "not an image" in bad["error"]
+    assert host.complete(started["prepared"], b"\x00" * 12, "tiny")["kind"] == "ModelOutputError"
+    assert "unknown engine" in host.start(data, "xl")["error"]

@@ -1,0 +1,187 @@
+// Model weights in the extension's IndexedDB, downloaded chunk by chunk.
+//
+// Each chunk is verified against the catalogue's sha256 before it is stored,
+// so an interrupted download resumes from the chunks already kept; the
+// assembled file is verified once more before the model counts as complete.
+// On every load each stored chunk is hashed again: a corrupt entry is dropped
+// and fetched again instead of feeding garbage weights to the model.
+
+const DB_NAME = 'backgrone';
+const DB_VERSION = 1;
+const CHUNKS = 'chunks'; // key [engine, index] -> {sha256, data: ArrayBuffer}
+const MODELS = 'models'; // key engine -> {engine, sha256, bytes, completedAt}
+
+let dbPromise = null;
+
+function request(req) {
+  return new Promise((resolve, reject) => {
+    req.onsuccess = () => resolve(req.result);
+    req.onerror = () => reject(req.error);
+  });
+}
+
+export function openDb() {
+  if (!dbPromise) {
+    dbPromise = new Promise((resolve, reject) => {
+      const req = indexedDB.open(DB_NAME, DB_VERSION);
+      req.onupgradeneeded = () => {
+        const db = req.result;
+        if (!db.objectStoreNames.contains(CHUNKS)) db.createObjectStore(CHUNKS);
+        if (!db.objectStoreNames.contains(MODELS)) db.createObjectStore(MODELS);
+      };
+      req.onsuccess = () => {
+        const db = req.result;
+        db.onversionchange = () => db.close();
+        resolve(db);
+      };
+      req.onerror = () => reject(req.error);
+    }).catch((err) => {
+      dbPromise = null;
+      throw err;
+    });
+  }
+  return dbPromise;
+}
+
+async function tx(stores, mode, fn) {
+  const db = await openDb();
+  const t = db.transaction(stores, mode);
+  const done = new Promise((resolve, reject) => {
+    t.oncomplete = resolve;
+    t.onerror = () => reject(t.error);
+    t.onabort = () => reject(t.error || new Error('IndexedDB transaction aborted'));
+  });
+  const [result] = await Promise.all([fn(t), done]);
+  return result;
+}
+
+export async function sha256Hex(buffer) {
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', buffer));
+  return Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+const range = (engine) => IDBKeyRange.bound([engine, 0], [engine, Infinity]);
+
+/** Verified chunks kept for an engine: Map index -> ArrayBuffer (corrupt ones are deleted). */
+async function storedChunks(spec) {
+  const [keys, values] = await tx([CHUNKS], 'readonly', async (t) => {
+    const store = t.objectStore(CHUNKS);
+    return Promise.all([request(store.getAllKeys(range(spec.name))), request(store.getAll(range(spec.name)))]);
+  });
+  const chunks = new Map();
+  const corrupt = [];
+  await Promise.all(
+    keys.map(async (key, i) => {
+      const index = key[1];
+      const expected = spec.source.chunks[index];
+      const data = values[i]?.data;
+      const ok =
+        expected && data instanceof ArrayBuffer && data.byteLength === expected.end - expected.start &&
+        (await sha256Hex(data)) === expected.sha256;
+      if (ok) chunks.set(index, data);
+      else corrupt.push(key);
+    }),
+  );
+  if (corrupt.length) {
+    await tx([CHUNKS, MODELS], 'readwrite', async (t) => {
+      for (const key of corrupt) t.objectStore(CHUNKS).delete(key);
+      t.objectStore(MODELS).delete(spec.name);
+    });
+  }
+  return { chunks, corrupt: corrupt.length };
+}
+
+/** {cached: bool, bytes} for an engine, without hashing. */
+export async function modelState(spec) {
+  const record = await tx([MODELS], 'readonly', (t) => request(t.objectStore(MODELS).get(spec.name)));
+  return { cached: !!record && record.sha256 === spec.sha256, bytes: record ? record.bytes : 0 };
+}
+
+export async function deleteModel(engine) {
+  await tx([CHUNKS, MODELS], 'readwrite', async (t) => {
+    t.objectStore(CHUNKS).delete(range(engine));
+    t.objectStore(MODELS).delete(engine);
+  });
+}
+
+function concat(buffers, total) {
+  const out = new Uint8Array(total);
+  let offset = 0;
+  for (const b of buffers) {
+    out.set(new Uint8Array(b), offset);
+    offset += b.byteLength;
+  }
+  return out;
+}
+
+async function fetchChunk(url, expected, onBytes) {
+  let response;
+  try {
+    response = await fetch(url, { cache: 'no-store', credentials: 'omit', referrerPolicy: 'no-referrer' });
+  } catch (err) {
+    throw new Error(`cannot reach the model source (${err.message})`);
+  }
+  if (!response.ok) throw new Error(`the model source answered ${response.status} for ${url}`);
+  const size = expected.end - expected.start;
+  const reader = response.body.getReader();
+  const data = new Uint8Array(size);
+  let got = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    if (got + value.byteLength > size) throw new Error('a model chunk is larger than the catalogue says');
+    data.set(value, got);
+    got += value.byteLength;
+    onBytes(value.byteLength);
+  }
+  if (got !== size) throw new Error(`a model chunk arrived incomplete (${got} of ${size} bytes)`);
+  if ((await sha256Hex(data.buffer)) !== expected.sha256) {
+    throw new Error('a downloaded model chunk failed its sha256 check');
+  }
+  return data.buffer;
+}
+
+/**
+ * The model's bytes: from the package when bundled, else from IndexedDB,
+ * downloading whatever is missing from `source` (a URL ending in '/').
+ * onProgress({loaded, total, phase: 'download' | 'verify'}).
+ */
+export async function loadModelBytes(spec, { source, onProgress = () => {} } = {}) {
+  if (spec.bundled) {
+    const r = await fetch(chrome.runtime.getURL(`models/${spec.file}`));
+    return new Uint8Array(await r.arrayBuffer());
+  }
+  const total = spec.bytes;
+  const { chunks } = await storedChunks(spec);
+  const expected = spec.source.chunks;
+  let loaded = 0;
+  for (const [i, c] of expected.entries()) if (chunks.has(i)) loaded += c.end - c.start;
+  const missing = expected.map((c, i) => i).filter((i) => !chunks.has(i));
+  if (missing.length) {
+    if (!source) throw new Error('no model source is configured');
+    onProgress({ phase: 'download', loaded, total });
+    for (const i of missing) {
+      const c = expected[i];
+      const data = await fetchChunk(new URL(c.sha256, source).href, c, (n) => {
+        loaded += n;
+        onProgress({ phase: 'download', loaded, total });
+      });
+      await tx([CHUNKS], 'readwrite', (t) => t.objectStore(CHUNKS).put({ sha256: c.sha256, data }, [spec.name, i]));
+      chunks.set(i, data);
+    }
+  }
+  const bytes = concat(expected.map((c, i) => chunks.get(i)), total);
+  const record = await tx([MODELS], 'readonly', (t) => request(t.objectStore(MODELS).get(spec.name)));
+  if (!record || record.sha256 !== spec.sha256) {
+    // Chunks verified one by one; check the whole file once before calling it complete.
+    onProgress({ phase: 'verify', loaded: total, total });
+    if ((await sha256Hex(bytes.buffer)) !== spec.sha256) {
+      await deleteModel(spec.name);
+      throw new Error('the assembled model failed its sha256 check');
+    }
+    await tx([MODELS], 'readwrite', (t) =>
+      t.objectStore(MODELS).put({ engine: spec.name, sha256: spec.sha256, bytes: total, completedAt: Date.now() }, spec.name),
+    );
+  }
+  return bytes;
+}

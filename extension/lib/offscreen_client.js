@@ -1,0 +1,40 @@
+// Talk to the engine (the offscreen document), creating it when needed.
+import './messages.js';
+
+const { Target, message } = globalThis.BackgroneMessages;
+const URL_PATH = 'extension/offscreen/offscreen.html';
+let creating = null; // one creation in flight, shared by concurrent callers
+
+export async function ensureOffscreen() {
+  const url = chrome.runtime.getURL(URL_PATH);
+  const existing = await chrome.runtime.getContexts({
+    contextTypes: ['OFFSCREEN_DOCUMENT'],
+    documentUrls: [url],
+  });
+  if (existing.length) return;
+  if (!creating) {
+    creating = chrome.offscreen
+      .createDocument({
+        url: URL_PATH,
+        reasons: ['WORKERS', 'BLOBS'],
+        justification: 'Runs the on-device background removal engine (Pyodide and onnxruntime-web).',
+      })
+      .catch((err) => {
+        // Another context may have created it between our check and this call.
+        if (!String(err?.message).includes('Only a single offscreen')) throw err;
+      })
+      .finally(() => {
+        creating = null;
+      });
+  }
+  await creating;
+}
+
+/** Send one request to the engine and return its answer; throws on {ok:false}. */
+export async function callEngine(type, data) {
+  await ensureOffscreen();
+  const answer = await chrome.runtime.sendMessage(message(Target.OFFSCREEN, type, data));
+  if (!answer) throw new Error('The background removal engine did not answer. Please try again.');
+  if (!answer.ok) throw new Error(answer.error || 'The background removal engine failed.');
+  return answer;
+}

@@ -1,0 +1,61 @@
+// User settings: one validated schema, stored in chrome.storage.local.
+import { ENGINES } from './catalogue.js';
+
+// A public static mirror of the npm package's dist/ files (chunks named by sha256).
+export const DEFAULT_MODEL_SOURCE =
+  'https://staticimgly.com/@imgly/background-removal-data/1.4.5/dist/';
+
+const SCHEMA = {
+  engine: { default: 'medium', valid: (v) => ENGINES.includes(v) },
+  output: { default: 'cutout', valid: (v) => ['cutout', 'color', 'mask'].includes(v) },
+  background: { default: '#ffffff', valid: (v) => typeof v === 'string' && /^#[0-9a-f]{6}$/i.test(v) },
+  modelSource: {
+    default: DEFAULT_MODEL_SOURCE,
+    valid: (v) => {
+      try {
+        const u = new URL(v);
+        return (u.protocol === 'https:' || u.protocol === 'http:') && v.endsWith('/');
+      } catch {
+        return false;
+      }
+    },
+  },
+};
+
+export const DEFAULTS = Object.freeze(
+  Object.fromEntries(Object.entries(SCHEMA).map(([k, s]) => [k, s.default])),
+);
+
+/** Keep only known, valid keys; unknown or invalid values fall back to defaults. */
+export function validate(raw) {
+  const out = {};
+  for (const [key, s] of Object.entries(SCHEMA)) {
+    out[key] = raw && key in raw && s.valid(raw[key]) ? raw[key] : s.default;
+  }
+  return out;
+}
+
+/** Throws with a readable message when a value is invalid (for the options form). */
+export function check(partial) {
+  for (const [key, value] of Object.entries(partial)) {
+    if (!(key in SCHEMA)) throw new Error(`Unknown setting "${key}"`);
+    if (!SCHEMA[key].valid(value)) throw new Error(`Invalid value for ${key}: ${value}`);
+  }
+}
+
+export async function loadSettings() {
+  return validate(await chrome.storage.local.get(Object.keys(SCHEMA)));
+}
+
+export async function saveSettings(partial) {
+  check(partial);
+  await chrome.storage.local.set(partial);
+  return loadSettings();
+}
+
+/** The pipeline options (see py/backgrone/pipeline.py Options) for these settings. */
+export function pipelineOptions(settings) {
+  return settings.output === 'color'
+    ? { output: 'color', background: settings.background }
+    : { output: settings.output };
+}

@@ -1,0 +1,25 @@
+# Converts between JavaScript values and the core's plain Python values.
+# The core (backgrone.host) knows nothing about the browser; this file does.
+from pyodide.ffi import to_js
+
+from backgrone.host import Host
+
+_host = None
+
+
+def init(catalogue_json):
+    global _host
+    _host = Host(catalogue_json)
+
+
+def start(data, engine, options):
+    """data: Uint8Array; returns a dict (tensor as a numpy array) or an error dict."""
+    return _host.start(data.to_bytes(), engine, options.to_py())
+
+
+def complete(prepared, output, engine, options):
+    """output: Float32Array of the raw model output; returns {data: Uint8Array, mime} or an error."""
+    result = _host.complete(prepared, output.to_bytes(), engine, options.to_py())
+    if "data" in result:
+        result["data"] = to_js(result["data"])
+    return result

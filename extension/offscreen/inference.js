@@ -1,0 +1,81 @@
+// onnxruntime-web sessions: WebGPU when an adapter exists, else wasm (SIMD,
+// threads when the document is cross-origin isolated).
+const ORT_BASE = chrome.runtime.getURL('vendor/ort/');
+let runtime = null;
+const sessions = new Map(); // engine -> Promise<InferenceSession>, most recent last
+const MAX_SESSIONS = 2;
+
+async function hasWebGpu() {
+  try {
+    return !!(navigator.gpu && (await navigator.gpu.requestAdapter()));
+  } catch {
+    return false;
+  }
+}
+
+async function loadRuntime() {
+  if (!runtime) {
+    runtime = (async () => {
+      const webgpu = await hasWebGpu();
+      const ort = await import(ORT_BASE + (webgpu ? 'ort.webgpu.min.mjs' : 'ort.wasm.min.mjs'));
+      ort.env.wasm.wasmPaths = ORT_BASE;
+      ort.env.wasm.numThreads = self.crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency || 1) : 1;
+      ort.env.wasm.proxy = false;
+      ort.env.logLevel = 'error';
+      return { ort, webgpu };
+    })();
+  }
+  return runtime;
+}
+
+export async function backendInfo() {
+  const { ort, webgpu } = await loadRuntime();
+  return { webgpu, threads: ort.env.wasm.numThreads, isolated: self.crossOriginIsolated };
+}
+
+export function hasSession(engine) {
+  return sessions.has(engine);
+}
+
+/** A session for `engine`, created from `loadBytes()` on first use and kept. */
+export async function getSession(spec, loadBytes) {
+  if (!sessions.has(spec.name)) {
+    const created = (async () => {
+      const { ort, webgpu } = await loadRuntime();
+      const bytes = await loadBytes();
+      const providers = webgpu ? ['webgpu', 'wasm'] : ['wasm'];
+      return ort.InferenceSession.create(bytes, { executionProviders: providers, graphOptimizationLevel: 'all' });
+    })();
+    sessions.set(spec.name, created);
+    created.catch(() => sessions.delete(spec.name));
+    while (sessions.size > MAX_SESSIONS) {
+      const [oldest, session] = sessions.entries().next().value;
+      sessions.delete(oldest);
+      session.then((s) => s.release()).catch(() => {});
+    }
+  } else {
+    // refresh recency
+    const s = sessions.get(spec.name);
+    sessions.delete(spec.name);
+    sessions.set(spec.name, s);
+  }
+  return sessions.get(spec.name);
+}
+
+export async function dropSession(engine) {
+  const s = sessions.get(engine);
+  sessions.delete(engine);
+  if (s) s.then((x) => x.release()).catch(() => {});
+}
+
+/** Run the model: float32 NCHW tensor -> raw Float32Array of the named output. */
+export async function run(session, spec, tensor, shape) {
+  const { ort } = await loadRuntime();
+  const input = new ort.Tensor('float32', tensor, shape);
+  const out = await session.run({ [spec.input.name]: input }, [spec.output.name]);
+  const result = out[spec.output.name];
+  const data = new Float32Array(result.location === "cpu" ? result.data : await result.getData());
+  input.dispose?.();
+  result.dispose?.();
+  return data;
+}

@@ -1,0 +1,177 @@
+// Toolbar popup: choose, drop or paste images; each is cut out in turn and
+// shown on a checkerboard; download one by one or all at once.
+import '../lib/messages.js';
+import { ENGINES, formatBytes, loadCatalogue } from '../lib/catalogue.js';
+import { callEngine } from '../lib/offscreen_client.js';
+import { cutoutFilename } from '../lib/names.js';
+import { loadSettings, pipelineOptions, saveSettings } from '../lib/settings.js';
+
+const { Target, Type, message } = globalThis.BackgroneMessages;
+const $ = (id) => document.getElementById(id);
+const results = []; // {name, dataUrl, filename} of finished cut-outs, in order
+const queue = []; // {file, card}
+let running = false;
+let total = 0;
+let finished = 0;
+let currentJob = null;
+
+function readAsDataUrl(file) {
+  return new Promise((resolve, reject) => {
+    const r = new FileReader();
+    r.onload = () => resolve(r.result);
+    r.onerror = () => reject(new Error(`Could not read ${file.name}.`));
+    r.readAsDataURL(file);
+  });
+}
+
+function status(text, fraction) {
+  $('status').hidden = false;
+  $('status-text').textContent = text;
+  $('status-bar').style.width = `${Math.round(Math.max(0, Math.min(1, fraction)) * 100)}%`;
+}
+
+function addCard(file) {
+  const card = $('card').content.firstElementChild.cloneNode(true);
+  card.querySelector('.name').textContent = file.name;
+  card.querySelector('.name').title = file.name;
+  card.querySelector('.state').textContent = 'Waiting…';
+  $('results').append(card);
+  return card;
+}
+
+async function save(result) {
+  const r = await chrome.runtime.sendMessage(
+    message(Target.BACKGROUND, Type.SAVE, { dataUrl: result.dataUrl, filename: result.filename }),
+  );
+  if (!r?.ok) throw new Error(r?.error || 'Could not save.');
+}
+
+async function processOne({ file, card }) {
+  const state = card.querySelector('.state');
+  state.textContent = 'Removing the background…';
+  const settings = await loadSettings();
+  currentJob = crypto.randomUUID();
+  try {
+    if (!file.type.startsWith('image/') && file.type !== '') throw new Error('This file is not an image.');
+    const src = await readAsDataUrl(file);
+    const answer = await callEngine(Type.CUT, {
+      jobId: currentJob,
+      src,
+      name: file.name,
+      engine: settings.engine,
+      options: pipelineOptions(settings),
+      modelSource: settings.modelSource,
+    });
+    const result = { name: file.name, dataUrl: answer.dataUrl, filename: cutoutFilename(file.name, answer.mime) };
+    results.push(result);
+    card.querySelector('img').src = answer.dataUrl;
+    card.querySelector('img').alt = `Cut-out of ${file.name}`;
+    state.textContent = `${answer.width}×${answer.height}, ${answer.engine}`;
+    if (answer.notice) {
+      state.textContent += ` — ${answer.notice}`;
+      state.className = 'state notice';
+    }
+    const button = card.querySelector('.download');
+    button.hidden = false;
+    button.addEventListener('click', () => save(result).catch((err) => (state.textContent = err.message)));
+    card.dataset.state = 'done';
+  } catch (err) {
+    state.textContent = err.message;
+    state.className = 'state error';
+    card.dataset.state = 'failed';
+  }
+}
+
+async function drain() {
+  if (running) return;
+  running = true;
+  while (queue.length) {
+    const item = queue.shift();
+    status(`Processing ${finished + 1} of ${total}…`, finished / total);
+    await processOne(item);
+    finished += 1;
+    status(finished === total ? `Done: ${results.length} of ${total} cut out.` : `Processing ${finished + 1} of ${total}…`, finished / total);
+    $('download-all').disabled = results.length === 0;
+    $('clear').disabled = false;
+  }
+  running = false;
+  currentJob = null;
+}
+
+function addFiles(files) {
+  const list = Array.from(files || []);
+  if (!list.length) return;
+  for (const file of list) queue.push({ file, card: addCard(file) });
+  total += list.length;
+  drain();
+}
+
+chrome.runtime.onMessage.addListener((msg) => {
+  if (msg?.target !== Target.UI || msg.type !== Type.PROGRESS || msg.data.jobId !== currentJob) return;
+  const { stage, loaded, total: size, engine } = msg.data;
+  if (stage === 'downloading-model' && size) {
+    status(`Downloading the ${engine} model (once): ${formatBytes(loaded)} of ${formatBytes(size)}`, loaded / size);
+  } else if (stage === 'verifying-model') {
+    status(`Checking the ${engine} model…`, 1);
+  } else if (stage === 'removing-background') {
+    status(`Processing ${finished + 1} of ${total}…`, finished / total);
+  }
+});
+
+async function init() {
+  const [settings, catalogue] = await Promise.all([loadSettings(), loadCatalogue()]);
+  const engine = $('engine');
+  for (const name of ENGINES) {
+    const spec = catalogue.engines[name];
+    const option = new Option(`${name} — ${spec.bundled ? 'built in' : formatBytes(spec.bytes)}`, name);
+    engine.append(option);
+  }
+  engine.value = settings.engine;
+  $('output').value = settings.output;
+  $('background').value = settings.background;
+  $('background').hidden = settings.output !== 'color';
+  engine.addEventListener('change', () => saveSettings({ engine: engine.value }));
+  $('output').addEventListener('change', () => {
+    $('background').hidden = $('output').value !== 'color';
+    saveSettings({ output: $('output').value });
+  });
+  $('background').addEventListener('change', () => saveSettings({ background: $('background').value }));
+  $('files').addEventListener('change', (e) => {
+    addFiles(e.target.files);
+    e.target.value = '';
+  });
+  const drop = $('drop');
+  drop.addEventListener('keydown', (e) => (e.key === 'Enter' || e.key === ' ') && $('files').click());
+  for (const type of ['dragenter', 'dragover']) {
+    drop.addEventListener(type, (e) => {
+      e.preventDefault();
+      drop.classList.add('over');
+    });
+  }
+  drop.addEventListener('dragleave', () => drop.classList.remove('over'));
+  drop.addEventListener('drop', (e) => {
+    e.preventDefault();
+    drop.classList.remove('over');
+    addFiles(e.dataTransfer.files);
+  });
+  document.addEventListener('paste', (e) => addFiles(Array.from(e.clipboardData?.files || [])));
+  $('download-all').addEventListener('click', async () => {
+    for (const r of results) await save(r).catch(() => {});
+  });
+  $('clear').addEventListener('click', () => {
+    if (running) return;
+    results.length = 0;
+    total = finished = 0;
+    $('results').replaceChildren();
+    $('status').hidden = true;
+    $('download-all').disabled = $('clear').disabled = true;
+  });
+  $('options').addEventListener('click', (e) => {
+    e.preventDefault();
+    chrome.runtime.openOptionsPage();
+  });
+  // Start the engine while the user picks files.
+  callEngine(Type.MODEL_STATUS, {}).catch(() => {});
+}
+
+init();
