@@ -1,0 +1,251 @@
+"""Real headless Chromium with the built extension, and loopback web servers.
+
+Recipes from shared/notes/chromium-harness.md: Debian's chromium driven by
+Playwright, extension loaded unpacked from dist/extension, the context menu
+reached through the service worker's ``backgrone.onMenuClick`` seam.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import json
+import shutil
+import threading
+from pathlib import Path
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+MENU_ID = "backgrone-remove-background"
+
+
+class _Handler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):  # keep pytest output clean
+        pass
+
+    def end_headers(self):
+        self.send_header("Cache-Control", "no-store")
+        super().end_headers()
+
+    def do_GET(self):
+        self.server.requests.append(self.path)
+        route = self.server.routes.get(self.path.split("?")[0])
+        if route is not None:
+            status, ctype, body = route
+            self.send_response(status)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
+        super().do_GET()
+
+
+class Site:
+    """A folder served on 127.0.0.1 at a free port; ``routes`` overrides paths."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        handler = functools.partial(_Handler, directory=str(root))
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.server.requests = []
+        self.server.routes = {}
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @property
+    def origin(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def url(self, path: str) -> str:
+        return f"{self.origin}/{path.lstrip('/')}"
+
+    @property
+    def requests(self) -> list[str]:
+        return self.server.requests
+
+    def route(self, path: str, status: int, ctype: str, body: bytes) -> None:
+        self.server.routes[path] = (status, ctype, body)
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class _MirrorHandler(http.server.BaseHTTPRequestHandler):
+    """Serves the npm package's dist/<sha256> chunk files, with fault injection."""
+
+    def log_message(self, *args):
+        pass
+
+    def do_GET(self):
+        srv = self.server
+        name = self.path.strip("/").split("/")[-1]
+        with srv.lock:
+            srv.requests.append(name)
+            failing = srv.fail_after is not None and len(srv.requests) > srv.fail_after
+        path = srv.dist / name
+        if failing or not path.is_file():
+            self.send_error(503 if failing else 404)
+            return
+        data = path.read_bytes()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("Access-Control-Allow-Origin", "*")
+        self.end_headers()
+        self.wfile.write(data)
+
+
+class ModelMirror:
+    def __init__(self, dist: Path):
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _MirrorHandler)
+        self.server.dist = dist
+        self.server.requests = []
+        self.server.fail_after = None
+        self.server.lock = threading.Lock()
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/dist/"
+
+    @property
+    def requests(self) -> list[str]:
+        return self.server.requests
+
+    def fail_after(self, n: int | None) -> None:
+        self.server.fail_after = n
+
+    def reset(self) -> None:
+        self.server.requests.clear()
+        self.server.fail_after = None
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def write_download_prefs(profile: Path, downloads: Path) -> None:
+    """Downloads land under their requested names, without a prompt."""
+    prefs = profile / "Default" / "Preferences"
+    prefs.parent.mkdir(parents=True, exist_ok=True)
+    prefs.write_text(json.dumps({
+        "download": {"default_directory": str(downloads), "prompt_for_download": False, "directory_upgrade": True},
+        "savefile": {"default_directory": str(downloads)},
+    }))
+
+
+class Browser:
+    """One Chromium profile with the extension loaded; can be restarted on the same profile."""
+
+    def __init__(self, playwright, ext_dir: Path, profile: Path, downloads: Path):
+        self.pw = playwright
+        self.ext_dir = ext_dir
+        self.profile = profile
+        self.downloads = downloads
+        self.ctx = None
+        self.start()
+
+    def start(self) -> None:
+        if not (self.profile / "Default" / "Preferences").exists():
+            write_download_prefs(self.profile, self.downloads)
+        self.ctx = self.pw.chromium.launch_persistent_context(
+            str(self.profile),
+            executable_path=CHROMIUM,
+            headless=True,
+            accept_downloads=True,
+            downloads_path=str(self.downloads),
+            args=[
+                "--headless=new",
+                f"--disable-extensions-except={self.ext_dir}",
+                f"--load-extension={self.ext_dir}",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+                "--disable-features=DownloadBubble,DownloadBubbleV2",
+            ],
+        )
+        self.ctx.set_default_timeout(120_000)
+
+    @property
+    def sw(self):
+        workers = self.ctx.service_workers
+        return workers[0] if workers else self.ctx.wait_for_event("serviceworker")
+
+    @property
+    def ext_id(self) -> str:
+        return self.sw.url.split("/")[2]
+
+    def ext_url(self, path: str) -> str:
+        return f"chrome-extension://{self.ext_id}/{path}"
+
+    def restart(self) -> None:
+        self.ctx.close()
+        self.start()
+
+    def close(self) -> None:
+        self.ctx.close()
+
+    def keep_download_names(self, page) -> None:
+        """Playwright names downloads by GUID; let Chromium keep the requested names."""
+        cdp = self.ctx.new_cdp_session(page)
+        cdp.send("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(self.downloads)})
+        cdp.detach()
+
+    def settings(self, **values) -> None:
+        self.sw.evaluate("(v) => chrome.storage.local.set(v)", values)
+
+    def menu_click(self, page, src_url: str, frame_id: int = 0) -> dict:
+        """What a right-click on the image and "Remove background" does."""
+        return self.sw.evaluate(
+            """async ([pageUrl, srcUrl, frameId, menuItemId]) => {
+                const [tab] = await chrome.tabs.query({ url: pageUrl });
+                const info = { menuItemId, srcUrl, pageUrl, frameId, mediaType: 'image' };
+                try { return await globalThis.backgrone.onMenuClick(info, tab); }
+                catch (e) { return { ok: false, thrown: String(e && e.message || e) }; }
+            }""",
+            [page.url, src_url, frame_id, MENU_ID],
+        )
+
+    def menu_clicks(self, page, src_urls: list[str]) -> list[dict]:
+        """Several right-clicks in a row, without waiting for the previous one."""
+        return self.sw.evaluate(
+            """async ([pageUrl, srcUrls, menuItemId]) => {
+                const [tab] = await chrome.tabs.query({ url: pageUrl });
+                return Promise.all(srcUrls.map((srcUrl) =>
+                  globalThis.backgrone.onMenuClick({ menuItemId, srcUrl, pageUrl, frameId: 0 }, tab)
+                    .catch((e) => ({ ok: false, thrown: String(e && e.message || e) }))));
+            }""",
+            [page.url, src_urls, MENU_ID],
+        )
+
+    def record_progress(self) -> None:
+        self.sw.evaluate(
+            """() => {
+                globalThis.__progress = [];
+                chrome.runtime.onMessage.addListener((m) => {
+                  if (m && m.type === 'progress') globalThis.__progress.push(m.data);
+                });
+            }"""
+        )
+
+    def progress(self) -> list[dict]:
+        return self.sw.evaluate("() => globalThis.__progress || []")
+
+
+# Pixels of an <img> as the page shows it (the cut-out is a same-origin blob: URL).
+IMG_ALPHA = """async (selector) => {
+  const img = document.querySelector(selector);
+  await img.decode();
+  const c = document.createElement('canvas');
+  c.width = img.naturalWidth; c.height = img.naturalHeight;
+  const g = c.getContext('2d');
+  g.drawImage(img, 0, 0);
+  const a = (x, y) => g.getImageData(x, y, 1, 1).data[3];
+  const w = c.width - 1, h = c.height - 1;
+  return { width: c.width, height: c.height,
+           corners: [a(2, 2), a(w - 2, 2), a(2, h - 2), a(w - 2, h - 2)],
+           centre: a(Math.round(c.width / 2), Math.round(c.height * 0.52)) };
+}"""

@@ -1,0 +1,120 @@
+"""Right-click "Remove background" in real Chromium with the built extension."""
+
+import pytest
+
+from .harness import IMG_ALPHA
+
+pytestmark = pytest.mark.browser
+
+OVERLAY = "backgrone-overlay .box"
+
+
+def src_of(page, selector):
+    return page.eval_on_selector(selector, "img => img.currentSrc || img.src")
+
+
+def mark(page, selector):
+    page.eval_on_selector(selector, "img => { window.__marked = img; }")
+
+
+def is_same_element(page, selector):
+    return page.eval_on_selector(selector, "img => window.__marked === img")
+
+
+def assert_cut_out(page, selector):
+    px = page.evaluate(IMG_ALPHA, selector)
+    assert px["corners"] == [0, 0, 0, 0], px
+    assert px["centre"] == 255, px
+    return px
+
+
+@pytest.mark.parametrize("selector", ["#same", "#cross", "#data"])
+def test_cut_out_in_place_and_restore(browser, page, selector):
+    original = page.eval_on_selector(selector, "img => img.getAttribute('src')")
+    mark(page, selector)
+    result = browser.menu_click(page, src_of(page, selector))
+    assert result["ok"], result
+    assert result["engine"] == "fast"
+    assert is_same_element(page, selector)  # the very same <img>, not a replacement
+    assert page.eval_on_selector(selector, "img => img.src.startsWith('blob:')")
+    px = assert_cut_out(page, selector)
+    assert (px["width"], px["height"]) == (result["width"], result["height"])
+    overlay = page.locator(OVERLAY).last
+    assert "Background removed" in overlay.inner_text()
+    overlay.get_by_role("button", name="Restore").click()
+    assert page.eval_on_selector(selector, "img => img.getAttribute('src')") == original
+    page.wait_for_function("(s) => document.querySelector(s).complete", arg=selector)
+    assert page.locator(OVERLAY).count() == 0
+
+
+def test_picture_and_srcset_use_the_image_shown(browser, page, sites):
+    _, b = sites
+    shown = src_of(page, "#picture")
+    assert shown == b.url("ball.webp")  # <source type=webp> wins over the <img> src
+    mark(page, "#picture")
+    assert browser.menu_click(page, shown)["ok"]
+    assert is_same_element(page, "#picture")
+    assert_cut_out(page, "#picture")
+    # the cut-out came from the webp that was shown: 640x480, not box.png
+    assert page.eval_on_selector("#picture", "img => img.naturalWidth") == 640
+    page.locator(OVERLAY).last.get_by_role("button", name="Restore").click()
+    assert page.get_attribute("#pic-source", "srcset") == f"{b.origin}/ball.webp 1x"
+    assert page.get_attribute("#picture", "srcset") == "/box.png 1x"
+
+    shown = src_of(page, "#srcset")
+    assert shown.endswith("/s320.png")  # the 320w candidate for a 320px slot, not src
+    assert browser.menu_click(page, shown)["ok"]
+    px = assert_cut_out(page, "#srcset")
+    assert px["width"] == 320
+
+
+def test_lazy_image(browser, page):
+    page.locator("#lazy").scroll_into_view_if_needed()
+    page.wait_for_function("() => document.querySelector('#lazy').complete && document.querySelector('#lazy').naturalWidth > 0")
+    assert browser.menu_click(page, src_of(page, "#lazy"))["ok"]
+    assert_cut_out(page, "#lazy")
+
+
+def test_several_clicks_queue_and_all_complete(browser, page):
+    sels = ["#same", "#cross", "#other"]
+    results = browser.menu_clicks(page, [src_of(page, s) for s in sels])
+    assert [r["ok"] for r in results] == [True, True, True], results
+    for s in sels:
+        assert_cut_out(page, s)
+
+
+@pytest.mark.parametrize("selector,message", [("#missing", "HTTP 404"), ("#text", "not an image")])
+def test_bad_images_say_why_and_the_next_still_works(browser, page, selector, message):
+    result = browser.menu_click(page, src_of(page, selector))
+    assert not result["ok"] and message in result["error"]
+    overlay = page.locator(OVERLAY).last
+    assert message in overlay.inner_text()
+    assert overlay.is_visible()
+    overlay.get_by_role("button", name="Dismiss").click()
+    assert browser.menu_click(page, src_of(page, "#same"))["ok"]
+    assert_cut_out(page, "#same")
+
+
+def test_save_to_downloads(browser, page):
+    browser.keep_download_names(page)
+    assert browser.menu_click(page, src_of(page, "#other"))["ok"]
+    page.locator(OVERLAY).last.get_by_role("button", name="Save").click()
+    page.locator(OVERLAY).last.get_by_text("Saved as box2-cutout.png").wait_for()
+    item = browser.sw.evaluate(
+        """async () => {
+            for (let i = 0; i < 100; i++) {
+              const [d] = await chrome.downloads.search({ filenameRegex: 'box2-cutout', state: 'complete' });
+              if (d) return d;
+              await new Promise((r) => setTimeout(r, 100));
+            }
+            return null;
+        }"""
+    )
+    assert item and item["filename"] == str(browser.downloads / "box2-cutout.png")
+    data = open(item["filename"], "rb").read()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    from PIL import Image
+    import io
+
+    im = Image.open(io.BytesIO(data))
+    assert im.mode == "RGBA" and im.size == (480, 360)
