@@ -50,12 +50,13 @@ async function onMenuClick(info, tab) {
     await toContent(tabId, frameId, Type.JOB_FAILED, { jobId, error });
     return { ok: false, error };
   }
-  await toContent(tabId, frameId, Type.JOB_DONE, {
+  const shown = await toContent(tabId, frameId, Type.JOB_DONE, {
     jobId,
     dataUrl: result.dataUrl,
     filename: cutoutFilename(info.srcUrl, result.mime),
     notice: result.notice,
   });
+  if (!shown?.shown) return { ok: false, error: shown?.error || 'The page could not show the cut-out.' };
   return { ok: true, engine: result.engine, notice: result.notice, width: result.width, height: result.height };
 }
 

@@ -141,7 +141,7 @@
         await swap(img, await dataUrlToObjectUrl(dataUrl));
       } catch (err) {
         overlay.actions(err.message, [{ label: 'Dismiss', onClick: () => finishJob(jobId) }], { error: true });
-        return { shown: false };
+        return { shown: false, error: err.message };
       }
       overlay.actions('Background removed.', [
         {

@@ -1,0 +1,117 @@
+"""small/medium: downloaded once from a (loopback) model source, verified, kept in IndexedDB."""
+
+import json
+import uuid
+
+import pytest
+
+from conftest import ROOT
+from .harness import IMG_ALPHA, Browser
+
+pytestmark = pytest.mark.browser
+
+CATALOGUE = json.loads((ROOT / "models" / "catalogue.json").read_text())
+CHUNKS = {name: [c["sha256"] for c in CATALOGUE["engines"][name]["source"]["chunks"]] for name in ("small", "medium")}
+
+CORRUPT_CHUNK = """async ([engine, index]) => {
+  const db = await new Promise((res, rej) => { const r = indexedDB.open('backgrone'); r.onsuccess = () => res(r.result); r.onerror = () => rej(r.error); });
+  const t = db.transaction('chunks', 'readwrite');
+  const store = t.objectStore('chunks');
+  const rec = await new Promise((res) => { const q = store.get([engine, index]); q.onsuccess = () => res(q.result); });
+  const bytes = new Uint8Array(rec.data.slice(0));
+  bytes[1000] ^= 0xff;
+  store.put({ sha256: rec.sha256, data: bytes.buffer }, [engine, index]);
+  await new Promise((res) => { t.oncomplete = res; });
+  db.close();
+  return true;
+}"""
+
+
+@pytest.fixture
+def fresh_browser(playwright, ext_dir, tmp_path, mirror):
+    mirror.reset()
+    b = Browser(playwright, ext_dir, tmp_path / "profile", tmp_path / "downloads")
+    b.settings(modelSource=mirror.url)
+    yield b
+    b.close()
+
+
+def open_page(browser, sites):
+    page = browser.ctx.new_page()
+    page.goto(sites[0].url(f"index.html?tab={uuid.uuid4().hex}"))  # menu_click finds the tab by URL
+    return page
+
+
+def cut(browser, sites, selector="#same"):
+    page = open_page(browser, sites)
+    src = page.eval_on_selector(selector, "img => img.currentSrc")
+    result = browser.menu_click(page, src)
+    px = page.evaluate(IMG_ALPHA, selector) if result.get("ok") else None
+    return page, result, px
+
+
+def test_small_downloads_once_with_progress_and_survives_restart_and_corruption(fresh_browser, sites, mirror):
+    b = fresh_browser
+    b.settings(engine="small")
+    b.record_progress()
+    page, result, px = cut(b, sites)
+    assert result["ok"] and result["engine"] == "small" and result["notice"] is None, result
+    assert px["corners"] == [0, 0, 0, 0] and px["centre"] == 255
+    assert mirror.requests == CHUNKS["small"]  # each chunk once, in order
+    downloads = [e for e in b.progress() if e["stage"] == "downloading-model"]
+    assert len(downloads) > 11 and all(e["total"] == 44342436 for e in downloads)
+    loaded = [e["loaded"] for e in downloads]
+    assert loaded == sorted(loaded) and loaded[-1] == 44342436
+    assert any(e["stage"] == "verifying-model" for e in b.progress())
+    page.close()
+
+    # second use: from IndexedDB, no request
+    _, result, _ = cut(b, sites, "#cross")
+    assert result["ok"] and result["engine"] == "small"
+    assert len(mirror.requests) == 11
+
+    # the options page says it is downloaded
+    options = b.ctx.new_page()
+    options.goto(b.ext_url("extension/options/options.html"))
+    options.locator("[data-engine=small] .state", has_text="downloaded").wait_for()
+    assert options.locator("[data-engine=fast] .state").inner_text() == "built in"
+    assert "Storage used by Backgrone" in options.locator("#storage").inner_text()
+
+    # a corrupt cache entry is detected on the next load and only that chunk is fetched again
+    assert options.evaluate(CORRUPT_CHUNK, ["small", 3])
+    options.close()
+    b.restart()
+    b.settings(modelSource=mirror.url)
+    _, result, px = cut(b, sites)
+    assert result["ok"] and result["engine"] == "small", result
+    assert px["corners"] == [0, 0, 0, 0]
+    assert mirror.requests[11:] == [CHUNKS["small"][3]]
+
+    # and after another restart everything comes from the cache
+    b.restart()
+    _, result, _ = cut(b, sites)
+    assert result["ok"] and len(mirror.requests) == 12
+
+    # deleting from the options page empties the cache
+    options = b.ctx.new_page()
+    options.goto(b.ext_url("extension/options/options.html"))
+    options.locator("[data-engine=small] .delete").click()
+    options.locator("[data-engine=small] .state", has_text="not downloaded").wait_for()
+
+
+def test_interrupted_download_falls_back_to_fast_then_resumes(fresh_browser, sites, mirror):
+    b = fresh_browser
+    b.settings(engine="medium")
+    mirror.fail_after(5)  # the source goes away after 5 of 22 chunks
+    page, result, px = cut(b, sites)
+    assert result["ok"] and result["engine"] == "fast", result
+    assert "medium model could not be downloaded" in result["notice"] and "fast engine was used" in result["notice"]
+    assert "fast engine was used" in page.locator("backgrone-overlay .box").last.inner_text()
+    assert px["corners"] == [0, 0, 0, 0]
+    assert mirror.requests[:5] == CHUNKS["medium"][:5]
+
+    mirror.reset()  # the source is back: only the missing chunks are fetched
+    _, result, px = cut(b, sites, "#cross")
+    assert result["ok"] and result["engine"] == "medium" and result["notice"] is None, result
+    assert mirror.requests == CHUNKS["medium"][5:]
+    assert px["corners"] == [0, 0, 0, 0] and px["centre"] == 255

@@ -1,0 +1,79 @@
+"""The toolbar popup: several files at once, previews, download all."""
+
+import io
+
+import pytest
+from PIL import Image
+
+from composites import composite
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def files(tmp_path):
+    paths = []
+    for name, kind, seed in [("red ball.png", "ball", 0), ("green box.png", "box", 1)]:
+        data, _ = composite(kind, 400, 300, seed=seed)
+        (tmp_path / name).write_bytes(data)
+        paths.append(tmp_path / name)
+    (tmp_path / "notes.png").write_bytes(b"this is text, not a png")
+    paths.append(tmp_path / "notes.png")
+    return paths
+
+
+def test_popup_batch_preview_and_download_all(browser, files):
+    popup = browser.ctx.new_page()
+    popup.goto(browser.ext_url("extension/popup/popup.html"))
+    assert popup.locator("#engine").input_value() == "fast"
+    browser.keep_download_names(popup)
+    popup.set_input_files("#files", [str(p) for p in files])
+    cards = popup.locator(".card")
+    assert cards.count() == 3
+    popup.wait_for_function("() => document.querySelectorAll('.card[data-state]').length === 3")
+    assert popup.locator("#status-text").inner_text() == "Done: 2 of 3 cut out."
+    done = popup.locator(".card[data-state=done]")
+    assert done.count() == 2
+    # previews sit on a checkerboard and show transparent corners
+    for i in range(2):
+        card = done.nth(i)
+        assert "checker" in card.locator(".preview").get_attribute("class")
+        alpha = card.locator("img").evaluate(
+            """async (img) => { await img.decode(); const c = document.createElement('canvas');
+                c.width = img.naturalWidth; c.height = img.naturalHeight; const g = c.getContext('2d');
+                g.drawImage(img, 0, 0); return [g.getImageData(1, 1, 1, 1).data[3],
+                g.getImageData(c.width / 2, c.height * 0.52, 1, 1).data[3]]; }"""
+        )
+        assert alpha == [0, 255]
+        assert "400×300, fast" in card.locator(".state").inner_text()
+    failed = popup.locator(".card[data-state=failed]")
+    assert failed.count() == 1 and "not an image" in failed.locator(".state").inner_text()
+
+    popup.click("#download-all")
+    names = ["red ball-cutout.png", "green box-cutout.png"]
+    for name in names:
+        path = browser.downloads / name
+        popup.wait_for_function(
+            """async (n) => (await chrome.downloads.search({ state: 'complete' })).some((d) => d.filename.endsWith(n))""",
+            arg=name,
+        )
+        im = Image.open(io.BytesIO(path.read_bytes()))
+        assert im.mode == "RGBA" and im.size == (400, 300)
+    popup.close()
+
+
+def test_popup_output_choice_is_kept(browser, files):
+    popup = browser.ctx.new_page()
+    popup.goto(browser.ext_url("extension/popup/popup.html"))
+    popup.select_option("#output", "mask")
+    popup.set_input_files("#files", [str(files[0])])
+    popup.wait_for_function("() => document.querySelector('.card[data-state=done]')")
+    mode = popup.locator(".card img").evaluate(
+        """async (img) => { await img.decode(); const c = document.createElement('canvas');
+            c.width = img.naturalWidth; c.height = img.naturalHeight; const g = c.getContext('2d');
+            g.drawImage(img, 0, 0); const d = g.getImageData(1, 1, 1, 1).data; return Array.from(d); }"""
+    )
+    assert mode == [0, 0, 0, 255]  # a grayscale mask: black, opaque background
+    popup.select_option("#output", "cutout")
+    popup.close()
+    assert browser.sw.evaluate("async () => (await chrome.storage.local.get('output')).output") == "cutout"
