@@ -24,6 +24,7 @@ ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT / "py"))
 
 from backgrone.catalogue import load_catalogue  # noqa: E402
+from backgrone.errors import BackgroneError  # noqa: E402
 from backgrone.fetch import fetch_models  # noqa: E402
 
 NODE = ROOT / "node_modules"
@@ -169,7 +170,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lint", action="store_true", help="run web-ext lint on the result")
     args = parser.parse_args(argv)
     bundle = [b.strip() for b in args.bundle.split(",") if b.strip()]
-    ext = build(bundle, Path(args.out))
+    try:
+        ext = build(bundle, Path(args.out))
+    except BackgroneError as exc:
+        log(f"error: {exc}")
+        return 2
+    except subprocess.CalledProcessError as exc:
+        log(f"error: {' '.join(map(str, exc.cmd))} failed with exit code {exc.returncode}")
+        return 2
     if args.lint:
         lint(ext)
     return 0

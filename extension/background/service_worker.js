@@ -57,7 +57,8 @@ async function onMenuClick(info, tab) {
     notice: result.notice,
   });
   if (!shown?.shown) return { ok: false, error: shown?.error || 'The page could not show the cut-out.' };
-  return { ok: true, engine: result.engine, notice: result.notice, width: result.width, height: result.height };
+  const { engine, notice, width, height, timings, backend } = result;
+  return { ok: true, engine, notice, width, height, timings, backend };
 }
 
 async function save({ dataUrl, filename }) {

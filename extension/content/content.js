@@ -117,6 +117,7 @@
       const overlay = new Overlay(img);
       overlay.status(STAGES.queued);
       jobs.set(jobId, { img, overlay });
+      watch(jobId);
       const answer = { found: true };
       if (srcUrl.startsWith('blob:')) answer.dataUrl = await blobToDataUrl(srcUrl);
       return answer;
@@ -124,6 +125,8 @@
     async [Type.JOB_PROGRESS]({ jobId, stage, loaded, total }) {
       const job = jobs.get(jobId);
       if (!job) return {};
+      watch(jobId);
+      if (stage === 'heartbeat') return {};
       let text = STAGES[stage] || 'Working…';
       let fraction = null;
       if (stage === 'downloading-model' && total) {
@@ -137,6 +140,7 @@
       const job = jobs.get(jobId);
       if (!job) return { shown: false };
       const { img, overlay } = job;
+      clearTimeout(job.timer);
       try {
         await swap(img, await dataUrlToObjectUrl(dataUrl));
       } catch (err) {
@@ -163,6 +167,7 @@
     async [Type.JOB_FAILED]({ jobId, error }) {
       const job = jobs.get(jobId);
       if (!job) return { shown: false };
+      clearTimeout(job.timer);
       job.overlay.actions(`Could not remove the background: ${error}`, [
         { label: 'Dismiss', onClick: () => finishJob(jobId) },
       ], { error: true });
@@ -170,8 +175,25 @@
     },
   };
 
+  // If the extension goes silent (its service worker or engine was restarted
+  // mid-job), say so instead of spinning forever. Queued jobs wait silently
+  // behind others, so the limit is generous.
+  const SILENCE_MS = 180_000;
+  function watch(jobId) {
+    const job = jobs.get(jobId);
+    if (!job) return;
+    clearTimeout(job.timer);
+    job.timer = setTimeout(() => {
+      job.overlay.actions('No answer from Backgrone (it may have been restarted). Please try again.', [
+        { label: 'Dismiss', onClick: () => finishJob(jobId) },
+      ], { error: true });
+    }, SILENCE_MS);
+  }
+
   function finishJob(jobId) {
-    jobs.get(jobId)?.overlay.remove();
+    const job = jobs.get(jobId);
+    if (job) clearTimeout(job.timer);
+    job?.overlay.remove();
     jobs.delete(jobId);
   }
 

@@ -3,7 +3,7 @@
 import '../lib/messages.js';
 import { loadCatalogue } from '../lib/catalogue.js';
 import { deleteModel, loadModelBytes, modelState } from '../lib/model_store.js';
-import { getSession, dropSession, run } from './inference.js';
+import { backendInfo, dropSession, getSession, run } from './inference.js';
 import { finish, loadPython, prepare } from './python.js';
 
 const { Target, Type, message, isMessage } = globalThis.BackgroneMessages;
@@ -47,16 +47,20 @@ function toDataUrl(bytes, mime) {
 }
 
 /** A session for the engine; on a model that can't be had, fall back to `fast` and say why. */
-async function sessionFor(engine, modelSource, report) {
+async function sessionFor(engine, modelSource, report, timings) {
   const catalogue = await loadCatalogue();
   const spec = catalogue.engines[engine];
   if (!spec) throw new Error(`Unknown engine "${engine}".`);
-  const load = () =>
-    loadModelBytes(spec, {
+  const load = async () => {
+    const t0 = performance.now();
+    const bytes = await loadModelBytes(spec, {
       source: modelSource,
       onProgress: ({ phase, loaded, total }) =>
         report({ stage: phase === 'download' ? 'downloading-model' : 'verifying-model', engine, loaded, total }),
     });
+    timings.modelBytes = performance.now() - t0;
+    return bytes;
+  };
   try {
     report({ stage: 'loading-engine', engine });
     return { spec, session: await getSession(spec, load), notice: null };
@@ -73,11 +77,32 @@ async function sessionFor(engine, modelSource, report) {
 
 async function cut({ jobId, src, engine, options, modelSource, reply }) {
   const report = (d) => progress({ jobId, reply, ...d });
+  // A heartbeat keeps the service worker (which relays our answer) from idling
+  // out during a long inference, and tells the page the engine is alive.
+  const heartbeat = setInterval(() => report({ stage: 'heartbeat' }), 5000);
+  try {
+    return await runCut({ src, engine, options, modelSource, report });
+  } finally {
+    clearInterval(heartbeat);
+  }
+}
+
+async function runCut({ src, engine, options, modelSource, report }) {
+  const timings = {}; // milliseconds per step, reported with the result (bench/ reads them)
+  let t = performance.now();
+  const lap = (name) => {
+    const now = performance.now();
+    timings[name] = now - t;
+    t = now;
+  };
   report({ stage: 'fetching-image' });
   const [bytes] = await Promise.all([fetchImage(src), loadPython()]);
-  const { spec, session, notice } = await sessionFor(engine, modelSource, report);
+  lap('fetchAndPython');
+  const { spec, session, notice } = await sessionFor(engine, modelSource, report, timings);
+  lap('model');
   report({ stage: 'removing-background', engine: spec.name });
   const started = await prepare(bytes, spec.name, options);
+  lap('prepare');
   let output;
   try {
     output = await run(session, spec, started.tensor, started.shape);
@@ -86,16 +111,22 @@ async function cut({ jobId, src, engine, options, modelSource, reply }) {
     await dropSession(spec.name); // a broken session is rebuilt next time
     throw new Error(`The model failed to run (${err.message || err}).`);
   }
+  lap('inference');
   report({ stage: 'encoding' });
   const done = await finish(started.prepared, output, spec.name, options);
+  lap('finish');
+  const dataUrl = await toDataUrl(done.data, done.mime);
+  lap('dataUrl');
   return {
     ok: true,
-    dataUrl: await toDataUrl(done.data, done.mime),
+    dataUrl,
     mime: done.mime,
     width: started.width,
     height: started.height,
     engine: spec.name,
     notice,
+    timings,
+    backend: await backendInfo(),
   };
 }
 

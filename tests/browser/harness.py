@@ -171,8 +171,9 @@ class Browser:
 
     @property
     def sw(self):
+        """The extension's current service worker (the newest, after a restart)."""
         workers = self.ctx.service_workers
-        return workers[0] if workers else self.ctx.wait_for_event("serviceworker")
+        return workers[-1] if workers else self.ctx.wait_for_event("serviceworker")
 
     @property
     def ext_id(self) -> str:

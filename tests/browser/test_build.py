@@ -4,6 +4,7 @@ import hashlib
 import json
 import re
 import subprocess
+import sys
 import tomllib
 import zipfile
 from pathlib import Path
@@ -72,3 +73,16 @@ def test_web_ext_lint_has_no_errors(ext_dir):
     )
     report = json.loads(proc.stdout)
     assert report["errors"] == [], report["errors"]
+
+
+def test_bundle_bakes_engines_in(tmp_path):
+    """`build_ext.py --bundle small` puts the verified ISNet weights into the package."""
+    subprocess.run([sys.executable, str(ROOT / "build_ext.py"), "--bundle", "small", "--out", str(tmp_path)],
+                   check=True, cwd=ROOT, capture_output=True)
+    models = tmp_path / "extension" / "models"
+    assert json.loads((models / "bundled.json").read_text()) == ["fast", "small"]
+    small = json.loads((models / "catalogue.json").read_text())["engines"]["small"]
+    assert hashlib.sha256((models / small["file"]).read_bytes()).hexdigest() == small["sha256"]
+    proc = subprocess.run([sys.executable, str(ROOT / "build_ext.py"), "--bundle", "huge", "--out", str(tmp_path)],
+                          cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode != 0 and "unknown engine 'huge'" in proc.stderr

@@ -118,3 +118,22 @@ def test_save_to_downloads(browser, page):
 
     im = Image.open(io.BytesIO(data))
     assert im.mode == "RGBA" and im.size == (480, 360)
+
+
+def test_recovers_after_the_service_worker_is_stopped(browser, page):
+    """The service worker keeps no state: after Chromium stops it, the next right-click works."""
+    browser.sw.evaluate("() => { globalThis.__beforeStop = true; }")
+    cdp = browser.ctx.new_cdp_session(page)
+    cdp.send("ServiceWorker.enable")
+    cdp.send("ServiceWorker.stopAllWorkers")
+    cdp.detach()
+    page.wait_for_timeout(1000)
+    # Any extension event wakes it again, as the real menu click would.
+    ui = browser.ctx.new_page()
+    ui.goto(browser.ext_url("extension/popup/popup.html"))
+    ui.evaluate("() => chrome.runtime.sendMessage({ target: 'background', type: 'ping', data: {} }).catch(() => {})")
+    ui.close()
+    assert browser.sw.evaluate("() => globalThis.__beforeStop === undefined")  # a fresh worker
+    result = browser.menu_click(page, src_of(page, "#same"))
+    assert result["ok"], result
+    assert_cut_out(page, "#same")
