@@ -62,33 +62,45 @@ export async function sha256Hex(buffer) {
 
 const range = (engine) => IDBKeyRange.bound([engine, 0], [engine, Infinity]);
 
-/** Verified chunks kept for an engine: Map index -> ArrayBuffer (corrupt ones are deleted). */
-async function storedChunks(spec) {
+/** Stored chunks of an engine, size-checked only: Map index -> ArrayBuffer. */
+async function readChunks(spec) {
   const [keys, values] = await tx([CHUNKS], 'readonly', async (t) => {
     const store = t.objectStore(CHUNKS);
     return Promise.all([request(store.getAllKeys(range(spec.name))), request(store.getAll(range(spec.name)))]);
   });
   const chunks = new Map();
-  const corrupt = [];
+  const wrong = [];
+  keys.forEach((key, i) => {
+    const expected = spec.source.chunks[key[1]];
+    const data = values[i]?.data;
+    if (expected && data instanceof ArrayBuffer && data.byteLength === expected.end - expected.start) {
+      chunks.set(key[1], data);
+    } else {
+      wrong.push(key[1]);
+    }
+  });
+  if (wrong.length) await dropChunks(spec, wrong);
+  return chunks;
+}
+
+async function dropChunks(spec, indices) {
+  await tx([CHUNKS, MODELS], 'readwrite', async (t) => {
+    for (const i of indices) t.objectStore(CHUNKS).delete([spec.name, i]);
+    t.objectStore(MODELS).delete(spec.name);
+  });
+}
+
+/** Hash every chunk; drop the corrupt ones (from `chunks` and from IndexedDB). True when all are good. */
+async function verifyChunks(spec, chunks) {
+  const bad = [];
   await Promise.all(
-    keys.map(async (key, i) => {
-      const index = key[1];
-      const expected = spec.source.chunks[index];
-      const data = values[i]?.data;
-      const ok =
-        expected && data instanceof ArrayBuffer && data.byteLength === expected.end - expected.start &&
-        (await sha256Hex(data)) === expected.sha256;
-      if (ok) chunks.set(index, data);
-      else corrupt.push(key);
+    Array.from(chunks, async ([i, data]) => {
+      if ((await sha256Hex(data)) !== spec.source.chunks[i].sha256) bad.push(i);
     }),
   );
-  if (corrupt.length) {
-    await tx([CHUNKS, MODELS], 'readwrite', async (t) => {
-      for (const key of corrupt) t.objectStore(CHUNKS).delete(key);
-      t.objectStore(MODELS).delete(spec.name);
-    });
-  }
-  return { chunks, corrupt: corrupt.length };
+  for (const i of bad) chunks.delete(i);
+  if (bad.length) await dropChunks(spec, bad);
+  return bad.length === 0;
 }
 
 /** {cached: bool, bytes} for an engine, without hashing. */
@@ -145,15 +157,28 @@ async function fetchChunk(url, expected, onBytes) {
  * The model's bytes: from the package when bundled, else from IndexedDB,
  * downloading whatever is missing from `source` (a URL ending in '/').
  * onProgress({loaded, total, phase: 'download' | 'verify'}).
+ *
+ * Returns {bytes, verify}. For a complete cached model the chunk hashes are
+ * checked by `verify()`, which the caller runs while it builds its session
+ * (hashing 88 MB costs about as much as reading it); when it resolves false
+ * the corrupt chunks are already gone and loading again refetches just those.
  */
 export async function loadModelBytes(spec, { source, onProgress = () => {} } = {}) {
   if (spec.bundled) {
     const r = await fetch(chrome.runtime.getURL(`models/${spec.file}`));
-    return new Uint8Array(await r.arrayBuffer());
+    return { bytes: new Uint8Array(await r.arrayBuffer()), verify: async () => true };
   }
   const total = spec.bytes;
-  const { chunks } = await storedChunks(spec);
   const expected = spec.source.chunks;
+  const [record, chunks] = await Promise.all([
+    tx([MODELS], 'readonly', (t) => request(t.objectStore(MODELS).get(spec.name))),
+    readChunks(spec),
+  ]);
+  if (record?.sha256 === spec.sha256 && chunks.size === expected.length) {
+    const bytes = concat(expected.map((c, i) => chunks.get(i)), total);
+    return { bytes, verify: () => verifyChunks(spec, chunks) };
+  }
+  await verifyChunks(spec, chunks); // resume only from good chunks
   let loaded = 0;
   for (const [i, c] of expected.entries()) if (chunks.has(i)) loaded += c.end - c.start;
   const missing = expected.map((c, i) => i).filter((i) => !chunks.has(i));
@@ -171,17 +196,14 @@ export async function loadModelBytes(spec, { source, onProgress = () => {} } = {
     }
   }
   const bytes = concat(expected.map((c, i) => chunks.get(i)), total);
-  const record = await tx([MODELS], 'readonly', (t) => request(t.objectStore(MODELS).get(spec.name)));
-  if (!record || record.sha256 !== spec.sha256) {
-    // Chunks verified one by one; check the whole file once before calling it complete.
-    onProgress({ phase: 'verify', loaded: total, total });
-    if ((await sha256Hex(bytes.buffer)) !== spec.sha256) {
-      await deleteModel(spec.name);
-      throw new Error('the assembled model failed its sha256 check');
-    }
-    await tx([MODELS], 'readwrite', (t) =>
-      t.objectStore(MODELS).put({ engine: spec.name, sha256: spec.sha256, bytes: total, completedAt: Date.now() }, spec.name),
-    );
+  // Chunks were verified one by one; check the whole file once before calling it complete.
+  onProgress({ phase: 'verify', loaded: total, total });
+  if ((await sha256Hex(bytes.buffer)) !== spec.sha256) {
+    await deleteModel(spec.name);
+    throw new Error('the assembled model failed its sha256 check');
   }
-  return bytes;
+  await tx([MODELS], 'readwrite', (t) =>
+    t.objectStore(MODELS).put({ engine: spec.name, sha256: spec.sha256, bytes: total, completedAt: Date.now() }, spec.name),
+  );
+  return { bytes, verify: async () => true };
 }

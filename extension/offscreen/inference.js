@@ -37,15 +37,30 @@ export function hasSession(engine) {
   return sessions.has(engine);
 }
 
+/**
+ * Build a session while the cached bytes are verified; if they turn out
+ * corrupt, load again once (which refetches the bad chunks) and rebuild.
+ */
+async function createSession(loadBytes) {
+  const { ort, webgpu } = await loadRuntime();
+  const options = { executionProviders: webgpu ? ['webgpu', 'wasm'] : ['wasm'], graphOptimizationLevel: 'all' };
+  for (let attempt = 0; ; attempt++) {
+    const { bytes, verify } = await loadBytes();
+    const [session, verified] = await Promise.allSettled([ort.InferenceSession.create(bytes, options), verify()]);
+    if (verified.status === 'fulfilled' && verified.value) {
+      if (session.status === 'rejected') throw session.reason;
+      return session.value;
+    }
+    if (session.status === 'fulfilled') await session.value.release();
+    if (verified.status === 'rejected') throw verified.reason;
+    if (attempt >= 1) throw new Error('the cached model stayed corrupt after a fresh download');
+  }
+}
+
 /** A session for `engine`, created from `loadBytes()` on first use and kept. */
 export async function getSession(spec, loadBytes) {
   if (!sessions.has(spec.name)) {
-    const created = (async () => {
-      const { ort, webgpu } = await loadRuntime();
-      const bytes = await loadBytes();
-      const providers = webgpu ? ['webgpu', 'wasm'] : ['wasm'];
-      return ort.InferenceSession.create(bytes, { executionProviders: providers, graphOptimizationLevel: 'all' });
-    })();
+    const created = createSession(loadBytes);
     sessions.set(spec.name, created);
     created.catch(() => sessions.delete(spec.name));
     while (sessions.size > MAX_SESSIONS) {

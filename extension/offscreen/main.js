@@ -53,13 +53,13 @@ async function sessionFor(engine, modelSource, report, timings) {
   if (!spec) throw new Error(`Unknown engine "${engine}".`);
   const load = async () => {
     const t0 = performance.now();
-    const bytes = await loadModelBytes(spec, {
+    const loaded = await loadModelBytes(spec, {
       source: modelSource,
       onProgress: ({ phase, loaded, total }) =>
         report({ stage: phase === 'download' ? 'downloading-model' : 'verifying-model', engine, loaded, total }),
     });
     timings.modelBytes = performance.now() - t0;
-    return bytes;
+    return loaded;
   };
   try {
     report({ stage: 'loading-engine', engine });
