@@ -12,7 +12,6 @@ bundled model weights, and copies only what runs into ``dist/extension``.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import shutil
 import subprocess
@@ -25,7 +24,7 @@ sys.path.insert(0, str(ROOT / "py"))
 
 from backgrone.catalogue import load_catalogue  # noqa: E402
 from backgrone.errors import BackgroneError  # noqa: E402
-from backgrone.fetch import fetch_models  # noqa: E402
+from backgrone.fetch import fetch_models, sha256_file as sha256  # noqa: E402
 
 NODE = ROOT / "node_modules"
 CACHE = ROOT / "build" / "cache"
@@ -48,14 +47,6 @@ FIXED_TIME = (2025, 1, 1, 0, 0, 0)  # reproducible zips
 
 def log(msg: str) -> None:
     print(f"build_ext: {msg}", file=sys.stderr)
-
-
-def sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def ensure_node_modules() -> None:
@@ -141,6 +132,7 @@ def build(bundle: list[str], out_dir: Path) -> Path:
         copy(path, ext / "models" / path.name)
     (ext / "models" / "bundled.json").write_text(json.dumps(sorted(models)))
     copy(ROOT / "LICENSE.md", ext / "LICENSE.md")
+    copy(ROOT / "THIRD_PARTY.md", ext / "THIRD_PARTY.md")
 
     version = manifest["version"]
     package = out_dir / f"backgrone-{version}.zip"

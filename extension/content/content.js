@@ -141,24 +141,35 @@
       if (!job) return { shown: false };
       const { img, overlay } = job;
       clearTimeout(job.timer);
+      const saveButton = {
+        label: 'Save',
+        primary: true,
+        onClick: async () => {
+          const r = await chrome.runtime.sendMessage(message(Target.BACKGROUND, Type.SAVE, { dataUrl, filename }));
+          overlay.actions(r?.ok ? `Saved as ${filename}.` : `Could not save: ${r?.error || 'unknown error'}`, [
+            { label: 'Restore', onClick: () => { restore(img); finishJob(jobId); } },
+            { label: 'Close', onClick: () => finishJob(jobId) },
+          ], { error: !r?.ok });
+        },
+      };
       try {
-        await swap(img, await dataUrlToObjectUrl(dataUrl));
+        const blobUrl = await dataUrlToObjectUrl(dataUrl);
+        // Some pages' CSP allows data: images but not blob: ones: try both.
+        await swap(img, blobUrl).catch(() => {
+          URL.revokeObjectURL(blobUrl);
+          return swap(img, dataUrl);
+        });
       } catch (err) {
-        overlay.actions(err.message, [{ label: 'Dismiss', onClick: () => finishJob(jobId) }], { error: true });
+        // e.g. a page whose CSP forbids blob: images: the cut-out can still be saved.
+        restore(img);
+        overlay.actions(`${err.message} You can still save it.`, [
+          saveButton,
+          { label: 'Dismiss', onClick: () => finishJob(jobId) },
+        ], { error: true });
         return { shown: false, error: err.message };
       }
       overlay.actions('Background removed.', [
-        {
-          label: 'Save',
-          primary: true,
-          onClick: async () => {
-            const r = await chrome.runtime.sendMessage(message(Target.BACKGROUND, Type.SAVE, { dataUrl, filename }));
-            overlay.actions(r?.ok ? `Saved as ${filename}.` : `Could not save: ${r?.error || 'unknown error'}`, [
-              { label: 'Restore', onClick: () => { restore(img); finishJob(jobId); } },
-              { label: 'Close', onClick: () => finishJob(jobId) },
-            ], { error: !r?.ok });
-          },
-        },
+        saveButton,
         { label: 'Restore', onClick: () => { restore(img); finishJob(jobId); } },
         { label: 'Close', onClick: () => finishJob(jobId) },
       ], { notice });

@@ -62,6 +62,11 @@ def sites(tmp_path_factory):
     data_url = "data:image/png;base64," + base64.b64encode(small).decode()
     a, b = Site(root_a), Site(root_b)
     (root_a / "index.html").write_text(PAGE.format(cross=b.origin, data_url=data_url))
+    for name, policy in [("csp-strict.html", "img-src 'self'")]:
+        (root_a / name).write_text(
+            f'<!doctype html><meta http-equiv="Content-Security-Policy" content="{policy}">'
+            '<img id="same" src="/ball.png" style="width:320px">'
+        )
     a.route("/notimage.png", 200, "image/png", b"<html><body>Sorry, not an image</body></html>")
     yield a, b
     a.close()

@@ -137,3 +137,18 @@ def test_recovers_after_the_service_worker_is_stopped(browser, page):
     result = browser.menu_click(page, src_of(page, "#same"))
     assert result["ok"], result
     assert_cut_out(page, "#same")
+
+
+def test_strict_page_csp(browser, sites):
+    """A page whose CSP allows only its own images still shows the cut-out (and can save it)."""
+    a, _ = sites
+    page = browser.ctx.new_page()
+    page.goto(a.url("csp-strict.html"))
+    browser.keep_download_names(page)
+    assert browser.menu_click(page, a.url("ball.png"))["ok"]
+    assert_cut_out(page, "#same")
+    overlay = page.locator(OVERLAY).last
+    overlay.get_by_role("button", name="Save").click()
+    overlay.get_by_text("Saved as ball-cutout.png").wait_for()
+    assert (browser.downloads / "ball-cutout.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    page.close()
