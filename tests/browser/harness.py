@@ -137,7 +137,8 @@ def write_download_prefs(profile: Path, downloads: Path) -> None:
 class Browser:
     """One Chromium profile with the extension loaded; can be restarted on the same profile."""
 
-    def __init__(self, playwright, ext_dir: Path, profile: Path, downloads: Path):
+    def __init__(self, playwright, ext_dir: Path, profile: Path, downloads: Path, extra_args: list[str] = ()):
+        self.extra_args = list(extra_args)
         self.pw = playwright
         self.ext_dir = ext_dir
         self.profile = profile
@@ -165,6 +166,7 @@ class Browser:
                 "--disable-sync",
                 "--no-first-run",
                 "--disable-features=DownloadBubble,DownloadBubbleV2",
+                *self.extra_args,
             ],
         )
         self.ctx.set_default_timeout(120_000)

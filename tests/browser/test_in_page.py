@@ -152,3 +152,22 @@ def test_strict_page_csp(browser, sites):
     overlay.get_by_text("Saved as ball-cutout.png").wait_for()
     assert (browser.downloads / "ball-cutout.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     page.close()
+
+
+def test_software_webgpu_adapter_is_not_used(playwright, ext_dir, tmp_path, sites):
+    """With only a SwiftShader WebGPU adapter the engine runs wasm (WebGPU there is ~170x slower)."""
+    from .harness import Browser
+
+    b = Browser(playwright, ext_dir, tmp_path / "p", tmp_path / "d",
+                extra_args=["--enable-unsafe-webgpu", "--use-webgpu-adapter=swiftshader"])
+    try:
+        b.settings(engine="fast")
+        page = b.ctx.new_page()
+        page.goto(sites[0].url("index.html"))
+        assert page.evaluate("async () => (await navigator.gpu.requestAdapter()).info.architecture") == "swiftshader"
+        result = b.menu_click(page, src_of(page, "#same"))
+        assert result["ok"], result
+        assert result["backend"]["webgpu"] is False and result["backend"]["isolated"] is True
+        assert_cut_out(page, "#same")
+    finally:
+        b.close()
