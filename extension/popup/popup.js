@@ -166,6 +166,15 @@ async function init() {
     $('status').hidden = true;
     $('download-all').disabled = $('clear').disabled = true;
   });
+  // Opened as a tab (not the toolbar popup): use the room and hide the link.
+  const inTab = new URLSearchParams(location.search).has('tab');
+  document.body.classList.toggle('tab', inTab);
+  $('tab').hidden = inTab;
+  $('tab').addEventListener('click', (e) => {
+    e.preventDefault();
+    chrome.tabs.create({ url: chrome.runtime.getURL('extension/popup/popup.html?tab') });
+    window.close();
+  });
   $('options').addEventListener('click', (e) => {
     e.preventDefault();
     chrome.runtime.openOptionsPage();

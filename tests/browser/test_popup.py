@@ -77,3 +77,24 @@ def test_popup_output_choice_is_kept(browser, files):
     popup.select_option("#output", "cutout")
     popup.close()
     assert browser.sw.evaluate("async () => (await chrome.storage.local.get('output')).output") == "cutout"
+
+
+def test_popup_drop_and_paste(browser, files):
+    popup = browser.ctx.new_page()
+    popup.goto(browser.ext_url("extension/popup/popup.html"))
+    data = [list(p.read_bytes()) for p in files[:2]]
+    popup.evaluate(
+        """([a, b]) => {
+            const file = (bytes, name) => new File([new Uint8Array(bytes)], name, { type: 'image/png' });
+            const drop = new DataTransfer();
+            drop.items.add(file(a, 'dropped.png'));
+            document.getElementById('drop').dispatchEvent(new DragEvent('drop', { dataTransfer: drop, bubbles: true, cancelable: true }));
+            const paste = new DataTransfer();
+            paste.items.add(file(b, 'pasted.png'));
+            document.dispatchEvent(new ClipboardEvent('paste', { clipboardData: paste, bubbles: true }));
+        }""",
+        data,
+    )
+    popup.wait_for_function("() => document.querySelectorAll('.card[data-state=done]').length === 2")
+    assert popup.locator(".card .name").all_inner_texts() == ["dropped.png", "pasted.png"]
+    popup.close()
