@@ -45,10 +45,13 @@ export async function prepare(bytes, engine, options) {
     const tensor = new Float32Array(buf.data); // copy out of the wasm heap
     buf.release();
     tensorProxy.destroy();
+    const shapeProxy = result.get('shape');
+    const shape = shapeProxy.toJs();
+    shapeProxy.destroy();
     return {
       prepared: result.get('prepared'),
       tensor,
-      shape: result.get('shape').toJs(),
+      shape,
       width: result.get('width'),
       height: result.get('height'),
     };

@@ -8,19 +8,22 @@ import { loadSettings, pipelineOptions, saveSettings } from '../lib/settings.js'
 
 const { Target, Type, message } = globalThis.BackgroneMessages;
 const $ = (id) => document.getElementById(id);
-const results = []; // {name, dataUrl, filename} of finished cut-outs, in order
+// Finished cut-outs, in order: {name, blob, url, filename}. Blobs, not data URLs:
+// the browser keeps blob bytes outside this page's heap (and can page them to
+// disk), so a batch of any length doesn't grow the popup's memory.
+const results = [];
 const queue = []; // {file, card}
 let running = false;
 let total = 0;
 let finished = 0;
 let currentJob = null;
 
-function readAsDataUrl(file) {
+function readAsDataUrl(blob, name) {
   return new Promise((resolve, reject) => {
     const r = new FileReader();
     r.onload = () => resolve(r.result);
-    r.onerror = () => reject(new Error(`Could not read ${file.name}.`));
-    r.readAsDataURL(file);
+    r.onerror = () => reject(new Error(`Could not read ${name}.`));
+    r.readAsDataURL(blob);
   });
 }
 
@@ -39,10 +42,26 @@ function addCard(file) {
   return card;
 }
 
+/**
+ * A small PNG of the cut-out for the card. A full-size preview would keep its
+ * decoded bitmap (8 MB for a 2 MP photo) alive for every card of the batch.
+ */
+async function thumbnailUrl(blob, width = 480) {
+  const full = await createImageBitmap(blob);
+  const scale = Math.min(1, width / full.width);
+  const w = Math.max(1, Math.round(full.width * scale));
+  const h = Math.max(1, Math.round(full.height * scale));
+  full.close();
+  const bitmap = await createImageBitmap(blob, { resizeWidth: w, resizeHeight: h, resizeQuality: 'medium' });
+  const canvas = new OffscreenCanvas(w, h);
+  canvas.getContext('2d').drawImage(bitmap, 0, 0);
+  bitmap.close();
+  return URL.createObjectURL(await canvas.convertToBlob({ type: 'image/png' }));
+}
+
 async function save(result) {
-  const r = await chrome.runtime.sendMessage(
-    message(Target.BACKGROUND, Type.SAVE, { dataUrl: result.dataUrl, filename: result.filename }),
-  );
+  const dataUrl = await readAsDataUrl(result.blob, result.filename);
+  const r = await chrome.runtime.sendMessage(message(Target.BACKGROUND, Type.SAVE, { dataUrl, filename: result.filename }));
   if (!r?.ok) throw new Error(r?.error || 'Could not save.');
 }
 
@@ -53,7 +72,7 @@ async function processOne({ file, card }) {
   currentJob = crypto.randomUUID();
   try {
     if (!file.type.startsWith('image/') && file.type !== '') throw new Error('This file is not an image.');
-    const src = await readAsDataUrl(file);
+    const src = await readAsDataUrl(file, file.name);
     const answer = await callEngine(Type.CUT, {
       jobId: currentJob,
       src,
@@ -62,9 +81,10 @@ async function processOne({ file, card }) {
       options: pipelineOptions(settings),
       modelSource: settings.modelSource,
     });
-    const result = { name: file.name, dataUrl: answer.dataUrl, filename: cutoutFilename(file.name, answer.mime) };
+    const blob = await (await fetch(answer.dataUrl)).blob();
+    const result = { name: file.name, blob, url: await thumbnailUrl(blob), filename: cutoutFilename(file.name, answer.mime) };
     results.push(result);
-    card.querySelector('img').src = answer.dataUrl;
+    card.querySelector('img').src = result.url;
     card.querySelector('img').alt = `Cut-out of ${file.name}`;
     state.textContent = `${answer.width}×${answer.height}, ${answer.engine}`;
     if (answer.notice) {
@@ -160,6 +180,7 @@ async function init() {
   });
   $('clear').addEventListener('click', () => {
     if (running) return;
+    for (const r of results) URL.revokeObjectURL(r.url);
     results.length = 0;
     total = finished = 0;
     $('results').replaceChildren();

@@ -104,7 +104,7 @@ def test_save_to_downloads(browser, page):
         """async () => {
             for (let i = 0; i < 100; i++) {
               const [d] = await chrome.downloads.search({ filenameRegex: 'box2-cutout', state: 'complete' });
-              if (d) return d;
+              if (d && d.exists) return d;
               await new Promise((r) => setTimeout(r, 100));
             }
             return null;

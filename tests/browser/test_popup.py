@@ -1,6 +1,7 @@
 """The toolbar popup: several files at once, previews, download all."""
 
 import io
+from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -52,12 +53,19 @@ def test_popup_batch_preview_and_download_all(browser, files):
     popup.click("#download-all")
     names = ["red ball-cutout.png", "green box-cutout.png"]
     for name in names:
-        path = browser.downloads / name
-        popup.wait_for_function(
-            """async (n) => (await chrome.downloads.search({ state: 'complete' })).some((d) => d.filename.endsWith(n))""",
-            arg=name,
+        filename = popup.evaluate(
+            """async (n) => {
+                for (let i = 0; i < 300; i++) {
+                  const done = (await chrome.downloads.search({ state: 'complete' })).find((d) => d.filename.endsWith(n));
+                  if (done && done.exists) return done.filename;
+                  await new Promise((r) => setTimeout(r, 100));
+                }
+                return JSON.stringify(await chrome.downloads.search({}));
+            }""",
+            name,
         )
-        im = Image.open(io.BytesIO(path.read_bytes()))
+        assert filename == str(browser.downloads / name)
+        im = Image.open(io.BytesIO(Path(filename).read_bytes()))
         assert im.mode == "RGBA" and im.size == (400, 300)
     popup.close()
 
