@@ -20,7 +20,7 @@ function request(req) {
   });
 }
 
-export function openDb() {
+function openDb() {
   if (!dbPromise) {
     dbPromise = new Promise((resolve, reject) => {
       const req = indexedDB.open(DB_NAME, DB_VERSION);
@@ -55,7 +55,7 @@ async function tx(stores, mode, fn) {
   return result;
 }
 
-export async function sha256Hex(buffer) {
+async function sha256Hex(buffer) {
   const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', buffer));
   return Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
 }

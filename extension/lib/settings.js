@@ -22,12 +22,8 @@ const SCHEMA = {
   },
 };
 
-export const DEFAULTS = Object.freeze(
-  Object.fromEntries(Object.entries(SCHEMA).map(([k, s]) => [k, s.default])),
-);
-
 /** Keep only known, valid keys; unknown or invalid values fall back to defaults. */
-export function validate(raw) {
+function validate(raw) {
   const out = {};
   for (const [key, s] of Object.entries(SCHEMA)) {
     out[key] = raw && key in raw && s.valid(raw[key]) ? raw[key] : s.default;
@@ -36,7 +32,7 @@ export function validate(raw) {
 }
 
 /** Throws with a readable message when a value is invalid (for the options form). */
-export function check(partial) {
+function check(partial) {
   for (const [key, value] of Object.entries(partial)) {
     if (!(key in SCHEMA)) throw new Error(`Unknown setting "${key}"`);
     if (!SCHEMA[key].valid(value)) throw new Error(`Invalid value for ${key}: ${value}`);

@@ -42,10 +42,6 @@ export async function backendInfo() {
   return { webgpu, threads: ort.env.wasm.numThreads, isolated: self.crossOriginIsolated };
 }
 
-export function hasSession(engine) {
-  return sessions.has(engine);
-}
-
 /**
  * Build a session while the cached bytes are verified; if they turn out
  * corrupt, load again once (which refetches the bad chunks) and rebuild.

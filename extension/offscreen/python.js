@@ -32,6 +32,7 @@ export function loadPython() {
   return ready;
 }
 
+/** A message for the user (from the core's typed errors), not a crash. */
 class UserError extends Error {}
 
 /** Decode + preprocess. Returns {prepared (PyProxy), tensor: Float32Array, shape, width, height}. */
@@ -72,5 +73,3 @@ export async function finish(prepared, output, engine, options) {
     result.destroy();
   }
 }
-
-export { UserError };
