@@ -124,7 +124,7 @@
     },
     async [Type.JOB_PROGRESS]({ jobId, stage, loaded, total }) {
       const job = jobs.get(jobId);
-      if (!job) return {};
+      if (!job || job.settled) return {}; // late news from a model load that outlived its job
       watch(jobId);
       if (stage === 'heartbeat') return {};
       let text = STAGES[stage] || 'Working…';
@@ -140,6 +140,7 @@
       const job = jobs.get(jobId);
       if (!job) return { shown: false };
       const { img, overlay } = job;
+      job.settled = true;
       clearTimeout(job.timer);
       const saveButton = {
         label: 'Save',
@@ -178,6 +179,7 @@
     async [Type.JOB_FAILED]({ jobId, error }) {
       const job = jobs.get(jobId);
       if (!job) return { shown: false };
+      job.settled = true;
       clearTimeout(job.timer);
       job.overlay.actions(`Could not remove the background: ${error}`, [
         { label: 'Dismiss', onClick: () => finishJob(jobId) },
