@@ -96,17 +96,10 @@ async function runCut({ src, engine, options, modelSource, report }) {
     t = now;
   };
   report({ stage: 'fetching-image' });
-  // Image, Python and model load side by side: on a first use they overlap
-  // (the download and the IndexedDB read wait on I/O, Pyodide's boot on the CPU).
-  const since = performance.now();
-  const timed = (name, promise) => promise.then((v) => ((timings[name] = performance.now() - since), v));
-  const [bytes, , model] = await Promise.all([
-    timed('fetchImage', fetchImage(src)),
-    timed('python', loadPython()),
-    timed('model', sessionFor(engine, modelSource, report, timings)),
-  ]);
-  const { spec, session, notice } = model;
-  lap('startup');
+  const [bytes] = await Promise.all([fetchImage(src), loadPython()]);
+  lap('fetchAndPython');
+  const { spec, session, notice } = await sessionFor(engine, modelSource, report, timings);
+  lap('model');
   report({ stage: 'removing-background', engine: spec.name });
   const started = await prepare(bytes, spec.name, options);
   lap('prepare');
