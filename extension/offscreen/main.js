@@ -8,6 +8,8 @@ import { finish, loadPython, prepare } from './python.js';
 
 const { Target, Type, message, isMessage } = globalThis.BackgroneMessages;
 const MAX_IMAGE_BYTES = 200 * 1024 * 1024;
+// Chrome's runtime messages carry at most 64 MiB of JSON; leave room for the envelope.
+const MAX_MESSAGE_CHARS = 60 * 1024 * 1024;
 const FALLBACK_ENGINE = 'fast';
 
 let queue = Promise.resolve();
@@ -117,6 +119,9 @@ async function runCut({ src, engine, options, modelSource, report }) {
   lap('finish');
   const dataUrl = await toDataUrl(done.data, done.mime);
   lap('dataUrl');
+  if (dataUrl.length > MAX_MESSAGE_CHARS) {
+    throw new Error(`The cut-out is too large to hand over (${Math.round(dataUrl.length / 1e6)} MB); try a smaller image.`);
+  }
   return {
     ok: true,
     dataUrl,
