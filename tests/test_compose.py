@@ -49,8 +49,10 @@ def test_render_outputs():
     alpha = np.array([[0, 128, 255]] * 2, np.uint8)
     cut = render(rgba, alpha, "cutout")
     assert cut.mode == "RGBA"
-    # colours under transparent pixels are kept (not premultiplied away)
-    assert cut.getpixel((0, 0)) == (10, 20, 30, 0)
+    # a fully transparent pixel keeps no colour (privacy); a partly visible one keeps its own
+    assert cut.getpixel((0, 0)) == (0, 0, 0, 0)
+    assert cut.getpixel((1, 0)) == (10, 20, 30, 128)
+    assert rgba[0, 0, 0] == 10  # the source array is not modified
     on_red = render(rgba, alpha, "color", (255, 0, 0, 255))
     assert on_red.mode == "RGB"
     assert on_red.getpixel((0, 0)) == (255, 0, 0) and on_red.getpixel((2, 0)) == (10, 20, 30)

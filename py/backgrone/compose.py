@@ -76,7 +76,9 @@ def render(
     if output == "mask":
         return Image.fromarray(alpha, "L")
     cutout = np.empty_like(rgba)
-    cutout[..., :3] = rgba[..., :3]
+    # Privacy: a fully transparent pixel keeps no colour (RGB 0), so the removed
+    # background cannot be brought back by making the cut-out opaque again.
+    np.multiply(rgba[..., :3], (alpha != 0)[..., np.newaxis], out=cutout[..., :3])
     cutout[..., 3] = alpha
     image = Image.fromarray(cutout, "RGBA")
     if output == "cutout":
@@ -95,7 +97,9 @@ def encode(image: Image.Image, fmt: str = "png", png_level: int = 3, quality: in
     if fmt == "png":
         image.save(buf, "PNG", compress_level=png_level)
     elif fmt == "webp":
-        # exact=True keeps the colours under transparent pixels, as PNG does.
+        # render() has already zeroed the colour under transparent pixels; exact=True
+        # keeps those zeros (without it libwebp fills transparent pixels with nearby
+        # colours), so lossy WebP leaves at most faint ringing from the visible edge.
         image.save(buf, "WEBP", quality=quality, method=4, exact=True)
     else:
         raise OptionsError(f"unknown format '{fmt}': choose one of {', '.join(FORMATS)}")
