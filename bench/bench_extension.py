@@ -80,7 +80,7 @@ def bench_browser(pw, ext: Path, engine: str, images: dict[str, Path], runs: int
         warm = [click(label) for _ in range(runs)]
         result["sizes"][label] = {
             "wall": median([w["wall"] for w in warm]),
-            **{k: median([w["timings"][k] for w in warm]) for k in ("prepare", "inference", "finish", "dataUrl")},
+            **{k: median([w["timings"][k] for w in warm]) for k in ("decode", "prepare", "inference", "finish", "shown")},
         }
     browser.restart()
     restarted = click(first_label)

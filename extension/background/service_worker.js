@@ -1,13 +1,14 @@
-// Routes menus, messages and downloads. Keeps no state a restart would lose:
-// every job's whereabouts travel inside its own messages.
+// Routes menus and saves. Keeps no state a restart would lose: a job's page
+// talks to the engine over its own port, so a service worker that is stopped
+// mid-job changes nothing for it.
 import '../lib/messages.js';
-import { callEngine } from '../lib/offscreen_client.js';
+import { callEngine, ensureOffscreen } from '../lib/offscreen_client.js';
 import { loadSettings, pipelineOptions } from '../lib/settings.js';
-import { cutoutFilename } from '../lib/names.js';
 
-const { Target, Type, message, isMessage } = globalThis.BackgroneMessages;
+const { Target, Type, message, parse } = globalThis.BackgroneMessages;
 const MENU_ID = 'backgrone-remove-background';
-const CONTENT_FILES = ['extension/lib/messages.js', 'extension/content/overlay.js', 'extension/content/content.js'];
+const CONTENT_FILES = ['extension/lib/messages.js', 'extension/lib/net.js', 'extension/content/overlay.js', 'extension/content/content.js'];
+const IMAGE_SCHEMES = ['http:', 'https:', 'data:', 'blob:'];
 
 chrome.runtime.onInstalled.addListener(() => {
   chrome.contextMenus.removeAll(() =>
@@ -18,71 +19,83 @@ chrome.runtime.onInstalled.addListener(() => {
 // The test seam: keep this a one-line call (tests call onMenuClick directly).
 chrome.contextMenus.onClicked.addListener((info, tab) => globalThis.backgrone.onMenuClick(info, tab));
 
-function toContent(tabId, frameId, type, data) {
-  return chrome.tabs.sendMessage(tabId, message(Target.CONTENT, type, data), { frameId });
+/**
+ * Where the page can't show anything (the browser's own pages, the web store,
+ * a PDF viewer), say so on the toolbar button and in the popup.
+ */
+async function cannotRun(tabId, error) {
+  await Promise.all([
+    chrome.action.setBadgeText({ tabId, text: '!' }),
+    chrome.action.setBadgeBackgroundColor({ tabId, color: '#d93025' }),
+    chrome.action.setTitle({ tabId, title: `Backgrone: ${error}` }),
+    chrome.storage.session.set({ notice: { tabId, text: error, at: Date.now() } }),
+  ]).catch(() => {});
+  return { ok: false, error };
+}
+
+function imageUrlProblem(srcUrl) {
+  try {
+    if (IMAGE_SCHEMES.includes(new URL(srcUrl).protocol)) return null;
+  } catch {
+    // fall through
+  }
+  return 'This kind of image address can\'t be read (only web, data: and blob: images).';
 }
 
 /**
  * Right-click -> cut-out in place. Resolves once the page shows the result or
- * the error: {ok: true, engine, notice} or {ok: false, error}.
+ * the error: {ok: true, engine, notice, guarded, ...} or {ok: false, error}.
  */
 async function onMenuClick(info, tab) {
   if (info.menuItemId && info.menuItemId !== MENU_ID) return { ok: false, error: 'not our menu item' };
   const tabId = tab.id;
   const frameId = info.frameId || 0;
+  const srcUrl = info.srcUrl; // from the browser, not from the page
+  const problem = imageUrlProblem(srcUrl);
+  if (problem) return cannotRun(tabId, problem);
+  try {
+    await chrome.scripting.executeScript({ target: { tabId, frameIds: [frameId] }, files: CONTENT_FILES });
+  } catch (err) {
+    return cannotRun(tabId, `Backgrone can't work on this page (${err.message}). Save the image and open it from the toolbar button instead.`);
+  }
+  await ensureOffscreen(); // the content script connects to it right away
   const jobId = crypto.randomUUID();
-  await chrome.scripting.executeScript({ target: { tabId, frameIds: [frameId] }, files: CONTENT_FILES });
-  const started = await toContent(tabId, frameId, Type.JOB_START, { jobId, srcUrl: info.srcUrl });
+  const started = await chrome.tabs.sendMessage(tabId, message(Target.CONTENT, Type.JOB_START, { jobId, srcUrl }), { frameId });
   if (!started?.found) return { ok: false, error: 'The image was not found on the page.' };
   const settings = await loadSettings();
-  let result;
   try {
-    result = await callEngine(Type.CUT, {
+    const result = await callEngine(Type.CUT, {
       jobId,
-      src: started.dataUrl || info.srcUrl, // blob: images are read by the page's content script
+      source: { kind: 'page', url: srcUrl, tabId, frameId },
       engine: settings.engine,
       options: pipelineOptions(settings),
       modelSource: settings.modelSource,
-      reply: { tabId, frameId },
     });
+    const { engine, notice, width, height, timings, backend, guarded, shown } = result;
+    if (!shown?.shown) return { ok: false, error: shown?.error || 'The page did not show the cut-out.' };
+    return { ok: true, engine, notice, width, height, timings, backend, guarded };
   } catch (err) {
-    const error = String(err?.message || err);
-    await toContent(tabId, frameId, Type.JOB_FAILED, { jobId, error });
-    return { ok: false, error };
+    // The page heard of the failure over its own port.
+    return { ok: false, error: String(err?.message || err) };
   }
-  const shown = await toContent(tabId, frameId, Type.JOB_DONE, {
-    jobId,
-    dataUrl: result.dataUrl,
-    filename: cutoutFilename(info.srcUrl, result.mime),
-    notice: result.notice,
-  });
-  if (!shown?.shown) return { ok: false, error: shown?.error || 'The page could not show the cut-out.' };
-  const { engine, notice, width, height, timings, backend } = result;
-  return { ok: true, engine, notice, width, height, timings, backend };
 }
 
-async function save({ dataUrl, filename }) {
-  if (typeof dataUrl !== 'string' || !/^data:image\/(png|webp);base64,/.test(dataUrl)) {
-    return { ok: false, error: 'Only Backgrone cut-outs can be saved.' };
-  }
-  const name = String(filename || 'cutout.png').replace(/[\\/:*?"<>|\u0000-\u001f]+/g, '_').slice(0, 120);
-  const downloadId = await chrome.downloads.download({ url: dataUrl, filename: name, saveAs: false });
-  return { ok: true, downloadId };
+/** A content script's Save: a result the engine made for this very tab, under the engine's name for it. */
+async function save({ resultId }, sender) {
+  const tabId = sender.tab?.id;
+  if (tabId == null) return { ok: false, error: 'Only a page can ask to save its cut-out.' };
+  const { url, filename } = await callEngine(Type.RESULT_URL, { resultId, tabId });
+  const downloadId = await chrome.downloads.download({ url, filename, saveAs: false, conflictAction: 'uniquify' });
+  return { ok: true, downloadId, filename };
 }
 
-chrome.runtime.onMessage.addListener((msg, sender, sendResponse) => {
-  // Only our own pages and content scripts can reach us (no externally_connectable).
+chrome.runtime.onMessage.addListener((m, sender, sendResponse) => {
+  // Our own pages and content scripts only (there is no externally_connectable).
   if (sender.id !== chrome.runtime.id) return false;
-  if (isMessage(msg, Target.UI) && msg.type === Type.PROGRESS && msg.data.reply) {
-    const { tabId, frameId } = msg.data.reply;
-    toContent(tabId, frameId, Type.JOB_PROGRESS, msg.data).catch(() => {});
-    return false;
-  }
-  if (isMessage(msg, Target.BACKGROUND) && msg.type === Type.SAVE) {
-    save(msg.data).then(sendResponse, (err) => sendResponse({ ok: false, error: String(err?.message || err) }));
-    return true;
-  }
-  return false;
+  const msg = parse(m, Target.BACKGROUND);
+  if (msg?.type !== Type.SAVE) return false;
+  save(msg.data, sender).then(sendResponse, (err) => sendResponse({ ok: false, error: String(err?.message || err) }));
+  return true;
 });
 
 globalThis.backgrone = { onMenuClick };

@@ -1,23 +1,33 @@
-// Content script: finds the right-clicked image, shows progress, swaps in the
-// cut-out, and can restore the original. It never reads pixels through a page
-// canvas; the engine fetches the image itself. Injected on demand, once per frame.
+// Content script: finds the right-clicked image, hands the engine the bytes
+// the page itself could read, shows progress, and shows the cut-out. Injected
+// on demand, once per frame. It lives in a hostile page, so:
+// - it reads the image only as the page could (its fetch is bound by the
+//   page's CORS); an image the page could not read is fetched by the engine,
+//   and its cut-out is shown in an extension frame the page can't look into;
+// - it reaches the engine only over the job port the service worker named.
 (() => {
   if (globalThis.__backgroneContent) return;
   globalThis.__backgroneContent = true;
 
-  const { Target, Type, message, isMessage } = globalThis.BackgroneMessages;
+  const { Target, Type, Stage, JOB_PORT, message, parse, postBytes, Assembler } = globalThis.BackgroneMessages;
+  const { fetchBytes } = globalThis.BackgroneNet;
   const Overlay = globalThis.BackgroneOverlay;
-  const jobs = new Map(); // jobId -> {img, overlay}
+  const FRAME_PAGE = 'extension/frame/frame.html';
+  const MAX_IMAGE_BYTES = 200 * 1024 * 1024;
+  const jobs = new Map(); // jobId -> {img, overlay, port, ...}
   const originals = new WeakMap(); // img -> what to put back on Restore
-  const STAGES = {
-    queued: 'Waiting for the previous image…',
-    'fetching-image': 'Reading the image…',
-    'loading-engine': 'Starting the engine…',
-    'downloading-model': 'Downloading the model (once)…',
-    'verifying-model': 'Checking the model…',
-    'removing-background': 'Removing the background…',
-    encoding: 'Finishing…',
+  const STAGE_TEXT = {
+    [Stage.QUEUED]: 'Waiting for the previous image…',
+    [Stage.FETCHING_IMAGE]: 'Reading the image…',
+    [Stage.DECODING]: 'Reading the image…',
+    [Stage.LOADING_ENGINE]: 'Starting the engine…',
+    [Stage.DOWNLOADING_MODEL]: 'Downloading the model (once)…',
+    [Stage.VERIFYING_MODEL]: 'Checking the model…',
+    [Stage.REMOVING_BACKGROUND]: 'Removing the background…',
+    [Stage.ENCODING]: 'Finishing…',
   };
+  // If the engine goes silent (hung, or its heartbeat stopped), say so instead of spinning forever.
+  const SILENCE_MS = 120_000;
 
   function absolute(url) {
     try {
@@ -27,25 +37,24 @@
     }
   }
 
-  function findImage(srcUrl) {
-    const target = absolute(srcUrl);
-    const imgs = Array.from(document.images);
-    return (
-      imgs.find((img) => img.currentSrc === target) ||
-      imgs.find((img) => absolute(img.getAttribute('src') || '') === target) ||
-      imgs.find((img) => img.dataset.backgroneSrc === target) || // an image we already swapped
-      null
-    );
+  /** Every <img> in the document and in open shadow roots. */
+  function allImages(root = document, out = []) {
+    for (const el of root.querySelectorAll('*')) {
+      if (el instanceof HTMLImageElement) out.push(el);
+      if (el.shadowRoot) allImages(el.shadowRoot, out);
+    }
+    return out;
   }
 
-  async function blobToDataUrl(url) {
-    const blob = await (await fetch(url)).blob();
-    return new Promise((resolve, reject) => {
-      const r = new FileReader();
-      r.onload = () => resolve(r.result);
-      r.onerror = () => reject(r.error);
-      r.readAsDataURL(blob);
-    });
+  const shows = (img, target) =>
+    img.currentSrc === target || absolute(img.getAttribute('src') || '') === target || img.dataset.backgroneSrc === target;
+
+  /** The image the user right-clicked: the element itself when we saw the click, else the first match. */
+  function findImage(srcUrl) {
+    const target = absolute(srcUrl);
+    const clicked = globalThis.__backgronePointer?.image;
+    if (clicked?.isConnected && shows(clicked, target)) return clicked;
+    return allImages().find((img) => shows(img, target)) || null;
   }
 
   function rememberOriginal(img) {
@@ -57,8 +66,11 @@
       src: img.getAttribute('src'),
       srcset: img.getAttribute('srcset'),
       sizes: img.getAttribute('sizes'),
+      visibility: img.style.getPropertyValue('visibility'),
+      visibilityPriority: img.style.getPropertyPriority('visibility'),
       sources,
       shown: img.currentSrc || img.src,
+      objectUrl: null,
     });
   }
 
@@ -67,27 +79,36 @@
     else el.setAttribute(name, value);
   }
 
-  function swap(img, url) {
+  /**
+   * Put the cut-out into the very same <img>. The new source keeps the density
+   * of the one shown (a 2x srcset image stays at its CSS size).
+   */
+  function swap(img, url, pixelWidth) {
     rememberOriginal(img);
     const o = originals.get(img);
     img.dataset.backgroneSrc = absolute(o.shown);
+    const density = img.naturalWidth > 0 ? pixelWidth / img.naturalWidth : 1;
     for (const [source] of o.sources) source.removeAttribute('srcset');
+    // srcset before sizes: the other order leaves Chrome with the old density.
     img.removeAttribute('srcset');
     img.removeAttribute('sizes');
     img.loading = 'eager';
     return new Promise((resolve, reject) => {
-      const done = () => {
+      const off = () => {
         img.removeEventListener('load', done);
         img.removeEventListener('error', fail);
+      };
+      const done = () => {
+        off();
         resolve();
       };
       const fail = () => {
-        img.removeEventListener('load', done);
-        img.removeEventListener('error', fail);
+        off();
         reject(new Error('The page refused to show the cut-out.'));
       };
       img.addEventListener('load', done);
       img.addEventListener('error', fail);
+      if (Math.abs(density - 1) > 0.01) img.setAttribute('srcset', `${url} ${+density.toFixed(4)}x`);
       img.src = url;
     });
   }
@@ -95,127 +116,167 @@
   function restore(img) {
     const o = originals.get(img);
     if (!o) return;
-    const current = img.src;
     for (const [source, srcset] of o.sources) setAttr(source, 'srcset', srcset);
     setAttr(img, 'srcset', o.srcset);
     setAttr(img, 'sizes', o.sizes);
     setAttr(img, 'src', o.src);
+    img.style.setProperty('visibility', o.visibility, o.visibilityPriority);
+    if (!img.getAttribute('style')) img.removeAttribute('style');
     delete img.dataset.backgroneSrc;
     originals.delete(img);
-    if (current.startsWith('blob:')) URL.revokeObjectURL(current);
+    if (o.objectUrl) URL.revokeObjectURL(o.objectUrl);
   }
 
-  async function dataUrlToObjectUrl(dataUrl) {
-    return URL.createObjectURL(await (await fetch(dataUrl)).blob());
+  /** The image bytes as the page itself could read them, or null when it can't. */
+  async function pageBytes(srcUrl) {
+    try {
+      // Default credentials: cookies same-origin, anonymous CORS cross-origin, as page code gets.
+      return await fetchBytes(srcUrl, { what: 'the image', credentials: 'same-origin', cache: 'force-cache', maxBytes: MAX_IMAGE_BYTES });
+    } catch {
+      return null; // not readable by the page (no CORS), or not reachable from it: the engine tries
+    }
   }
 
-  const handlers = {
-    async [Type.JOB_START]({ jobId, srcUrl }) {
-      const img = findImage(srcUrl);
-      if (!img) return { found: false };
-      jobs.get(jobId)?.overlay.remove();
-      const overlay = new Overlay(img);
-      overlay.status(STAGES.queued);
-      jobs.set(jobId, { img, overlay });
-      watch(jobId);
-      const answer = { found: true };
-      if (srcUrl.startsWith('blob:')) answer.dataUrl = await blobToDataUrl(srcUrl);
-      return answer;
-    },
-    async [Type.JOB_PROGRESS]({ jobId, stage, loaded, total }) {
-      const job = jobs.get(jobId);
-      if (!job || job.settled) return {}; // late news from a model load that outlived its job
-      watch(jobId);
-      if (stage === 'heartbeat') return {};
-      let text = STAGES[stage] || 'Working…';
-      let fraction = null;
-      if (stage === 'downloading-model' && total) {
-        fraction = loaded / total;
-        text = `Downloading the model (once): ${Math.round(fraction * 100)}% of ${(total / 1e6).toFixed(0)} MB`;
-      }
-      job.overlay.status(text, fraction);
-      return {};
-    },
-    async [Type.JOB_DONE]({ jobId, dataUrl, filename, notice }) {
-      const job = jobs.get(jobId);
-      if (!job) return { shown: false };
-      const { img, overlay } = job;
-      job.settled = true;
-      clearTimeout(job.timer);
-      const saveButton = {
-        label: 'Save',
-        primary: true,
-        onClick: async () => {
-          const r = await chrome.runtime.sendMessage(message(Target.BACKGROUND, Type.SAVE, { dataUrl, filename }));
-          overlay.actions(r?.ok ? `Saved as ${filename}.` : `Could not save: ${r?.error || 'unknown error'}`, [
-            { label: 'Restore', onClick: () => { restore(img); finishJob(jobId); } },
-            { label: 'Close', onClick: () => finishJob(jobId) },
-          ], { error: !r?.ok });
-        },
-      };
-      try {
-        const blobUrl = await dataUrlToObjectUrl(dataUrl);
-        // Some pages' CSP allows data: images but not blob: ones: try both.
-        await swap(img, blobUrl).catch(() => {
-          URL.revokeObjectURL(blobUrl);
-          return swap(img, dataUrl);
-        });
-      } catch (err) {
-        // e.g. a page whose CSP forbids blob: images: the cut-out can still be saved.
-        restore(img);
-        overlay.actions(`${err.message} You can still save it.`, [
-          saveButton,
-          { label: 'Dismiss', onClick: () => finishJob(jobId) },
-        ], { error: true });
-        return { shown: false, error: err.message };
-      }
-      overlay.actions('Background removed.', [
-        saveButton,
-        { label: 'Restore', onClick: () => { restore(img); finishJob(jobId); } },
-        { label: 'Close', onClick: () => finishJob(jobId) },
-      ], { notice });
-      return { shown: true };
-    },
-    async [Type.JOB_FAILED]({ jobId, error }) {
-      const job = jobs.get(jobId);
-      if (!job) return { shown: false };
-      job.settled = true;
-      clearTimeout(job.timer);
-      job.overlay.actions(`Could not remove the background: ${error}`, [
-        { label: 'Dismiss', onClick: () => finishJob(jobId) },
-      ], { error: true });
-      return { shown: true };
-    },
-  };
-
-  // If the extension goes silent (its service worker or engine was restarted
-  // mid-job), say so instead of spinning forever. Queued jobs wait silently
-  // behind others, so the limit is generous.
-  const SILENCE_MS = 180_000;
-  function watch(jobId) {
+  function connect(jobId, srcUrl) {
     const job = jobs.get(jobId);
-    if (!job) return;
+    const port = chrome.runtime.connect({ name: `${JOB_PORT}:${jobId}` });
+    job.port = port;
+    const result = new Assembler(Infinity);
+    port.onMessage.addListener((m) => {
+      const msg = parse(m, Target.PORT);
+      if (!msg || job.settled) return;
+      watch(job);
+      if (msg.type === Type.STATUS) progress(job, msg.data);
+      else if (msg.type === Type.RESULT) job.bytes = result.add(msg.data) || job.bytes;
+      else if (msg.type === Type.DONE) onDone(job, msg.data);
+      else if (msg.type === Type.FAILED) onFailed(job, msg.data.error);
+    });
+    port.onDisconnect.addListener(() => {
+      job.port = null;
+      if (!job.settled) onFailed(job, 'the engine stopped unexpectedly (it was closed or ran out of memory). Please try again.');
+    });
+    pageBytes(srcUrl).then((bytes) => {
+      if (!job.port) return;
+      if (bytes) postBytes(port, Target.PORT, Type.SOURCE, bytes);
+      else port.postMessage(message(Target.PORT, Type.UNREADABLE, {}));
+    });
+  }
+
+  function progress(job, { stage, loaded, total, position }) {
+    if (stage === Stage.HEARTBEAT) return;
+    let text = STAGE_TEXT[stage] || 'Working…';
+    let fraction = null;
+    if (stage === Stage.QUEUED && position > 1) text = `Waiting: ${position} images ahead…`;
+    if (stage === Stage.DOWNLOADING_MODEL && total) {
+      fraction = loaded / total;
+      text = `Downloading the model (once): ${Math.round(fraction * 100)}% of ${(total / 1e6).toFixed(0)} MB`;
+    }
+    job.overlay.status(text, fraction);
+  }
+
+  function buttons(job, ...names) {
+    const all = {
+      save: { label: 'Save', primary: true, onClick: () => save(job) },
+      restore: { label: 'Restore', onClick: () => { restore(job.img); finishJob(job); } },
+      close: { label: 'Close', onClick: () => finishJob(job, { keepFrame: true }) },
+      dismiss: { label: 'Dismiss', onClick: () => { restore(job.img); finishJob(job); } },
+    };
+    return names.map((n) => all[n]);
+  }
+
+  async function save(job) {
+    let r;
+    try {
+      r = await chrome.runtime.sendMessage(message(Target.BACKGROUND, Type.SAVE, { resultId: job.done.resultId }));
+    } catch (err) {
+      r = { ok: false, error: err.message };
+    }
+    job.overlay.actions(r?.ok ? `Saved as ${r.filename}.` : `Could not save: ${r?.error || 'unknown error'}`,
+      buttons(job, 'restore', 'close'), { error: !r?.ok });
+  }
+
+  /** A cut-out the page could not read: show it in an extension frame over the (hidden) image. */
+  function showGuarded(job) {
+    const { img, overlay } = job;
+    rememberOriginal(img);
+    const url = new URL(chrome.runtime.getURL(FRAME_PAGE));
+    const style = getComputedStyle(img);
+    url.hash = new URLSearchParams({ r: job.done.resultId, fit: style.objectFit, pos: style.objectPosition }).toString();
+    return overlay.frame(url.href).then(() => img.style.setProperty('visibility', 'hidden', 'important'));
+  }
+
+  async function onDone(job, done) {
+    job.settled = true;
+    job.done = done;
+    clearTimeout(job.timer);
+    const { img, overlay } = job;
+    let shown;
+    try {
+      if (done.guarded) {
+        await showGuarded(job);
+      } else {
+        if (!job.bytes) throw new Error('The cut-out did not arrive.');
+        const url = URL.createObjectURL(new Blob([job.bytes], { type: done.mime }));
+        job.bytes = null;
+        rememberOriginal(img);
+        originals.get(img).objectUrl = url;
+        await swap(img, url, done.width);
+      }
+      overlay.actions('Background removed.', buttons(job, 'save', 'restore', 'close'), { notice: done.notice });
+      shown = { shown: true };
+    } catch (err) {
+      // e.g. a page whose CSP forbids blob: images: the cut-out can still be saved.
+      restore(img);
+      overlay.actions(`${err.message} You can still save it.`, buttons(job, 'save', 'close'), { error: true });
+      shown = { shown: false, error: err.message };
+    }
+    job.port?.postMessage(message(Target.PORT, Type.SHOWN, shown));
+  }
+
+  function onFailed(job, error) {
+    job.settled = true;
+    clearTimeout(job.timer);
+    job.overlay.actions(`Could not remove the background: ${error}`, buttons(job, 'dismiss'), { error: true });
+  }
+
+  function watch(job) {
     clearTimeout(job.timer);
     job.timer = setTimeout(() => {
-      job.overlay.actions('No answer from Backgrone (it may have been restarted). Please try again.', [
-        { label: 'Dismiss', onClick: () => finishJob(jobId) },
-      ], { error: true });
+      if (!job.settled) onFailed(job, 'no answer from the engine for two minutes. Please try again.');
     }, SILENCE_MS);
   }
 
-  function finishJob(jobId) {
-    const job = jobs.get(jobId);
-    if (job) clearTimeout(job.timer);
-    job?.overlay.remove();
-    jobs.delete(jobId);
+  function finishJob(job, { keepFrame = false } = {}) {
+    clearTimeout(job.timer);
+    if (keepFrame) job.overlay.closeBox();
+    else job.overlay.remove();
+    job.port?.disconnect(); // tells the engine to forget the result
+    job.port = null;
+    jobs.delete(job.jobId);
   }
 
-  chrome.runtime.onMessage.addListener((msg, sender, sendResponse) => {
+  const handlers = {
+    [Type.JOB_START]({ jobId, srcUrl }) {
+      const img = findImage(srcUrl);
+      if (!img) return { found: false };
+      for (const other of jobs.values()) if (other.img === img) finishJob(other);
+      const overlay = new Overlay(img);
+      overlay.status(STAGE_TEXT[Stage.QUEUED]);
+      const job = { jobId, img, overlay, port: null, bytes: null, settled: false, done: null };
+      jobs.set(jobId, job);
+      watch(job);
+      connect(jobId, srcUrl);
+      return { found: true };
+    },
+  };
+
+  chrome.runtime.onMessage.addListener((m, sender, sendResponse) => {
     // Only the extension itself (never the page) can send runtime messages here.
-    if (sender.id !== chrome.runtime.id || !isMessage(msg, Target.CONTENT)) return false;
-    const handler = handlers[msg.type];
+    if (sender.id !== chrome.runtime.id) return false;
+    const msg = parse(m, Target.CONTENT);
+    const handler = msg && handlers[msg.type];
     if (!handler) return false;
-    handler(msg.data).then(sendResponse, (err) => sendResponse({ error: String(err?.message || err) }));
-    return true;
+    sendResponse(handler(msg.data));
+    return false;
   });
 })();

@@ -1,37 +1,47 @@
-// The in-page overlay: progress, then Save / Restore, or an error. Lives in a
-// shadow root so page styles don't leak in; buttons act only on trusted
-// (user) clicks, so page scripts can't press them; page strings are only
-// ever set as textContent.
+// The in-page overlay: progress, then Save / Restore, or an error; and, for an
+// image the page could not read, the extension frame that shows its cut-out.
+// It lives in a closed shadow root, so page scripts can't reach into it; the
+// host's own styles are inline and !important, so page CSS can't hide or move
+// it; buttons act only on trusted (user) clicks; text is only set as textContent.
 (() => {
   if (globalThis.BackgroneOverlay) return;
 
   const CSS = `
-    :host { all: initial; position: absolute; z-index: 2147483647; pointer-events: none; }
     .box { position: absolute; left: 8px; top: 8px; max-width: calc(100% - 16px); box-sizing: border-box;
       pointer-events: auto; font: 13px/1.35 system-ui, sans-serif; color: #fff; background: rgba(20,22,28,.88);
-      border-radius: 8px; padding: 8px 10px; box-shadow: 0 2px 10px rgba(0,0,0,.35); }
+      border-radius: 8px; padding: 8px 10px; box-shadow: 0 2px 10px rgba(0,0,0,.35); z-index: 1; }
     .text { display: block; }
     .bar { height: 4px; margin-top: 6px; background: rgba(255,255,255,.2); border-radius: 2px; overflow: hidden; }
     .fill { height: 100%; width: 0; background: #5ad19a; transition: width .15s; }
     .bar.busy .fill { width: 30%; animation: slide 1.1s infinite ease-in-out; }
     @keyframes slide { from { margin-left: -30%; } to { margin-left: 100%; } }
-    .actions { display: flex; gap: 6px; margin-top: 6px; }
+    .actions { display: flex; gap: 6px; margin-top: 6px; flex-wrap: wrap; }
     button { font: inherit; color: #111; background: #f1f3f4; border: 0; border-radius: 5px; padding: 3px 10px; cursor: pointer; }
     button.primary { background: #5ad19a; }
+    button:focus-visible { outline: 2px solid #8ab4f8; outline-offset: 2px; }
     .error { color: #ffb4a9; }
     .notice { color: #ffe08a; margin-top: 4px; display: block; }
+    iframe { position: absolute; border: 0; background: transparent; pointer-events: none; color-scheme: normal; }
   `;
+  // Set inline with !important: beats any page rule, even an !important one.
+  const HOST_STYLE = {
+    all: 'initial', position: 'absolute', 'z-index': '2147483647', 'pointer-events': 'none',
+    display: 'block', visibility: 'visible', opacity: '1', transform: 'none', filter: 'none', margin: '0', padding: '0',
+  };
+
+  const px = (v) => parseFloat(v) || 0;
 
   class Overlay {
     constructor(img) {
       this.img = img;
       this.host = document.createElement('backgrone-overlay');
-      this.root = this.host.attachShadow({ mode: 'open' });
+      this.root = this.host.attachShadow({ mode: 'closed' });
       const style = document.createElement('style');
       style.textContent = CSS;
       this.box = document.createElement('div');
       this.box.className = 'box';
       this.box.setAttribute('role', 'status');
+      this.box.setAttribute('aria-live', 'polite');
       this.text = document.createElement('span');
       this.text.className = 'text';
       this.bar = document.createElement('div');
@@ -41,21 +51,39 @@
       this.bar.append(this.fill);
       this.box.append(this.text, this.bar);
       this.root.append(style, this.box);
+      this.iframe = null;
       document.documentElement.append(this.host);
       this.place = this.place.bind(this);
+      this.onKey = (e) => {
+        if (e.key === 'Escape' && e.isTrusted && this.box.isConnected && this.box.contains(this.root.activeElement)) this.closeBox();
+      };
       window.addEventListener('scroll', this.place, true);
       window.addEventListener('resize', this.place);
+      window.addEventListener('keydown', this.onKey, true);
       this.place();
     }
 
     place() {
       const r = this.img.getBoundingClientRect();
-      Object.assign(this.host.style, {
-        left: `${r.left + window.scrollX}px`,
-        top: `${r.top + window.scrollY}px`,
-        width: `${Math.max(r.width, 180)}px`,
-        height: `${r.height}px`,
-      });
+      const s = getComputedStyle(this.img);
+      for (const [k, v] of Object.entries(HOST_STYLE)) this.host.style.setProperty(k, v, 'important');
+      const set = (k, v) => this.host.style.setProperty(k, v, 'important');
+      set('left', `${r.left + window.scrollX}px`);
+      set('top', `${r.top + window.scrollY}px`);
+      set('width', `${r.width}px`);
+      set('height', `${r.height}px`);
+      this.box.style.minWidth = r.width < 180 ? '180px' : '';
+      if (this.iframe) {
+        // The content box of the <img>: inside its border and padding.
+        const left = px(s.borderLeftWidth) + px(s.paddingLeft);
+        const top = px(s.borderTopWidth) + px(s.paddingTop);
+        Object.assign(this.iframe.style, {
+          left: `${left}px`,
+          top: `${top}px`,
+          width: `${Math.max(0, r.width - left - px(s.borderRightWidth) - px(s.paddingRight))}px`,
+          height: `${Math.max(0, r.height - top - px(s.borderBottomWidth) - px(s.paddingBottom))}px`,
+        });
+      }
     }
 
     status(text, fraction = null) {
@@ -69,6 +97,7 @@
     actions(text, buttons, { error = false, notice = null } = {}) {
       this.text.textContent = text;
       this.text.className = error ? 'text error' : 'text';
+      this.box.setAttribute('role', error ? 'alert' : 'status');
       this.bar.hidden = true;
       this.box.querySelector('.actions')?.remove();
       this.box.querySelector('.notice')?.remove();
@@ -96,9 +125,34 @@
       this.place();
     }
 
+    /** Show an extension page over the image's content box; resolves when it has loaded. */
+    frame(url) {
+      return new Promise((resolve, reject) => {
+        const iframe = document.createElement('iframe');
+        iframe.setAttribute('aria-hidden', 'true');
+        iframe.tabIndex = -1;
+        const timer = setTimeout(() => reject(new Error('The cut-out could not be shown on this page.')), 15_000);
+        iframe.addEventListener('load', () => {
+          clearTimeout(timer);
+          resolve();
+        }, { once: true });
+        iframe.src = url;
+        this.iframe = iframe;
+        this.root.prepend(iframe);
+        this.place();
+      });
+    }
+
+    /** Remove the message box; a frame showing a cut-out stays. */
+    closeBox() {
+      this.box.remove();
+      if (!this.iframe) this.remove();
+    }
+
     remove() {
       window.removeEventListener('scroll', this.place, true);
       window.removeEventListener('resize', this.place);
+      window.removeEventListener('keydown', this.onKey, true);
       this.host.remove();
     }
   }

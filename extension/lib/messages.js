@@ -1,31 +1,198 @@
-// The one definition of every message between Backgrone's parts.
+// The one definition of every message between Backgrone's parts: names,
+// progress stages, and the shape of each message's data, checked in code.
 // Shape: {target, type, data}. Loaded as a classic script (content script) and
 // as a side-effect import (modules), so it publishes on globalThis.
+//
+// Trust: the engine (offscreen document) takes commands only from extension
+// pages. A content script lives in a hostile page: it can only ask the service
+// worker to SAVE a result the engine made for its own tab, and talk to the
+// engine over the one job port the service worker opened for its tab and frame.
 (() => {
   const Target = Object.freeze({
     BACKGROUND: 'background', // the service worker
     OFFSCREEN: 'offscreen', // the engine document
     CONTENT: 'content', // the content script in a page
     UI: 'ui', // popup and options pages (broadcasts)
+    PORT: 'port', // messages on a job port (content script <-> engine)
   });
   const Type = Object.freeze({
-    // to OFFSCREEN
-    CUT: 'cut', // {jobId, src, name, engine, options, modelSource, reply?} -> {ok, dataUrl, mime, width, height, engine, notice} | {ok:false, error}
+    // to OFFSCREEN (from extension pages only)
+    CUT: 'cut', // -> {ok, resultId, url, mime, width, height, engine, notice, guarded, filename} | {ok:false, error}
+    RESULT_URL: 'result-url', // {resultId, tabId?} -> {ok, url, mime, filename}
+    RELEASE: 'release', // {resultId} -> {ok}
     MODEL_STATUS: 'model-status', // {} -> {ok, engines: {name: {cached, bundled, bytes}}}
     DELETE_MODELS: 'delete-models', // {engines?: [name]} -> {ok}
-    // from OFFSCREEN, broadcast (the service worker relays job progress to pages)
-    PROGRESS: 'progress', // {jobId, stage, engine?, loaded?, total?, reply?}
+    // from OFFSCREEN, broadcast to extension pages
+    PROGRESS: 'progress', // {jobId, stage, engine?, loaded?, total?, position?, notice?}
     // service worker -> CONTENT
-    JOB_START: 'job-start', // {jobId, srcUrl} -> {found, dataUrl?}
-    JOB_PROGRESS: 'job-progress', // {jobId, stage, loaded?, total?}
-    JOB_DONE: 'job-done', // {jobId, dataUrl, filename, notice} -> {shown}
-    JOB_FAILED: 'job-failed', // {jobId, error} -> {shown}
-    // CONTENT / UI -> BACKGROUND
-    SAVE: 'save', // {dataUrl, filename} -> {ok, downloadId}
+    JOB_START: 'job-start', // {jobId, srcUrl} -> {found, error?}
+    // CONTENT -> BACKGROUND
+    SAVE: 'save', // {resultId} -> {ok, filename} | {ok:false, error}
+    // on a job port, content -> engine
+    SOURCE: 'source', // {offset, total, chunk} the image bytes the page itself could read, in pieces
+    UNREADABLE: 'unreadable', // {reason?} the page could not read the image: the engine fetches it, result stays guarded
+    SHOWN: 'shown', // {shown, error?} the page shows the cut-out (or says why not)
+    // on a job port, engine -> content
+    STATUS: 'status', // progress: same data as PROGRESS
+    RESULT: 'result', // {offset, total, chunk} the cut-out's bytes, only for images the page could read
+    DONE: 'done', // {resultId, mime, width, height, engine, notice, guarded, filename}
+    FAILED: 'failed', // {error}
   });
+  // Progress stages, in the order a job goes through them.
+  const Stage = Object.freeze({
+    QUEUED: 'queued',
+    FETCHING_IMAGE: 'fetching-image',
+    DECODING: 'decoding',
+    LOADING_ENGINE: 'loading-engine',
+    DOWNLOADING_MODEL: 'downloading-model',
+    VERIFYING_MODEL: 'verifying-model',
+    REMOVING_BACKGROUND: 'removing-background',
+    ENCODING: 'encoding',
+    HEARTBEAT: 'heartbeat', // sent only while inference runs
+  });
+  const JOB_PORT = 'backgrone-job'; // port name; the job id follows the colon
+  const CHUNK_CHARS = 8 * 1024 * 1024; // base64 characters per piece: far under Chrome's 64 MiB message cap
+
+  // ---- shapes ---------------------------------------------------------------
+  const is = {
+    str: (max = 4096) => (v) => typeof v === 'string' && v.length <= max,
+    id: () => (v) => typeof v === 'string' && /^[0-9a-f-]{36}$/.test(v),
+    int: (min = 0, max = Number.MAX_SAFE_INTEGER) => (v) => Number.isInteger(v) && v >= min && v <= max,
+    num: () => (v) => typeof v === 'number' && Number.isFinite(v),
+    bool: () => (v) => typeof v === 'boolean',
+    oneOf: (values) => (v) => values.includes(v),
+    obj: () => (v) => !!v && typeof v === 'object' && !Array.isArray(v),
+    base64: (max = CHUNK_CHARS) => (v) => typeof v === 'string' && v.length <= max && /^[A-Za-z0-9+/]*={0,2}$/.test(v),
+    list: (item, max = 16) => (v) => Array.isArray(v) && v.length <= max && v.every(item),
+    url: (schemes) => (v) => {
+      if (typeof v !== 'string' || v.length > 64 * 1024 * 1024) return false;
+      try {
+        return schemes.includes(new URL(v).protocol);
+      } catch {
+        return false;
+      }
+    },
+  };
+  const opt = (check) => Object.assign((v) => v === undefined || v === null || check(v), { optional: true });
+  const piece = { offset: is.int(), total: is.int(), chunk: is.base64() };
+  const done = {
+    resultId: is.id(), mime: is.oneOf(['image/png', 'image/webp']), width: is.int(1), height: is.int(1),
+    engine: is.str(32), notice: opt(is.str()), guarded: is.bool(), filename: is.str(200),
+  };
+  const progress = {
+    jobId: is.id(), stage: is.oneOf(Object.values(Stage)), engine: opt(is.str(32)), loaded: opt(is.num()),
+    total: opt(is.num()), position: opt(is.int()), notice: opt(is.str()),
+  };
+  const SHAPES = {
+    [Type.CUT]: {
+      jobId: is.id(),
+      // 'page': the bytes come over the job port from the owner's content script; the engine
+      // fetches `url` itself only when the page could not read them. 'blob': a file the popup holds.
+      source: is.obj(),
+      engine: is.str(32),
+      options: is.obj(),
+      modelSource: is.str(2048),
+      name: opt(is.str(1024)),
+    },
+    [Type.RESULT_URL]: { resultId: is.id(), tabId: opt(is.int()) },
+    [Type.RELEASE]: { resultId: is.id() },
+    [Type.MODEL_STATUS]: {},
+    [Type.DELETE_MODELS]: { engines: opt(is.list(is.str(32))) },
+    [Type.PROGRESS]: progress,
+    [Type.JOB_START]: { jobId: is.id(), srcUrl: is.str(64 * 1024 * 1024) },
+    [Type.SAVE]: { resultId: is.id() },
+    [Type.SOURCE]: piece,
+    [Type.UNREADABLE]: { reason: opt(is.str()) },
+    [Type.SHOWN]: { shown: is.bool(), error: opt(is.str()) },
+    [Type.STATUS]: progress,
+    [Type.RESULT]: piece,
+    [Type.DONE]: done,
+    [Type.FAILED]: { error: is.str() },
+  };
+  const SOURCES = {
+    page: { kind: is.oneOf(['page']), url: is.url(['http:', 'https:', 'data:', 'blob:']), tabId: is.int(), frameId: is.int() },
+    blob: { kind: is.oneOf(['blob']), url: is.url(['blob:']) },
+  };
+
+  function checkShape(shape, data, where) {
+    if (!is.obj()(data)) throw new Error(`${where}: data must be an object`);
+    for (const key of Object.keys(data)) {
+      if (!(key in shape)) throw new Error(`${where}: unexpected field "${key}"`);
+    }
+    for (const [key, valid] of Object.entries(shape)) {
+      if (!valid(data[key])) throw new Error(`${where}: invalid field "${key}"`);
+    }
+  }
+
+  /** Throws with the offending field when `data` does not fit the shape of `type`. */
+  function validate(type, data) {
+    const shape = SHAPES[type];
+    if (!shape) throw new Error(`unknown message type "${type}"`);
+    checkShape(shape, data, type);
+    if (type === Type.CUT) checkShape(SOURCES[data.source.kind] || { kind: is.oneOf([]) }, data.source, 'cut.source');
+  }
+
   const message = (target, type, data = {}) => ({ target, type, data });
-  const isMessage = (m, target) =>
-    !!m && typeof m === 'object' && m.target === target && typeof m.type === 'string' &&
-    !!m.data && typeof m.data === 'object';
-  globalThis.BackgroneMessages = Object.freeze({ Target, Type, message, isMessage });
+
+  /** The message's {type, data} when it is for `target` and well formed, else null. */
+  function parse(m, target) {
+    if (!m || typeof m !== 'object' || m.target !== target || typeof m.type !== 'string') return null;
+    try {
+      validate(m.type, m.data);
+    } catch (err) {
+      console.warn('Backgrone: dropped a malformed message:', err.message);
+      return null;
+    }
+    return { type: m.type, data: m.data };
+  }
+
+  // ---- bytes in pieces --------------------------------------------------------
+  function toBase64(bytes) {
+    if (bytes.toBase64) return bytes.toBase64();
+    let s = '';
+    for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000));
+    return btoa(s);
+  }
+  function fromBase64(text) {
+    if (Uint8Array.fromBase64) return Uint8Array.fromBase64(text);
+    const s = atob(text);
+    const out = new Uint8Array(s.length);
+    for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
+    return out;
+  }
+  const CHUNK_BYTES = (CHUNK_CHARS / 4) * 3;
+
+  /** Post `bytes` on a port as `type` messages of at most CHUNK_CHARS base64 each. */
+  function postBytes(port, target, type, bytes) {
+    const total = bytes.byteLength;
+    let offset = 0;
+    do {
+      port.postMessage(message(target, type, { offset, total, chunk: toBase64(bytes.subarray(offset, offset + CHUNK_BYTES)) }));
+      offset += CHUNK_BYTES;
+    } while (offset < total);
+  }
+
+  /** Collects pieces in order; `add` returns the whole Uint8Array once complete, else null. Throws on a bad piece. */
+  class Assembler {
+    constructor(limit) {
+      this.limit = limit;
+      this.bytes = null;
+      this.got = 0;
+    }
+    add({ offset, total, chunk }) {
+      if (total > this.limit) throw new Error(`the image file is too large (${Math.round(total / 1e6)} MB)`);
+      if (!this.bytes) this.bytes = new Uint8Array(total);
+      const part = fromBase64(chunk);
+      if (total !== this.bytes.byteLength || offset !== this.got || offset + part.byteLength > total) {
+        throw new Error('the image arrived out of order');
+      }
+      this.bytes.set(part, offset);
+      this.got += part.byteLength;
+      return this.got === total ? this.bytes : null;
+    }
+  }
+
+  globalThis.BackgroneMessages = Object.freeze({
+    Target, Type, Stage, JOB_PORT, message, parse, validate, postBytes, Assembler,
+  });
 })();

@@ -5,6 +5,10 @@
 // assembled file is verified once more before the model counts as complete.
 // On every load each stored chunk is hashed again: a corrupt entry is dropped
 // and fetched again instead of feeding garbage weights to the model.
+import './net.js';
+import { modelSourceProblem } from './settings.js';
+
+const { fetchBytes } = globalThis.BackgroneNet;
 
 const DB_NAME = 'backgrone';
 const DB_VERSION = 1;
@@ -127,30 +131,24 @@ function concat(buffers, total) {
 }
 
 async function fetchChunk(url, expected, onBytes) {
-  let response;
-  try {
-    response = await fetch(url, { cache: 'no-store', credentials: 'omit', referrerPolicy: 'no-referrer' });
-  } catch (err) {
-    throw new Error(`cannot reach the model source (${err.message})`);
-  }
-  if (!response.ok) throw new Error(`the model source answered ${response.status} for ${url}`);
-  const size = expected.end - expected.start;
-  const reader = response.body.getReader();
-  const data = new Uint8Array(size);
-  let got = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    if (got + value.byteLength > size) throw new Error('a model chunk is larger than the catalogue says');
-    data.set(value, got);
-    got += value.byteLength;
-    onBytes(value.byteLength);
-  }
-  if (got !== size) throw new Error(`a model chunk arrived incomplete (${got} of ${size} bytes)`);
-  if ((await sha256Hex(data.buffer)) !== expected.sha256) {
+  const data = await fetchBytes(url, {
+    what: 'a model chunk',
+    cache: 'no-store',
+    exactBytes: expected.end - expected.start,
+    onBytes,
+  });
+  if ((await sha256Hex(data)) !== expected.sha256) {
     throw new Error('a downloaded model chunk failed its sha256 check');
   }
   return data.buffer;
+}
+
+/** IndexedDB's quota error, in words; other errors unchanged. */
+function storageError(err, spec) {
+  if (err?.name === 'QuotaExceededError') {
+    return new Error(`there is not enough free storage to keep the ${spec.name} model (${Math.round(spec.bytes / 1e6)} MB); free some disk space and try again`);
+  }
+  return err;
 }
 
 /**
@@ -183,7 +181,8 @@ export async function loadModelBytes(spec, { source, onProgress = () => {} } = {
   for (const [i, c] of expected.entries()) if (chunks.has(i)) loaded += c.end - c.start;
   const missing = expected.map((c, i) => i).filter((i) => !chunks.has(i));
   if (missing.length) {
-    if (!source) throw new Error('no model source is configured');
+    const problem = modelSourceProblem(source);
+    if (problem) throw new Error(problem);
     onProgress({ phase: 'download', loaded, total });
     for (const i of missing) {
       const c = expected[i];
@@ -191,7 +190,12 @@ export async function loadModelBytes(spec, { source, onProgress = () => {} } = {
         loaded += n;
         onProgress({ phase: 'download', loaded, total });
       });
-      await tx([CHUNKS], 'readwrite', (t) => t.objectStore(CHUNKS).put({ sha256: c.sha256, data }, [spec.name, i]));
+      // One chunk per transaction: a full disk aborts only this chunk; the ones before stay for a resume.
+      await tx([CHUNKS], 'readwrite', (t) => t.objectStore(CHUNKS).put({ sha256: c.sha256, data }, [spec.name, i])).catch(
+        (err) => {
+          throw storageError(err, spec);
+        },
+      );
       chunks.set(i, data);
     }
   }
@@ -204,6 +208,8 @@ export async function loadModelBytes(spec, { source, onProgress = () => {} } = {
   }
   await tx([MODELS], 'readwrite', (t) =>
     t.objectStore(MODELS).put({ engine: spec.name, sha256: spec.sha256, bytes: total, completedAt: Date.now() }, spec.name),
-  );
+  ).catch((err) => {
+    throw storageError(err, spec);
+  });
   return { bytes, verify: async () => true };
 }

@@ -9,18 +9,30 @@ const SCHEMA = {
   engine: { default: 'medium', valid: (v) => ENGINES.includes(v) },
   output: { default: 'cutout', valid: (v) => ['cutout', 'color', 'mask'].includes(v) },
   background: { default: '#ffffff', valid: (v) => typeof v === 'string' && /^#[0-9a-f]{6}$/i.test(v) },
-  modelSource: {
-    default: DEFAULT_MODEL_SOURCE,
-    valid: (v) => {
-      try {
-        const u = new URL(v);
-        return (u.protocol === 'https:' || u.protocol === 'http:') && v.endsWith('/');
-      } catch {
-        return false;
-      }
-    },
-  },
+  modelSource: { default: DEFAULT_MODEL_SOURCE, valid: (v) => modelSourceProblem(v) === null },
 };
+
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+/**
+ * Why `url` can't be a model source, or null when it can: https only (plain
+ * http is allowed on loopback, for a mirror on this machine and for tests),
+ * a folder URL ending in '/', no credentials in it.
+ */
+export function modelSourceProblem(url) {
+  let u;
+  try {
+    u = new URL(url);
+  } catch {
+    return 'the model source is not a valid URL';
+  }
+  if (!(u.protocol === 'https:' || (u.protocol === 'http:' && LOOPBACK.has(u.hostname)))) {
+    return 'the model source must be an https:// address (http:// only on this computer)';
+  }
+  if (u.username || u.password) return 'the model source must not contain a user name or password';
+  if (!url.endsWith('/')) return "the model source must end with '/'";
+  return null;
+}
 
 /** Keep only known, valid keys; unknown or invalid values fall back to defaults. */
 function validate(raw) {
@@ -35,6 +47,7 @@ function validate(raw) {
 function check(partial) {
   for (const [key, value] of Object.entries(partial)) {
     if (!(key in SCHEMA)) throw new Error(`Unknown setting "${key}"`);
+    if (key === 'modelSource' && modelSourceProblem(value)) throw new Error(modelSourceProblem(value));
     if (!SCHEMA[key].valid(value)) throw new Error(`Invalid value for ${key}: ${value}`);
   }
 }

@@ -12,9 +12,14 @@ def init(catalogue_json):
     _host = Host(catalogue_json)
 
 
-def start(data, engine, options):
-    """data: Uint8Array; returns a dict (tensor as a numpy array) or an error dict."""
-    return _host.start(data.to_bytes(), engine, options.to_py())
+def decode(data, options):
+    """data: Uint8Array; returns {prepared, width, height} or an error dict."""
+    return _host.decode(data.to_bytes(), options.to_py())
+
+
+def tensor(prepared, engine):
+    """The model input for ``engine``: {tensor (numpy), shape} or an error dict."""
+    return _host.tensor(prepared, engine)
 
 
 def complete(prepared, output, engine, options):

@@ -1,138 +1,167 @@
 // The engine: answers CUT requests one at a time, in arrival order.
-// image bytes -> Python prepare -> onnxruntime-web -> Python finish -> data URL
+// image bytes -> Python decode -> model session -> Python tensor ->
+// onnxruntime-web -> Python finish -> result store -> the page or the popup
 import '../lib/messages.js';
+import '../lib/net.js';
 import { loadCatalogue } from '../lib/catalogue.js';
 import { deleteModel, loadModelBytes, modelState } from '../lib/model_store.js';
+import { cutoutFilename } from '../lib/names.js';
 import { backendInfo, dropSession, getSession, run } from './inference.js';
-import { finish, loadPython, prepare } from './python.js';
+import { acceptPort, claimPort } from './job_ports.js';
+import { JobQueue } from './job_queue.js';
+import { decode, finish, loadPython, tensorFor } from './python.js';
+import { addResult, releaseResult, resultUrl } from './results.js';
 
-const { Target, Type, message, isMessage } = globalThis.BackgroneMessages;
+const { Target, Type, Stage, message, parse } = globalThis.BackgroneMessages;
+const { fetchBytes } = globalThis.BackgroneNet;
 const MAX_IMAGE_BYTES = 200 * 1024 * 1024;
-// Chrome's runtime messages carry at most 64 MiB of JSON; leave room for the envelope.
-const MAX_MESSAGE_CHARS = 60 * 1024 * 1024;
 const FALLBACK_ENGINE = 'fast';
+const HEARTBEAT_MS = 5000;
+const SHOWN_MS = 30_000;
+const queue = new JobQueue(10 * 60_000);
 
-let queue = Promise.resolve();
-function enqueue(task) {
-  const next = queue.then(task, task);
-  queue = next.catch(() => {});
-  return next;
-}
-
-function progress(data) {
+function broadcast(data) {
   chrome.runtime.sendMessage(message(Target.UI, Type.PROGRESS, data)).catch(() => {});
-}
-
-async function fetchImage(src) {
-  let response;
-  try {
-    response = await fetch(src, { credentials: 'include', cache: 'force-cache' });
-  } catch (err) {
-    throw new Error('The image could not be downloaded (network error).');
-  }
-  if (!response.ok) throw new Error(`The image could not be downloaded (HTTP ${response.status}).`);
-  const length = Number(response.headers.get('content-length') || 0);
-  if (length > MAX_IMAGE_BYTES) throw new Error(`The image file is too large (${Math.round(length / 1e6)} MB).`);
-  const buffer = await response.arrayBuffer();
-  if (buffer.byteLength > MAX_IMAGE_BYTES) throw new Error('The image file is too large.');
-  if (buffer.byteLength === 0) throw new Error('The image file is empty (0 bytes).');
-  return new Uint8Array(buffer);
-}
-
-function toDataUrl(bytes, mime) {
-  return new Promise((resolve, reject) => {
-    const reader = new FileReader();
-    reader.onload = () => resolve(reader.result);
-    reader.onerror = () => reject(reader.error);
-    reader.readAsDataURL(new Blob([bytes], { type: mime }));
-  });
 }
 
 /** A session for the engine; on a model that can't be had, fall back to `fast` and say why. */
 async function sessionFor(engine, modelSource, report, timings) {
   const catalogue = await loadCatalogue();
   const spec = catalogue.engines[engine];
-  if (!spec) throw new Error(`Unknown engine "${engine}".`);
+  if (!spec) throw new Error(`unknown engine "${engine}"`);
   const load = async () => {
     const t0 = performance.now();
     const loaded = await loadModelBytes(spec, {
       source: modelSource,
       onProgress: ({ phase, loaded, total }) =>
-        report({ stage: phase === 'download' ? 'downloading-model' : 'verifying-model', engine, loaded, total }),
+        report({ stage: phase === 'download' ? Stage.DOWNLOADING_MODEL : Stage.VERIFYING_MODEL, engine, loaded, total }),
     });
     timings.modelBytes = performance.now() - t0;
     return loaded;
   };
   try {
-    report({ stage: 'loading-engine', engine });
+    report({ stage: Stage.LOADING_ENGINE, engine });
     return { spec, session: await getSession(spec, load), notice: null };
   } catch (err) {
     if (engine === FALLBACK_ENGINE) throw err;
     const state = await modelState(spec).catch(() => ({ cached: false }));
     if (state.cached) throw err;
     const fallback = catalogue.engines[FALLBACK_ENGINE];
-    const notice = `The ${engine} model could not be downloaded (${err.message}), so the fast engine was used.`;
-    report({ stage: 'loading-engine', engine: FALLBACK_ENGINE, notice });
+    const notice = `The ${engine} model is not available (${err.message}), so the fast engine was used.`;
+    report({ stage: Stage.LOADING_ENGINE, engine: FALLBACK_ENGINE, notice });
     return { spec: fallback, session: await getSession(fallback, () => loadModelBytes(fallback)), notice };
   }
 }
 
-async function cut({ jobId, src, engine, options, modelSource, reply }) {
-  const report = (d) => progress({ jobId, reply, ...d });
-  // A heartbeat keeps the service worker (which relays our answer) from idling
-  // out during a long inference, and tells the page the engine is alive.
-  const heartbeat = setInterval(() => report({ stage: 'heartbeat' }), 5000);
-  try {
-    return await runCut({ src, engine, options, modelSource, report });
-  } finally {
-    clearInterval(heartbeat);
+/**
+ * The image's bytes and whether the result must stay out of the page's reach:
+ * {bytes, guarded}. A page's image comes from the page itself when it could
+ * read it; otherwise the engine fetches it (as the page showed it, cookies
+ * included) and the cut-out is only ever shown in an extension frame.
+ */
+async function readSource(source, channel) {
+  if (source.kind === 'blob') {
+    if (!source.url.startsWith(`blob:${location.origin}/`)) throw new Error('only files opened in Backgrone can be read');
+    return { bytes: await fetchBytes(source.url, { what: 'the file', maxBytes: MAX_IMAGE_BYTES }), guarded: false };
   }
+  const own = await channel.source(MAX_IMAGE_BYTES, 120_000);
+  if (own) return { bytes: own, guarded: false };
+  const bytes = await fetchBytes(source.url, { what: 'the image', credentials: 'include', cache: 'force-cache', maxBytes: MAX_IMAGE_BYTES });
+  return { bytes, guarded: true };
 }
 
-async function runCut({ src, engine, options, modelSource, report }) {
+async function runCut({ jobId, source, engine, options, modelSource, name }, channel, report) {
   const timings = {}; // milliseconds per step, reported with the result (bench/ reads them)
   let t = performance.now();
-  const lap = (name) => {
+  const lap = (step) => {
     const now = performance.now();
-    timings[name] = now - t;
+    timings[step] = now - t;
     t = now;
   };
-  report({ stage: 'fetching-image' });
-  const [bytes] = await Promise.all([fetchImage(src), loadPython()]);
+  report({ stage: Stage.FETCHING_IMAGE });
+  const [{ bytes, guarded }] = await Promise.all([readSource(source, channel), loadPython()]);
   lap('fetchAndPython');
-  const { spec, session, notice } = await sessionFor(engine, modelSource, report, timings);
-  lap('model');
-  report({ stage: 'removing-background', engine: spec.name });
-  const started = await prepare(bytes, spec.name, options);
-  lap('prepare');
-  let output;
+  // A bad file fails here, before any model is downloaded or loaded.
+  report({ stage: Stage.DECODING });
+  const image = await decode(bytes, options);
+  lap('decode');
+  let done;
+  let used;
   try {
-    output = await run(session, spec, started.tensor, started.shape);
-  } catch (err) {
-    started.prepared.destroy();
-    await dropSession(spec.name); // a broken session is rebuilt next time
-    throw new Error(`The model failed to run (${err.message || err}).`);
+    const { spec, session, notice } = await sessionFor(engine, modelSource, report, timings);
+    used = { spec, notice };
+    lap('model');
+    report({ stage: Stage.REMOVING_BACKGROUND, engine: spec.name });
+    const { tensor, shape } = await tensorFor(image, spec.name);
+    lap('prepare');
+    // Heartbeats only while the model runs: a stalled download must not look alive.
+    const heartbeat = setInterval(() => report({ stage: Stage.HEARTBEAT }), HEARTBEAT_MS);
+    let output;
+    try {
+      output = await run(session, spec, tensor, shape);
+    } catch (err) {
+      await dropSession(spec.name); // a broken session is rebuilt next time
+      throw new Error(`the model failed to run (${err.message || err})`);
+    } finally {
+      clearInterval(heartbeat);
+    }
+    lap('inference');
+    report({ stage: Stage.ENCODING });
+    done = await finish(image, output, spec.name, options);
+    lap('finish');
+  } finally {
+    image.release();
   }
-  lap('inference');
-  report({ stage: 'encoding' });
-  const done = await finish(started.prepared, output, spec.name, options);
-  lap('finish');
-  const dataUrl = await toDataUrl(done.data, done.mime);
-  lap('dataUrl');
-  if (dataUrl.length > MAX_MESSAGE_CHARS) {
-    throw new Error(`The cut-out is too large to hand over (${Math.round(dataUrl.length / 1e6)} MB); try a smaller image.`);
+  const filename = cutoutFilename(name || source.url, done.mime);
+  const resultId = addResult({ data: done.data, mime: done.mime, filename, tabId: source.tabId ?? null, guarded });
+  const answer = {
+    resultId,
+    mime: done.mime,
+    width: image.width,
+    height: image.height,
+    engine: used.spec.name,
+    notice: used.notice,
+    guarded,
+    filename,
+  };
+  let shown = null;
+  if (channel) {
+    if (!guarded) channel.postBytes(Type.RESULT, done.data);
+    channel.post(Type.DONE, answer);
+    shown = await channel.shown(SHOWN_MS);
+    lap('shown');
   }
   return {
     ok: true,
-    dataUrl,
-    mime: done.mime,
-    width: started.width,
-    height: started.height,
-    engine: spec.name,
-    notice,
+    ...answer,
+    url: source.kind === 'blob' ? resultUrl(resultId).url : undefined,
+    shown,
     timings,
     backend: await backendInfo(),
   };
+}
+
+async function cut(data) {
+  const { jobId, source } = data;
+  const channel = source.kind === 'page' ? await claimPort(jobId, source) : null;
+  const report = (d) => {
+    const p = { jobId, ...d };
+    broadcast(p);
+    channel?.post(Type.STATUS, p);
+  };
+  try {
+    const answer = await queue.add(
+      () => runCut(data, channel, report),
+      (position) => position > 0 && report({ stage: Stage.QUEUED, position }),
+    );
+    // The page keeps its port open while it offers Save; when it closes it, the result goes.
+    if (channel) channel.onClose = () => releaseResult(answer.resultId);
+    if (channel?.closed) releaseResult(answer.resultId);
+    return answer;
+  } catch (err) {
+    channel?.post(Type.FAILED, { error: String(err?.message || err) });
+    throw err;
+  }
 }
 
 async function modelStatus() {
@@ -156,19 +185,35 @@ async function deleteModels({ engines }) {
 }
 
 const handlers = {
-  [Type.CUT]: (data) => enqueue(() => cut(data)),
+  [Type.CUT]: cut,
+  [Type.RESULT_URL]: (data, sender) => ({ ok: true, ...resultUrl(data.resultId, data.tabId ?? sender.tab?.id ?? null) }),
+  [Type.RELEASE]: (data) => {
+    releaseResult(data.resultId);
+    return { ok: true };
+  },
   [Type.MODEL_STATUS]: modelStatus,
-  [Type.DELETE_MODELS]: (data) => enqueue(() => deleteModels(data)),
+  [Type.DELETE_MODELS]: (data) => queue.add(() => deleteModels(data)),
 };
 
-chrome.runtime.onMessage.addListener((msg, sender, sendResponse) => {
-  if (sender.id !== chrome.runtime.id || !isMessage(msg, Target.OFFSCREEN)) return false;
-  const handler = handlers[msg.type];
+/** Extension pages only: the service worker, the popup, options, our own frames. */
+function fromExtensionPage(sender) {
+  return sender.id === chrome.runtime.id && typeof sender.url === 'string' && sender.url.startsWith(`${location.origin}/`);
+}
+
+chrome.runtime.onMessage.addListener((m, sender, sendResponse) => {
+  if (!fromExtensionPage(sender)) return false;
+  const msg = parse(m, Target.OFFSCREEN);
+  const handler = msg && handlers[msg.type];
   if (!handler) return false;
   Promise.resolve()
-    .then(() => handler(msg.data))
+    .then(() => handler(msg.data, sender))
     .then(sendResponse, (err) => sendResponse({ ok: false, error: String(err?.message || err) }));
   return true; // answer asynchronously
+});
+
+chrome.runtime.onConnect.addListener((port) => {
+  if (port.sender?.id !== chrome.runtime.id) return port.disconnect();
+  acceptPort(port);
 });
 
 // Warm up Python while the first request is on its way.

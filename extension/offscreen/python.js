@@ -35,12 +35,40 @@ export function loadPython() {
 /** A message for the user (from the core's typed errors), not a crash. */
 class UserError extends Error {}
 
-/** Decode + preprocess. Returns {prepared (PyProxy), tensor: Float32Array, shape, width, height}. */
-export async function prepare(bytes, engine, options) {
+function unwrap(result) {
+  if (result.has('error')) {
+    const error = new UserError(result.get('error'));
+    result.destroy();
+    throw error;
+  }
+  return result;
+}
+
+/**
+ * Decode the image (fails fast on a bad file, before any model is loaded).
+ * Returns {prepared (PyProxy), width, height, release()}.
+ */
+export async function decode(bytes, options) {
   const { mod } = await loadPython();
-  const result = mod.start(bytes, engine, options);
+  const result = unwrap(mod.decode(bytes, options));
   try {
-    if (result.has('error')) throw new UserError(result.get('error'));
+    const prepared = result.get('prepared');
+    return {
+      prepared,
+      width: result.get('width'),
+      height: result.get('height'),
+      release: () => prepared.destroy(),
+    };
+  } finally {
+    result.destroy();
+  }
+}
+
+/** The model input for `engine`: {tensor: Float32Array, shape}. */
+export async function tensorFor(image, engine) {
+  const { mod } = await loadPython();
+  const result = unwrap(mod.tensor(image.prepared, engine));
+  try {
     const tensorProxy = result.get('tensor');
     const buf = tensorProxy.getBuffer('f32');
     const tensor = new Float32Array(buf.data); // copy out of the wasm heap
@@ -49,25 +77,17 @@ export async function prepare(bytes, engine, options) {
     const shapeProxy = result.get('shape');
     const shape = shapeProxy.toJs();
     shapeProxy.destroy();
-    return {
-      prepared: result.get('prepared'),
-      tensor,
-      shape,
-      width: result.get('width'),
-      height: result.get('height'),
-    };
+    return { tensor, shape };
   } finally {
     result.destroy();
   }
 }
 
-/** Mask -> encoded output. Returns {data: Uint8Array, mime}. Frees `prepared`. */
-export async function finish(prepared, output, engine, options) {
+/** Mask -> encoded output: {data: Uint8Array, mime}. */
+export async function finish(image, output, engine, options) {
   const { mod } = await loadPython();
-  const result = mod.complete(prepared, output, engine, options);
-  prepared.destroy();
+  const result = unwrap(mod.complete(image.prepared, output, engine, options));
   try {
-    if (result.has('error')) throw new UserError(result.get('error'));
     return { data: result.get('data'), mime: result.get('mime') };
   } finally {
     result.destroy();

@@ -6,7 +6,7 @@ import { callEngine } from '../lib/offscreen_client.js';
 import { cutoutFilename } from '../lib/names.js';
 import { loadSettings, pipelineOptions, saveSettings } from '../lib/settings.js';
 
-const { Target, Type, message } = globalThis.BackgroneMessages;
+const { Target, Type, Stage, message, parse } = globalThis.BackgroneMessages;
 const $ = (id) => document.getElementById(id);
 // Finished cut-outs, in order: {name, blob, url, filename}. Blobs, not data URLs:
 // the browser keeps blob bytes outside this page's heap (and can page them to
@@ -17,15 +17,6 @@ let running = false;
 let total = 0;
 let finished = 0;
 let currentJob = null;
-
-function readAsDataUrl(blob, name) {
-  return new Promise((resolve, reject) => {
-    const r = new FileReader();
-    r.onload = () => resolve(r.result);
-    r.onerror = () => reject(new Error(`Could not read ${name}.`));
-    r.readAsDataURL(blob);
-  });
-}
 
 function status(text, fraction) {
   $('status').hidden = false;
@@ -59,10 +50,19 @@ async function thumbnailUrl(blob, width = 480) {
   return URL.createObjectURL(await canvas.convertToBlob({ type: 'image/png' }));
 }
 
+/** Download a cut-out the popup holds (an extension page may use the downloads API itself). */
 async function save(result) {
-  const dataUrl = await readAsDataUrl(result.blob, result.filename);
-  const r = await chrome.runtime.sendMessage(message(Target.BACKGROUND, Type.SAVE, { dataUrl, filename: result.filename }));
-  if (!r?.ok) throw new Error(r?.error || 'Could not save.');
+  result.fileUrl ||= URL.createObjectURL(result.blob);
+  await chrome.downloads.download({ url: result.fileUrl, filename: result.filename, saveAs: false, conflictAction: 'uniquify' });
+}
+
+/** The engine's result as a Blob of our own; the engine then forgets it. */
+async function takeResult(answer) {
+  try {
+    return await (await fetch(answer.url)).blob();
+  } finally {
+    chrome.runtime.sendMessage(message(Target.OFFSCREEN, Type.RELEASE, { resultId: answer.resultId })).catch(() => {});
+  }
 }
 
 async function processOne({ file, card }) {
@@ -72,16 +72,22 @@ async function processOne({ file, card }) {
   currentJob = crypto.randomUUID();
   try {
     if (!file.type.startsWith('image/') && file.type !== '') throw new Error('This file is not an image.');
-    const src = await readAsDataUrl(file, file.name);
-    const answer = await callEngine(Type.CUT, {
-      jobId: currentJob,
-      src,
-      name: file.name,
-      engine: settings.engine,
-      options: pipelineOptions(settings),
-      modelSource: settings.modelSource,
-    });
-    const blob = await (await fetch(answer.dataUrl)).blob();
+    // The engine reads the file through a blob: URL of our own origin: no copy through messaging.
+    const fileUrl = URL.createObjectURL(file);
+    let answer;
+    try {
+      answer = await callEngine(Type.CUT, {
+        jobId: currentJob,
+        source: { kind: 'blob', url: fileUrl },
+        name: file.name,
+        engine: settings.engine,
+        options: pipelineOptions(settings),
+        modelSource: settings.modelSource,
+      });
+    } finally {
+      URL.revokeObjectURL(fileUrl);
+    }
+    const blob = await takeResult(answer);
     const result = { name: file.name, blob, url: await thumbnailUrl(blob), filename: cutoutFilename(file.name, answer.mime) };
     results.push(result);
     card.querySelector('img').src = result.url;
@@ -126,17 +132,29 @@ function addFiles(files) {
   drain();
 }
 
-chrome.runtime.onMessage.addListener((msg) => {
-  if (msg?.target !== Target.UI || msg.type !== Type.PROGRESS || msg.data.jobId !== currentJob) return;
+chrome.runtime.onMessage.addListener((m) => {
+  const msg = parse(m, Target.UI);
+  if (msg?.type !== Type.PROGRESS || msg.data.jobId !== currentJob) return;
   const { stage, loaded, total: size, engine } = msg.data;
-  if (stage === 'downloading-model' && size) {
+  if (stage === Stage.DOWNLOADING_MODEL && size) {
     status(`Downloading the ${engine} model (once): ${formatBytes(loaded)} of ${formatBytes(size)}`, loaded / size);
-  } else if (stage === 'verifying-model') {
+  } else if (stage === Stage.VERIFYING_MODEL) {
     status(`Checking the ${engine} model…`, 1);
-  } else if (stage === 'removing-background') {
+  } else if (stage === Stage.REMOVING_BACKGROUND) {
     status(`Processing ${finished + 1} of ${total}…`, finished / total);
   }
 });
+
+/** Why the last right-click on this tab could do nothing (the service worker keeps it per session). */
+async function showPageNotice() {
+  const { notice } = await chrome.storage.session.get('notice');
+  const [tab] = await chrome.tabs.query({ active: true, currentWindow: true });
+  if (!notice || notice.tabId !== tab?.id) return;
+  $('page-notice').textContent = notice.text;
+  $('page-notice').hidden = false;
+  chrome.action.setBadgeText({ tabId: tab.id, text: '' });
+  chrome.storage.session.remove('notice');
+}
 
 async function init() {
   const [settings, catalogue] = await Promise.all([loadSettings(), loadCatalogue()]);
@@ -180,7 +198,10 @@ async function init() {
   });
   $('clear').addEventListener('click', () => {
     if (running) return;
-    for (const r of results) URL.revokeObjectURL(r.url);
+    for (const r of results) {
+      URL.revokeObjectURL(r.url);
+      if (r.fileUrl) URL.revokeObjectURL(r.fileUrl);
+    }
     results.length = 0;
     total = finished = 0;
     $('results').replaceChildren();
@@ -200,6 +221,7 @@ async function init() {
     e.preventDefault();
     chrome.runtime.openOptionsPage();
   });
+  showPageNotice();
   // Start the engine while the user picks files.
   callEngine(Type.MODEL_STATUS, {}).catch(() => {});
 }

@@ -252,3 +252,109 @@ IMG_ALPHA = """async (selector) => {
            corners: [a(2, 2), a(w - 2, 2), a(2, h - 2), a(w - 2, h - 2)],
            centre: a(Math.round(c.width / 2), Math.round(c.height * 0.52)) };
 }"""
+
+
+class Overlays:
+    """The in-page overlays, read and clicked through CDP: their shadow roots are
+    closed, so page scripts (and Playwright's locators) can't reach into them.
+    Clicks are real mouse clicks at the button's position (trusted events)."""
+
+    def __init__(self, page):
+        self.page = page
+
+    def _walk(self):
+        cdp = self.page.context.new_cdp_session(self.page)
+        try:
+            doc = cdp.send("DOM.getDocument", {"depth": -1, "pierce": True})["root"]
+        finally:
+            cdp.detach()
+        found = []
+
+        def text_of(node):
+            if node.get("nodeType") == 3:
+                return node.get("nodeValue", "")
+            if node.get("nodeName") in ("STYLE", "BUTTON"):
+                return ""
+            return " ".join(t for t in (text_of(c) for c in node.get("children", [])) if t)
+
+        def buttons_of(node, out):
+            if node.get("nodeName") == "BUTTON":
+                out.append((text_of({"children": node.get("children", [])}), node["backendNodeId"]))
+            for c in node.get("children", []) + node.get("shadowRoots", []):
+                buttons_of(c, out)
+            return out
+
+        def visit(node):
+            if node.get("nodeName") == "BACKGRONE-OVERLAY":
+                roots = node.get("shadowRoots", [])
+                box = next((c for r in roots for c in r.get("children", [])
+                            if c.get("nodeName") == "DIV"), None)
+                frame = any(c.get("nodeName") == "IFRAME" for r in roots for c in r.get("children", []))
+                found.append({
+                    "text": " ".join(text_of(box).split()) if box else "",
+                    "buttons": buttons_of(box, []) if box else [],
+                    "frame": frame,
+                    "shadow": roots[0].get("shadowRootType") if roots else None,
+                })
+            for c in node.get("children", []) + node.get("shadowRoots", []) + ([node["contentDocument"]] if node.get("contentDocument") else []):
+                visit(c)
+
+        visit(doc)
+        return found
+
+    def all(self) -> list[dict]:
+        return self._walk()
+
+    def count(self) -> int:
+        return len(self._walk())
+
+    def last(self) -> dict:
+        found = self._walk()
+        assert found, "no overlay on the page"
+        return found[-1]
+
+    def text(self) -> str:
+        return self.last()["text"]
+
+    def wait_text(self, part: str, timeout_s: float = 60) -> str:
+        import time
+
+        end = time.time() + timeout_s
+        while True:
+            found = self._walk()
+            if found and part in found[-1]["text"]:
+                return found[-1]["text"]
+            if time.time() > end:
+                raise AssertionError(f"overlay never said {part!r}: {found}")
+            time.sleep(0.1)
+
+    def click(self, name: str) -> None:
+        """A real mouse click on the last overlay's button called `name`."""
+        buttons = dict(self.last()["buttons"])
+        assert name in buttons, f"no {name!r} button in {buttons}"
+        cdp = self.page.context.new_cdp_session(self.page)
+        try:
+            cdp.send("DOM.scrollIntoViewIfNeeded", {"backendNodeId": buttons[name]})
+            quad = cdp.send("DOM.getContentQuads", {"backendNodeId": buttons[name]})["quads"][0]
+        finally:
+            cdp.detach()
+        x = sum(quad[0::2]) / 4
+        y = sum(quad[1::2]) / 4
+        self.page.mouse.click(x, y)
+
+
+def cutout_frame(page, timeout_s: float = 60):
+    """The extension frame that shows a guarded cut-out, once its image is ready."""
+    import time
+
+    end = time.time() + timeout_s
+    while time.time() < end:
+        for f in page.frames:
+            if "/extension/frame/frame.html" in f.url:
+                state = f.evaluate("() => [document.documentElement.dataset.ready, document.documentElement.dataset.error]")
+                if state[1]:
+                    raise AssertionError(f"the cut-out frame failed: {state[1]}")
+                if state[0]:
+                    return f
+        time.sleep(0.1)
+    raise AssertionError("no cut-out frame appeared")

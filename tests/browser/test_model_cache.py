@@ -6,7 +6,7 @@ import uuid
 import pytest
 
 from conftest import ROOT
-from .harness import IMG_ALPHA, Browser
+from .harness import IMG_ALPHA, Browser, Overlays
 
 pytestmark = pytest.mark.browser
 
@@ -66,7 +66,7 @@ def test_small_downloads_once_with_progress_and_survives_restart_and_corruption(
     page.close()
 
     # second use: from IndexedDB, no request
-    _, result, _ = cut(b, sites, "#cross")
+    _, result, _ = cut(b, sites, "#other")
     assert result["ok"] and result["engine"] == "small"
     assert len(mirror.requests) == 11
 
@@ -105,13 +105,14 @@ def test_interrupted_download_falls_back_to_fast_then_resumes(fresh_browser, sit
     mirror.fail_after(5)  # the source goes away after 5 of 22 chunks
     page, result, px = cut(b, sites)
     assert result["ok"] and result["engine"] == "fast", result
-    assert "medium model could not be downloaded" in result["notice"] and "fast engine was used" in result["notice"]
-    assert "fast engine was used" in page.locator("backgrone-overlay .box").last.inner_text()
+    assert "medium model is not available" in result["notice"] and "fast engine was used" in result["notice"]
+    assert "HTTP 503" in result["notice"]
+    assert "fast engine was used" in Overlays(page).text()
     assert px["corners"] == [0, 0, 0, 0]
     assert mirror.requests[:5] == CHUNKS["medium"][:5]
 
     mirror.reset()  # the source is back: only the missing chunks are fetched
-    _, result, px = cut(b, sites, "#cross")
+    _, result, px = cut(b, sites, "#other")
     assert result["ok"] and result["engine"] == "medium" and result["notice"] is None, result
     assert mirror.requests == CHUNKS["medium"][5:]
     assert px["corners"] == [0, 0, 0, 0] and px["centre"] == 255

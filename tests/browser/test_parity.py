@@ -19,11 +19,13 @@ IN_PYODIDE = """async ([imageB64, maskB64, engine, options]) => {
   const py = await import('/extension/offscreen/python.js');
   const { pyodide } = await py.loadPython();
   const bytes = (b64) => Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
-  const started = await py.prepare(bytes(imageB64), engine, options);
+  const image = await py.decode(bytes(imageB64), options);
+  const started = await py.tensorFor(image, engine);
   const tensor = new Uint8Array(started.tensor.buffer);
   const tensorSha = Array.from(new Uint8Array(await crypto.subtle.digest('SHA-256', tensor)),
     (b) => b.toString(16).padStart(2, '0')).join('');
-  const done = await py.finish(started.prepared, new Float32Array(bytes(maskB64).buffer), engine, options);
+  const done = await py.finish(image, new Float32Array(bytes(maskB64).buffer), engine, options);
+  image.release();
   let s = '';
   for (const b of done.data) s += String.fromCharCode(b);
   const zlib = pyodide.runPython("from PIL import features; features.version('zlib')");

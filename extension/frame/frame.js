@@ -1,0 +1,25 @@
+// Shows a cut-out of an image the page could not read, inside the page but
+// out of its reach: this frame is of the extension's origin, so the page can't
+// read its pixels. The result id comes in the URL's fragment.
+import '../lib/messages.js';
+import { callEngine } from '../lib/offscreen_client.js';
+
+const { Type } = globalThis.BackgroneMessages;
+const params = new URLSearchParams(location.hash.slice(1));
+const img = document.getElementById('cutout');
+const FITS = ['fill', 'contain', 'cover', 'none', 'scale-down'];
+
+async function show() {
+  const { url } = await callEngine(Type.RESULT_URL, { resultId: params.get('r') });
+  // A copy of our own: the engine forgets the result when the page's job ends.
+  const blob = await (await fetch(url)).blob();
+  img.style.objectFit = FITS.includes(params.get('fit')) ? params.get('fit') : 'fill';
+  img.style.objectPosition = /^[\d.%\spxa-z-]{1,40}$/i.test(params.get('pos') || '') ? params.get('pos') : '50% 50%';
+  img.src = URL.createObjectURL(blob);
+  await img.decode();
+  document.documentElement.dataset.ready = 'true';
+}
+
+show().catch((err) => {
+  document.documentElement.dataset.error = String(err?.message || err);
+});

@@ -1,0 +1,77 @@
+// Fetching bytes that can't hang: a time limit for the answer, a time limit
+// between pieces of the body, and a size cap enforced while streaming.
+// A classic script (content scripts) and a side-effect import (modules), like messages.js.
+(() => {
+class FetchError extends Error {}
+
+/**
+ * GET `url` and return its body as a Uint8Array.
+ * `what` names the thing for messages ("the image", "a model chunk").
+ * `exactBytes`, when given, is the size the body must have.
+ */
+async function fetchBytes(url, {
+  what = 'the file',
+  credentials = 'omit',
+  cache = 'default',
+  answerMs = 30_000,
+  idleMs = 30_000,
+  maxBytes = 200 * 1024 * 1024,
+  exactBytes = null,
+  onBytes = () => {},
+} = {}) {
+  const ctrl = new AbortController();
+  let timer = null;
+  const arm = (ms, text) => {
+    clearTimeout(timer);
+    timer = setTimeout(() => ctrl.abort(new FetchError(text)), ms);
+  };
+  const seconds = (ms) => Math.round(ms / 1000);
+  const limit = exactBytes ?? maxBytes;
+  try {
+    arm(answerMs, `${what} could not be downloaded: the server did not answer within ${seconds(answerMs)} s`);
+    let response;
+    try {
+      response = await fetch(url, { credentials, cache, signal: ctrl.signal, referrerPolicy: 'no-referrer' });
+    } catch (err) {
+      throw ctrl.signal.aborted ? ctrl.signal.reason : new FetchError(`${what} could not be downloaded (network error)`);
+    }
+    if (!response.ok) throw new FetchError(`${what} could not be downloaded (HTTP ${response.status})`);
+    const declared = Number(response.headers.get('content-length'));
+    if (declared > limit) throw new FetchError(`${what} is too large (${Math.round(declared / 1e6)} MB)`);
+    const reader = response.body.getReader();
+    const parts = [];
+    let got = 0;
+    for (;;) {
+      arm(idleMs, `${what} stopped arriving: nothing came for ${seconds(idleMs)} s`);
+      let piece;
+      try {
+        piece = await reader.read();
+      } catch (err) {
+        throw ctrl.signal.aborted ? ctrl.signal.reason : new FetchError(`${what} was cut off mid-download (${got} bytes arrived)`);
+      }
+      if (piece.done) break;
+      got += piece.value.byteLength;
+      if (got > limit) {
+        ctrl.abort();
+        throw new FetchError(exactBytes == null ? `${what} is too large (over ${Math.round(maxBytes / 1e6)} MB)` : `${what} is larger than expected`);
+      }
+      parts.push(piece.value);
+      onBytes(piece.value.byteLength);
+    }
+    if (exactBytes != null && got !== exactBytes) {
+      throw new FetchError(`${what} arrived incomplete (${got} of ${exactBytes} bytes)`);
+    }
+    const out = new Uint8Array(got);
+    let offset = 0;
+    for (const p of parts) {
+      out.set(p, offset);
+      offset += p.byteLength;
+    }
+    return out;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+globalThis.BackgroneNet = Object.freeze({ FetchError, fetchBytes });
+})();

@@ -1,0 +1,42 @@
+// One job at a time, in arrival order; each waiting job hears its place in
+// line, and each job has a deadline after which the line moves on.
+export class JobQueue {
+  constructor(deadlineMs) {
+    this.deadlineMs = deadlineMs;
+    this.waiting = []; // {run, onPlace, resolve, reject}
+    this.busy = false;
+  }
+
+  /** Resolves with run()'s answer; onPlace(n) hears "n jobs ahead of you". */
+  add(run, onPlace = () => {}) {
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ run, onPlace, resolve, reject });
+      onPlace(this.waiting.length - 1 + (this.busy ? 1 : 0));
+      this.pump();
+    });
+  }
+
+  async pump() {
+    if (this.busy) return;
+    const job = this.waiting.shift();
+    if (!job) return;
+    this.busy = true;
+    this.waiting.forEach((w, i) => w.onPlace(i + 1));
+    let timer;
+    const deadline = new Promise((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`it took longer than ${Math.round(this.deadlineMs / 60000)} minutes, so it was stopped`)),
+        this.deadlineMs,
+      );
+    });
+    try {
+      job.resolve(await Promise.race([job.run(), deadline]));
+    } catch (err) {
+      job.reject(err);
+    } finally {
+      clearTimeout(timer);
+      this.busy = false;
+      this.pump();
+    }
+  }
+}

@@ -1,0 +1,43 @@
+// Finished cut-outs, kept by the engine under random ids so that nothing else
+// has to carry their bytes: the popup and the guarded frame read them through
+// a blob: URL of the extension's origin, Save downloads that URL, and a page
+// gets the bytes only for an image it could read itself.
+const MAX_RESULTS = 64;
+const MAX_BYTES = 1024 * 1024 * 1024;
+
+const results = new Map(); // resultId -> {blob, url, mime, filename, tabId, guarded}
+let bytes = 0;
+
+export function addResult({ data, mime, filename, tabId = null, guarded = false }) {
+  const id = crypto.randomUUID();
+  const blob = new Blob([data], { type: mime });
+  results.set(id, { blob, url: null, mime, filename, tabId, guarded });
+  bytes += blob.size;
+  // Oldest first: a page that never said goodbye can't hold memory for ever.
+  for (const old of results.keys()) {
+    if (results.size <= MAX_RESULTS && bytes <= MAX_BYTES) break;
+    if (old !== id) releaseResult(old);
+  }
+  return id;
+}
+
+/**
+ * {url, mime, filename} of a result. `tabId`, when the asker is in a tab,
+ * must be the tab the result was made for.
+ */
+export function resultUrl(id, tabId = null) {
+  const r = results.get(id);
+  if (!r) throw new Error('this cut-out is no longer available; please cut the image out again');
+  if (r.tabId !== null && tabId !== null && r.tabId !== tabId) throw new Error('this cut-out belongs to another tab');
+  if (r.tabId === null && tabId !== null) throw new Error('this cut-out belongs to another window');
+  if (!r.url) r.url = URL.createObjectURL(r.blob);
+  return { url: r.url, mime: r.mime, filename: r.filename };
+}
+
+export function releaseResult(id) {
+  const r = results.get(id);
+  if (!r) return;
+  results.delete(id);
+  bytes -= r.blob.size;
+  if (r.url) URL.revokeObjectURL(r.url);
+}
