@@ -13,6 +13,8 @@ from .fetch import fetch_engine, fetch_models, is_valid, model_path
 from .pipeline import Options, cut
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".gif", ".bmp", ".tif", ".tiff", ".jfif"}
+# Not read, but reported (with what to do) rather than silently passed over in a folder.
+UNSUPPORTED_SUFFIXES = {".avif", ".heic", ".heif", ".jxl", ".svg", ".svgz"}
 
 
 def _say(msg: str) -> None:
@@ -24,7 +26,8 @@ def iter_inputs(paths: Sequence[str]) -> Iterator[Path]:
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            yield from sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+            suffixes = IMAGE_SUFFIXES | UNSUPPORTED_SUFFIXES
+            yield from sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in suffixes)
         else:
             yield path
 

@@ -11,10 +11,13 @@ import io
 import numpy as np
 from PIL import Image, ImageColor
 
-from .errors import OptionsError
+from .errors import EncodeError, OptionsError
 
 OUTPUTS = ("cutout", "color", "mask")
 FORMATS = ("png", "webp")
+
+# The largest width or height a WebP file can hold.
+WEBP_MAX_SIDE = 16383
 
 # Alpha below this counts as background when finding the subject's box;
 # it ignores the faint haze a soft mask leaves around a subject.
@@ -91,16 +94,33 @@ def render(
     raise OptionsError(f"unknown output '{output}': choose one of {', '.join(OUTPUTS)}")
 
 
-def encode(image: Image.Image, fmt: str = "png", png_level: int = 3, quality: int = 90) -> bytes:
-    """Encode deterministically: no timestamps or other metadata are written."""
+def encode(
+    image: Image.Image,
+    fmt: str = "png",
+    png_level: int = 3,
+    quality: int = 90,
+    icc: bytes | None = None,
+) -> bytes:
+    """Encode deterministically. The only metadata written is ``icc`` (the source's
+    colour profile), when given: no EXIF, timestamps or text."""
     buf = io.BytesIO()
-    if fmt == "png":
-        image.save(buf, "PNG", compress_level=png_level)
-    elif fmt == "webp":
-        # render() has already zeroed the colour under transparent pixels; exact=True
-        # keeps those zeros (without it libwebp fills transparent pixels with nearby
-        # colours), so lossy WebP leaves at most faint ringing from the visible edge.
-        image.save(buf, "WEBP", quality=quality, method=4, exact=True)
-    else:
-        raise OptionsError(f"unknown format '{fmt}': choose one of {', '.join(FORMATS)}")
+    extra = {"icc_profile": icc} if icc else {}
+    try:
+        if fmt == "png":
+            image.save(buf, "PNG", compress_level=png_level, **extra)
+        elif fmt == "webp":
+            if max(image.size) > WEBP_MAX_SIDE:
+                width, height = image.size
+                raise EncodeError(
+                    f"the result is {width}x{height} px, but WebP holds at most "
+                    f"{WEBP_MAX_SIDE} px on a side: choose PNG"
+                )
+            # render() has already zeroed the colour under transparent pixels; exact=True
+            # keeps those zeros (without it libwebp fills transparent pixels with nearby
+            # colours), so lossy WebP leaves at most faint ringing from the visible edge.
+            image.save(buf, "WEBP", quality=quality, method=4, exact=True, **extra)
+        else:
+            raise OptionsError(f"unknown format '{fmt}': choose one of {', '.join(FORMATS)}")
+    except (OSError, ValueError) as exc:
+        raise EncodeError(f"the result could not be written as {fmt.upper()} ({exc})") from None
     return buf.getvalue()

@@ -3,21 +3,46 @@
 from __future__ import annotations
 
 import io
+import re
 import warnings
+import zlib
+from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from .errors import (
+    DecodeError,
     EmptyFileError,
     NotAnImageError,
     TooManyPixelsError,
     TruncatedImageError,
+    UnsupportedFormatError,
 )
 
 DEFAULT_MAX_PIXELS = 50_000_000
 
 _SIXTEEN_BIT_MODES = {"I", "I;16", "I;16B", "I;16L", "I;16N"}
+
+READABLE = "PNG, JPEG, WebP, GIF, BMP, TIFF"
+
+# ISO base media file brands (the 'ftyp' box): still-image formats Pillow 10.2 cannot read.
+_AVIF_BRANDS = {b"avif", b"avis"}
+_HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1"}
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1a\x1c-\x1f]")  # not tab, newline, ESC
+_JXL_CONTAINER = b"\x00\x00\x00\x0cJXL \r\n\x87\n"
+
+
+@dataclass
+class Decoded:
+    """An upright ``(H, W, 4)`` uint8 RGBA image and the colour profile its values are in.
+
+    ``icc`` is the source's embedded ICC profile when it describes RGB values
+    (e.g. Display P3), else ``None`` (plain sRGB is assumed).
+    """
+
+    rgba: np.ndarray
+    icc: bytes | None = None
 
 
 def _megapixels(n: int) -> str:
@@ -38,50 +63,180 @@ def _to_rgba(im: Image.Image) -> Image.Image:
         arr = np.asarray(im, dtype=np.float32)
         scale = 255.0 if arr.max(initial=0.0) <= 1.0 else 1.0
         im = Image.fromarray(np.clip(arr * scale + 0.5, 0, 255).astype(np.uint8), "L")
-    if im.mode == "P":
-        # Palette images may carry transparency in the palette or in info.
-        im = im.convert("RGBA")
-    elif im.mode == "CMYK":
+    if im.mode == "CMYK":
+        # Pillow undoes Adobe's inverted CMYK when it reads a JPEG; this is a plain conversion.
         im = im.convert("RGB")
-    elif im.mode in ("1", "L", "LA", "La", "RGBa", "RGBX", "YCbCr", "LAB", "HSV", "PA"):
-        im = im.convert("RGBA")
-    return im.convert("RGBA")
+    return im.convert("RGBA")  # palette transparency (in the palette or in info) is kept
 
 
-def decode(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
-    """Decode image bytes into an ``(H, W, 4)`` uint8 RGBA array.
+def rgb_icc(profile: object) -> bytes | None:
+    """An embedded ICC profile worth carrying: well-formed and for RGB data, else ``None``.
+
+    CMYK and grayscale profiles do not describe the RGBA values we produce, so
+    they are dropped (those images are converted to RGB as plain values).
+    """
+    if not isinstance(profile, (bytes, bytearray)) or len(profile) < 132:
+        return None
+    if profile[36:40] != b"acsp" or profile[16:20] != b"RGB ":
+        return None
+    return bytes(profile)
+
+
+def _iso_brands(data: bytes) -> set[bytes]:
+    """The major and compatible brands of an ISO base media file, or an empty set."""
+    if len(data) < 16 or data[4:8] != b"ftyp":
+        return set()
+    end = min(max(int.from_bytes(data[:4], "big"), 16), len(data), 1024)
+    return {data[8:12]} | {data[i : i + 4] for i in range(16, end - 3, 4)}
+
+
+def _text_head(data: bytes) -> str | None:
+    """The start of the file as lower-case text, or ``None`` when it looks binary."""
+    head = data[:4096]
+    if head.startswith(b"\x1f\x8b"):  # gzip: an .svgz drawing, perhaps
+        try:
+            head = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(head, 4096)
+        except zlib.error:
+            return None
+    encoding = "utf-16" if head.startswith((b"\xff\xfe", b"\xfe\xff")) else "utf-8-sig"
+    text = head.decode(encoding, errors="replace")
+    # A character cut off at the 4 KB mark is fine; binary data is not.
+    if text.count("\ufffd") > 2 or _CONTROL.search(text):
+        return None
+    return text.lstrip().lower()
+
+
+def identify_unreadable(data: bytes) -> DecodeError:
+    """The most helpful error for bytes Pillow does not recognise as an image."""
+    brands = _iso_brands(data)
+    if brands & _AVIF_BRANDS:
+        return UnsupportedFormatError(
+            "the file is an AVIF image, a format this decoder does not read; "
+            "convert it to PNG, JPEG or WebP first",
+            format="avif",
+        )
+    if brands & _HEIF_BRANDS:
+        return UnsupportedFormatError(
+            "the file is a HEIC/HEIF image, a format this decoder does not read; "
+            "convert it to PNG, JPEG or WebP first",
+            format="heic",
+        )
+    if brands:
+        return NotAnImageError("the file is a video or other media (MP4/QuickTime), not an image")
+    if data.startswith(b"\xff\x0a") or data.startswith(_JXL_CONTAINER):
+        return UnsupportedFormatError(
+            "the file is a JPEG XL image, a format this decoder does not read; "
+            "convert it to PNG, JPEG or WebP first",
+            format="jxl",
+        )
+    if data.startswith(b"%PDF-"):
+        return NotAnImageError("the file is a PDF document, not an image")
+    text = _text_head(data)
+    if text is not None:
+        if text.startswith(("<!doctype html", "<html")) or re.search(r"<(html|head|body)[\s>]", text):
+            return NotAnImageError(
+                "the file is a web page (HTML), not an image; the address may have given an error page"
+            )
+        if re.search(r"<svg[\s>]", text):
+            return UnsupportedFormatError(
+                "the file is a vector SVG drawing, not a pixel image; export it as PNG first",
+                format="svg",
+            )
+        if text.startswith("<?xml"):
+            return NotAnImageError("the file is an XML document, not an image")
+        return NotAnImageError("the file is text, not an image")
+    return NotAnImageError(f"the file is not an image in a format Backgrone reads ({READABLE})")
+
+
+def _bomb_message(exc: Exception, max_pixels: int) -> str:
+    found = re.search(r"\((\d+) pixels\)", str(exc))
+    if found:
+        return f"the image has {_megapixels(int(found.group(1)))}, over the {_megapixels(max_pixels)} limit"
+    return f"the image is far larger than the {_megapixels(max_pixels)} limit"
+
+
+def _open(data: bytes, max_pixels: int) -> Image.Image:
+    try:
+        with warnings.catch_warnings():
+            # DecompressionBombWarning (our own limit applies), "Corrupt EXIF data", ...
+            warnings.simplefilter("ignore")
+            return Image.open(io.BytesIO(data))
+    except Image.DecompressionBombError as exc:
+        raise TooManyPixelsError(_bomb_message(exc, max_pixels)) from None
+    except UnidentifiedImageError:
+        raise identify_unreadable(data) from None
+    except MemoryError:
+        raise TooManyPixelsError("there is not enough memory to open this image") from None
+    except Exception as exc:  # a damaged header can upset a format plugin in any way
+        detail = str(exc) or type(exc).__name__
+        raise TruncatedImageError(f"the image data is truncated or damaged ({detail})") from None
+
+
+def _upright(im: Image.Image) -> Image.Image:
+    """Apply the EXIF orientation; a damaged EXIF block leaves the image as stored."""
+    try:
+        return ImageOps.exif_transpose(im)
+    except Exception:
+        return im
+
+
+def decode_image(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> Decoded:
+    """Decode image bytes into an upright RGBA array plus the source's RGB ICC profile.
 
     EXIF orientation is applied, so the array is upright as a viewer shows it.
     Animated GIF/WebP/PNG give their first frame. Raises a :class:`DecodeError`
-    subclass for empty, non-image, truncated or oversized input.
+    subclass for empty, non-image, unsupported, truncated or oversized input,
+    and nothing else.
     """
     if not data:
         raise EmptyFileError("the file is empty (0 bytes)")
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            im = Image.open(io.BytesIO(data))
-    except Image.DecompressionBombError:
-        raise TooManyPixelsError(
-            f"the image is far larger than the {_megapixels(max_pixels)} limit"
-        ) from None
-    except UnidentifiedImageError:
-        raise NotAnImageError(
-            "the file is not an image in a format Backgrone reads (PNG, JPEG, WebP, GIF, BMP, TIFF)"
-        ) from None
+    data = bytes(data)
+    im = _open(data, max_pixels)
     width, height = im.size
     if width * height > max_pixels:
         raise TooManyPixelsError(
             f"the image is {width}x{height} ({_megapixels(width * height)}), "
             f"over the {_megapixels(max_pixels)} limit"
         )
-    if width == 0 or height == 0:
+    if width <= 0 or height <= 0:
         raise NotAnImageError("the image has no pixels (zero width or height)")
+    icc = rgb_icc(im.info.get("icc_profile"))
     try:
-        im.seek(0)  # animated formats: the first frame
-        im.load()
-        im = ImageOps.exif_transpose(im)
-        rgba = _to_rgba(im)
-    except (OSError, SyntaxError, ValueError, EOFError) as exc:
-        raise TruncatedImageError(f"the image data is truncated or damaged ({exc})") from None
-    return np.asarray(rgba, dtype=np.uint8).copy()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            im.seek(0)  # animated formats: the first frame
+            im.load()
+            rgba = np.asarray(_to_rgba(_upright(im)), dtype=np.uint8).copy()
+    except Image.DecompressionBombError as exc:
+        raise TooManyPixelsError(_bomb_message(exc, max_pixels)) from None
+    except MemoryError:
+        raise TooManyPixelsError("there is not enough memory to decode this image") from None
+    except Exception as exc:  # OSError "truncated", SyntaxError, ValueError, EOFError, struct.error...
+        detail = str(exc) or type(exc).__name__
+        raise TruncatedImageError(f"the image data is truncated or damaged ({detail})") from None
+    if rgba.ndim != 3 or rgba.shape[2] != 4 or rgba.shape[0] == 0 or rgba.shape[1] == 0:
+        raise TruncatedImageError("the image data is damaged (it decoded to no pixels)")
+    return Decoded(rgba=rgba, icc=icc)
+
+
+def decode(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
+    """Decode image bytes into an ``(H, W, 4)`` uint8 RGBA array (see :func:`decode_image`)."""
+    return decode_image(data, max_pixels).rgba
+
+
+def decode_pixels(pixels: bytes, width: int, height: int, max_pixels: int = DEFAULT_MAX_PIXELS) -> Decoded:
+    """Raw RGBA bytes (row-major, not premultiplied) that a host decoded itself, e.g. a
+    browser canvas's ``ImageData`` for an AVIF, HEIC or SVG file -> :class:`Decoded` (sRGB)."""
+    if not (isinstance(width, int) and isinstance(height, int)) or width <= 0 or height <= 0:
+        raise NotAnImageError(f"the image has no pixels ({width}x{height})")
+    if width * height > max_pixels:
+        raise TooManyPixelsError(
+            f"the image is {width}x{height} ({_megapixels(width * height)}), "
+            f"over the {_megapixels(max_pixels)} limit"
+        )
+    if len(pixels) != width * height * 4:
+        raise TruncatedImageError(
+            f"the pixel data has {len(pixels)} bytes; {width}x{height} RGBA needs {width * height * 4}"
+        )
+    rgba = np.frombuffer(bytes(pixels), dtype=np.uint8).reshape(height, width, 4).copy()
+    return Decoded(rgba=rgba, icc=None)

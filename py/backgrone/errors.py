@@ -25,8 +25,24 @@ class TooManyPixelsError(DecodeError):
     pass
 
 
+class UnsupportedFormatError(DecodeError):
+    """An image in a format this decoder does not read (AVIF, HEIC, JPEG XL, SVG).
+
+    ``format`` names it (``'avif'``, ``'heic'``, ``'jxl'``, ``'svg'``), so a host
+    with a decoder of its own (a browser) can decode the file itself instead.
+    """
+
+    def __init__(self, message: str, format: str = ""):
+        super().__init__(message)
+        self.format = format
+
+
 class OptionsError(BackgroneError):
     """An output option (colour, format, margin) is not valid."""
+
+
+class EncodeError(BackgroneError):
+    """The result cannot be written in the requested format (e.g. too large for WebP)."""
 
 
 class CatalogueError(BackgroneError):
