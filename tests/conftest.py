@@ -97,3 +97,43 @@ class HalfMask:
 @pytest.fixture
 def half_mask(tiny_spec):
     return HalfMask(tiny_spec)
+
+
+def icc_profile(name: str = "Display P3 (test)", colour_space: bytes = b"RGB ") -> bytes:
+    """A small, valid ICC v2 matrix/TRC display profile (P3 primaries, gamma 2.2), built by hand."""
+    import struct
+
+    def s15(v):
+        return struct.pack(">i", round(v * 65536))
+
+    def xyz(x, y, z):
+        return b"XYZ \0\0\0\0" + s15(x) + s15(y) + s15(z)
+
+    ascii_name = name.encode("ascii") + b"\0"
+    desc = b"desc\0\0\0\0" + struct.pack(">I", len(ascii_name)) + ascii_name + bytes(4 + 4 + 2 + 1 + 67)
+    trc = b"curv\0\0\0\0" + struct.pack(">IH", 1, 0x0233) + b"\0\0"  # gamma 2.2 (u8Fixed8)
+    tags = [
+        (b"desc", desc),
+        (b"cprt", b"text\0\0\0\0No copyright, test data\0"),
+        (b"wtpt", xyz(0.9642, 1.0, 0.8249)),
+        (b"rXYZ", xyz(0.5151, 0.2412, -0.0011)),
+        (b"gXYZ", xyz(0.2920, 0.6922, 0.0419)),
+        (b"bXYZ", xyz(0.1571, 0.0666, 0.7841)),
+        (b"rTRC", trc),
+        (b"gTRC", trc),
+        (b"bTRC", trc),
+    ]
+    offset = 128 + 4 + 12 * len(tags)
+    table, body = b"", b""
+    for sig, data in tags:
+        data += bytes(-len(data) % 4)
+        table += sig + struct.pack(">II", offset + len(body), len(data))
+        body += data
+    size = offset + len(body)
+    header = (
+        struct.pack(">I", size) + b"\0\0\0\0" + struct.pack(">I", 0x02100000) + b"mntr" + colour_space
+        + b"XYZ " + bytes(12) + b"acsp" + bytes(24) + struct.pack(">I", 0)
+        + s15(0.9642) + s15(1.0) + s15(0.8249) + bytes(48)
+    )
+    assert len(header) == 128
+    return header + struct.pack(">I", len(tags)) + table + body

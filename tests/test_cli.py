@@ -1,5 +1,6 @@
 """``python -m backgrone`` as a user runs it (the real 'fast' model)."""
 
+import struct
 import subprocess
 import sys
 
@@ -7,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import ROOT, decode_png
+from conftest import ROOT, decode_png, icc_profile
 
 pytestmark = pytest.mark.model
 
@@ -61,3 +62,34 @@ def test_models_list():
     proc = run("models", "list")
     assert proc.returncode == 0
     assert "fast" in proc.stdout and "medium" in proc.stdout and "(default)" in proc.stdout
+
+
+def test_folder_of_bad_files_reports_each(tmp_path):
+    from test_decode import ftyp, png_chunk
+
+    src = tmp_path / "in"
+    src.mkdir()
+    Image.open(ROOT / "samples" / "chelsea.jpg").save(src / "good.png", icc_profile=icc_profile())
+    jpeg = (ROOT / "samples" / "coffee.jpg").read_bytes()
+    bomb = (b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", struct.pack(">IIBBBBB", 100_000, 100_000, 8, 2, 0, 0, 0))
+            + png_chunk(b"IEND", b""))
+    bad = {
+        "empty.png": (b"", "the file is empty (0 bytes)"),
+        "cut.jpg": (jpeg[: len(jpeg) // 3], "the image data is truncated or damaged"),
+        "page.png": (b"<!DOCTYPE html><html><body>Not found</body></html>", "a web page (HTML), not an image"),
+        "drawing.svg": (b'<svg xmlns="http://www.w3.org/2000/svg"/>', "a vector SVG drawing, not a pixel image"),
+        "photo.avif": (ftyp(b"avif", b"mif1", b"avif"), "an AVIF image, a format this decoder does not read"),
+        "bomb.png": (bomb, "10000.0 MP, over the 50.0 MP limit"),
+    }
+    for name, (data, _) in bad.items():
+        (src / name).write_bytes(data)
+    out = tmp_path / "out"
+    proc = run("cut", str(src), "--out", str(out), "--engine", "fast")
+    assert proc.returncode == 1
+    assert "Traceback" not in proc.stderr
+    for name, (_, message) in bad.items():
+        assert f"skipped {src / name}: " in proc.stderr and message in proc.stderr, (name, proc.stderr)
+    assert [p.name for p in out.iterdir()] == ["good.png"]
+    good = decode_png((out / "good.png").read_bytes())
+    assert good.size == (451, 300) and good.info["icc_profile"] == icc_profile()  # colours kept
+    assert "1 of 7 image(s)" in proc.stderr and "6 failed" in proc.stderr

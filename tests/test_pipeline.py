@@ -5,7 +5,7 @@ import pytest
 from PIL import Image
 
 from backgrone import Options, cut, finish, prepare
-from backgrone.errors import NotAnImageError, OptionsError
+from backgrone.errors import EncodeError, NotAnImageError, OptionsError
 from backgrone.infer import OnnxSegmenter
 from conftest import decode_png, encode
 
@@ -86,3 +86,90 @@ def test_host_two_step_matches_cut(tiny_spec, tiny_model, catalogue):
     assert bad["kind"] == "NotAnImageError" and "not an image" in bad["error"]
     assert host.complete(started["prepared"], b"\x00" * 12, "tiny")["kind"] == "ModelOutputError"
     assert "unknown engine" in host.start(data, "xl")["error"]
+
+
+@pytest.mark.parametrize("size", [(1, 1), (1, 20000), (20000, 1), (3, 2)])
+@pytest.mark.parametrize("crop", [False, True])
+def test_extreme_sizes_give_a_cut_out_of_the_right_size(half_mask, size, crop):
+    rgb = np.random.default_rng(0).integers(0, 255, (size[1], size[0], 3), np.uint8)
+    out = decode_png(cut(encode(Image.fromarray(rgb)), half_mask, Options(crop=crop)))
+    assert out.mode == "RGBA"
+    if crop:
+        assert out.size[0] <= size[0] and out.size[1] <= size[1] and min(out.size) >= 1
+    else:
+        assert out.size == size
+    px = np.asarray(out)
+    assert not px[px[..., 3] == 0, :3].any()
+
+
+def test_too_long_for_webp_is_a_clear_error(half_mask):
+    data = encode(Image.new("RGB", (2, 20000), (200, 200, 200)))
+    with pytest.raises(EncodeError, match=r"2x20000 px, but WebP holds at most 16383 px on a side: choose PNG"):
+        cut(data, half_mask, Options(format="webp"))
+
+
+@pytest.fixture
+def tiny_host(tiny_spec, catalogue):
+    from backgrone.catalogue import Catalogue
+    from backgrone.host import Host
+
+    return Host(Catalogue(engines={"tiny": tiny_spec, "fast": catalogue.get("fast")}, default_engine="tiny"))
+
+
+def test_host_decodes_before_any_engine_then_tensors_for_the_one_used(tiny_spec, tiny_model, tiny_host):
+    from conftest import icc_profile
+
+    seg = OnnxSegmenter(tiny_model, tiny_spec, threads=1)
+    data = encode(Image.open(io.BytesIO(photo(97, 61))), icc_profile=icc_profile())
+    decoded = tiny_host.decode(data, {"crop": True})
+    assert set(decoded) == {"prepared", "width", "height"}
+    assert (decoded["width"], decoded["height"]) == (97, 61)
+    prepared = decoded["prepared"]
+    assert prepared.tensor is None and prepared.icc == icc_profile()
+    # the engine chosen first is not the one used: a second tensor for another spec
+    fast = tiny_host.tensor(prepared, "fast")
+    assert fast["shape"] == [1, 3, 320, 320] and fast["tensor"].dtype == np.float32
+    tiny = tiny_host.tensor(prepared, "tiny")
+    assert tiny["shape"] == [1, 3, 24, 32] and tiny["tensor"].flags.c_contiguous
+    raw = seg._session.run(["output"], {"input": tiny["tensor"]})[0]
+    done = tiny_host.complete(prepared, raw.tobytes(), "tiny", {"crop": True})
+    assert done["data"] == cut(data, seg, Options(crop=True))
+    assert decode_png(done["data"]).info["icc_profile"] == icc_profile()
+    assert "unknown engine 'xl'" in tiny_host.tensor(prepared, "xl")["error"]
+
+
+def test_host_decode_errors_are_plain_dicts(tiny_host):
+    from test_decode import ftyp
+
+    assert tiny_host.decode(b"") == {"error": "the file is empty (0 bytes)", "kind": "EmptyFileError"}
+    avif = tiny_host.decode(ftyp(b"avif", b"mif1", b"avif"))
+    assert avif["kind"] == "UnsupportedFormatError" and avif["format"] == "avif" and "AVIF" in avif["error"]
+    svg = tiny_host.decode(b"<svg xmlns='http://www.w3.org/2000/svg'/>")
+    assert svg["format"] == "svg"
+    assert "format" not in tiny_host.decode(b"hello")
+    assert tiny_host.decode(photo(), {"max_pixels": 100})["kind"] == "TooManyPixelsError"
+    assert tiny_host.decode(photo(), {"colour": "red"})["kind"] == "OptionsError"
+
+
+def test_host_decode_pixels_from_the_browser(tiny_spec, tiny_model, tiny_host):
+    """Pixels the host decoded itself (an AVIF on a canvas) give the same cut-out as a PNG of them."""
+    seg = OnnxSegmenter(tiny_model, tiny_spec, threads=1)
+    rgba = np.asarray(Image.open(io.BytesIO(photo(50, 30))).convert("RGBA"))
+    decoded = tiny_host.decode_pixels(memoryview(rgba.tobytes()), 50, 30)
+    assert (decoded["width"], decoded["height"]) == (50, 30)
+    tensor = tiny_host.tensor(decoded["prepared"], "tiny")["tensor"]
+    raw = seg._session.run(["output"], {"input": tensor})[0]
+    done = tiny_host.complete(decoded["prepared"], raw.tobytes(), "tiny")
+    assert done["data"] == cut(encode(Image.fromarray(rgba)), seg)
+    assert tiny_host.decode_pixels(rgba.tobytes()[:-4], 50, 30)["kind"] == "TruncatedImageError"
+    assert tiny_host.decode_pixels(b"", 0, 30)["kind"] == "NotAnImageError"
+    assert tiny_host.decode_pixels(rgba.tobytes(), 50, 30, {"max_pixels": 1000})["kind"] == "TooManyPixelsError"
+
+
+def test_pipeline_load_then_tensor_matches_prepare(tiny_spec):
+    from backgrone.pipeline import load, with_tensor
+
+    data = photo(33, 21)
+    loaded = load(data)
+    assert loaded.tensor is None and loaded.size == (33, 21)
+    assert np.array_equal(with_tensor(loaded, tiny_spec).tensor, prepare(data, tiny_spec).tensor)

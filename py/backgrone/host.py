@@ -1,45 +1,97 @@
 """Entry points for a host that runs the model itself (the browser extension).
 
-The host calls :func:`start` with the image bytes, runs the model on the
-returned tensor in its own runtime, then calls :func:`complete` with the raw
-model output. Both take and return plain values (bytes, buffers, dicts), so
-they cross a JavaScript/Python boundary without knowing about it. Errors a
-user should read come back as ``{"error": message, "kind": name}`` instead of
-exceptions, so the host never has to parse a traceback.
+The host calls :meth:`Host.decode` with the image bytes (no model needed yet, so
+bad input fails fast), then :meth:`Host.tensor` for whichever engine it ends up
+using, runs the model on that tensor in its own runtime, then calls
+:meth:`Host.complete` with the raw model output. :meth:`Host.start` is decode +
+tensor in one call. All take and return plain values (bytes, buffers, dicts), so
+they cross a JavaScript/Python boundary without knowing about it. Errors a user
+should read come back as ``{"error": message, "kind": name}`` (plus ``"format"``
+for an :class:`~backgrone.errors.UnsupportedFormatError`, e.g. ``'avif'``, which
+the host may decode itself and hand over with :meth:`Host.decode_pixels`)
+instead of exceptions, so the host never has to parse a traceback.
 """
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
 from .catalogue import Catalogue, load_catalogue
 from .errors import BackgroneError
-from .pipeline import Options, Prepared, finish, prepare
-from .preprocess import mask_from_output
+from .pipeline import Options, Prepared, finish, load, load_pixels
+from .preprocess import mask_from_output, to_tensor
+
+
+def error_result(exc: BackgroneError) -> dict:
+    """``{"error": message, "kind": class name}``, and ``"format"`` when the error names one."""
+    result: dict[str, Any] = {"error": str(exc), "kind": type(exc).__name__}
+    fmt = getattr(exc, "format", None)
+    if fmt:
+        result["format"] = fmt
+    return result
+
+
+def _decoded(prepared: Prepared) -> dict:
+    width, height = prepared.size
+    return {"prepared": prepared, "width": width, "height": height}
 
 
 class Host:
     def __init__(self, catalogue: Catalogue | Mapping[str, Any] | str):
         self.catalogue = catalogue if isinstance(catalogue, Catalogue) else load_catalogue(catalogue)
 
+    def decode(self, data: bytes, options: Mapping[str, Any] | None = None) -> dict:
+        """Decode only: ``{"prepared", "width", "height"}`` or an error.
+
+        Needs no model, so it can run (and reject bad input) while the model
+        loads. ``prepared`` has no tensor yet: get one with :meth:`tensor`.
+        """
+        try:
+            opts = Options.from_dict(options)
+            return _decoded(load(bytes(data), opts.max_pixels))
+        except BackgroneError as exc:
+            return error_result(exc)
+
+    def decode_pixels(
+        self, pixels: bytes, width: int, height: int, options: Mapping[str, Any] | None = None
+    ) -> dict:
+        """Like :meth:`decode`, for RGBA pixels the host decoded itself (canvas ``ImageData``)."""
+        try:
+            opts = Options.from_dict(options)
+            return _decoded(load_pixels(bytes(pixels), int(width), int(height), opts.max_pixels))
+        except BackgroneError as exc:
+            return error_result(exc)
+
+    def tensor(self, prepared: Prepared, engine: str) -> dict:
+        """The model input for ``engine``: ``{"tensor", "shape"}`` (float32 NCHW) or an error.
+
+        May be called again with another engine (e.g. after falling back from
+        'medium' to 'fast'). The tensor is not kept on ``prepared``: the host
+        copies it, and :meth:`complete` does not need it.
+        """
+        try:
+            spec = self.catalogue.get(engine)
+            tensor = to_tensor(prepared.rgba, spec)
+        except BackgroneError as exc:
+            return error_result(exc)
+        return {"tensor": tensor, "shape": list(tensor.shape)}
+
     def start(self, data: bytes, engine: str, options: Mapping[str, Any] | None = None) -> dict:
         """Decode and preprocess: ``{"prepared", "tensor", "shape", "width", "height"}`` or an error."""
         try:
-            opts = Options.from_dict(options)
-            spec = self.catalogue.get(engine)
-            prepared = prepare(bytes(data), spec, opts.max_pixels)
+            self.catalogue.get(engine)  # an unknown engine fails before the decode
         except BackgroneError as exc:
-            return {"error": str(exc), "kind": type(exc).__name__}
-        width, height = prepared.size
-        return {
-            "prepared": prepared,
-            "tensor": prepared.tensor,
-            "shape": list(prepared.tensor.shape),
-            "width": width,
-            "height": height,
-        }
+            return error_result(exc)
+        decoded = self.decode(data, options)
+        if "error" in decoded:
+            return decoded
+        made = self.tensor(decoded["prepared"], engine)
+        if "error" in made:
+            return made
+        return {**decoded, **made}
 
     def complete(
         self,
@@ -55,8 +107,11 @@ class Host:
             raw = np.frombuffer(output, dtype=np.float32)
             height, width = spec.input_size[1], spec.input_size[0]
             if raw.size != width * height:
-                return {"error": f"the model returned {raw.size} values, expected {width * height}", "kind": "ModelOutputError"}
+                return {
+                    "error": f"the model returned {raw.size} values, expected {width * height}",
+                    "kind": "ModelOutputError",
+                }
             mask = mask_from_output(raw.reshape(height, width), spec)
             return {"data": finish(prepared, mask, opts), "mime": opts.mime}
         except BackgroneError as exc:
-            return {"error": str(exc), "kind": type(exc).__name__}
+            return error_result(exc)

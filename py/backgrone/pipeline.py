@@ -13,7 +13,7 @@ import numpy as np
 
 from .catalogue import EngineSpec
 from .compose import FORMATS, OUTPUTS, alpha_at_size, combine_alpha, encode, parse_color, render, subject_box
-from .decode import DEFAULT_MAX_PIXELS, decode
+from .decode import DEFAULT_MAX_PIXELS, decode_image, decode_pixels
 from .errors import OptionsError
 from .infer import Segmenter
 from .preprocess import to_tensor
@@ -60,19 +60,43 @@ class Options:
 
 @dataclass
 class Prepared:
-    """A decoded image and its model input, between the two halves of the pipeline."""
+    """A decoded image (and, once an engine is chosen, its model input) between
+    the two halves of the pipeline.
+
+    ``icc`` is the source's RGB colour profile, written into the output so the
+    cut-out shows the same colours; ``tensor`` is ``None`` until
+    :func:`with_tensor` (or :func:`prepare`) fills it for an engine.
+    """
 
     rgba: np.ndarray
-    tensor: np.ndarray
+    tensor: np.ndarray | None = None
+    icc: bytes | None = None
 
     @property
     def size(self) -> tuple[int, int]:
         return (self.rgba.shape[1], self.rgba.shape[0])
 
 
+def load(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> Prepared:
+    """Decode only (no model input yet): fails fast on bad input, before any model is loaded."""
+    decoded = decode_image(data, max_pixels=max_pixels)
+    return Prepared(rgba=decoded.rgba, icc=decoded.icc)
+
+
+def load_pixels(pixels: bytes, width: int, height: int, max_pixels: int = DEFAULT_MAX_PIXELS) -> Prepared:
+    """Like :func:`load`, for RGBA pixels the host decoded itself (see :func:`decode_pixels`)."""
+    return Prepared(rgba=decode_pixels(pixels, width, height, max_pixels).rgba)
+
+
+def with_tensor(prepared: Prepared, spec: EngineSpec) -> Prepared:
+    """Fill ``prepared.tensor`` with the model input for ``spec``; returns ``prepared``."""
+    prepared.tensor = to_tensor(prepared.rgba, spec)
+    return prepared
+
+
 def prepare(data: bytes, spec: EngineSpec, max_pixels: int = DEFAULT_MAX_PIXELS) -> Prepared:
-    rgba = decode(data, max_pixels=max_pixels)
-    return Prepared(rgba=rgba, tensor=to_tensor(rgba, spec))
+    """Decode and build the model input for ``spec`` (:func:`load` + :func:`with_tensor`)."""
+    return with_tensor(load(data, max_pixels), spec)
 
 
 def finish(prepared: Prepared, mask: np.ndarray, options: Options = Options()) -> bytes:
@@ -86,10 +110,13 @@ def finish(prepared: Prepared, mask: np.ndarray, options: Options = Options()) -
             rgba = rgba[top:bottom, left:right]
             alpha = alpha[top:bottom, left:right]
     image = render(rgba, alpha, options.output, parse_color(options.background))
-    return encode(image, options.format)
+    # The colour profile describes RGB values: it goes with a cut-out or a colour
+    # fill, never with the grayscale mask.
+    icc = prepared.icc if options.output != "mask" else None
+    return encode(image, options.format, icc=icc)
 
 
 def cut(data: bytes, segmenter: Segmenter, options: Options = Options()) -> bytes:
     """Image bytes in, cut-out bytes out."""
-    prepared = prepare(data, segmenter.spec, options.max_pixels)
-    return finish(prepared, segmenter.run(prepared.tensor), options)
+    prepared = load(data, options.max_pixels)
+    return finish(prepared, segmenter.run(to_tensor(prepared.rgba, segmenter.spec)), options)
