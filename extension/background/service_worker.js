@@ -73,7 +73,7 @@ async function onMenuClick(info, tab) {
     });
     const { engine, notice, width, height, timings, backend, guarded, shown } = result;
     if (!shown?.shown) return { ok: false, error: shown?.error || 'The page did not show the cut-out.' };
-    return { ok: true, engine, notice, width, height, timings, backend, guarded };
+    return { ok: true, engine, notice, width, height, timings, backend, guarded, resultId: result.resultId };
   } catch (err) {
     // The page heard of the failure over its own port.
     return { ok: false, error: String(err?.message || err) };

@@ -127,13 +127,17 @@
     if (o.objectUrl) URL.revokeObjectURL(o.objectUrl);
   }
 
-  /** The image bytes as the page itself could read them, or null when it can't. */
+  /** {bytes} as the page itself could read them, or {reason} why it can't. */
   async function pageBytes(srcUrl) {
     try {
       // Default credentials: cookies same-origin, anonymous CORS cross-origin, as page code gets.
-      return await fetchBytes(srcUrl, { what: 'the image', credentials: 'same-origin', cache: 'force-cache', maxBytes: MAX_IMAGE_BYTES });
-    } catch {
-      return null; // not readable by the page (no CORS), or not reachable from it: the engine tries
+      const bytes = await fetchBytes(srcUrl, {
+        what: 'the image', credentials: 'same-origin', cache: 'force-cache', maxBytes: MAX_IMAGE_BYTES, answerMs: 15_000, idleMs: 15_000,
+      });
+      return { bytes };
+    } catch (err) {
+      // 'network' is also what a cross-origin image without CORS gives: the engine fetches it.
+      return { reason: err.code === 'timeout' ? 'timeout' : 'not-readable' };
     }
   }
 
@@ -155,10 +159,10 @@
       job.port = null;
       if (!job.settled) onFailed(job, 'the engine stopped unexpectedly (it was closed or ran out of memory). Please try again.');
     });
-    pageBytes(srcUrl).then((bytes) => {
+    pageBytes(srcUrl).then(({ bytes, reason }) => {
       if (!job.port) return;
       if (bytes) postBytes(port, Target.PORT, Type.SOURCE, bytes);
-      else port.postMessage(message(Target.PORT, Type.UNREADABLE, {}));
+      else port.postMessage(message(Target.PORT, Type.UNREADABLE, { reason }));
     });
   }
 

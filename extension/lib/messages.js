@@ -30,7 +30,7 @@
     SAVE: 'save', // {resultId} -> {ok, filename} | {ok:false, error}
     // on a job port, content -> engine
     SOURCE: 'source', // {offset, total, chunk} the image bytes the page itself could read, in pieces
-    UNREADABLE: 'unreadable', // {reason?} the page could not read the image: the engine fetches it, result stays guarded
+    UNREADABLE: 'unreadable', // {reason} the page could not read the image: the engine fetches it, result stays guarded
     SHOWN: 'shown', // {shown, error?} the page shows the cut-out (or says why not)
     // on a job port, engine -> content
     STATUS: 'status', // progress: same data as PROGRESS
@@ -102,7 +102,7 @@
     [Type.JOB_START]: { jobId: is.id(), srcUrl: is.str(64 * 1024 * 1024) },
     [Type.SAVE]: { resultId: is.id() },
     [Type.SOURCE]: piece,
-    [Type.UNREADABLE]: { reason: opt(is.str()) },
+    [Type.UNREADABLE]: { reason: is.oneOf(['not-readable', 'timeout']) },
     [Type.SHOWN]: { shown: is.bool(), error: opt(is.str()) },
     [Type.STATUS]: progress,
     [Type.RESULT]: piece,

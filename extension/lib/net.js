@@ -2,7 +2,13 @@
 // between pieces of the body, and a size cap enforced while streaming.
 // A classic script (content scripts) and a side-effect import (modules), like messages.js.
 (() => {
-class FetchError extends Error {}
+/** `code`: 'timeout' | 'network' | 'http' | 'too-large' | 'incomplete'. */
+class FetchError extends Error {
+  constructor(message, code) {
+    super(message);
+    this.code = code;
+  }
+}
 
 /**
  * GET `url` and return its body as a Uint8Array.
@@ -23,7 +29,7 @@ async function fetchBytes(url, {
   let timer = null;
   const arm = (ms, text) => {
     clearTimeout(timer);
-    timer = setTimeout(() => ctrl.abort(new FetchError(text)), ms);
+    timer = setTimeout(() => ctrl.abort(new FetchError(text, 'timeout')), ms);
   };
   const seconds = (ms) => Math.round(ms / 1000);
   const limit = exactBytes ?? maxBytes;
@@ -33,11 +39,11 @@ async function fetchBytes(url, {
     try {
       response = await fetch(url, { credentials, cache, signal: ctrl.signal, referrerPolicy: 'no-referrer' });
     } catch (err) {
-      throw ctrl.signal.aborted ? ctrl.signal.reason : new FetchError(`${what} could not be downloaded (network error)`);
+      throw ctrl.signal.aborted ? ctrl.signal.reason : new FetchError(`${what} could not be downloaded (network error)`, 'network');
     }
-    if (!response.ok) throw new FetchError(`${what} could not be downloaded (HTTP ${response.status})`);
+    if (!response.ok) throw new FetchError(`${what} could not be downloaded (HTTP ${response.status})`, 'http');
     const declared = Number(response.headers.get('content-length'));
-    if (declared > limit) throw new FetchError(`${what} is too large (${Math.round(declared / 1e6)} MB)`);
+    if (declared > limit) throw new FetchError(`${what} is too large (${Math.round(declared / 1e6)} MB)`, 'too-large');
     const reader = response.body.getReader();
     const parts = [];
     let got = 0;
@@ -47,19 +53,22 @@ async function fetchBytes(url, {
       try {
         piece = await reader.read();
       } catch (err) {
-        throw ctrl.signal.aborted ? ctrl.signal.reason : new FetchError(`${what} was cut off mid-download (${got} bytes arrived)`);
+        throw ctrl.signal.aborted ? ctrl.signal.reason : new FetchError(`${what} was cut off mid-download (${got} bytes arrived)`, 'incomplete');
       }
       if (piece.done) break;
       got += piece.value.byteLength;
       if (got > limit) {
         ctrl.abort();
-        throw new FetchError(exactBytes == null ? `${what} is too large (over ${Math.round(maxBytes / 1e6)} MB)` : `${what} is larger than expected`);
+        throw new FetchError(
+          exactBytes == null ? `${what} is too large (over ${Math.round(maxBytes / 1e6)} MB)` : `${what} is larger than expected`,
+          'too-large',
+        );
       }
       parts.push(piece.value);
       onBytes(piece.value.byteLength);
     }
     if (exactBytes != null && got !== exactBytes) {
-      throw new FetchError(`${what} arrived incomplete (${got} of ${exactBytes} bytes)`);
+      throw new FetchError(`${what} arrived incomplete (${got} of ${exactBytes} bytes)`, 'incomplete');
     }
     const out = new Uint8Array(got);
     let offset = 0;

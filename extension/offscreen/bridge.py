@@ -17,6 +17,11 @@ def decode(data, options):
     return _host.decode(data.to_bytes(), options.to_py())
 
 
+def decode_pixels(pixels, width, height, options):
+    """pixels: RGBA Uint8ClampedArray the browser decoded; like decode()."""
+    return _host.decode_pixels(pixels.to_bytes(), width, height, options.to_py())
+
+
 def tensor(prepared, engine):
     """The model input for ``engine``: {tensor (numpy), shape} or an error dict."""
     return _host.tensor(prepared, engine)

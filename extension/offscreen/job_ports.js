@@ -112,7 +112,7 @@ class JobChannel {
   }
 
   /**
-   * The image bytes the page read itself, or null when it could not read them.
+   * {bytes} the page read itself, or {reason} it could not read them.
    * Throws when the page went away or sent something malformed.
    */
   async source(limit, ms) {
@@ -120,9 +120,9 @@ class JobChannel {
     for (;;) {
       const m = await this.next([Type.SOURCE, Type.UNREADABLE], ms);
       if (!m) throw new Error(this.closed ? 'the page was closed' : 'the page did not hand over the image in time');
-      if (m.type === Type.UNREADABLE) return null;
+      if (m.type === Type.UNREADABLE) return { reason: m.data.reason };
       const bytes = assembler.add(m.data);
-      if (bytes) return bytes;
+      if (bytes) return { bytes };
     }
   }
 

@@ -9,7 +9,7 @@ import { cutoutFilename } from '../lib/names.js';
 import { backendInfo, dropSession, getSession, run } from './inference.js';
 import { acceptPort, claimPort } from './job_ports.js';
 import { JobQueue } from './job_queue.js';
-import { decode, finish, loadPython, tensorFor } from './python.js';
+import { decode, decodePixels, finish, loadPython, tensorFor } from './python.js';
 import { addResult, releaseResult, resultUrl } from './results.js';
 
 const { Target, Type, Stage, message, parse } = globalThis.BackgroneMessages;
@@ -64,26 +64,51 @@ async function readSource(source, channel) {
     if (!source.url.startsWith(`blob:${location.origin}/`)) throw new Error('only files opened in Backgrone can be read');
     return { bytes: await fetchBytes(source.url, { what: 'the file', maxBytes: MAX_IMAGE_BYTES }), guarded: false };
   }
-  const own = await channel.source(MAX_IMAGE_BYTES, 120_000);
-  if (own) return { bytes: own, guarded: false };
-  const bytes = await fetchBytes(source.url, { what: 'the image', credentials: 'include', cache: 'force-cache', maxBytes: MAX_IMAGE_BYTES });
+  const own = await channel.source(MAX_IMAGE_BYTES, 60_000);
+  if (own.bytes) return { bytes: own.bytes, guarded: false };
+  if (own.reason === 'timeout') throw new Error('the image could not be downloaded: its server did not answer');
+  const bytes = await fetchBytes(source.url, {
+    what: 'the image', credentials: 'include', cache: 'force-cache', maxBytes: MAX_IMAGE_BYTES, answerMs: 20_000, idleMs: 20_000,
+  });
   return { bytes, guarded: true };
 }
 
-async function runCut({ jobId, source, engine, options, modelSource, name }, channel, report) {
-  const timings = {}; // milliseconds per step, reported with the result (bench/ reads them)
+/**
+ * Pixels the core's Pillow can't decode (AVIF, common behind <picture>) but
+ * the browser can: the browser decodes to sRGB RGBA, Python does the rest.
+ */
+async function decodeImage(bytes, options) {
+  try {
+    return await decode(bytes, options);
+  } catch (err) {
+    if (err.kind !== 'UnsupportedFormatError') throw err;
+    let bitmap;
+    try {
+      bitmap = await createImageBitmap(new Blob([bytes]), { premultiplyAlpha: 'none', imageOrientation: 'from-image' });
+    } catch {
+      throw err; // the browser can't either: the core's message names the format
+    }
+    const { width, height } = bitmap;
+    const canvas = new OffscreenCanvas(width, height);
+    const context = canvas.getContext('2d', { willReadFrequently: true });
+    context.drawImage(bitmap, 0, 0);
+    bitmap.close();
+    return decodePixels(context.getImageData(0, 0, width, height).data, width, height, options);
+  }
+}
+
+async function runCut({ engine, options, modelSource, name, source }, { bytes, guarded }, channel, report, timings) {
   let t = performance.now();
   const lap = (step) => {
     const now = performance.now();
     timings[step] = now - t;
     t = now;
   };
-  report({ stage: Stage.FETCHING_IMAGE });
-  const [{ bytes, guarded }] = await Promise.all([readSource(source, channel), loadPython()]);
-  lap('fetchAndPython');
+  await loadPython();
+  lap('python');
   // A bad file fails here, before any model is downloaded or loaded.
   report({ stage: Stage.DECODING });
-  const image = await decode(bytes, options);
+  const image = await decodeImage(bytes, options);
   lap('decode');
   let done;
   let used;
@@ -150,8 +175,15 @@ async function cut(data) {
     channel?.post(Type.STATUS, p);
   };
   try {
+    // The image is read before the job joins the queue: a server that never
+    // answers holds up only its own job, and only until its time limits.
+    const timings = {}; // milliseconds per step, reported with the result (bench/ reads them)
+    const t0 = performance.now();
+    report({ stage: Stage.FETCHING_IMAGE });
+    const got = await readSource(source, channel);
+    timings.fetch = performance.now() - t0;
     const answer = await queue.add(
-      () => runCut(data, channel, report),
+      () => runCut(data, got, channel, report, timings),
       (position) => position > 0 && report({ stage: Stage.QUEUED, position }),
     );
     // The page keeps its port open while it offers Save; when it closes it, the result goes.

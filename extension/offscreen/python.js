@@ -32,25 +32,25 @@ export function loadPython() {
   return ready;
 }
 
-/** A message for the user (from the core's typed errors), not a crash. */
-class UserError extends Error {}
+/** A message for the user (from the core's typed errors), not a crash; `kind` names the error class. */
+class UserError extends Error {
+  constructor(message, kind, format) {
+    super(message);
+    this.kind = kind;
+    this.format = format;
+  }
+}
 
 function unwrap(result) {
   if (result.has('error')) {
-    const error = new UserError(result.get('error'));
+    const error = new UserError(result.get('error'), result.get('kind'), result.get('format'));
     result.destroy();
     throw error;
   }
   return result;
 }
 
-/**
- * Decode the image (fails fast on a bad file, before any model is loaded).
- * Returns {prepared (PyProxy), width, height, release()}.
- */
-export async function decode(bytes, options) {
-  const { mod } = await loadPython();
-  const result = unwrap(mod.decode(bytes, options));
+function decoded(result) {
   try {
     const prepared = result.get('prepared');
     return {
@@ -62,6 +62,21 @@ export async function decode(bytes, options) {
   } finally {
     result.destroy();
   }
+}
+
+/**
+ * Decode the image (fails fast on a bad file, before any model is loaded).
+ * Returns {prepared (PyProxy), width, height, release()}.
+ */
+export async function decode(bytes, options) {
+  const { mod } = await loadPython();
+  return decoded(unwrap(mod.decode(bytes, options)));
+}
+
+/** Like decode, for RGBA pixels the browser decoded (formats the core's Pillow can't read). */
+export async function decodePixels(pixels, width, height, options) {
+  const { mod } = await loadPython();
+  return decoded(unwrap(mod.decode_pixels(pixels, width, height, options)));
 }
 
 /** The model input for `engine`: {tensor: Float32Array, shape}. */

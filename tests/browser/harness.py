@@ -28,9 +28,16 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
 
     def do_GET(self):
         self.server.requests.append(self.path)
-        route = self.server.routes.get(self.path.split("?")[0])
+        self.server.cookies.append((self.path, self.headers.get("Cookie")))
+        path = self.path.split("?")[0]
+        if path in self.server.stalled:
+            self.server.closing.wait(90)  # a server that never answers
+            return
+        route = self.server.routes.get(path)
         if route is not None:
-            status, ctype, body = route
+            status, ctype, body, cookie = route
+            if cookie and cookie not in (self.headers.get("Cookie") or ""):
+                status, ctype, body = 403, "text/plain", b"forbidden"
             self.send_response(status)
             self.send_header("Content-Type", ctype)
             self.send_header("Content-Length", str(len(body)))
@@ -48,12 +55,16 @@ class Site:
         handler = functools.partial(_Handler, directory=str(root))
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self.server.requests = []
+        self.server.cookies = []  # (path, Cookie header) per request
         self.server.routes = {}
+        self.server.stalled = set()
+        self.server.closing = threading.Event()
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     @property
     def origin(self) -> str:
         return f"http://127.0.0.1:{self.server.server_address[1]}"
+
 
     def url(self, path: str) -> str:
         return f"{self.origin}/{path.lstrip('/')}"
@@ -62,10 +73,16 @@ class Site:
     def requests(self) -> list[str]:
         return self.server.requests
 
-    def route(self, path: str, status: int, ctype: str, body: bytes) -> None:
-        self.server.routes[path] = (status, ctype, body)
+    def route(self, path: str, status: int, ctype: str, body: bytes, cookie: str | None = None) -> None:
+        """Serve `body` at `path`; with `cookie` ("name=value"), only to requests that carry it."""
+        self.server.routes[path] = (status, ctype, body, cookie)
+
+    def stall(self, path: str) -> None:
+        """`path` accepts the connection and never answers."""
+        self.server.stalled.add(path)
 
     def close(self) -> None:
+        self.server.closing.set()
         self.server.shutdown()
         self.server.server_close()
 
@@ -82,6 +99,7 @@ class _MirrorHandler(http.server.BaseHTTPRequestHandler):
         with srv.lock:
             srv.requests.append(name)
             failing = srv.fail_after is not None and len(srv.requests) > srv.fail_after
+            cutting = srv.cut_after is not None and len(srv.requests) > srv.cut_after
         path = srv.dist / name
         if failing or not path.is_file():
             self.send_error(503 if failing else 404)
@@ -92,6 +110,12 @@ class _MirrorHandler(http.server.BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(data)))
         self.send_header("Access-Control-Allow-Origin", "*")
         self.end_headers()
+        if cutting:  # the connection drops mid-body
+            self.wfile.write(data[: len(data) // 2])
+            self.wfile.flush()
+            self.close_connection = True
+            self.connection.shutdown(2)
+            return
         self.wfile.write(data)
 
 
@@ -101,6 +125,7 @@ class ModelMirror:
         self.server.dist = dist
         self.server.requests = []
         self.server.fail_after = None
+        self.server.cut_after = None
         self.server.lock = threading.Lock()
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
@@ -115,9 +140,14 @@ class ModelMirror:
     def fail_after(self, n: int | None) -> None:
         self.server.fail_after = n
 
+    def cut_after(self, n: int | None) -> None:
+        """After `n` whole chunks, every answer breaks off halfway through its body."""
+        self.server.cut_after = n
+
     def reset(self) -> None:
         self.server.requests.clear()
         self.server.fail_after = None
+        self.server.cut_after = None
 
     def close(self) -> None:
         self.server.shutdown()
