@@ -116,3 +116,26 @@ def test_interrupted_download_falls_back_to_fast_then_resumes(fresh_browser, sit
     assert result["ok"] and result["engine"] == "medium" and result["notice"] is None, result
     assert mirror.requests == CHUNKS["medium"][5:]
     assert px["corners"] == [0, 0, 0, 0] and px["centre"] == 255
+
+
+def test_download_cut_mid_body_falls_back_then_resumes(fresh_browser, sites, mirror):
+    b = fresh_browser
+    b.settings(engine="small")
+    mirror.cut_after(3)  # the 4th chunk's connection drops halfway through its body
+    page, result, px = cut(b, sites)
+    assert result["ok"] and result["engine"] == "fast", result
+    assert "cut off mid-download" in result["notice"] or "incomplete" in result["notice"], result["notice"]
+    assert px["corners"] == [0, 0, 0, 0]
+    page.close()
+    mirror.reset()
+    _, result, px = cut(b, sites, "#other")
+    assert result["ok"] and result["engine"] == "small" and result["notice"] is None, result
+    assert mirror.requests == CHUNKS["small"][3:]  # the three whole chunks were kept
+
+
+def test_a_bad_file_fails_before_any_model_download(fresh_browser, sites, mirror):
+    b = fresh_browser
+    b.settings(engine="medium")
+    _, result, _ = cut(b, sites, "#text")
+    assert not result["ok"] and "not an image" in result["error"], result
+    assert mirror.requests == []

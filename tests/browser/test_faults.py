@@ -1,0 +1,131 @@
+"""Faults recover: a stopped service worker or a closed engine mid-job, a server that
+never answers, many right-clicks across tabs at once."""
+
+import uuid
+
+import pytest
+
+from composites import composite
+from .harness import IMG_ALPHA, Overlays, cutout_frame
+
+pytestmark = pytest.mark.browser
+
+PAGE = """<!doctype html><meta charset="utf-8"><title>faults</title>
+<style>img { width: 300px; height: 200px; display: block; }</style>
+<img id="big" src="/big.png"><img id="same" src="/ball.png"><img id="stall" src="/stall.png">"""
+
+
+@pytest.fixture(scope="module")
+def fault_site(sites):
+    a, _ = sites
+    big, _ = composite("ball", 3000, 2000, seed=21)  # long enough to act on mid-job
+    a.route("/big.png", 200, "image/png", big)
+    a.route("/faults.html", 200, "text/html", PAGE.encode())
+    a.stall("/stall.png")
+    return a
+
+
+def open_page(browser, site):
+    page = browser.ctx.new_page()
+    page.goto(site.url(f"faults.html?{uuid.uuid4().hex}"), wait_until="domcontentloaded")
+    page.wait_for_function("() => document.querySelector('#big').complete && document.querySelector('#same').complete")
+    return page
+
+
+def start_click(browser, page, src):
+    """Right-click without waiting for the outcome (the service worker may not live to see it)."""
+    browser.sw.evaluate(
+        """async ([pageUrl, srcUrl]) => {
+            const [tab] = await chrome.tabs.query({ url: pageUrl });
+            globalThis.__job = globalThis.backgrone.onMenuClick(
+              { menuItemId: 'backgrone-remove-background', srcUrl, pageUrl, frameId: 0 }, tab);
+            return true;
+        }""",
+        [page.url, src],
+    )
+
+
+def stop_service_worker(browser, page):
+    cdp = browser.ctx.new_cdp_session(page)
+    cdp.send("ServiceWorker.enable")
+    cdp.send("ServiceWorker.stopAllWorkers")
+    cdp.detach()
+
+
+def test_result_reaches_the_page_when_the_service_worker_is_stopped_mid_job(browser, fault_site):
+    page = open_page(browser, fault_site)
+    browser.sw.evaluate("() => { globalThis.__beforeStop = true; }")
+    start_click(browser, page, fault_site.url("big.png"))
+    overlays = Overlays(page)
+    overlays.wait_text("Removing the background")  # the engine has the job
+    stop_service_worker(browser, page)
+    overlays.wait_text("Background removed", timeout_s=120)
+    px = page.evaluate(IMG_ALPHA, "#big")
+    assert px["corners"] == [0, 0, 0, 0] and px["centre"] == 255, px
+    # and it really was a new service worker that the page never needed
+    wake = browser.ctx.new_page()
+    wake.goto(browser.ext_url("extension/popup/popup.html"))
+    assert browser.sw.evaluate("() => globalThis.__beforeStop === undefined")
+    wake.close()
+    page.close()
+
+
+def test_engine_closed_mid_job_says_so_and_the_next_job_works(browser, fault_site):
+    page = open_page(browser, fault_site)
+    start_click(browser, page, fault_site.url("big.png"))
+    overlays = Overlays(page)
+    overlays.wait_text("Removing the background")
+    browser.sw.evaluate("() => chrome.offscreen.closeDocument()")
+    text = overlays.wait_text("engine stopped unexpectedly")
+    assert "try again" in text
+    overlays.click("Dismiss")
+    result = browser.menu_click(page, fault_site.url("ball.png"))
+    assert result["ok"], result
+    px = page.evaluate(IMG_ALPHA, "#same")
+    assert px["corners"] == [0, 0, 0, 0] and px["centre"] == 255
+    page.close()
+
+
+def test_a_server_that_never_answers_holds_up_nothing(browser, fault_site):
+    page = open_page(browser, fault_site)
+    start_click(browser, page, fault_site.url("stall.png"))
+    # meanwhile another image goes through at once
+    result = browser.menu_click(page, fault_site.url("ball.png"))
+    assert result["ok"], result
+    stalled = browser.sw.evaluate("() => globalThis.__job")
+    assert not stalled["ok"] and "did not answer" in stalled["error"], stalled
+    overlays = Overlays(page)
+    assert any("did not answer" in o["text"] for o in overlays.all())
+    page.close()
+
+
+def test_ten_right_clicks_across_three_tabs_all_complete(browser, sites):
+    a, _ = sites
+    pages = []
+    for _ in range(3):
+        p = browser.ctx.new_page()
+        p.goto(a.url(f"index.html?{uuid.uuid4().hex}"))
+        pages.append(p)
+    browser.record_progress()
+    clicks = []
+    for i in range(10):
+        p = pages[i % 3]
+        sel = ["#same", "#other", "#data", "#cross"][i % 4]
+        clicks.append([p.url, p.eval_on_selector(sel, "img => img.currentSrc"), sel])
+    results = browser.sw.evaluate(
+        """async (clicks) => Promise.all(clicks.map(async ([pageUrl, srcUrl]) => {
+            const [tab] = await chrome.tabs.query({ url: pageUrl });
+            return globalThis.backgrone.onMenuClick({ menuItemId: 'backgrone-remove-background', srcUrl, pageUrl, frameId: 0 }, tab);
+        }))""",
+        clicks,
+    )
+    assert [r["ok"] for r in results] == [True] * 10, results
+    queued = [e for e in browser.progress() if e["stage"] == "queued"]
+    assert queued and max(e["position"] for e in queued) >= 2  # waiting jobs heard their place in line
+    for (url, _, sel), p in zip(clicks, [pages[i % 3] for i in range(10)]):
+        if sel != "#cross":
+            px = p.evaluate(IMG_ALPHA, sel)
+            assert px["corners"] == [0, 0, 0, 0], (sel, px)
+    assert cutout_frame(pages[0])  # the cross-origin one, in its frame
+    for p in pages:
+        p.close()
