@@ -29,8 +29,12 @@ def png_chunk(kind: bytes, body: bytes) -> bytes:
 def raw_png(width, height, bit_depth, colour_type, rows: bytes) -> bytes:
     """A PNG written by hand (Pillow cannot write 16-bit RGB): ``rows`` already filtered."""
     ihdr = struct.pack(">IIBBBBB", width, height, bit_depth, colour_type, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", ihdr) + png_chunk(b"IDAT", zlib.compress(rows))
-            + png_chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + png_chunk(b"IHDR", ihdr)
+        + png_chunk(b"IDAT", zlib.compress(rows))
+        + png_chunk(b"IEND", b"")
+    )
 
 
 def gradient(w=40, h=30):
@@ -84,14 +88,17 @@ def test_grayscale_modes(mode):
         assert out[0, 0, 3] == 128
 
 
-@pytest.mark.parametrize("cmyk,rgb", [
-    ((0, 255, 255, 0), (255, 0, 0)),  # red
-    ((255, 0, 255, 0), (0, 255, 0)),  # green
-    ((255, 255, 0, 0), (0, 0, 255)),  # blue
-    ((0, 0, 0, 0), (255, 255, 255)),  # paper white
-    ((0, 0, 0, 255), (0, 0, 0)),  # full black
-    ((0, 0, 0, 128), (127, 127, 127)),  # half black
-])
+@pytest.mark.parametrize(
+    "cmyk,rgb",
+    [
+        ((0, 255, 255, 0), (255, 0, 0)),  # red
+        ((255, 0, 255, 0), (0, 255, 0)),  # green
+        ((255, 255, 0, 0), (0, 0, 255)),  # blue
+        ((0, 0, 0, 0), (255, 255, 255)),  # paper white
+        ((0, 0, 0, 255), (0, 0, 0)),  # full black
+        ((0, 0, 0, 128), (127, 127, 127)),  # half black
+    ],
+)
 def test_cmyk_jpeg_with_adobe_inverted_marker(cmyk, rgb):
     data = encode(Image.new("CMYK", (16, 16), cmyk), "JPEG", quality=100)
     # libjpeg writes CMYK with an Adobe APP14 marker and inverted values, as Photoshop does
@@ -141,8 +148,15 @@ def test_exif_orientation_applied():
 @pytest.mark.parametrize("fmt", ["GIF", "WEBP"])
 def test_animated_takes_first_frame(fmt):
     frames = [Image.new("RGB", (10, 10), c) for c in [(255, 0, 0), (0, 0, 255)]]
-    data = encode(frames[0], fmt, save_all=True, append_images=frames[1:], duration=100, loop=0,
-                  **({"lossless": True} if fmt == "WEBP" else {}))
+    data = encode(
+        frames[0],
+        fmt,
+        save_all=True,
+        append_images=frames[1:],
+        duration=100,
+        loop=0,
+        **({"lossless": True} if fmt == "WEBP" else {}),
+    )
     out = decode(data)
     assert out[5, 5, 0] > 200 and out[5, 5, 2] < 50
 
@@ -152,23 +166,29 @@ def test_empty_file():
         decode(b"")
 
 
-@pytest.mark.parametrize("data", [
-    b"<html><body>404 Not Found</body></html>",
-    b"\n  <!DOCTYPE html>\n<html lang=en><head><title>Oops</title></head></html>",
-    b"\xef\xbb\xbf<!doctype html><meta charset=utf-8><body>",
-])
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"<html><body>404 Not Found</body></html>",
+        b"\n  <!DOCTYPE html>\n<html lang=en><head><title>Oops</title></head></html>",
+        b"\xef\xbb\xbf<!doctype html><meta charset=utf-8><body>",
+    ],
+)
 def test_html_page_is_named(data):
     with pytest.raises(NotAnImageError, match=r"web page \(HTML\), not an image"):
         decode(data)
 
 
-@pytest.mark.parametrize("data,what", [
-    (b"not really a jpeg", "text"),
-    ("Grüße, keine Bilddatei hier\n".encode(), "text"),
-    (b'<?xml version="1.0"?><catalog><book/></catalog>', "an XML document"),
-    (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj", "a PDF document"),
-    (b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2mp41", "a video"),
-])
+@pytest.mark.parametrize(
+    "data,what",
+    [
+        (b"not really a jpeg", "text"),
+        ("Grüße, keine Bilddatei hier\n".encode(), "text"),
+        (b'<?xml version="1.0"?><catalog><book/></catalog>', "an XML document"),
+        (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj", "a PDF document"),
+        (b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2mp41", "a video"),
+    ],
+)
 def test_other_files_are_named(data, what):
     with pytest.raises(NotAnImageError, match=f"the file is {what}.*not an image"):
         decode(data)
@@ -177,12 +197,15 @@ def test_other_files_are_named(data, what):
 SVG = b'<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="5" height="5"/></svg>'
 
 
-@pytest.mark.parametrize("data", [
-    SVG,
-    b'<?xml version="1.0" encoding="UTF-8" standalone="no"?>\n<!-- made by hand -->\n'
-    b'<!DOCTYPE svg PUBLIC "-//W3C//DTD SVG 1.1//EN" "x.dtd">\n' + SVG,
-    gzip.compress(b"<?xml version='1.0'?>\n" + SVG, mtime=0),  # .svgz
-])
+@pytest.mark.parametrize(
+    "data",
+    [
+        SVG,
+        b'<?xml version="1.0" encoding="UTF-8" standalone="no"?>\n<!-- made by hand -->\n'
+        b'<!DOCTYPE svg PUBLIC "-//W3C//DTD SVG 1.1//EN" "x.dtd">\n' + SVG,
+        gzip.compress(b"<?xml version='1.0'?>\n" + SVG, mtime=0),  # .svgz
+    ],
+)
 def test_svg_is_a_drawing_not_pixels(data):
     with pytest.raises(UnsupportedFormatError, match="vector SVG drawing, not a pixel image") as err:
         decode(data)
@@ -195,18 +218,23 @@ def ftyp(major: bytes, *compatible: bytes) -> bytes:
     return box + b"\x00\x00\x00\x2ameta\x00\x00\x00\x00" + bytes(range(40))  # then other boxes
 
 
-@pytest.mark.parametrize("data,fmt,name", [
-    (ftyp(b"avif", b"mif1", b"avif", b"miaf", b"MA1B"), "avif", "AVIF"),
-    (ftyp(b"avis", b"msf1", b"avis"), "avif", "AVIF"),
-    (ftyp(b"mif1", b"mif1", b"avif"), "avif", "AVIF"),  # generic HEIF box holding AV1
-    (ftyp(b"heic", b"mif1", b"heic"), "heic", "HEIC/HEIF"),
-    (ftyp(b"heix", b"mif1", b"heix"), "heic", "HEIC/HEIF"),
-    (ftyp(b"mif1", b"mif1", b"heic"), "heic", "HEIC/HEIF"),
-    (b"\xff\x0a\xfa\x7f" + bytes(60), "jxl", "JPEG XL"),
-    (b"\x00\x00\x00\x0cJXL \r\n\x87\n" + bytes(60), "jxl", "JPEG XL"),
-])
+@pytest.mark.parametrize(
+    "data,fmt,name",
+    [
+        (ftyp(b"avif", b"mif1", b"avif", b"miaf", b"MA1B"), "avif", "AVIF"),
+        (ftyp(b"avis", b"msf1", b"avis"), "avif", "AVIF"),
+        (ftyp(b"mif1", b"mif1", b"avif"), "avif", "AVIF"),  # generic HEIF box holding AV1
+        (ftyp(b"heic", b"mif1", b"heic"), "heic", "HEIC/HEIF"),
+        (ftyp(b"heix", b"mif1", b"heix"), "heic", "HEIC/HEIF"),
+        (ftyp(b"mif1", b"mif1", b"heic"), "heic", "HEIC/HEIF"),
+        (b"\xff\x0a\xfa\x7f" + bytes(60), "jxl", "JPEG XL"),
+        (b"\x00\x00\x00\x0cJXL \r\n\x87\n" + bytes(60), "jxl", "JPEG XL"),
+    ],
+)
 def test_modern_formats_are_typed_for_the_host(data, fmt, name):
-    with pytest.raises(UnsupportedFormatError, match=f"is an? {name} image, a format this decoder does not read") as err:
+    with pytest.raises(
+        UnsupportedFormatError, match=f"is an? {name} image, a format this decoder does not read"
+    ) as err:
         decode(data)
     assert err.value.format == fmt
     assert isinstance(err.value, DecodeError)
@@ -232,15 +260,22 @@ def test_truncated_anywhere(fmt, cut):
         decode(data[: int(len(data) * cut)])
 
 
-@pytest.mark.parametrize("width,height,mp", [
-    (100_000, 100_000, "10000.0 MP"),  # over Pillow's own decompression-bomb guard
-    (9_000, 9_000, "81.0 MP"),  # under Pillow's guard, over ours
-])
+@pytest.mark.parametrize(
+    "width,height,mp",
+    [
+        (100_000, 100_000, "10000.0 MP"),  # over Pillow's own decompression-bomb guard
+        (9_000, 9_000, "81.0 MP"),  # under Pillow's guard, over ours
+    ],
+)
 def test_decompression_bomb_refused_fast(width, height, mp):
     # A 100-byte PNG whose header claims a huge image: refused from the header alone.
     rows = zlib.compress(b"\x00" * 64)
-    data = (b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
-            + png_chunk(b"IDAT", rows) + png_chunk(b"IEND", b""))
+    data = (
+        b"\x89PNG\r\n\x1a\n"
+        + png_chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+        + png_chunk(b"IDAT", rows)
+        + png_chunk(b"IEND", b"")
+    )
     assert len(data) < 120
     start = time.perf_counter()
     with pytest.raises(TooManyPixelsError, match=f"{mp}.*over the 50.0 MP limit"):
@@ -266,3 +301,22 @@ def test_errors_share_a_base_with_readable_messages():
         with pytest.raises(DecodeError) as err:
             decode(bad)
         assert str(err.value) and "Traceback" not in str(err.value)
+
+
+def retyped_tiff_tag(tag: int, new_type: int) -> bytes:
+    """A valid little TIFF with one IFD entry's type changed (a classic fuzzing find)."""
+    data = bytearray(encode(Image.fromarray(gradient(13, 9)), "TIFF"))
+    (ifd,) = struct.unpack("<I", data[4:8])
+    (count,) = struct.unpack("<H", data[ifd : ifd + 2])
+    for entry in range(ifd + 2, ifd + 2 + 12 * count, 12):
+        if struct.unpack("<H", data[entry : entry + 2])[0] == tag:
+            data[entry + 2 : entry + 4] = struct.pack("<H", new_type)
+            return bytes(data)
+    raise AssertionError(f"tag {tag:#x} not found")
+
+
+@pytest.mark.parametrize("new_type", [2, 5, 11])  # ASCII, RATIONAL, FLOAT
+def test_malformed_tiff_tag_is_a_decode_error_not_a_crash(new_type):
+    # Pillow raises TypeError deep in the TIFF plugin for a non-integer StripOffsets
+    with pytest.raises(TruncatedImageError, match="truncated or damaged"):
+        decode(retyped_tiff_tag(0x0111, new_type))
