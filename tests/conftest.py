@@ -8,7 +8,7 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from backgrone.catalogue import load_catalogue, parse_engine  # noqa: E402
+from backgrone.catalogue import load_catalogue, parse_engine
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -31,8 +31,12 @@ TINY_ENGINE = {
     "bytes": 1,
     "sha256": "0" * 64,
     "source": {"registry": "pypi", "package": "none", "version": "0", "path": "tiny.onnx"},
-    "input": {"name": "input", "size": [32, 24], "resize": "bilinear",
-              "normalise": {"mean": [128, 128, 128], "std": [64, 64, 64]}},
+    "input": {
+        "name": "input",
+        "size": [32, 24],
+        "resize": "bilinear",
+        "normalise": {"mean": [128, 128, 128], "std": [64, 64, 64]},
+    },
     "output": {"name": "output", "activation": "sigmoid"},
     "licence": "test",
 }
@@ -131,9 +135,20 @@ def icc_profile(name: str = "Display P3 (test)", colour_space: bytes = b"RGB ") 
         body += data
     size = offset + len(body)
     header = (
-        struct.pack(">I", size) + b"\0\0\0\0" + struct.pack(">I", 0x02100000) + b"mntr" + colour_space
-        + b"XYZ " + bytes(12) + b"acsp" + bytes(24) + struct.pack(">I", 0)
-        + s15(0.9642) + s15(1.0) + s15(0.8249) + bytes(48)
+        struct.pack(">I", size)
+        + b"\0\0\0\0"
+        + struct.pack(">I", 0x02100000)
+        + b"mntr"
+        + colour_space
+        + b"XYZ "
+        + bytes(12)
+        + b"acsp"
+        + bytes(24)
+        + struct.pack(">I", 0)
+        + s15(0.9642)
+        + s15(1.0)
+        + s15(0.8249)
+        + bytes(48)
     )
     assert len(header) == 128
     return header + struct.pack(">I", len(tags)) + table + body

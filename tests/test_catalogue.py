@@ -1,3 +1,4 @@
+import itertools
 import json
 
 import pytest
@@ -18,7 +19,7 @@ def test_three_engines_with_sources(catalogue):
         chunks = spec.source["chunks"]
         # chunks tile the file exactly, in order
         assert chunks[0]["start"] == 0 and chunks[-1]["end"] == spec.bytes
-        assert all(a["end"] == b["start"] for a, b in zip(chunks, chunks[1:]))
+        assert all(a["end"] == b["start"] for a, b in itertools.pairwise(chunks))
         assert spec.input_size == (1024, 1024) and spec.output_name == "output"
 
 

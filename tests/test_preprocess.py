@@ -1,5 +1,4 @@
 import numpy as np
-import pytest
 
 from backgrone.preprocess import mask_from_output, to_tensor
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Iterator, Sequence
 
 from .catalogue import load_catalogue
 from .errors import BackgroneError
@@ -119,8 +120,12 @@ def build_parser() -> argparse.ArgumentParser:
     c = sub.add_parser("cut", help="cut out the subject of images")
     c.add_argument("inputs", nargs="+", metavar="INPUT", help="image files or folders (walked)")
     c.add_argument("--out", required=True, metavar="DIR", help="folder for the results")
-    c.add_argument("--engine", choices=["fast", "small", "medium"], default=None,
-                   help="model: fast (U2-Net-p), small (ISNet quint8), medium (ISNet fp16, default)")
+    c.add_argument(
+        "--engine",
+        choices=["fast", "small", "medium"],
+        default=None,
+        help="model: fast (U2-Net-p), small (ISNet quint8), medium (ISNet fp16, default)",
+    )
     c.add_argument("--mask-only", action="store_true", help="write the 8-bit grayscale mask instead")
     c.add_argument("--background", metavar="COLOR", help="fill the background with a colour, e.g. white or '#00ff00'")
     c.add_argument("--crop", action="store_true", help="crop to the subject")
@@ -141,6 +146,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # Pillow logs its own complaints about damaged files; we report each file once, readably.
+    logging.getLogger("PIL").setLevel(logging.CRITICAL)
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)

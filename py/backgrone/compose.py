@@ -7,6 +7,7 @@ at 12-24 MP anything more costs more than the model itself.
 from __future__ import annotations
 
 import io
+from typing import Any
 
 import numpy as np
 from PIL import Image, ImageColor
@@ -29,9 +30,7 @@ def parse_color(text: str) -> tuple[int, int, int, int]:
     try:
         rgb = ImageColor.getrgb(text.strip())
     except (ValueError, AttributeError):
-        raise OptionsError(
-            f"'{text}' is not a colour: use a name like 'white' or a hex value like '#00ff00'"
-        ) from None
+        raise OptionsError(f"'{text}' is not a colour: use a name like 'white' or a hex value like '#00ff00'") from None
     return rgb if len(rgb) == 4 else (*rgb, 255)
 
 
@@ -104,7 +103,7 @@ def encode(
     """Encode deterministically. The only metadata written is ``icc`` (the source's
     colour profile), when given: no EXIF, timestamps or text."""
     buf = io.BytesIO()
-    extra = {"icc_profile": icc} if icc else {}
+    extra: dict[str, Any] = {"icc_profile": icc} if icc else {}
     try:
         if fmt == "png":
             image.save(buf, "PNG", compress_level=png_level, **extra)

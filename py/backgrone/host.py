@@ -55,9 +55,7 @@ class Host:
         except BackgroneError as exc:
             return error_result(exc)
 
-    def decode_pixels(
-        self, pixels: bytes, width: int, height: int, options: Mapping[str, Any] | None = None
-    ) -> dict:
+    def decode_pixels(self, pixels: bytes, width: int, height: int, options: Mapping[str, Any] | None = None) -> dict:
         """Like :meth:`decode`, for RGBA pixels the host decoded itself (canvas ``ImageData``)."""
         try:
             opts = Options.from_dict(options)

@@ -35,9 +35,7 @@ class OnnxSegmenter:
             options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
         self.spec = spec
-        self._session = ort.InferenceSession(
-            str(model_path), sess_options=options, providers=["CPUExecutionProvider"]
-        )
+        self._session = ort.InferenceSession(str(model_path), sess_options=options, providers=["CPUExecutionProvider"])
 
     def run(self, tensor: np.ndarray) -> np.ndarray:
         (output,) = self._session.run([self.spec.output_name], {self.spec.input_name: tensor})

@@ -6,8 +6,9 @@ two synchronous Python calls; :func:`cut` chains the three for CPython.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -44,7 +45,7 @@ class Options:
         parse_color(self.background)  # fail early on a bad colour
 
     @classmethod
-    def from_dict(cls, raw: Mapping[str, Any] | None) -> "Options":
+    def from_dict(cls, raw: Mapping[str, Any] | None) -> Options:
         """Build from a plain dict (the extension's JSON); unknown keys are an error."""
         raw = dict(raw or {})
         known = {f.name for f in fields(cls)}
