@@ -108,8 +108,13 @@
       };
       img.addEventListener('load', done);
       img.addEventListener('error', fail);
-      if (Math.abs(density - 1) > 0.01) img.setAttribute('srcset', `${url} ${+density.toFixed(4)}x`);
-      img.src = url;
+      if (Math.abs(density - 1) > 0.01) {
+        // srcset alone: a src beside it would count as a 1x candidate and win at 1 dppx.
+        img.removeAttribute('src');
+        img.setAttribute('srcset', `${url} ${+density.toFixed(4)}x`);
+      } else {
+        img.src = url;
+      }
     });
   }
 

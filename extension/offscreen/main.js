@@ -16,6 +16,7 @@ const { Target, Type, Stage, message, parse } = globalThis.BackgroneMessages;
 const { fetchBytes } = globalThis.BackgroneNet;
 const MAX_IMAGE_BYTES = 200 * 1024 * 1024;
 const FALLBACK_ENGINE = 'fast';
+const BROWSER_DECODES = ['avif', 'heic', 'jxl']; // photos the core's Pillow can't read; never SVG (a drawing)
 const HEARTBEAT_MS = 5000;
 const SHOWN_MS = 30_000;
 const queue = new JobQueue(10 * 60_000);
@@ -81,7 +82,7 @@ async function decodeImage(bytes, options) {
   try {
     return await decode(bytes, options);
   } catch (err) {
-    if (err.kind !== 'UnsupportedFormatError') throw err;
+    if (err.kind !== 'UnsupportedFormatError' || !BROWSER_DECODES.includes(err.format)) throw err;
     let bitmap;
     try {
       bitmap = await createImageBitmap(new Blob([bytes]), { premultiplyAlpha: 'none', imageOrientation: 'from-image' });
