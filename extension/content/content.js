@@ -37,7 +37,12 @@
     }
   }
 
-  /** Every <img> in the document and in open shadow roots. */
+  /**
+   * Every <img> in the document and in open shadow roots.
+   * @param {Document | ShadowRoot} [root]
+   * @param {HTMLImageElement[]} [out]
+   * @returns {HTMLImageElement[]}
+   */
   function allImages(root = document, out = []) {
     for (const el of root.querySelectorAll('*')) {
       if (el instanceof HTMLImageElement) out.push(el);
@@ -82,6 +87,10 @@
   /**
    * Put the cut-out into the very same <img>. The new source keeps the density
    * of the one shown (a 2x srcset image stays at its CSS size).
+   * @param {HTMLImageElement} img
+   * @param {string} url
+   * @param {number} pixelWidth
+   * @returns {Promise<void>}
    */
   function swap(img, url, pixelWidth) {
     rememberOriginal(img);

@@ -125,7 +125,11 @@
       this.place();
     }
 
-    /** Show an extension page over the image's content box; resolves when it has loaded. */
+    /**
+     * Show an extension page over the image's content box; resolves when it has loaded.
+     * @param {string} url
+     * @returns {Promise<void>}
+     */
     frame(url) {
       return new Promise((resolve, reject) => {
         const iframe = document.createElement('iframe');

@@ -6,7 +6,7 @@ import { callEngine } from '../lib/offscreen_client.js';
 
 const { Type } = globalThis.BackgroneMessages;
 const params = new URLSearchParams(location.hash.slice(1));
-const img = document.getElementById('cutout');
+const img = /** @type {HTMLImageElement} */ (document.getElementById('cutout'));
 const FITS = ['fill', 'contain', 'cover', 'none', 'scale-down'];
 
 async function show() {

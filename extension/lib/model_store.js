@@ -160,6 +160,10 @@ function storageError(err, spec) {
  * checked by `verify()`, which the caller runs while it builds its session
  * (hashing 88 MB costs about as much as reading it); when it resolves false
  * the corrupt chunks are already gone and loading again refetches just those.
+ *
+ * @param {any} spec an engine of the catalogue (lib/catalogue.js)
+ * @param {{source?: string, onProgress?: (p: {phase: 'download' | 'verify', loaded: number, total: number}) => void}} [options]
+ * @returns {Promise<{bytes: Uint8Array, verify: () => Promise<boolean>}>}
  */
 export async function loadModelBytes(spec, { source, onProgress = () => {} } = {}) {
   if (spec.bundled) {

@@ -2,85 +2,92 @@
 // between pieces of the body, and a size cap enforced while streaming.
 // A classic script (content scripts) and a side-effect import (modules), like messages.js.
 (() => {
-/** `code`: 'timeout' | 'network' | 'http' | 'too-large' | 'incomplete'. */
-class FetchError extends Error {
-  constructor(message, code) {
-    super(message);
-    this.code = code;
+  /** `code`: 'timeout' | 'network' | 'http' | 'too-large' | 'incomplete'. */
+  class FetchError extends Error {
+    /**
+     * @param {string} message
+     * @param {BackgroneFetchErrorCode} code
+     */
+    constructor(message, code) {
+      super(message);
+      this.code = code;
+    }
   }
-}
 
-/**
- * GET `url` and return its body as a Uint8Array.
- * `what` names the thing for messages ("the image", "a model chunk").
- * `exactBytes`, when given, is the size the body must have.
- */
-async function fetchBytes(url, {
-  what = 'the file',
-  credentials = 'omit',
-  cache = 'default',
-  answerMs = 30_000,
-  idleMs = 30_000,
-  maxBytes = 200 * 1024 * 1024,
-  exactBytes = null,
-  onBytes = () => {},
-} = {}) {
-  const ctrl = new AbortController();
-  let timer = null;
-  const arm = (ms, text) => {
-    clearTimeout(timer);
-    timer = setTimeout(() => ctrl.abort(new FetchError(text, 'timeout')), ms);
-  };
-  const seconds = (ms) => Math.round(ms / 1000);
-  const limit = exactBytes ?? maxBytes;
-  try {
-    arm(answerMs, `${what} could not be downloaded: the server did not answer within ${seconds(answerMs)} s`);
-    let response;
+  /**
+   * GET `url` and return its body as a Uint8Array.
+   * `what` names the thing for messages ("the image", "a model chunk").
+   * `exactBytes`, when given, is the size the body must have.
+   * @param {string} url
+   * @param {BackgroneFetchOptions} [options]
+   * @returns {Promise<Uint8Array>}
+   */
+  async function fetchBytes(url, {
+    what = 'the file',
+    credentials = 'omit',
+    cache = 'default',
+    answerMs = 30_000,
+    idleMs = 30_000,
+    maxBytes = 200 * 1024 * 1024,
+    exactBytes = null,
+    onBytes = () => {},
+  } = {}) {
+    const ctrl = new AbortController();
+    let timer = null;
+    const arm = (ms, text) => {
+      clearTimeout(timer);
+      timer = setTimeout(() => ctrl.abort(new FetchError(text, 'timeout')), ms);
+    };
+    const seconds = (ms) => Math.round(ms / 1000);
+    const limit = exactBytes ?? maxBytes;
     try {
-      response = await fetch(url, { credentials, cache, signal: ctrl.signal, referrerPolicy: 'no-referrer' });
-    } catch (err) {
-      throw ctrl.signal.aborted ? ctrl.signal.reason : new FetchError(`${what} could not be downloaded (network error)`, 'network');
-    }
-    if (!response.ok) throw new FetchError(`${what} could not be downloaded (HTTP ${response.status})`, 'http');
-    const declared = Number(response.headers.get('content-length'));
-    if (declared > limit) throw new FetchError(`${what} is too large (${Math.round(declared / 1e6)} MB)`, 'too-large');
-    const reader = response.body.getReader();
-    const parts = [];
-    let got = 0;
-    for (;;) {
-      arm(idleMs, `${what} stopped arriving: nothing came for ${seconds(idleMs)} s`);
-      let piece;
+      arm(answerMs, `${what} could not be downloaded: the server did not answer within ${seconds(answerMs)} s`);
+      let response;
       try {
-        piece = await reader.read();
-      } catch (err) {
-        throw ctrl.signal.aborted ? ctrl.signal.reason : new FetchError(`${what} was cut off mid-download (${got} bytes arrived)`, 'incomplete');
+        response = await fetch(url, { credentials, cache, signal: ctrl.signal, referrerPolicy: 'no-referrer' });
+      } catch {
+        throw ctrl.signal.aborted ? ctrl.signal.reason : new FetchError(`${what} could not be downloaded (network error)`, 'network');
       }
-      if (piece.done) break;
-      got += piece.value.byteLength;
-      if (got > limit) {
-        ctrl.abort();
-        throw new FetchError(
-          exactBytes == null ? `${what} is too large (over ${Math.round(maxBytes / 1e6)} MB)` : `${what} is larger than expected`,
-          'too-large',
-        );
+      if (!response.ok) throw new FetchError(`${what} could not be downloaded (HTTP ${response.status})`, 'http');
+      const declared = Number(response.headers.get('content-length'));
+      if (declared > limit) throw new FetchError(`${what} is too large (${Math.round(declared / 1e6)} MB)`, 'too-large');
+      const reader = response.body.getReader();
+      const parts = [];
+      let got = 0;
+      for (;;) {
+        arm(idleMs, `${what} stopped arriving: nothing came for ${seconds(idleMs)} s`);
+        let piece;
+        try {
+          piece = await reader.read();
+        } catch {
+          throw ctrl.signal.aborted ? ctrl.signal.reason : new FetchError(`${what} was cut off mid-download (${got} bytes arrived)`, 'incomplete');
+        }
+        if (piece.done) break;
+        got += piece.value.byteLength;
+        if (got > limit) {
+          ctrl.abort();
+          throw new FetchError(
+            exactBytes == null ? `${what} is too large (over ${Math.round(maxBytes / 1e6)} MB)` : `${what} is larger than expected`,
+            'too-large',
+          );
+        }
+        parts.push(piece.value);
+        onBytes(piece.value.byteLength);
       }
-      parts.push(piece.value);
-      onBytes(piece.value.byteLength);
+      if (exactBytes != null && got !== exactBytes) {
+        throw new FetchError(`${what} arrived incomplete (${got} of ${exactBytes} bytes)`, 'incomplete');
+      }
+      const out = new Uint8Array(got);
+      let offset = 0;
+      for (const p of parts) {
+        out.set(p, offset);
+        offset += p.byteLength;
+      }
+      return out;
+    } finally {
+      clearTimeout(timer);
     }
-    if (exactBytes != null && got !== exactBytes) {
-      throw new FetchError(`${what} arrived incomplete (${got} of ${exactBytes} bytes)`, 'incomplete');
-    }
-    const out = new Uint8Array(got);
-    let offset = 0;
-    for (const p of parts) {
-      out.set(p, offset);
-      offset += p.byteLength;
-    }
-    return out;
-  } finally {
-    clearTimeout(timer);
   }
-}
 
-globalThis.BackgroneNet = Object.freeze({ FetchError, fetchBytes });
+  globalThis.BackgroneNet = Object.freeze({ FetchError, fetchBytes });
 })();

@@ -1,7 +1,12 @@
 // onnxruntime-web sessions: WebGPU when an adapter exists, else wasm (SIMD,
 // threads when the document is cross-origin isolated).
 const ORT_BASE = chrome.runtime.getURL('vendor/ort/');
+// The build of onnxruntime-web copied into vendor/ort/ by build_ext.py, typed by the npm package.
+/** @typedef {typeof import('onnxruntime-web')} Ort */
+/** @typedef {import('onnxruntime-web').InferenceSession} InferenceSession */
+/** @type {Promise<{ort: Ort, webgpu: boolean}> | null} */
 let runtime = null;
+/** @type {Map<string, Promise<InferenceSession>>} */
 const sessions = new Map(); // engine -> Promise<InferenceSession>, most recent last
 const MAX_SESSIONS = 2;
 
@@ -12,8 +17,11 @@ const MAX_SESSIONS = 2;
  */
 async function hasWebGpu() {
   try {
+    // Before Chrome 136, isFallbackAdapter was on the adapter itself (no longer in the spec).
+    /** @type {(GPUAdapter & {isFallbackAdapter?: boolean}) | null} */
     const adapter = navigator.gpu && (await navigator.gpu.requestAdapter({ powerPreference: 'high-performance' }));
     if (!adapter) return false;
+    /** @type {Partial<GPUAdapterInfo>} */
     const info = adapter.info || {};
     const software = info.isFallbackAdapter || adapter.isFallbackAdapter || /swiftshader/i.test(info.architecture || '');
     return !software;
@@ -26,6 +34,7 @@ async function loadRuntime() {
   if (!runtime) {
     runtime = (async () => {
       const webgpu = await hasWebGpu();
+      /** @type {Ort} */
       const ort = await import(ORT_BASE + (webgpu ? 'ort.webgpu.min.mjs' : 'ort.wasm.min.mjs'));
       ort.env.wasm.wasmPaths = ORT_BASE;
       ort.env.wasm.numThreads = self.crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency || 1) : 1;
@@ -48,6 +57,7 @@ export async function backendInfo() {
  */
 async function createSession(loadBytes) {
   const { ort, webgpu } = await loadRuntime();
+  /** @type {import('onnxruntime-web').InferenceSession.SessionOptions} */
   const options = { executionProviders: webgpu ? ['webgpu', 'wasm'] : ['wasm'], graphOptimizationLevel: 'all' };
   for (let attempt = 0; ; attempt++) {
     const { bytes, verify } = await loadBytes();
@@ -88,13 +98,21 @@ export async function dropSession(engine) {
   if (s) s.then((x) => x.release()).catch(() => {});
 }
 
-/** Run the model: float32 NCHW tensor -> raw Float32Array of the named output. */
+/**
+ * Run the model: float32 NCHW tensor -> raw Float32Array of the named output.
+ * @param {InferenceSession} session
+ * @param {any} spec an engine of the catalogue
+ * @param {Float32Array} tensor
+ * @param {number[]} shape
+ * @returns {Promise<Float32Array>}
+ */
 export async function run(session, spec, tensor, shape) {
   const { ort } = await loadRuntime();
   const input = new ort.Tensor('float32', tensor, shape);
   const out = await session.run({ [spec.input.name]: input }, [spec.output.name]);
   const result = out[spec.output.name];
-  const data = new Float32Array(result.location === "cpu" ? result.data : await result.getData());
+  // A float32 output (the catalogue's models): its data is a Float32Array.
+  const data = new Float32Array(/** @type {Float32Array} */ (result.location === "cpu" ? result.data : await result.getData()));
   input.dispose?.();
   result.dispose?.();
   return data;

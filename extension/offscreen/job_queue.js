@@ -7,7 +7,13 @@ export class JobQueue {
     this.busy = false;
   }
 
-  /** Resolves with run()'s answer; onPlace(n) hears "n jobs ahead of you". */
+  /**
+   * Resolves with run()'s answer; onPlace(n) hears "n jobs ahead of you".
+   * @template T
+   * @param {() => Promise<T>} run
+   * @param {(ahead: number) => void} [onPlace]
+   * @returns {Promise<T>}
+   */
   add(run, onPlace = () => {}) {
     return new Promise((resolve, reject) => {
       this.waiting.push({ run, onPlace, resolve, reject });

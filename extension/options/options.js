@@ -5,13 +5,26 @@ import { callEngine } from '../lib/offscreen_client.js';
 import { DEFAULT_MODEL_SOURCE, loadSettings, saveSettings } from '../lib/settings.js';
 
 const { Type } = globalThis.BackgroneMessages;
-const $ = (id) => document.getElementById(id);
+/**
+ * The page's elements (options.html) by id, with their kinds.
+ * @typedef {{
+ *   engines: HTMLElement, storage: HTMLElement, 'delete-all': HTMLButtonElement, 'source-form': HTMLFormElement,
+ *   source: HTMLInputElement, 'source-reset': HTMLButtonElement, 'source-state': HTMLElement,
+ *   'engine-row': HTMLTemplateElement,
+ * }} Elements
+ */
+/**
+ * @template {keyof Elements} K
+ * @param {K} id
+ * @returns {Elements[K]}
+ */
+const $ = (id) => /** @type {any} */ (document.getElementById(id));
 
 async function render() {
   const [settings, status] = await Promise.all([loadSettings(), callEngine(Type.MODEL_STATUS, {})]);
   const rows = ENGINES.map((name) => {
     const info = status.engines[name];
-    const row = $('engine-row').content.firstElementChild.cloneNode(true);
+    const row = /** @type {HTMLElement} */ ($('engine-row').content.firstElementChild.cloneNode(true));
     row.dataset.engine = name;
     const radio = row.querySelector('input');
     radio.value = name;
@@ -22,7 +35,7 @@ async function render() {
     const state = row.querySelector('.state');
     state.textContent = info.bundled ? 'built in' : info.cached ? 'downloaded' : 'not downloaded';
     state.classList.toggle('cached', info.cached);
-    const del = row.querySelector('.delete');
+    const del = /** @type {HTMLButtonElement} */ (row.querySelector('.delete'));
     del.hidden = info.bundled || !info.cached;
     del.addEventListener('click', async (e) => {
       e.preventDefault();

@@ -7,7 +7,21 @@ import { cutoutFilename } from '../lib/names.js';
 import { loadSettings, pipelineOptions, saveSettings } from '../lib/settings.js';
 
 const { Target, Type, Stage, message, parse } = globalThis.BackgroneMessages;
-const $ = (id) => document.getElementById(id);
+/**
+ * The popup's elements (popup.html) by id, with their kinds.
+ * @typedef {{
+ *   tab: HTMLAnchorElement, options: HTMLAnchorElement, 'page-notice': HTMLElement, drop: HTMLElement,
+ *   files: HTMLInputElement, engine: HTMLSelectElement, output: HTMLSelectElement, background: HTMLInputElement,
+ *   status: HTMLElement, 'status-text': HTMLElement, 'status-bar': HTMLElement, results: HTMLElement,
+ *   'download-all': HTMLButtonElement, clear: HTMLButtonElement, card: HTMLTemplateElement,
+ * }} Elements
+ */
+/**
+ * @template {keyof Elements} K
+ * @param {K} id
+ * @returns {Elements[K]}
+ */
+const $ = (id) => /** @type {any} */ (document.getElementById(id));
 // Finished cut-outs, in order: {name, blob, url, filename}. Blobs, not data URLs:
 // the browser keeps blob bytes outside this page's heap (and can page them to
 // disk), so a batch of any length doesn't grow the popup's memory.
@@ -25,9 +39,9 @@ function status(text, fraction) {
 }
 
 function addCard(file) {
-  const card = $('card').content.firstElementChild.cloneNode(true);
+  const card = /** @type {HTMLElement} */ ($('card').content.firstElementChild.cloneNode(true));
   card.querySelector('.name').textContent = file.name;
-  card.querySelector('.name').title = file.name;
+  /** @type {HTMLElement} */ (card.querySelector('.name')).title = file.name;
   card.querySelector('.state').textContent = 'Waiting…';
   $('results').append(card);
   return card;
@@ -147,6 +161,7 @@ chrome.runtime.onMessage.addListener((m) => {
 
 /** Why the last right-click on this tab could do nothing (the service worker keeps it per session). */
 async function showPageNotice() {
+  /** @type {{notice?: {tabId: number, text: string, at: number}}} */
   const { notice } = await chrome.storage.session.get('notice');
   const [tab] = await chrome.tabs.query({ active: true, currentWindow: true });
   if (!notice || notice.tabId !== tab?.id) return;
@@ -175,8 +190,9 @@ async function init() {
   });
   $('background').addEventListener('change', () => saveSettings({ background: $('background').value }));
   $('files').addEventListener('change', (e) => {
-    addFiles(e.target.files);
-    e.target.value = '';
+    const input = /** @type {HTMLInputElement} */ (e.target);
+    addFiles(input.files);
+    input.value = '';
   });
   const drop = $('drop');
   drop.addEventListener('keydown', (e) => (e.key === 'Enter' || e.key === ' ') && $('files').click());

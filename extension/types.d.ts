@@ -1,0 +1,162 @@
+// Types for the checker only (tsconfig.json: tsc --noEmit); never shipped
+// (build_ext.py copies .js, .html, .css, .png, .py and .svg files only).
+//
+// The globals Backgrone's classic scripts publish on globalThis, the few web
+// APIs newer than the TypeScript lib, and the vendored modules build_ext.py
+// copies into the package (absent from the source tree).
+
+// ---- lib/messages.js --------------------------------------------------------
+
+/** Every message between Backgrone's parts: `{target, type, data}`. */
+interface BackgroneMessage<D = any> {
+  target: string;
+  type: string;
+  data: D;
+}
+
+/** A piece of a byte string on a job port (SOURCE and RESULT messages). */
+interface BackgronePiece {
+  offset: number;
+  total: number;
+  chunk: string;
+}
+
+/** Collects pieces in order; `add` returns the whole file once complete, else null. */
+interface BackgroneAssembler {
+  limit: number;
+  bytes: Uint8Array | null;
+  got: number;
+  add(piece: BackgronePiece): Uint8Array | null;
+}
+
+interface BackgroneMessages {
+  readonly Target: Readonly<{ BACKGROUND: string; OFFSCREEN: string; CONTENT: string; UI: string; PORT: string }>;
+  readonly Type: Readonly<{
+    CUT: string;
+    RESULT_URL: string;
+    RELEASE: string;
+    MODEL_STATUS: string;
+    DELETE_MODELS: string;
+    PROGRESS: string;
+    JOB_START: string;
+    SAVE: string;
+    SOURCE: string;
+    UNREADABLE: string;
+    SHOWN: string;
+    STATUS: string;
+    RESULT: string;
+    DONE: string;
+    FAILED: string;
+  }>;
+  readonly Stage: Readonly<{
+    QUEUED: string;
+    FETCHING_IMAGE: string;
+    DECODING: string;
+    LOADING_ENGINE: string;
+    DOWNLOADING_MODEL: string;
+    VERIFYING_MODEL: string;
+    REMOVING_BACKGROUND: string;
+    ENCODING: string;
+    HEARTBEAT: string;
+  }>;
+  /** The job port's name; the job id follows a colon. */
+  readonly JOB_PORT: string;
+  message(target: string, type: string, data?: object): BackgroneMessage<object>;
+  /** The message's `{type, data}` when it is for `target` and well formed, else null. */
+  parse(m: unknown, target: string): { type: string; data: any } | null;
+  /** Throws with the offending field when `data` does not fit the shape of `type`. */
+  validate(type: string, data: unknown): void;
+  postBytes(port: { postMessage(message: any): void }, target: string, type: string, bytes: Uint8Array): void;
+  readonly Assembler: new (limit: number) => BackgroneAssembler;
+}
+
+// ---- lib/net.js ---------------------------------------------------------------
+
+type BackgroneFetchErrorCode = 'timeout' | 'network' | 'http' | 'too-large' | 'incomplete';
+
+interface BackgroneFetchError extends Error {
+  code: BackgroneFetchErrorCode;
+}
+
+interface BackgroneFetchOptions {
+  /** Names the thing for messages ("the image", "a model chunk"). */
+  what?: string;
+  credentials?: RequestCredentials;
+  cache?: RequestCache;
+  /** Time limit for the answer (ms). */
+  answerMs?: number;
+  /** Time limit between pieces of the body (ms). */
+  idleMs?: number;
+  maxBytes?: number;
+  /** The size the body must have, when known. */
+  exactBytes?: number | null;
+  /** Hears the size of each piece as it arrives. */
+  onBytes?: (n: number) => void;
+}
+
+interface BackgroneNet {
+  readonly FetchError: new (message: string, code: BackgroneFetchErrorCode) => BackgroneFetchError;
+  fetchBytes(url: string, options?: BackgroneFetchOptions): Promise<Uint8Array>;
+}
+
+// ---- content/overlay.js -------------------------------------------------------
+
+interface BackgroneOverlayButton {
+  label: string;
+  onClick: () => void;
+  primary?: boolean;
+}
+
+interface BackgroneOverlay {
+  status(text: string, fraction?: number | null): void;
+  actions(text: string, buttons: BackgroneOverlayButton[], options?: { error?: boolean; notice?: string | null }): void;
+  /** Show an extension page over the image's content box; resolves when it has loaded. */
+  frame(url: string): Promise<void>;
+  closeBox(): void;
+  remove(): void;
+}
+
+// ---- content/pointer.js, content/content.js, background/service_worker.js ----
+
+/** The image the user last right-clicked in this frame. */
+interface BackgronePointer {
+  image: HTMLImageElement | null;
+}
+
+/** The right-click's outcome: `{ok: true, engine, notice, guarded, ...}` or `{ok: false, error}`. */
+interface BackgroneMenuResult {
+  ok: boolean;
+  error?: string;
+  [field: string]: unknown;
+}
+
+/** The service worker's test seam. */
+interface BackgroneTestSeam {
+  onMenuClick(info: chrome.contextMenus.OnClickData, tab?: chrome.tabs.Tab): Promise<BackgroneMenuResult>;
+}
+
+// `var`, so that they are properties of globalThis.
+declare var BackgroneMessages: BackgroneMessages;
+declare var BackgroneNet: BackgroneNet;
+declare var BackgroneOverlay: new (img: HTMLImageElement) => BackgroneOverlay;
+declare var __backgronePointer: BackgronePointer | undefined;
+declare var __backgroneContent: boolean | undefined;
+declare var backgrone: BackgroneTestSeam;
+
+// ---- web APIs newer than the lib (feature-detected where used) --------------
+
+interface Uint8Array<TArrayBuffer extends ArrayBufferLike = ArrayBufferLike> {
+  /** Chrome 140+. */
+  toBase64?(): string;
+}
+
+interface Uint8ArrayConstructor {
+  /** Chrome 140+. */
+  fromBase64?(text: string): Uint8Array<ArrayBuffer>;
+}
+
+// ---- vendored modules (copied in by build_ext.py) ----------------------------
+
+declare module '*/vendor/pyodide/pyodide.mjs' {
+  export { loadPyodide } from 'pyodide';
+}
