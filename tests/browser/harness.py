@@ -23,7 +23,7 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
         pass
 
     def end_headers(self):
-        self.send_header("Cache-Control", "no-store")
+        self.send_header("Cache-Control", self.server.cache_control)
         super().end_headers()
 
     def do_GET(self):
@@ -50,10 +50,11 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
 class Site:
     """A folder served on 127.0.0.1 at a free port; ``routes`` overrides paths."""
 
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, cache_control: str = "no-store"):
         self.root = root
         handler = functools.partial(_Handler, directory=str(root))
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.server.cache_control = cache_control
         self.server.requests = []
         self.server.cookies = []  # (path, Cookie header) per request
         self.server.routes = {}
@@ -195,7 +196,7 @@ class Browser:
                 "--disable-component-update",
                 "--disable-sync",
                 "--no-first-run",
-                "--disable-features=DownloadBubble,DownloadBubbleV2",
+                "--disable-features=DownloadBubble,DownloadBubbleV2,OptimizationHints,OptimizationHintsFetching,MediaRouter",
                 *self.extra_args,
             ],
         )
@@ -388,3 +389,72 @@ def cutout_frame(page, timeout_s: float = 60):
                     return f
         time.sleep(0.1)
     raise AssertionError("no cut-out frame appeared")
+
+
+class _ProxyHandler(http.server.BaseHTTPRequestHandler):
+    """A forward proxy for plain http: logs every request, then forwards it or refuses it."""
+
+    def log_message(self, *args):
+        pass
+
+    def _handle(self):
+        import urllib.error
+        import urllib.request
+
+        srv = self.server
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        entry = {"method": self.command, "url": self.path, "body": len(body),
+                 "chunked": "chunked" in (self.headers.get("Transfer-Encoding") or "").lower()}
+        with srv.lock:
+            srv.log.append(entry)
+        if srv.refuse or self.command == "CONNECT" or not self.path.startswith("http://"):
+            self.send_error(502, "refused by the test proxy")
+            return
+        headers = {k: v for k, v in self.headers.items() if k.lower() not in ("proxy-connection", "connection", "host")}
+        request = urllib.request.Request(self.path, data=body or None, method=self.command, headers=headers)
+        try:
+            with urllib.request.urlopen(request, timeout=60) as upstream:
+                status, data, items = upstream.status, upstream.read(), upstream.getheaders()
+        except urllib.error.HTTPError as err:
+            status, data, items = err.code, err.read(), err.headers.items()
+        entry["status"] = status
+        self.send_response(status)
+        for k, v in items:
+            if k.lower() not in ("transfer-encoding", "connection", "content-length"):
+                self.send_header(k, v)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    do_GET = do_POST = do_PUT = do_HEAD = do_DELETE = do_PATCH = do_OPTIONS = do_CONNECT = _handle
+
+
+class LoggingProxy:
+    """Every request of every browser context goes through here (Chromium's --proxy-server,
+    loopback included): tests read `log` and can refuse everything."""
+
+    def __init__(self):
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _ProxyHandler)
+        self.server.log = []
+        self.server.refuse = False
+        self.server.lock = threading.Lock()
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @property
+    def args(self) -> list[str]:
+        port = self.server.server_address[1]
+        # <-loopback> removes Chromium's implicit bypass for loopback addresses.
+        return [f"--proxy-server=http://127.0.0.1:{port}", "--proxy-bypass-list=<-loopback>"]
+
+    @property
+    def log(self) -> list[dict]:
+        with self.server.lock:
+            return list(self.server.log)
+
+    def refuse(self, on: bool = True) -> None:
+        self.server.refuse = on
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()

@@ -37,8 +37,10 @@ def start_click(browser, page, src):
     browser.sw.evaluate(
         """async ([pageUrl, srcUrl]) => {
             const [tab] = await chrome.tabs.query({ url: pageUrl });
+            globalThis.__settled = false;
             globalThis.__job = globalThis.backgrone.onMenuClick(
               { menuItemId: 'backgrone-remove-background', srcUrl, pageUrl, frameId: 0 }, tab);
+            globalThis.__job.finally(() => { globalThis.__settled = true; });
             return true;
         }""",
         [page.url, src],
@@ -89,9 +91,10 @@ def test_engine_closed_mid_job_says_so_and_the_next_job_works(browser, fault_sit
 def test_a_server_that_never_answers_holds_up_nothing(browser, fault_site):
     page = open_page(browser, fault_site)
     start_click(browser, page, fault_site.url("stall.png"))
-    # meanwhile another image goes through at once
+    # meanwhile another image goes through at once, while the stalled one still waits
     result = browser.menu_click(page, fault_site.url("ball.png"))
     assert result["ok"], result
+    assert browser.sw.evaluate("() => globalThis.__settled") is False
     stalled = browser.sw.evaluate("() => globalThis.__job")
     assert not stalled["ok"] and "did not answer" in stalled["error"], stalled
     overlays = Overlays(page)
