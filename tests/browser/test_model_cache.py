@@ -139,3 +139,42 @@ def test_a_bad_file_fails_before_any_model_download(fresh_browser, sites, mirror
     _, result, _ = cut(b, sites, "#text")
     assert not result["ok"] and "not an image" in result["error"], result
     assert mirror.requests == []
+
+
+def test_storage_full_says_so_and_keeps_nothing_half_written(playwright, ext_dir, tmp_path, sites, mirror):
+    """A full disk: 'unlimitedStorage' lifts the quota, so a copy of the build without it
+    stands in for a disk with no room left (the same code meets QuotaExceededError)."""
+    import shutil
+
+    limited = tmp_path / "ext"
+    shutil.copytree(ext_dir, limited)
+    manifest = json.loads((limited / "manifest.json").read_text())
+    manifest["permissions"].remove("unlimitedStorage")
+    (limited / "manifest.json").write_text(json.dumps(manifest))
+    mirror.reset()
+    b = Browser(playwright, limited, tmp_path / "profile", tmp_path / "downloads")
+    try:
+        b.settings(engine="small", modelSource=mirror.url)
+        page = b.ctx.new_page()
+        cdp = b.ctx.new_cdp_session(page)
+        origin = f"chrome-extension://{b.ext_id}"
+        cdp.send("Storage.overrideQuotaForOrigin", {"origin": origin, "quotaSize": 12_000_000})  # 2-3 chunks
+        _, result, px = cut(b, sites)
+        assert result["ok"] and result["engine"] == "fast", result
+        assert "not enough free storage" in result["notice"], result["notice"]
+        assert px["corners"] == [0, 0, 0, 0]
+        options = b.ctx.new_page()
+        options.goto(b.ext_url("extension/options/options.html"))
+        state = options.evaluate("""async () => {
+            const { loadCatalogue } = await import('/extension/lib/catalogue.js');
+            const { modelState } = await import('/extension/lib/model_store.js');
+            return modelState((await loadCatalogue()).engines.small);
+        }""")
+        assert state["cached"] is False  # never recorded as complete
+        cdp.send("Storage.overrideQuotaForOrigin", {"origin": origin})  # room again: the download completes
+        kept = len(mirror.requests)
+        _, result, _ = cut(b, sites, "#other")
+        assert result["ok"] and result["engine"] == "small", result
+        assert 0 < len(mirror.requests) - kept < len(CHUNKS["small"])  # the chunks that fitted were kept
+    finally:
+        b.close()
