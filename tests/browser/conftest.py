@@ -7,6 +7,7 @@ import pytest
 
 from composites import composite
 from conftest import ROOT
+
 from .harness import Browser, ModelMirror, Site
 
 PAGE = """<!doctype html>
@@ -44,13 +45,19 @@ def ext_dir():
 def sites(tmp_path_factory):
     root_a = tmp_path_factory.mktemp("site-a")
     root_b = tmp_path_factory.mktemp("site-b")
-    from PIL import Image
     import io
 
+    from PIL import Image
+
     images = {}
-    for name, kind, seed, size in [("ball", "ball", 0, (640, 480)), ("s320", "ball", 4, (320, 240)), ("s640", "ball", 4, (640, 480)),
-                                   ("box", "box", 0, (640, 480)), ("box2", "box", 2, (480, 360)),
-                                   ("ball2", "ball", 1, (400, 300))]:
+    for name, kind, seed, size in [
+        ("ball", "ball", 0, (640, 480)),
+        ("s320", "ball", 4, (320, 240)),
+        ("s640", "ball", 4, (640, 480)),
+        ("box", "box", 0, (640, 480)),
+        ("box2", "box", 2, (480, 360)),
+        ("ball2", "ball", 1, (400, 300)),
+    ]:
         data, _ = composite(kind, *size, seed=seed)
         images[name] = data
         for root in (root_a, root_b):

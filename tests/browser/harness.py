@@ -66,7 +66,6 @@ class Site:
     def origin(self) -> str:
         return f"http://127.0.0.1:{self.server.server_address[1]}"
 
-
     def url(self, path: str) -> str:
         return f"{self.origin}/{path.lstrip('/')}"
 
@@ -159,10 +158,18 @@ def write_download_prefs(profile: Path, downloads: Path) -> None:
     """Downloads land under their requested names, without a prompt."""
     prefs = profile / "Default" / "Preferences"
     prefs.parent.mkdir(parents=True, exist_ok=True)
-    prefs.write_text(json.dumps({
-        "download": {"default_directory": str(downloads), "prompt_for_download": False, "directory_upgrade": True},
-        "savefile": {"default_directory": str(downloads)},
-    }))
+    prefs.write_text(
+        json.dumps(
+            {
+                "download": {
+                    "default_directory": str(downloads),
+                    "prompt_for_download": False,
+                    "directory_upgrade": True,
+                },
+                "savefile": {"default_directory": str(downloads)},
+            }
+        )
+    )
 
 
 class Browser:
@@ -318,16 +325,21 @@ class Overlays:
         def visit(node):
             if node.get("nodeName") == "BACKGRONE-OVERLAY":
                 roots = node.get("shadowRoots", [])
-                box = next((c for r in roots for c in r.get("children", [])
-                            if c.get("nodeName") == "DIV"), None)
+                box = next((c for r in roots for c in r.get("children", []) if c.get("nodeName") == "DIV"), None)
                 frame = any(c.get("nodeName") == "IFRAME" for r in roots for c in r.get("children", []))
-                found.append({
-                    "text": " ".join(text_of(box).split()) if box else "",
-                    "buttons": buttons_of(box, []) if box else [],
-                    "frame": frame,
-                    "shadow": roots[0].get("shadowRootType") if roots else None,
-                })
-            for c in node.get("children", []) + node.get("shadowRoots", []) + ([node["contentDocument"]] if node.get("contentDocument") else []):
+                found.append(
+                    {
+                        "text": " ".join(text_of(box).split()) if box else "",
+                        "buttons": buttons_of(box, []) if box else [],
+                        "frame": frame,
+                        "shadow": roots[0].get("shadowRootType") if roots else None,
+                    }
+                )
+            for c in (
+                node.get("children", [])
+                + node.get("shadowRoots", [])
+                + ([node["contentDocument"]] if node.get("contentDocument") else [])
+            ):
                 visit(c)
 
         visit(doc)
@@ -382,7 +394,9 @@ def cutout_frame(page, timeout_s: float = 60):
     while time.time() < end:
         for f in page.frames:
             if "/extension/frame/frame.html" in f.url:
-                state = f.evaluate("() => [document.documentElement.dataset.ready, document.documentElement.dataset.error]")
+                state = f.evaluate(
+                    "() => [document.documentElement.dataset.ready, document.documentElement.dataset.error]"
+                )
                 if state[1]:
                     raise AssertionError(f"the cut-out frame failed: {state[1]}")
                 if state[0]:
@@ -404,8 +418,12 @@ class _ProxyHandler(http.server.BaseHTTPRequestHandler):
         srv = self.server
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
-        entry = {"method": self.command, "url": self.path, "body": len(body),
-                 "chunked": "chunked" in (self.headers.get("Transfer-Encoding") or "").lower()}
+        entry = {
+            "method": self.command,
+            "url": self.path,
+            "body": len(body),
+            "chunked": "chunked" in (self.headers.get("Transfer-Encoding") or "").lower(),
+        }
         with srv.lock:
             srv.log.append(entry)
         if srv.refuse or self.command == "CONNECT" or not self.path.startswith("http://"):

@@ -11,6 +11,7 @@ from PIL import Image
 
 from backgrone.host import Host
 from conftest import ROOT
+
 from .bad_inputs import matrix
 from .harness import IMG_ALPHA, Overlays
 
@@ -72,7 +73,9 @@ def test_right_click(browser, bad_site, name):
             source = Image.open(io.BytesIO(FILES[name][0])).info["icc_profile"]
             assert Image.open(browser.downloads / saved).info.get("icc_profile") == source
         overlays.click("Restore")
-        page.wait_for_function("([s, v]) => document.querySelector(s).getAttribute('src') === v", arg=[sel, f"/bad/{name}"])
+        page.wait_for_function(
+            "([s, v]) => document.querySelector(s).getAttribute('src') === v", arg=[sel, f"/bad/{name}"]
+        )
     # and the next image still works
     page.goto(bad_site.url(f"index.html?{uuid.uuid4().hex}"))
     assert browser.menu_click(page, page.eval_on_selector("#same", "img => img.currentSrc"))["ok"]
@@ -87,9 +90,13 @@ def test_popup(browser, tmp_path):
     popup = browser.ctx.new_page()
     popup.goto(browser.ext_url("extension/popup/popup.html"))
     popup.set_input_files("#files", [str(p) for p in paths])
-    popup.wait_for_function(f"() => document.querySelectorAll('.card[data-state]').length === {len(paths)}", timeout=300_000)
-    states = popup.eval_on_selector_all(".card", "cards => cards.map((c) => [c.dataset.state, c.querySelector('.state').textContent])")
-    for name, (state, text) in zip(FILES, states):
+    popup.wait_for_function(
+        f"() => document.querySelectorAll('.card[data-state]').length === {len(paths)}", timeout=300_000
+    )
+    states = popup.eval_on_selector_all(
+        ".card", "cards => cards.map((c) => [c.dataset.state, c.querySelector('.state').textContent])"
+    )
+    for name, (state, text) in zip(FILES, states, strict=True):
         want = expected(name)
         if isinstance(want, str):
             assert state == "failed" and want in text, (name, state, text)

@@ -24,13 +24,25 @@ def test_layout_and_manifest(ext_dir):
     ext = Path(ext_dir)
     manifest = json.loads((ext / "manifest.json").read_text())
     assert manifest == json.loads((ROOT / "manifest.json").read_text())
-    assert manifest["content_security_policy"]["extension_pages"] == "script-src 'self' 'wasm-unsafe-eval'; object-src 'self'"
-    for path in [manifest["background"]["service_worker"], manifest["action"]["default_popup"],
-                 manifest["options_ui"]["page"], *manifest["icons"].values()]:
+    assert (
+        manifest["content_security_policy"]["extension_pages"]
+        == "script-src 'self' 'wasm-unsafe-eval'; object-src 'self'"
+    )
+    for path in [
+        manifest["background"]["service_worker"],
+        manifest["action"]["default_popup"],
+        manifest["options_ui"]["page"],
+        *manifest["icons"].values(),
+    ]:
         assert (ext / path).is_file(), path
     for name in ["pyodide.mjs", "pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json"]:
         assert (ext / "vendor" / "pyodide" / name).is_file()
-    for name in ["ort.wasm.min.mjs", "ort-wasm-simd-threaded.wasm", "ort.webgpu.min.mjs", "ort-wasm-simd-threaded.asyncify.wasm"]:
+    for name in [
+        "ort.wasm.min.mjs",
+        "ort-wasm-simd-threaded.wasm",
+        "ort.webgpu.min.mjs",
+        "ort-wasm-simd-threaded.asyncify.wasm",
+    ]:
         assert (ext / "vendor" / "ort" / name).is_file()
     assert json.loads((ext / "models" / "bundled.json").read_text()) == ["fast"]
     fast = json.loads((ext / "models" / "catalogue.json").read_text())["engines"]["fast"]
@@ -67,9 +79,17 @@ def test_no_remote_code(ext_dir):
 
 def test_web_ext_lint_has_no_errors(ext_dir):
     proc = subprocess.run(
-        [str(ROOT / "node_modules" / ".bin" / "web-ext"), "lint", "--source-dir", str(ext_dir), "--output", "json",
-         "--no-config-discovery"],
-        capture_output=True, text=True,
+        [
+            str(ROOT / "node_modules" / ".bin" / "web-ext"),
+            "lint",
+            "--source-dir",
+            str(ext_dir),
+            "--output",
+            "json",
+            "--no-config-discovery",
+        ],
+        capture_output=True,
+        text=True,
     )
     report = json.loads(proc.stdout)
     assert report["errors"] == [], report["errors"]
@@ -77,12 +97,20 @@ def test_web_ext_lint_has_no_errors(ext_dir):
 
 def test_bundle_bakes_engines_in(tmp_path):
     """`build_ext.py --bundle small` puts the verified ISNet weights into the package."""
-    subprocess.run([sys.executable, str(ROOT / "build_ext.py"), "--bundle", "small", "--out", str(tmp_path)],
-                   check=True, cwd=ROOT, capture_output=True)
+    subprocess.run(
+        [sys.executable, str(ROOT / "build_ext.py"), "--bundle", "small", "--out", str(tmp_path)],
+        check=True,
+        cwd=ROOT,
+        capture_output=True,
+    )
     models = tmp_path / "extension" / "models"
     assert json.loads((models / "bundled.json").read_text()) == ["fast", "small"]
     small = json.loads((models / "catalogue.json").read_text())["engines"]["small"]
     assert hashlib.sha256((models / small["file"]).read_bytes()).hexdigest() == small["sha256"]
-    proc = subprocess.run([sys.executable, str(ROOT / "build_ext.py"), "--bundle", "huge", "--out", str(tmp_path)],
-                          cwd=ROOT, capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "build_ext.py"), "--bundle", "huge", "--out", str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode != 0 and "unknown engine 'huge'" in proc.stderr

@@ -6,6 +6,7 @@ import uuid
 import pytest
 
 from composites import composite
+
 from .harness import IMG_ALPHA, Overlays, cutout_frame
 
 pytestmark = pytest.mark.browser
@@ -125,7 +126,7 @@ def test_ten_right_clicks_across_three_tabs_all_complete(browser, sites):
     assert [r["ok"] for r in results] == [True] * 10, results
     queued = [e for e in browser.progress() if e["stage"] == "queued"]
     assert queued and max(e["position"] for e in queued) >= 2  # waiting jobs heard their place in line
-    for (url, _, sel), p in zip(clicks, [pages[i % 3] for i in range(10)]):
+    for (_, _, sel), p in zip(clicks, [pages[i % 3] for i in range(10)], strict=True):
         if sel != "#cross":
             px = p.evaluate(IMG_ALPHA, sel)
             assert px["corners"] == [0, 0, 0, 0], (sel, px)

@@ -1,5 +1,7 @@
 """Right-click "Remove background" in real Chromium with the built extension."""
 
+from pathlib import Path
+
 import pytest
 
 from .harness import IMG_ALPHA, Overlays, cutout_frame
@@ -43,7 +45,7 @@ def test_cut_out_in_place_and_restore(browser, page, selector):
     assert overlays.last()["shadow"] == "closed"
     assert "Background removed" in overlays.text()
     overlays.click("Restore")
-    page.wait_for_function("(s) => document.querySelector(s).getAttribute('src') === %r" % original, arg=selector)
+    page.wait_for_function("([s, v]) => document.querySelector(s).getAttribute('src') === v", arg=[selector, original])
     page.wait_for_function("(s) => document.querySelector(s).complete", arg=selector)
     assert overlays.count() == 0
 
@@ -91,7 +93,9 @@ def test_picture_and_srcset_use_the_image_shown(browser, page, sites):
 
 def test_lazy_image(browser, page):
     page.locator("#lazy").scroll_into_view_if_needed()
-    page.wait_for_function("() => document.querySelector('#lazy').complete && document.querySelector('#lazy').naturalWidth > 0")
+    page.wait_for_function(
+        "() => document.querySelector('#lazy').complete && document.querySelector('#lazy').naturalWidth > 0"
+    )
     assert browser.menu_click(page, src_of(page, "#lazy"))["ok"]
     assert_cut_out(page, "#lazy")
 
@@ -135,10 +139,11 @@ def test_save_to_downloads(browser, page):
         }"""
     )
     assert item and item["filename"] == str(browser.downloads / "box2-cutout.png")
-    data = open(item["filename"], "rb").read()
+    data = Path(item["filename"]).read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
-    from PIL import Image
     import io
+
+    from PIL import Image
 
     im = Image.open(io.BytesIO(data))
     assert im.mode == "RGBA" and im.size == (480, 360)
@@ -182,8 +187,13 @@ def test_software_webgpu_adapter_is_not_used(playwright, ext_dir, tmp_path, site
     """With only a SwiftShader WebGPU adapter the engine runs wasm (WebGPU there is ~170x slower)."""
     from .harness import Browser
 
-    b = Browser(playwright, ext_dir, tmp_path / "p", tmp_path / "d",
-                extra_args=["--enable-unsafe-webgpu", "--use-webgpu-adapter=swiftshader"])
+    b = Browser(
+        playwright,
+        ext_dir,
+        tmp_path / "p",
+        tmp_path / "d",
+        extra_args=["--enable-unsafe-webgpu", "--use-webgpu-adapter=swiftshader"],
+    )
     try:
         b.settings(engine="fast")
         page = b.ctx.new_page()

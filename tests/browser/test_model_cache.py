@@ -6,6 +6,7 @@ import uuid
 import pytest
 
 from conftest import ROOT
+
 from .harness import IMG_ALPHA, Browser, Overlays
 
 pytestmark = pytest.mark.browser

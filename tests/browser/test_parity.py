@@ -11,6 +11,7 @@ from PIL import Image, features
 from backgrone.host import Host
 from composites import composite
 from conftest import ROOT
+
 from .harness import Browser
 
 pytestmark = pytest.mark.browser
@@ -64,7 +65,8 @@ def engine_page(playwright, ext_dir, tmp_path_factory):
 @pytest.mark.parametrize("name", ["png-rgb", "png-rgba", "jpeg"])
 @pytest.mark.parametrize("engine", ["fast", "medium"])
 @pytest.mark.parametrize(
-    "options", [{}, {"output": "color", "background": "#3366cc", "crop": True, "margin": 5}, {"output": "mask"}],
+    "options",
+    [{}, {"output": "color", "background": "#3366cc", "crop": True, "margin": 5}, {"output": "mask"}],
     ids=["cutout", "color-crop", "mask"],
 )
 def test_same_pixels_in_pyodide_and_cpython(engine_page, name, engine, options):

@@ -1,7 +1,6 @@
 """Privacy and trust: a page never gains pixels it could not read, content scripts are
 untrusted, saved cut-outs carry no removed background, the model source is https."""
 
-import io
 import uuid
 
 import numpy as np
@@ -9,6 +8,7 @@ import pytest
 from PIL import Image
 
 from composites import composite
+
 from .harness import IMG_ALPHA, Overlays, cutout_frame
 
 pytestmark = pytest.mark.browser
@@ -138,13 +138,16 @@ def test_content_script_messages_are_untrusted(browser, sites, private_image):
     assert made["ok"], made
     before = len(b.requests)
     downloads_before = browser.sw.evaluate("async () => (await chrome.downloads.search({})).length")
+    run_untrusted = (
+        "async ([pageUrl, privateUrl, otherResult]) => {"
+        "  const [tab] = await chrome.tabs.query({ url: pageUrl });"
+        "  const [r] = await chrome.scripting.executeScript({ target: { tabId: tab.id },"
+        f"    func: {UNTRUSTED}, args: [{{ privateUrl, tabId: tab.id, otherResult }}] }});"
+        "  return r.result;"
+        "}"
+    )
     out = browser.sw.evaluate(
-        """async ([pageUrl, privateUrl, otherResult]) => {
-            const [tab] = await chrome.tabs.query({ url: pageUrl });
-            const [r] = await chrome.scripting.executeScript({ target: { tabId: tab.id },
-              func: %s, args: [{ privateUrl, tabId: tab.id, otherResult }] });
-            return r.result;
-        }""" % UNTRUSTED,
+        run_untrusted,
         [page.url, url, made["resultId"]],
     )
     assert out["cut"] == "no answer"  # the engine takes commands from extension pages only
@@ -161,7 +164,9 @@ def test_content_script_messages_are_untrusted(browser, sites, private_image):
 
 
 def test_overlay_cannot_be_restyled_by_the_page(browser, page):
-    page.add_style_tag(content="backgrone-overlay { display: none !important; visibility: hidden !important; opacity: 0 !important; }")
+    page.add_style_tag(
+        content="backgrone-overlay { display: none !important; visibility: hidden !important; opacity: 0 !important; }"
+    )
     assert browser.menu_click(page, page.eval_on_selector("#same", "img => img.currentSrc"))["ok"]
     style = page.evaluate("""() => { const s = getComputedStyle(document.querySelector('backgrone-overlay'));
         return [s.display, s.visibility, s.opacity]; }""")
@@ -169,27 +174,34 @@ def test_overlay_cannot_be_restyled_by_the_page(browser, page):
     assert page.evaluate("() => document.querySelector('backgrone-overlay').shadowRoot") is None
 
 
-@pytest.mark.parametrize("source,ok", [
-    ("https://models.example.org/dist/", True),
-    ("http://127.0.0.1:8080/dist/", True),
-    ("http://localhost/dist/", True),
-    ("http://models.example.org/dist/", False),
-    ("ftp://models.example.org/dist/", False),
-    ("https://user:pw@models.example.org/dist/", False),
-    ("https://models.example.org/dist", False),
-])
+@pytest.mark.parametrize(
+    "source,ok",
+    [
+        ("https://models.example.org/dist/", True),
+        ("http://127.0.0.1:8080/dist/", True),
+        ("http://localhost/dist/", True),
+        ("http://models.example.org/dist/", False),
+        ("ftp://models.example.org/dist/", False),
+        ("https://user:pw@models.example.org/dist/", False),
+        ("https://models.example.org/dist", False),
+    ],
+)
 def test_model_source_is_https_only(browser, source, ok):
     """Checked where it is used (the model store) and where it is set (settings)."""
     options = browser.ctx.new_page()
     options.goto(browser.ext_url("extension/options/options.html"))
     problem = options.evaluate(
-        "async (u) => (await import('/extension/lib/settings.js')).modelSourceProblem(u)", source)
+        "async (u) => (await import('/extension/lib/settings.js')).modelSourceProblem(u)", source
+    )
     assert (problem is None) == ok, problem
     saved = options.evaluate(
         "async (u) => (await import('/extension/lib/settings.js')).saveSettings({ modelSource: u }).then(() => 'saved', (e) => e.message)",
-        source)
+        source,
+    )
     assert (saved == "saved") == ok, saved
-    options.evaluate("async () => (await import('/extension/lib/settings.js')).saveSettings({ modelSource: 'https://staticimgly.com/@imgly/background-removal-data/1.4.5/dist/' })")
+    options.evaluate(
+        "async () => (await import('/extension/lib/settings.js')).saveSettings({ modelSource: 'https://staticimgly.com/@imgly/background-removal-data/1.4.5/dist/' })"
+    )
     options.close()
 
 

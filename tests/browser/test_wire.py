@@ -8,6 +8,7 @@ import pytest
 
 from composites import composite
 from conftest import ROOT
+
 from .harness import IMG_ALPHA, Browser, LoggingProxy, Site, cutout_frame
 
 pytestmark = pytest.mark.browser
