@@ -83,6 +83,8 @@ interface BackgroneFetchOptions {
   what?: string;
   credentials?: RequestCredentials;
   cache?: RequestCache;
+  /** 'no-referrer' unless given: the engine's requests say nothing about where they come from. */
+  referrerPolicy?: ReferrerPolicy;
   /** Time limit for the answer (ms). */
   answerMs?: number;
   /** Time limit between pieces of the body (ms). */

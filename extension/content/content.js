@@ -147,6 +147,7 @@
       // Default credentials: cookies same-origin, anonymous CORS cross-origin, as page code gets.
       const bytes = await fetchBytes(srcUrl, {
         what: 'the image', credentials: 'same-origin', cache: 'force-cache', maxBytes: MAX_IMAGE_BYTES, answerMs: 15_000, idleMs: 15_000,
+        referrerPolicy: '', // the page's own policy, as its <img> used (hotlink-protected images need it)
       });
       return { bytes };
     } catch (err) {

@@ -26,6 +26,7 @@
     what = 'the file',
     credentials = 'omit',
     cache = 'default',
+    referrerPolicy = 'no-referrer',
     answerMs = 30_000,
     idleMs = 30_000,
     maxBytes = 200 * 1024 * 1024,
@@ -44,7 +45,7 @@
       arm(answerMs, `${what} could not be downloaded: the server did not answer within ${seconds(answerMs)} s`);
       let response;
       try {
-        response = await fetch(url, { credentials, cache, signal: ctrl.signal, referrerPolicy: 'no-referrer' });
+        response = await fetch(url, { credentials, cache, signal: ctrl.signal, referrerPolicy });
       } catch {
         throw ctrl.signal.aborted ? ctrl.signal.reason : new FetchError(`${what} could not be downloaded (network error)`, 'network');
       }
