@@ -112,8 +112,10 @@ interface BackgroneOverlayButton {
 interface BackgroneOverlay {
   status(text: string, fraction?: number | null): void;
   actions(text: string, buttons: BackgroneOverlayButton[], options?: { error?: boolean; notice?: string | null }): void;
-  /** Show an extension page over the image's content box; resolves when it has loaded. */
+  /** Show an extension page over the image's content box; resolves when it says it shows the cut-out. */
   frame(url: string): Promise<void>;
+  /** Escape pressed in the box. */
+  onEscape: () => void;
   closeBox(): void;
   remove(): void;
 }

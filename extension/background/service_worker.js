@@ -60,13 +60,17 @@ async function onMenuClick(info, tab) {
   }
   await ensureOffscreen(); // the content script connects to it right away
   const jobId = crypto.randomUUID();
-  const started = await chrome.tabs.sendMessage(tabId, message(Target.CONTENT, Type.JOB_START, { jobId, srcUrl }), { frameId });
-  if (!started?.found) return { ok: false, error: 'The image was not found on the page.' };
+  const started = await chrome.tabs
+    .sendMessage(tabId, message(Target.CONTENT, Type.JOB_START, { jobId, srcUrl }), { frameId })
+    .catch(() => null); // the page navigated away meanwhile
+  if (!started?.found) {
+    return cannotRun(tabId, 'The image was not found on the page (it may have changed or be inside a closed component).');
+  }
   const settings = await loadSettings();
   try {
     const result = await callEngine(Type.CUT, {
       jobId,
-      source: { kind: 'page', url: srcUrl, tabId, frameId },
+      source: { kind: 'page', url: srcUrl, tabId, frameId, pageUrl: tab.url },
       engine: settings.engine,
       options: pipelineOptions(settings),
       modelSource: settings.modelSource,

@@ -71,6 +71,7 @@
       src: img.getAttribute('src'),
       srcset: img.getAttribute('srcset'),
       sizes: img.getAttribute('sizes'),
+      loading: img.getAttribute('loading'),
       visibility: img.style.getPropertyValue('visibility'),
       visibilityPriority: img.style.getPropertyPriority('visibility'),
       sources,
@@ -101,7 +102,7 @@
     // srcset before sizes: the other order leaves Chrome with the old density.
     img.removeAttribute('srcset');
     img.removeAttribute('sizes');
-    img.loading = 'eager';
+    img.loading = 'eager'; // a lazy image out of view would never load the cut-out
     return new Promise((resolve, reject) => {
       const off = () => {
         img.removeEventListener('load', done);
@@ -134,6 +135,7 @@
     setAttr(img, 'srcset', o.srcset);
     setAttr(img, 'sizes', o.sizes);
     setAttr(img, 'src', o.src);
+    setAttr(img, 'loading', o.loading);
     img.style.setProperty('visibility', o.visibility, o.visibilityPriority);
     if (!img.getAttribute('style')) img.removeAttribute('style');
     delete img.dataset.backgroneSrc;
@@ -164,6 +166,7 @@
     port.onMessage.addListener((m) => {
       const msg = parse(m, Target.PORT);
       if (!msg || job.settled) return;
+      if (msg.type === Type.STATUS) job.queued = msg.data.stage === Stage.QUEUED;
       watch(job);
       if (msg.type === Type.STATUS) progress(job, msg.data);
       else if (msg.type === Type.RESULT) job.bytes = result.add(msg.data) || job.bytes;
@@ -258,10 +261,15 @@
     job.overlay.actions(`Could not remove the background: ${error}`, buttons(job, 'dismiss'), { error: true });
   }
 
+  /** The watchdog runs while the engine works on this job; waiting in line, the port says if the engine dies. */
   function watch(job) {
     clearTimeout(job.timer);
+    if (job.queued) return;
     job.timer = setTimeout(() => {
-      if (!job.settled) onFailed(job, 'no answer from the engine for two minutes. Please try again.');
+      if (job.settled) return;
+      onFailed(job, 'no answer from the engine for two minutes. Please try again.');
+      job.port?.disconnect(); // the engine drops the job at its next step
+      job.port = null;
     }, SILENCE_MS);
   }
 
@@ -281,7 +289,8 @@
       for (const other of jobs.values()) if (other.img === img) finishJob(other);
       const overlay = new Overlay(img);
       overlay.status(STAGE_TEXT[Stage.QUEUED]);
-      const job = { jobId, img, overlay, port: null, bytes: null, settled: false, done: null };
+      const job = { jobId, img, overlay, port: null, bytes: null, settled: false, done: null, queued: false };
+      overlay.onEscape = () => finishJob(job, { keepFrame: true });
       jobs.set(jobId, job);
       watch(job);
       connect(jobId, srcUrl);

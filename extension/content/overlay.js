@@ -52,10 +52,14 @@
       this.box.append(this.text, this.bar);
       this.root.append(style, this.box);
       this.iframe = null;
+      /** Escape in the box: the content script makes it end the job (as Close). */
+      this.onEscape = () => this.closeBox();
       document.documentElement.append(this.host);
       this.place = this.place.bind(this);
       this.onKey = (e) => {
-        if (e.key === 'Escape' && e.isTrusted && this.box.isConnected && this.box.contains(this.root.activeElement)) this.closeBox();
+        if (e.key === 'Escape' && e.isTrusted && this.box.isConnected && this.box.contains(this.root.activeElement)) {
+          this.onEscape();
+        }
       };
       window.addEventListener('scroll', this.place, true);
       window.addEventListener('resize', this.place);
@@ -126,7 +130,9 @@
     }
 
     /**
-     * Show an extension page over the image's content box; resolves when it has loaded.
+     * Show an extension page over the image's content box; resolves once that
+     * page says it shows the cut-out (a message only our frame's window can
+     * send: its origin is the extension's), rejects when it can't.
      * @param {string} url
      * @returns {Promise<void>}
      */
@@ -135,17 +141,31 @@
         const iframe = document.createElement('iframe');
         iframe.setAttribute('aria-hidden', 'true');
         iframe.tabIndex = -1;
-        const timer = setTimeout(() => reject(new Error('The cut-out could not be shown on this page.')), 15_000);
-        iframe.addEventListener('load', () => {
+        const origin = `chrome-extension://${chrome.runtime.id}`;
+        /** @param {Error | null} err */
+        const done = (err) => {
           clearTimeout(timer);
-          resolve();
-        }, { once: true });
+          window.removeEventListener('message', onMessage, true);
+          if (!err) return resolve();
+          iframe.remove();
+          this.iframe = null;
+          reject(err);
+        };
+        /** @param {MessageEvent} e */
+        const onMessage = (e) => {
+          if (e.source !== iframe.contentWindow || e.origin !== origin || e.data?.backgroneFrame !== true) return;
+          e.stopImmediatePropagation();
+          done(e.data.ready ? null : new Error('The cut-out could not be shown on this page.'));
+        };
+        const timer = setTimeout(() => done(new Error('The cut-out could not be shown on this page.')), 15_000);
+        window.addEventListener('message', onMessage, true);
         iframe.src = url;
         this.iframe = iframe;
         this.root.prepend(iframe);
         this.place();
       });
     }
+
 
     /** Remove the message box; a frame showing a cut-out stays. */
     closeBox() {

@@ -20,6 +20,14 @@ async function show() {
   document.documentElement.dataset.ready = 'true';
 }
 
-show().catch((err) => {
-  document.documentElement.dataset.error = String(err?.message || err);
-});
+// Tell the content script (in the page around us) whether the cut-out shows.
+// The message says nothing but that: the page may hear it too.
+const tell = (ready) => window.parent.postMessage({ backgroneFrame: true, ready }, '*');
+
+show().then(
+  () => tell(true),
+  (err) => {
+    document.documentElement.dataset.error = String(err?.message || err);
+    tell(false);
+  },
+);

@@ -110,7 +110,10 @@
     [Type.FAILED]: { error: is.str() },
   };
   const SOURCES = {
-    page: { kind: is.oneOf(['page']), url: is.url(['http:', 'https:', 'data:', 'blob:']), tabId: is.int(), frameId: is.int() },
+    page: {
+      kind: is.oneOf(['page']), url: is.url(['http:', 'https:', 'data:', 'blob:']), tabId: is.int(), frameId: is.int(),
+      pageUrl: opt(is.str(64 * 1024)), // the tab's address: the engine sends cookies only to the tab's own host
+    },
     blob: { kind: is.oneOf(['blob']), url: is.url(['blob:']) },
   };
 

@@ -20,6 +20,7 @@ const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
  * a folder URL ending in '/', no credentials in it.
  */
 export function modelSourceProblem(url) {
+  if (typeof url !== 'string' || url.length > 2048) return 'the model source must be a URL of at most 2048 characters';
   let u;
   try {
     u = new URL(url);

@@ -1,5 +1,7 @@
 // One job at a time, in arrival order; each waiting job hears its place in
-// line, and each job has a deadline after which the line moves on.
+// line, and each job has a deadline after which the line moves on. A job is
+// given an AbortSignal that fires at its deadline, so that work it can still
+// stop (the steps after a long model run) stops and leaves nothing behind.
 export class JobQueue {
   constructor(deadlineMs) {
     this.deadlineMs = deadlineMs;
@@ -10,7 +12,7 @@ export class JobQueue {
   /**
    * Resolves with run()'s answer; onPlace(n) hears "n jobs ahead of you".
    * @template T
-   * @param {() => Promise<T>} run
+   * @param {(signal: AbortSignal) => Promise<T>} run
    * @param {(ahead: number) => void} [onPlace]
    * @returns {Promise<T>}
    */
@@ -29,14 +31,16 @@ export class JobQueue {
     this.busy = true;
     this.waiting.forEach((w, i) => w.onPlace(i + 1));
     let timer;
+    const ctrl = new AbortController();
     const deadline = new Promise((_, reject) => {
-      timer = setTimeout(
-        () => reject(new Error(`it took longer than ${Math.round(this.deadlineMs / 60000)} minutes, so it was stopped`)),
-        this.deadlineMs,
-      );
+      timer = setTimeout(() => {
+        const err = new Error(`it took longer than ${Math.round(this.deadlineMs / 60000)} minutes, so it was stopped`);
+        ctrl.abort(err);
+        reject(err);
+      }, this.deadlineMs);
     });
     try {
-      job.resolve(await Promise.race([job.run(), deadline]));
+      job.resolve(await Promise.race([job.run(ctrl.signal), deadline]));
     } catch (err) {
       job.reject(err);
     } finally {

@@ -69,9 +69,25 @@ async function readSource(source, channel) {
   if (own.bytes) return { bytes: own.bytes, guarded: false };
   if (own.reason === 'timeout') throw new Error('the image could not be downloaded: its server did not answer');
   const bytes = await fetchBytes(source.url, {
-    what: 'the image', credentials: 'include', cache: 'force-cache', maxBytes: MAX_IMAGE_BYTES, answerMs: 20_000, idleMs: 20_000,
+    what: 'the image',
+    // The extension's own request would carry even the cookies the page's <img> could not
+    // (its requests count as same-site everywhere): cookies only for the tab's own host.
+    credentials: sameHost(source.url, source.pageUrl) ? 'include' : 'omit',
+    cache: 'force-cache',
+    maxBytes: MAX_IMAGE_BYTES,
+    answerMs: 20_000,
+    idleMs: 20_000,
   });
   return { bytes, guarded: true };
+}
+
+function sameHost(a, b) {
+  try {
+    const [x, y] = [new URL(a), new URL(b)];
+    return x.protocol === y.protocol && x.hostname === y.hostname;
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -98,29 +114,38 @@ async function decodeImage(bytes, options) {
   }
 }
 
-async function runCut({ engine, options, modelSource, name, source }, { bytes, guarded }, channel, report, timings) {
+/**
+ * The model's part of a job, inside the queue: decode, session, tensor, model,
+ * finish. Checks `signal` (the job's deadline) and whether the page is still
+ * there between steps, so an abandoned job stops at the next one.
+ */
+async function runCut({ engine, options, modelSource }, bytes, channel, report, timings, signal) {
+  const check = () => {
+    signal.throwIfAborted();
+    if (channel?.closed) throw new Error('the page was closed');
+  };
   let t = performance.now();
   const lap = (step) => {
     const now = performance.now();
     timings[step] = now - t;
     t = now;
+    check();
   };
+  check();
   await loadPython();
   lap('python');
   // A bad file fails here, before any model is downloaded or loaded.
   report({ stage: Stage.DECODING });
   const image = await decodeImage(bytes, options);
-  lap('decode');
-  let done;
-  let used;
   try {
+    lap('decode');
     const { spec, session, notice } = await sessionFor(engine, modelSource, report, timings);
-    used = { spec, notice };
     lap('model');
     report({ stage: Stage.REMOVING_BACKGROUND, engine: spec.name });
     const { tensor, shape } = await tensorFor(image, spec.name);
     lap('prepare');
-    // Heartbeats only while the model runs: a stalled download must not look alive.
+    // Heartbeats only while the model runs (it gives no progress of its own);
+    // a stalled download sends none, and the job's deadline bounds a hung run.
     const heartbeat = setInterval(() => report({ stage: Stage.HEARTBEAT }), HEARTBEAT_MS);
     let output;
     try {
@@ -133,42 +158,19 @@ async function runCut({ engine, options, modelSource, name, source }, { bytes, g
     }
     lap('inference');
     report({ stage: Stage.ENCODING });
-    done = await finish(image, output, spec.name, options);
+    const done = await finish(image, output, spec.name, options);
     lap('finish');
+    return { done, spec, notice, width: image.width, height: image.height };
   } finally {
     image.release();
   }
-  const filename = cutoutFilename(name || source.url, done.mime);
-  const resultId = addResult({ data: done.data, mime: done.mime, filename, tabId: source.tabId ?? null, guarded });
-  const answer = {
-    resultId,
-    mime: done.mime,
-    width: image.width,
-    height: image.height,
-    engine: used.spec.name,
-    notice: used.notice,
-    guarded,
-    filename,
-  };
-  let shown = null;
-  if (channel) {
-    if (!guarded) channel.postBytes(Type.RESULT, done.data);
-    channel.post(Type.DONE, answer);
-    shown = await channel.shown(SHOWN_MS);
-    lap('shown');
-  }
-  return {
-    ok: true,
-    ...answer,
-    url: source.kind === 'blob' ? resultUrl(resultId).url : undefined,
-    shown,
-    timings,
-    backend: await backendInfo(),
-  };
 }
 
+/** Messages and the result store cap text; a long error is cut, never dropped. */
+const clip = (text, max = 2000) => (text && text.length > max ? `${text.slice(0, max - 1)}…` : text);
+
 async function cut(data) {
-  const { jobId, source } = data;
+  const { jobId, source, name } = data;
   const channel = source.kind === 'page' ? await claimPort(jobId, source) : null;
   const report = (d) => {
     const p = { jobId, ...d };
@@ -181,18 +183,46 @@ async function cut(data) {
     const timings = {}; // milliseconds per step, reported with the result (bench/ reads them)
     const t0 = performance.now();
     report({ stage: Stage.FETCHING_IMAGE });
-    const got = await readSource(source, channel);
+    const { bytes, guarded } = await readSource(source, channel);
     timings.fetch = performance.now() - t0;
-    const answer = await queue.add(
-      () => runCut(data, got, channel, report, timings),
+    const made = await queue.add(
+      (signal) => runCut(data, bytes, channel, report, timings, signal),
       (position) => position > 0 && report({ stage: Stage.QUEUED, position }),
     );
-    // The page keeps its port open while it offers Save; when it closes it, the result goes.
-    if (channel) channel.onClose = () => releaseResult(answer.resultId);
-    if (channel?.closed) releaseResult(answer.resultId);
-    return answer;
+    // Delivery happens outside the queue: a slow page holds up nobody.
+    const filename = cutoutFilename(name || source.url, made.done.mime);
+    const resultId = addResult({ data: made.done.data, mime: made.done.mime, filename, tabId: source.tabId ?? null, guarded });
+    const answer = {
+      resultId,
+      mime: made.done.mime,
+      width: made.width,
+      height: made.height,
+      engine: made.spec.name,
+      notice: clip(made.notice),
+      guarded,
+      filename,
+    };
+    let shown = null;
+    if (channel) {
+      // The page keeps its port open while it offers Save; when it closes it, the result goes.
+      channel.onClose = () => releaseResult(resultId);
+      if (!guarded) channel.postBytes(Type.RESULT, made.done.data);
+      channel.post(Type.DONE, answer);
+      const t1 = performance.now();
+      shown = await channel.shown(SHOWN_MS);
+      timings.shown = performance.now() - t1;
+      if (channel.closed) releaseResult(resultId);
+    }
+    return {
+      ok: true,
+      ...answer,
+      url: source.kind === 'blob' ? resultUrl(resultId).url : undefined,
+      shown,
+      timings,
+      backend: await backendInfo(),
+    };
   } catch (err) {
-    channel?.post(Type.FAILED, { error: String(err?.message || err) });
+    channel?.post(Type.FAILED, { error: clip(String(err?.message || err)) });
     throw err;
   }
 }

@@ -4,6 +4,7 @@
 // gets the bytes only for an image it could read itself.
 const MAX_RESULTS = 64;
 const MAX_BYTES = 1024 * 1024 * 1024;
+const POPUP_RESULT_MS = 120_000;
 
 const results = new Map(); // resultId -> {blob, url, mime, filename, tabId, guarded}
 let bytes = 0;
@@ -13,6 +14,8 @@ export function addResult({ data, mime, filename, tabId = null, guarded = false 
   const blob = new Blob([data], { type: mime });
   results.set(id, { blob, url: null, mime, filename, tabId, guarded });
   bytes += blob.size;
+  // The popup copies its result at once; one it didn't live to take (it closed) goes soon.
+  if (tabId === null) setTimeout(() => releaseResult(id), POPUP_RESULT_MS);
   // Oldest first: a page that never said goodbye can't hold memory for ever.
   for (const old of results.keys()) {
     if (results.size <= MAX_RESULTS && bytes <= MAX_BYTES) break;

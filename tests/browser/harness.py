@@ -371,6 +371,15 @@ class Overlays:
                 raise AssertionError(f"overlay never said {part!r}: {found}")
             time.sleep(0.1)
 
+    def focus(self, name: str) -> None:
+        """Keyboard focus on the last overlay's button called `name`."""
+        buttons = dict(self.last()["buttons"])
+        cdp = self.page.context.new_cdp_session(self.page)
+        try:
+            cdp.send("DOM.focus", {"backendNodeId": buttons[name]})
+        finally:
+            cdp.detach()
+
     def click(self, name: str) -> None:
         """A real mouse click on the last overlay's button called `name`."""
         buttons = dict(self.last()["buttons"])

@@ -156,7 +156,7 @@ def test_content_script_messages_are_untrusted(browser, sites, private_image):
     assert out["saveBytes"] == "no answer"  # not the protocol's shape: dropped
     assert out["saveUnknown"]["ok"] is False and "no longer available" in out["saveUnknown"]["error"]
     assert out["saveOtherTab"]["ok"] is False and "another tab" in out["saveOtherTab"]["error"]
-    assert out["port"] == []  # a job port nobody registered gets nothing
+    assert out["port"] == []  # a job port nobody registered hears nothing back
     assert len(b.requests) == before  # the private image was not fetched
     downloads_after = browser.sw.evaluate("async () => (await chrome.downloads.search({})).length")
     assert downloads_after == downloads_before
@@ -217,3 +217,32 @@ def test_model_store_refuses_a_plain_http_source_even_if_stored(browser, sites):
     }""")
     assert "https://" in error
     options.close()
+
+
+def test_no_cookies_for_an_image_from_another_site(browser, sites):
+    """The engine's own request would count as same-site everywhere: for an image of another
+    site than the tab's, it carries no cookies at all (the page's <img> could not send them)."""
+    a, b = sites
+    data, _ = composite("box", 400, 300, seed=12)
+    b.route("/public.png", 200, "image/png", data)
+    other_site = f"http://localhost:{b.server.server_address[1]}"
+    browser.ctx.add_cookies([{"name": "session", "value": "secret", "url": other_site, "sameSite": "Lax"}])
+    a.route("/embeds.html", 200, "text/html", f'<img id="pic" src="{other_site}/public.png">'.encode())
+    page = browser.ctx.new_page()
+    page.goto(a.url(f"embeds.html?{uuid.uuid4().hex}"))
+    page.wait_for_function("() => document.querySelector('#pic').complete")
+    result = browser.menu_click(page, f"{other_site}/public.png")
+    assert result["ok"] and result["guarded"], result
+    fetched = [c for p, c in b.server.cookies if p.startswith("/public.png")]
+    # the <img>, the content script's attempt and the engine's fetch: none with a cookie
+    assert len(fetched) >= 3 and not any(fetched), fetched
+    page.close()
+
+
+def test_escape_closes_the_overlay_and_ends_the_job(browser, page):
+    assert browser.menu_click(page, page.eval_on_selector("#same", "img => img.currentSrc"))["ok"]
+    overlays = Overlays(page)
+    overlays.focus("Save")
+    page.keyboard.press("Escape")
+    page.wait_for_function("() => !document.querySelector('backgrone-overlay')")
+    assert page.eval_on_selector("#same", "img => img.src.startsWith('blob:')")  # the cut-out stays
