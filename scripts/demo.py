@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from browser.harness import Browser, ModelMirror, Site  # noqa: E402
+from browser.harness import Browser, ModelMirror, Overlays, Site  # noqa: E402
 
 
 def main() -> int:
@@ -33,7 +33,8 @@ def main() -> int:
     parser.add_argument("--ext", default=str(ROOT / "dist" / "extension"), help="the built extension")
     args = parser.parse_args()
     images = [Path(p) for p in args.images] or sorted((ROOT / "samples").glob("*.jpg"))
-    out = Path(args.out)
+    # Absolute: Chromium resolves a relative download folder against its own working directory.
+    out = Path(args.out).resolve()
     out.mkdir(parents=True, exist_ok=True)
     if not (Path(args.ext) / "manifest.json").exists():
         print("no built extension: run `python build_ext.py` first", file=sys.stderr)
@@ -72,8 +73,13 @@ def main() -> int:
                     failed += 1
                     print(f"{images[i].name}: failed: {result.get('error')}")
                     continue
-                page.locator("backgrone-overlay .box").last.get_by_role("button", name="Save").click()
-                page.locator("backgrone-overlay .box").last.get_by_text("Saved as").wait_for()
+                overlays = Overlays(page)  # the overlay's shadow root is closed: read and clicked via CDP
+                overlays.click("Save")
+                saved_as = overlays.wait_text("Saved as").split("Saved as ", 1)[1].rstrip(".")
+                if not _arrived(out / saved_as):
+                    failed += 1
+                    print(f"{images[i].name}: the overlay says 'Saved as {saved_as}' but {out / saved_as} is missing")
+                    continue
                 note = f" ({result['notice']})" if result.get("notice") else ""
                 print(f"{images[i].name}: {result['width']}x{result['height']} cut out with {result['engine']} "
                       f"in {took:.1f} s{note}")
@@ -84,7 +90,20 @@ def main() -> int:
         site.close()
     saved = sorted(p.name for p in out.glob("*-cutout.png"))
     print(f"{len(saved)} cut-out(s) and page.png in {out}: {', '.join(saved)}")
-    return 1 if failed else 0
+    if failed or len(saved) < len(images):
+        print(f"error: {failed} image(s) failed; expected {len(images)} cut-outs in {out}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _arrived(path: Path, timeout_s: float = 30) -> bool:
+    """The download has landed (Chromium renames it from .crdownload when complete)."""
+    end = time.time() + timeout_s
+    while time.time() < end:
+        if path.is_file() and path.stat().st_size > 0:
+            return True
+        time.sleep(0.1)
+    return False
 
 
 if __name__ == "__main__":

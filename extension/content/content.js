@@ -14,6 +14,7 @@
   const Overlay = globalThis.BackgroneOverlay;
   const FRAME_PAGE = 'extension/frame/frame.html';
   const MAX_IMAGE_BYTES = 200 * 1024 * 1024;
+  const HIDDEN_POSITION = '-100000px -100000px';
   const jobs = new Map(); // jobId -> {img, overlay, port, ...}
   const originals = new WeakMap(); // img -> what to put back on Restore
   const STAGE_TEXT = {
@@ -72,8 +73,8 @@
       srcset: img.getAttribute('srcset'),
       sizes: img.getAttribute('sizes'),
       loading: img.getAttribute('loading'),
-      visibility: img.style.getPropertyValue('visibility'),
-      visibilityPriority: img.style.getPropertyPriority('visibility'),
+      objectPosition: img.style.getPropertyValue('object-position'),
+      objectPositionPriority: img.style.getPropertyPriority('object-position'),
       sources,
       shown: img.currentSrc || img.src,
       objectUrl: null,
@@ -136,7 +137,7 @@
     setAttr(img, 'sizes', o.sizes);
     setAttr(img, 'src', o.src);
     setAttr(img, 'loading', o.loading);
-    img.style.setProperty('visibility', o.visibility, o.visibilityPriority);
+    img.style.setProperty('object-position', o.objectPosition, o.objectPositionPriority);
     if (!img.getAttribute('style')) img.removeAttribute('style');
     delete img.dataset.backgroneSrc;
     originals.delete(img);
@@ -224,7 +225,8 @@
     const url = new URL(chrome.runtime.getURL(FRAME_PAGE));
     const style = getComputedStyle(img);
     url.hash = new URLSearchParams({ r: job.done.resultId, fit: style.objectFit, pos: style.objectPosition }).toString();
-    return overlay.frame(url.href).then(() => img.style.setProperty('visibility', 'hidden', 'important'));
+    // The picture moves out of its own box (clipped away); border, padding and layout stay.
+    return overlay.frame(url.href).then(() => img.style.setProperty('object-position', HIDDEN_POSITION, 'important'));
   }
 
   async function onDone(job, done) {
