@@ -103,33 +103,63 @@ def test_a_server_that_never_answers_holds_up_nothing(browser, fault_site):
     page.close()
 
 
-def test_ten_right_clicks_across_three_tabs_all_complete(browser, sites):
+def test_ten_right_clicks_across_four_tabs_all_complete(browser, sites, fault_site):
     a, _ = sites
-    pages = []
+    pages = [open_page(browser, fault_site)]
     for _ in range(3):
         p = browser.ctx.new_page()
         p.goto(a.url(f"index.html?{uuid.uuid4().hex}"))
         pages.append(p)
-    browser.record_progress()
-    clicks = []
-    for i in range(10):
-        p = pages[i % 3]
+    # the big image first, so that the others (in the other tabs) line up behind it
+    clicks = [[pages[0].url, fault_site.url("big.png"), "#big", 0]]
+    for i in range(1, 10):
+        t = 1 + i % 3  # with i % 4 below: never the same image twice in a tab
         sel = ["#same", "#other", "#data", "#cross"][i % 4]
-        clicks.append([p.url, p.eval_on_selector(sel, "img => img.currentSrc"), sel])
+        clicks.append([pages[t].url, pages[t].eval_on_selector(sel, "img => img.currentSrc"), sel, t])
     results = browser.sw.evaluate(
-        """async (clicks) => Promise.all(clicks.map(async ([pageUrl, srcUrl]) => {
+        """async (clicks) => Promise.all(clicks.map(async ([pageUrl, srcUrl], i) => {
+            await new Promise((r) => setTimeout(r, i ? 300 : 0));  // the others start while the first runs
             const [tab] = await chrome.tabs.query({ url: pageUrl });
             return globalThis.backgrone.onMenuClick({ menuItemId: 'backgrone-remove-background', srcUrl, pageUrl, frameId: 0 }, tab);
         }))""",
         clicks,
     )
     assert [r["ok"] for r in results] == [True] * 10, results
-    queued = [e for e in browser.progress() if e["stage"] == "queued"]
-    assert queued and max(e["position"] for e in queued) >= 2  # waiting jobs heard their place in line
-    for (_, _, sel), p in zip(clicks, [pages[i % 3] for i in range(10)], strict=True):
+    for _, _, sel, t in clicks:
         if sel != "#cross":
-            px = p.evaluate(IMG_ALPHA, sel)
+            px = pages[t].evaluate(IMG_ALPHA, sel)
             assert px["corners"] == [0, 0, 0, 0], (sel, px)
-    assert cutout_frame(pages[0])  # the cross-origin one, in its frame
+    assert cutout_frame(pages[1])  # the cross-origin ones, in their frames
     for p in pages:
         p.close()
+
+
+QUEUE = """async () => {
+  const { JobQueue } = await import('/extension/offscreen/job_queue.js');
+  const q = new JobQueue(300);
+  const places = { a: [], b: [], c: [], d: [] };
+  let release;
+  const first = q.add(() => new Promise((r) => { release = r; }), (n) => places.a.push(n));
+  const second = q.add(async () => 'b', (n) => places.b.push(n));
+  const third = q.add(async () => 'c', (n) => places.c.push(n));
+  release('a');
+  const done = await Promise.all([first, second, third]);
+  // a job that never ends: its deadline fails it, aborts its signal, and the line moves on
+  let signal;
+  const stuck = q.add((s) => { signal = s; return new Promise(() => {}); }).then(() => 'ended', (e) => e.message);
+  const after = q.add(async () => 'after', (n) => places.d.push(n));
+  return { done, places, stuck: await stuck, aborted: signal.aborted, after: await after };
+}"""
+
+
+def test_queue_tells_each_job_its_place_and_enforces_the_deadline(browser):
+    page = browser.ctx.new_page()
+    page.goto(browser.ext_url("extension/options/options.html"))
+    out = page.evaluate(QUEUE)
+    page.close()
+    assert out["done"] == ["a", "b", "c"]
+    assert out["places"]["a"] == [0]
+    assert out["places"]["b"] == [1]  # one ahead when it joined
+    assert out["places"]["c"] == [2, 1]  # two ahead, then one
+    assert "took longer than" in out["stuck"] and out["aborted"] is True
+    assert out["after"] == "after" and out["places"]["d"] == [1]
