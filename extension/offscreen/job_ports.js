@@ -131,9 +131,4 @@ class JobChannel {
     const m = await this.next([Type.SHOWN], ms);
     return m ? m.data : { shown: false, error: this.closed ? 'the page was closed' : 'the page did not show the cut-out' };
   }
-
-  close() {
-    if (!this.closed) this.entry.port.disconnect();
-    this.entry.closed = true;
-  }
 }

@@ -191,7 +191,7 @@ async function cut(data) {
     );
     // Delivery happens outside the queue: a slow page holds up nobody.
     const filename = cutoutFilename(name || source.url, made.done.mime);
-    const resultId = addResult({ data: made.done.data, mime: made.done.mime, filename, tabId: source.tabId ?? null, guarded });
+    const resultId = addResult({ data: made.done.data, mime: made.done.mime, filename, tabId: source.tabId ?? null });
     const answer = {
       resultId,
       mime: made.done.mime,

@@ -6,13 +6,13 @@ const MAX_RESULTS = 64;
 const MAX_BYTES = 1024 * 1024 * 1024;
 const POPUP_RESULT_MS = 120_000;
 
-const results = new Map(); // resultId -> {blob, url, mime, filename, tabId, guarded}
+const results = new Map(); // resultId -> {blob, url, mime, filename, tabId}
 let bytes = 0;
 
-export function addResult({ data, mime, filename, tabId = null, guarded = false }) {
+export function addResult({ data, mime, filename, tabId = null }) {
   const id = crypto.randomUUID();
   const blob = new Blob([data], { type: mime });
-  results.set(id, { blob, url: null, mime, filename, tabId, guarded });
+  results.set(id, { blob, url: null, mime, filename, tabId });
   bytes += blob.size;
   // The popup copies its result at once; one it didn't live to take (it closed) goes soon.
   if (tabId === null) setTimeout(() => releaseResult(id), POPUP_RESULT_MS);
