@@ -2,7 +2,10 @@
 // image the page could not read, the extension frame that shows its cut-out.
 // It lives in a closed shadow root, so page scripts can't reach into it; the
 // host's own styles are inline and !important, so page CSS can't hide or move
-// it; buttons act only on trusted (user) clicks; text is only set as textContent.
+// it; buttons act only on trusted (user) clicks. Its words are CSS-generated
+// content (from an attribute the page can't read): window.find() searches even
+// closed shadow roots, and "HTTP 403" over another site's image would tell the
+// page whether you are logged in there.
 (() => {
   if (globalThis.BackgroneOverlay) return;
 
@@ -37,7 +40,7 @@
       this.host = document.createElement('backgrone-overlay');
       this.root = this.host.attachShadow({ mode: 'closed' });
       const style = document.createElement('style');
-      style.textContent = CSS;
+      style.textContent = `${CSS} [data-text]::before { content: attr(data-text); }`;
       this.box = document.createElement('div');
       this.box.className = 'box';
       this.box.setAttribute('role', 'status');
@@ -91,7 +94,7 @@
     }
 
     status(text, fraction = null) {
-      this.text.textContent = text;
+      this.text.dataset.text = text;
       this.text.className = 'text';
       this.bar.hidden = false;
       this.bar.className = fraction == null ? 'bar busy' : 'bar';
@@ -99,7 +102,7 @@
     }
 
     actions(text, buttons, { error = false, notice = null } = {}) {
-      this.text.textContent = text;
+      this.text.dataset.text = text;
       this.text.className = error ? 'text error' : 'text';
       this.box.setAttribute('role', error ? 'alert' : 'status');
       this.bar.hidden = true;
@@ -108,7 +111,7 @@
       if (notice) {
         const n = document.createElement('span');
         n.className = 'notice';
-        n.textContent = notice;
+        n.dataset.text = notice;
         this.box.append(n);
       }
       const row = document.createElement('div');
@@ -116,7 +119,7 @@
       for (const { label, onClick, primary } of buttons) {
         const b = document.createElement('button');
         b.type = 'button';
-        b.textContent = label;
+        b.dataset.text = label;
         if (primary) b.className = 'primary';
         b.addEventListener('click', (e) => {
           e.preventDefault();

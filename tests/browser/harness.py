@@ -308,16 +308,23 @@ class Overlays:
             cdp.detach()
         found = []
 
+        def own_text(node):
+            """The overlay writes its words as CSS-generated content from data-text."""
+            attrs = node.get("attributes", [])
+            pairs = dict(zip(attrs[0::2], attrs[1::2], strict=True))
+            return pairs.get("data-text", "")
+
         def text_of(node):
             if node.get("nodeType") == 3:
                 return node.get("nodeValue", "")
             if node.get("nodeName") in ("STYLE", "BUTTON"):
                 return ""
-            return " ".join(t for t in (text_of(c) for c in node.get("children", [])) if t)
+            parts = [own_text(node), *(text_of(c) for c in node.get("children", []))]
+            return " ".join(t for t in parts if t)
 
         def buttons_of(node, out):
             if node.get("nodeName") == "BUTTON":
-                out.append((text_of({"children": node.get("children", [])}), node["backendNodeId"]))
+                out.append((own_text(node), node["backendNodeId"]))
             for c in node.get("children", []) + node.get("shadowRoots", []):
                 buttons_of(c, out)
             return out

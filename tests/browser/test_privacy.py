@@ -77,6 +77,12 @@ def test_a_hostile_page_gains_no_pixels_of_a_private_cross_site_image(browser, p
     assert page.evaluate("() => window.__stolen") == []
     assert page.eval_on_selector("#private", "img => img.src") == url
     assert page.evaluate("() => document.querySelector('backgrone-overlay').shadowRoot") is None
+    # nor can it search the overlay's words (window.find() reaches into closed shadow roots)
+    assert page.evaluate("() => [window.find('Background'), window.find('removed'), window.find('Save')]") == [
+        False,
+        False,
+        False,
+    ]
     tainted = page.evaluate("""() => { const im = document.querySelector('#private'); const c = document.createElement('canvas');
         c.width = 4; c.height = 4; const g = c.getContext('2d'); g.drawImage(im, 0, 0);
         try { g.getImageData(0, 0, 1, 1); return false; } catch (e) { return true; } }""")
