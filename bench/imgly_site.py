@@ -39,17 +39,9 @@ NODE_MODULES = ROOT / "node_modules"
 DATA_DIST = NODE_MODULES / "@imgly" / "background-removal-data" / "dist"
 ORT_DIST = NODE_MODULES / "onnxruntime-web-imgly" / "dist"
 ENTRY = Path(__file__).resolve().parent / "imgly" / "entry.js"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-features=OptimizationHints,OptimizationHintsFetching,MediaRouter",
-]
+sys.path.insert(0, str(ROOT / "tests"))
+from browser.harness import CHROMIUM, CHROMIUM_ARGS  # noqa: E402  the same flags as the browser tests
+
 # imgly's model names and the Backgrone engines with the same weights
 MODELS = {"isnet_quint8": "small", "isnet_fp16": "medium"}
 ORT_FILES = ["ort-wasm-simd-threaded.wasm", "ort-wasm-simd-threaded.mjs"]
@@ -257,7 +249,6 @@ def main() -> int:
     if args.image:
         data = Path(args.image).read_bytes()
     else:
-        sys.path.insert(0, str(ROOT / "tests"))
         from composites import composite
 
         data, _ = composite("ball", 1632, 1224)

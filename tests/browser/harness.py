@@ -15,6 +15,25 @@ import threading
 from pathlib import Path
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# Headless Chromium on a closed network, without its own background traffic. One
+# --disable-features flag only: when there are several, the last one wins.
+DISABLED_FEATURES = [
+    "DownloadBubble",
+    "DownloadBubbleV2",
+    "OptimizationHints",
+    "OptimizationHintsFetching",
+    "MediaRouter",
+]
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    f"--disable-features={','.join(DISABLED_FEATURES)}",
+]
 MENU_ID = "backgrone-remove-background"
 
 
@@ -194,16 +213,9 @@ class Browser:
             accept_downloads=True,
             downloads_path=str(self.downloads),
             args=[
-                "--headless=new",
+                *CHROMIUM_ARGS,
                 f"--disable-extensions-except={self.ext_dir}",
                 f"--load-extension={self.ext_dir}",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-                "--disable-features=DownloadBubble,DownloadBubbleV2,OptimizationHints,OptimizationHintsFetching,MediaRouter",
                 *self.extra_args,
             ],
         )
