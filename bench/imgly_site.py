@@ -152,7 +152,10 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
         self.send_header("Cross-Origin-Opener-Policy", "same-origin")
         self.send_header("Cross-Origin-Embedder-Policy", "require-corp")
         self.send_header("Cross-Origin-Resource-Policy", "same-origin")
-        self.send_header("Cache-Control", "no-store")
+        # With cache=True its model and wasm files may be kept by the browser's HTTP cache, the
+        # only cache imgly has (as a CDN would serve them); the page itself is never cached.
+        cacheable = self.server.cache and self.path.startswith("/public/") and not self.path.endswith(".json")
+        self.send_header("Cache-Control", "public, max-age=31536000, immutable" if cacheable else "no-store")
         super().end_headers()
 
     def do_GET(self):
@@ -171,11 +174,12 @@ class _Server(http.server.ThreadingHTTPServer):
 class ImglySite:
     """The built page served on 127.0.0.1 (a free port), cross-origin isolated."""
 
-    def __init__(self, root: Path | None = None):
+    def __init__(self, root: Path | None = None, cache: bool = False):
         self.root = root or build()
         handler = functools.partial(_Handler, directory=str(self.root))
         self.server = _Server(("127.0.0.1", 0), handler)
         self.server.requests = []
+        self.server.cache = cache
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     @property
@@ -211,6 +215,17 @@ class ImglySite:
 def launch(playwright, extra_args: list[str] = ()):
     """Debian's Chromium, headless, as tests/browser/harness.py starts it (no extension)."""
     return playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=[*CHROMIUM_ARGS, *extra_args])
+
+
+def launch_persistent(playwright, profile: Path, extra_args: list[str] = ()):
+    """Like ``launch``, with a profile folder that outlives the browser (its HTTP cache too)."""
+    return playwright.chromium.launch_persistent_context(
+        str(profile), executable_path=CHROMIUM, headless=True, args=[*CHROMIUM_ARGS, *extra_args]
+    )
+
+
+def clear_profile(profile: Path) -> None:
+    shutil.rmtree(profile, ignore_errors=True)
 
 
 def run(page, image_bytes: bytes, model: str = "isnet_quint8") -> dict:

@@ -1,5 +1,6 @@
 # Converts between JavaScript values and the core's plain Python values.
 # The core (backgrone.host) knows nothing about the browser; this file does.
+from js import Object
 from pyodide.ffi import to_js
 
 from backgrone.host import Host
@@ -28,8 +29,9 @@ def tensor(prepared, engine):
 
 
 def complete(prepared, output, engine, options):
-    """output: Float32Array of the raw model output; returns {data: Uint8Array, mime} or an error."""
+    """output: Float32Array of the raw model output; returns {data: Uint8Array, mime, timings} or an error."""
     result = _host.complete(prepared, output.to_bytes(), engine, options.to_py())
     if "data" in result:
         result["data"] = to_js(result["data"])
+        result["timings"] = to_js(result["timings"], dict_converter=Object.fromEntries)
     return result

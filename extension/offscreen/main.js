@@ -160,6 +160,7 @@ async function runCut({ engine, options, modelSource }, bytes, channel, report, 
     report({ stage: Stage.ENCODING });
     const done = await finish(image, output, spec.name, options);
     lap('finish');
+    Object.assign(timings, done.timings); // postprocess, encode: the two halves of finish
     return { done, spec, notice, width: image.width, height: image.height };
   } finally {
     image.release();

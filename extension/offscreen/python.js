@@ -98,12 +98,12 @@ export async function tensorFor(image, engine) {
   }
 }
 
-/** Mask -> encoded output: {data: Uint8Array, mime}. */
+/** Mask -> encoded output: {data: Uint8Array, mime, timings: {postprocess, encode} in ms}. */
 export async function finish(image, output, engine, options) {
   const { mod } = await loadPython();
   const result = unwrap(mod.complete(image.prepared, output, engine, options));
   try {
-    return { data: result.get('data'), mime: result.get('mime') };
+    return { data: result.get('data'), mime: result.get('mime'), timings: result.get('timings') };
   } finally {
     result.destroy();
   }

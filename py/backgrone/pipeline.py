@@ -11,6 +11,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 import numpy as np
+from PIL import Image
 
 from .catalogue import EngineSpec
 from .compose import FORMATS, OUTPUTS, alpha_at_size, combine_alpha, encode, parse_color, render, subject_box
@@ -100,8 +101,11 @@ def prepare(data: bytes, spec: EngineSpec, max_pixels: int = DEFAULT_MAX_PIXELS)
     return with_tensor(load(data, max_pixels), spec)
 
 
-def finish(prepared: Prepared, mask: np.ndarray, options: Options = Options()) -> bytes:
-    """Scale the model mask to the image, compose the requested output, encode it."""
+def compose(prepared: Prepared, mask: np.ndarray, options: Options = Options()) -> tuple[Image.Image, bytes | None]:
+    """Scale the model mask to the image and compose the requested output (not yet encoded).
+
+    Returns the picture and the colour profile to write with it.
+    """
     rgba = prepared.rgba
     alpha = combine_alpha(alpha_at_size(mask, prepared.size), rgba)
     if options.crop:
@@ -114,6 +118,12 @@ def finish(prepared: Prepared, mask: np.ndarray, options: Options = Options()) -
     # The colour profile describes RGB values: it goes with a cut-out or a colour
     # fill, never with the grayscale mask.
     icc = prepared.icc if options.output != "mask" else None
+    return image, icc
+
+
+def finish(prepared: Prepared, mask: np.ndarray, options: Options = Options()) -> bytes:
+    """Scale the model mask to the image, compose the requested output, encode it."""
+    image, icc = compose(prepared, mask, options)
     return encode(image, options.format, icc=icc)
 
 
