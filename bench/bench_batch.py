@@ -55,7 +55,10 @@ def plot(samples: list[float], path: Path, title: str) -> None:
     d.text((10, 8), title, fill="black")
     d.line([(pad, h - pad), (w - 10, h - pad)], fill="black")
     d.line([(pad, 30), (pad, h - pad)], fill="black")
-    pts = [(pad + (w - pad - 20) * i / max(len(samples) - 1, 1), h - pad - (h - pad - 30) * v / top) for i, v in enumerate(samples)]
+    pts = [
+        (pad + (w - pad - 20) * i / max(len(samples) - 1, 1), h - pad - (h - pad - 30) * v / top)
+        for i, v in enumerate(samples)
+    ]
     d.line(pts, fill=(26, 160, 110), width=2)
     d.text((pad, h - pad + 8), "images done ->", fill="black")
     d.text((4, 30), f"{top:.0f} MB", fill="black")
@@ -72,7 +75,9 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
-        photo = Image.open(ROOT / "samples" / "coffee.jpg").convert("RGB").resize((1600, 1200), Image.Resampling.BICUBIC)
+        photo = (
+            Image.open(ROOT / "samples" / "coffee.jpg").convert("RGB").resize((1600, 1200), Image.Resampling.BICUBIC)
+        )
         files = []
         for i in range(args.count):
             p = tmp / f"photo-{i:03d}.jpg"
@@ -87,7 +92,9 @@ def main() -> int:
             page.set_input_files("#files", files)
             samples = []
             for n in range(1, args.count + 1):
-                page.wait_for_function("(n) => document.querySelectorAll('.card[data-state]').length >= n", arg=n, timeout=600_000)
+                page.wait_for_function(
+                    "(n) => document.querySelectorAll('.card[data-state]').length >= n", arg=n, timeout=600_000
+                )
                 samples.append(chromium_pss_mb())
             failed = page.locator(".card[data-state=failed]").count()
             by_type = chromium_pss_by_type()
@@ -95,14 +102,23 @@ def main() -> int:
         mirror.close()
     out = ROOT / "bench" / "results"
     out.mkdir(parents=True, exist_ok=True)
-    result = {"engine": args.engine, "count": args.count, "failed": failed, "pss_mb_after_each": samples,
-              "pss_mb_by_process_type_at_end": by_type}
+    result = {
+        "engine": args.engine,
+        "count": args.count,
+        "failed": failed,
+        "pss_mb_after_each": samples,
+        "pss_mb_by_process_type_at_end": by_type,
+    }
     (out / "batch.json").write_text(json.dumps(result, indent=1))
-    plot(samples, out / "batch.png", f"Chromium PSS (MB) over a batch of {args.count} 2 MP photos, engine {args.engine}")
+    plot(
+        samples, out / "batch.png", f"Chromium PSS (MB) over a batch of {args.count} 2 MP photos, engine {args.engine}"
+    )
     first10 = sum(samples[:10]) / min(10, len(samples))
     last10 = sum(samples[-10:]) / min(10, len(samples))
-    print(f"{args.count} images, {failed} failed; PSS mean of first 10: {first10:.0f} MB, last 10: {last10:.0f} MB, "
-          f"max {max(samples):.0f} MB; at the end by process type: {by_type}")
+    print(
+        f"{args.count} images, {failed} failed; PSS mean of first 10: {first10:.0f} MB, last 10: {last10:.0f} MB, "
+        f"max {max(samples):.0f} MB; at the end by process type: {by_type}"
+    )
     return 0
 
 

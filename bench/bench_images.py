@@ -70,7 +70,9 @@ def subject(kind: str, width: int, height: int, seed: int) -> tuple[np.ndarray, 
     fg, alpha = {"ball": composites.ball, "box": composites.box}[kind](w, h, seed)
     if (w, h) == (width, height):
         return fg, alpha
-    fg_img = Image.fromarray(np.clip(fg + 0.5, 0, 255).astype(np.uint8), "RGB").resize((width, height), Image.Resampling.BICUBIC)
+    fg_img = Image.fromarray(np.clip(fg + 0.5, 0, 255).astype(np.uint8), "RGB").resize(
+        (width, height), Image.Resampling.BICUBIC
+    )
     a_img = Image.fromarray(alpha.astype(np.float32), "F").resize((width, height), Image.Resampling.BICUBIC)
     return np.asarray(fg_img, np.float32), np.clip(np.asarray(a_img, np.float32), 0.0, 1.0)
 

@@ -26,11 +26,10 @@ from PIL import Image, ImageFilter
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from composites import composite, iou  # noqa: E402
-
 from backgrone import Options, cut, load_catalogue  # noqa: E402
 from backgrone.fetch import fetch_engine  # noqa: E402
 from backgrone.infer import OnnxSegmenter  # noqa: E402
+from composites import composite, iou  # noqa: E402
 
 
 def edge_band(truth: np.ndarray, width: int = 10) -> np.ndarray:
@@ -58,11 +57,13 @@ def main() -> int:
             mask = Image.open(io.BytesIO(cut(data, seg, Options(output="mask"))))
             alpha = np.asarray(mask, np.float32) / 255
             band = edge_band(truth)
-            rows.append({
-                "mae": float(np.abs(alpha - truth).mean()),
-                "iou": iou(alpha, truth),
-                "band_mae": float(np.abs(alpha - truth)[band].mean()),
-            })
+            rows.append(
+                {
+                    "mae": float(np.abs(alpha - truth).mean()),
+                    "iou": iou(alpha, truth),
+                    "band_mae": float(np.abs(alpha - truth)[band].mean()),
+                }
+            )
         results[name] = {k: round(statistics.mean(r[k] for r in rows), 4) for k in rows[0]}
         results[name]["iou_min"] = round(min(r["iou"] for r in rows), 4)
     out = ROOT / "bench" / "results"

@@ -81,13 +81,27 @@ def pss_kb(pid: int) -> int:
     return 0
 
 
+def process_kind(pid: int) -> str:
+    """'browser', 'renderer', 'gpu-process', ... ('extension' for an extension's renderer)."""
+    cmd = _cmdline(pid)
+    kind = next((arg.split("=", 1)[1] for arg in cmd.split() if arg.startswith("--type=")), "browser")
+    return "extension" if kind == "renderer" and "--extension-process" in cmd else kind
+
+
+def tree_pss(roots: list[int]) -> dict[int, int]:
+    """PSS in kB of every process in the trees below ``roots``."""
+    return {pid: pss_kb(pid) for root in roots for pid in descendants(root)}
+
+
 def tree_pss_mb(roots: list[int]) -> float:
-    return sum(pss_kb(pid) for root in roots for pid in descendants(root)) / 1024
+    return sum(tree_pss(roots).values()) / 1024
 
 
 class Peak:
     mb: float = 0.0
     samples: int = 0
+    # the largest processes at the peak: [(kind, MB)]
+    top: list[tuple[str, float]] = []  # noqa: RUF012 - replaced per instance
 
 
 class PeakSampler:
@@ -104,7 +118,12 @@ class PeakSampler:
 
         def sample() -> None:
             while True:
-                peak.mb = max(peak.mb, tree_pss_mb(roots))
+                per = tree_pss(roots)
+                total = sum(per.values()) / 1024
+                if total > peak.mb:
+                    peak.mb = total
+                    biggest = sorted(per.items(), key=lambda item: -item[1])[:3]
+                    peak.top = [(process_kind(pid), round(kb / 1024)) for pid, kb in biggest]
                 peak.samples += 1
                 if stop.wait(self.period_s):
                     return
@@ -116,4 +135,4 @@ class PeakSampler:
         finally:
             stop.set()
             thread.join()
-            peak.mb = round(max(peak.mb, tree_pss_mb(roots)), 1)
+            peak.mb = round(peak.mb, 1)

@@ -49,6 +49,7 @@ import bench_images  # noqa: E402
 import imgly_site  # noqa: E402
 import pss  # noqa: E402
 import side_by_side_report  # noqa: E402
+
 from browser.harness import CHROMIUM, Browser, ModelMirror, Site  # noqa: E402
 
 # our engine -> imgly's model with the same weights (None: imgly has no such model)
@@ -121,7 +122,8 @@ class Ours:
                     f"#{css_id(size.label)}",
                     """async (img) => {
                       const b = new Uint8Array(await (await fetch(img.currentSrc)).arrayBuffer());
-                      let s = ''; for (let i = 0; i < b.length; i += 0x8000) s += String.fromCharCode(...b.subarray(i, i + 0x8000));
+                      let s = '';
+                      for (let i = 0; i < b.length; i += 0x8000) s += String.fromCharCode(...b.subarray(i, i + 0x8000));
                       return btoa(s);
                     }""",
                 )
@@ -138,7 +140,9 @@ class Ours:
         before = popup.evaluate("() => window.__answers.length")
         t0 = time.perf_counter()
         popup.set_input_files("#files", str(path))
-        popup.wait_for_function("() => document.querySelector('.card') && !document.querySelector('.card:not([data-state])')")
+        popup.wait_for_function(
+            "() => document.querySelector('.card') && !document.querySelector('.card:not([data-state])')"
+        )
         wall = time.perf_counter() - t0
         state = popup.eval_on_selector(".card", "c => c.dataset.state + ': ' + c.querySelector('.state').textContent")
         if not state.startswith("done"):
@@ -180,7 +184,13 @@ def stages_ours(t: dict) -> dict:
 
 
 def stages_imgly(t: dict) -> dict:
-    keys = {"decode": "decode", "inference": "inference", "mask": "postprocess", "encode": "encode", "init": "model_wait"}
+    keys = {
+        "decode": "decode",
+        "inference": "inference",
+        "mask": "postprocess",
+        "encode": "encode",
+        "init": "model_wait",
+    }
     return {name: round(t[k], 1) for k, name in keys.items() if k in t}
 
 
@@ -206,8 +216,13 @@ class Imgly:
         if model not in self.pages:
             self.pages[model] = self.site.open(self.ctx)
         r = imgly_site.run(self.pages[model], data, model)
-        return {"wall": round(r["timings"]["total"], 1), "stages": stages_imgly(r["timings"]), "bytes": r["png"],
-                "transfer": round(r["timings"]["transfer"], 1), "env": r["env"]}
+        return {
+            "wall": round(r["timings"]["total"], 1),
+            "stages": stages_imgly(r["timings"]),
+            "bytes": r["png"],
+            "transfer": round(r["timings"]["transfer"], 1),
+            "env": r["env"],
+        }
 
     def close(self) -> None:
         if self.ctx:
@@ -251,7 +266,11 @@ class Native:
         out = encode(image, "png", icc=icc)
         t.append(time.perf_counter())
         names = ["decode", "preprocess", "inference", "postprocess", "encode"]
-        return {"wall": ms(t[-1] - t[0]), "stages": {n: ms(b - a) for n, a, b in zip(names, t, t[1:])}, "bytes": out}
+        return {
+            "wall": ms(t[-1] - t[0]),
+            "stages": {n: ms(b - a) for n, a, b in zip(names, t, t[1:], strict=False)},
+            "bytes": out,
+        }
 
 
 def cli_memory(engine: str, image: Path, out: Path) -> dict:
@@ -259,7 +278,9 @@ def cli_memory(engine: str, image: Path, out: Path) -> dict:
     t0 = time.perf_counter()
     proc = subprocess.Popen(
         [sys.executable, "-m", "backgrone", "cut", str(image), "--engine", engine, "--out", str(out)],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     peak = 0.0
     while proc.poll() is None:
@@ -279,11 +300,18 @@ def summarise(rows: list[dict]) -> list[dict]:
     for (impl, engine, size), rs in groups.items():
         walls = [r["wall"] for r in rs]
         stage_names = sorted({k for r in rs for k in r["stages"]})
-        out.append({
-            "impl": impl, "engine": engine, "size": size, "runs": len(rs),
-            "median": round(statistics.median(walls), 1), "min": min(walls), "max": max(walls),
-            "stages": {k: round(statistics.median(r["stages"].get(k, 0.0) for r in rs), 1) for k in stage_names},
-        })
+        out.append(
+            {
+                "impl": impl,
+                "engine": engine,
+                "size": size,
+                "runs": len(rs),
+                "median": round(statistics.median(walls), 1),
+                "min": min(walls),
+                "max": max(walls),
+                "stages": {k: round(statistics.median(r["stages"].get(k, 0.0) for r in rs), 1) for k in stage_names},
+            }
+        )
     return out
 
 
@@ -306,13 +334,21 @@ def ratios(summary: list[dict]) -> list[dict]:
 def machine() -> dict:
     chromium = subprocess.run([CHROMIUM, "--version"], capture_output=True, text=True).stdout.strip()
     model = ""
-    try:
-        model = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
+    with contextlib.suppress(OSError, StopIteration):
+        model = next(
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        )
     mem = Path("/proc/meminfo").read_text().split("\n")[0].split()[1]
-    return {"cpu": model, "cores": os.cpu_count(), "memory_gb": round(int(mem) / 2**20, 1),
-            "platform": platform.platform(), "browser": chromium, "python": platform.python_version()}
+    return {
+        "cpu": model,
+        "cores": os.cpu_count(),
+        "memory_gb": round(int(mem) / 2**20, 1),
+        "platform": platform.platform(),
+        "browser": chromium,
+        "python": platform.python_version(),
+    }
 
 
 def main() -> int:
@@ -340,10 +376,20 @@ def main() -> int:
     from playwright.sync_api import sync_playwright
 
     report: dict = {
-        "when": dt.datetime.now().isoformat(timespec="seconds"), "smoke": args.smoke, "runs": runs,
-        "machine": machine(), "versions": imgly_site.versions(),
-        "images": {s.label: {"width": s.width, "height": s.height, "format": s.format, "megapixels": round(s.megapixels, 2)} for s in sizes},
-        "warm": [], "cold": [], "memory": [], "quality": [], "native_sessions": {},
+        "when": dt.datetime.now().isoformat(timespec="seconds"),
+        "smoke": args.smoke,
+        "runs": runs,
+        "machine": machine(),
+        "versions": imgly_site.versions(),
+        "images": {
+            s.label: {"width": s.width, "height": s.height, "format": s.format, "megapixels": round(s.megapixels, 2)}
+            for s in sizes
+        },
+        "warm": [],
+        "cold": [],
+        "memory": [],
+        "quality": [],
+        "native_sessions": {},
     }
     with tempfile.TemporaryDirectory() as tmp_name, sync_playwright() as pw:
         tmp = Path(tmp_name)
@@ -369,9 +415,18 @@ def main() -> int:
                     launch = ours.launch()
                     ours.use(engine)
                     r = ours.menu(first)
-                    report["cold"].append({"impl": "ours-menu", "engine": engine, "cached": cached or engine == "fast",
-                                           "launch": ms(launch), "first_cut": r["wall"], "total": round(ms(launch) + r["wall"], 1),
-                                           "stages": r["stages"], "backend": r["backend"]})
+                    report["cold"].append(
+                        {
+                            "impl": "ours-menu",
+                            "engine": engine,
+                            "cached": cached or engine == "fast",
+                            "launch": ms(launch),
+                            "first_cut": r["wall"],
+                            "total": round(ms(launch) + r["wall"], 1),
+                            "stages": r["stages"],
+                            "backend": r["backend"],
+                        }
+                    )
                     log("cold", report["cold"][-1])
                 model = PAIRS.get(engine)
                 if model:
@@ -380,13 +435,22 @@ def main() -> int:
                             imgly_site.clear_profile(imgly.profile)
                         launch = imgly.launch()
                         r = imgly.cut(model, first_bytes)
-                        report["cold"].append({"impl": "imgly", "engine": engine, "model": model, "cached": cached,
-                                               "launch": ms(launch), "first_cut": r["wall"], "total": round(ms(launch) + r["wall"], 1),
-                                               "stages": r["stages"]})
+                        report["cold"].append(
+                            {
+                                "impl": "imgly",
+                                "engine": engine,
+                                "model": model,
+                                "cached": cached,
+                                "launch": ms(launch),
+                                "first_cut": r["wall"],
+                                "total": round(ms(launch) + r["wall"], 1),
+                                "stages": r["stages"],
+                            }
+                        )
                         log("cold", report["cold"][-1])
             report["imgly_env"] = r["env"] if any(PAIRS.get(e) for e in engines) else None
             for engine in engines:
-                seg, session_ms = native.session(engine)
+                _, session_ms = native.session(engine)
                 report["native_sessions"][engine] = session_ms
 
             # Warm runs, interleaved: per engine, run and size, each implementation once in turn.
@@ -412,29 +476,90 @@ def main() -> int:
                             r = ours.menu(size, want_bytes=score_it)
                         report["warm"].append({**row, "impl": "ours-menu", "wall": r["wall"], "stages": r["stages"]})
                         if measure:
-                            report["memory"].append({"impl": "ours-menu", "engine": engine, "size": size.label, "peak_mb": peak.mb})
+                            report["memory"].append(
+                                {
+                                    "impl": "ours-menu",
+                                    "engine": engine,
+                                    "size": size.label,
+                                    "peak_mb": peak.mb,
+                                    "top": peak.top,
+                                }
+                            )
                         if score_it:
-                            report["quality"].append({"impl": "ours", "engine": engine, "size": size.label, **bench_images.score(bench_images.alpha_of(r["bytes"]), truth)})
+                            report["quality"].append(
+                                {
+                                    "impl": "ours",
+                                    "engine": engine,
+                                    "size": size.label,
+                                    **bench_images.score(bench_images.alpha_of(r["bytes"]), truth),
+                                }
+                            )
                         with sampled(ours_mem, measure) as peak:
                             r = ours.popup_cut(path)
                         report["warm"].append({**row, "impl": "ours-popup", "wall": r["wall"], "stages": r["stages"]})
                         if measure:
-                            report["memory"].append({"impl": "ours-popup", "engine": engine, "size": size.label, "peak_mb": peak.mb})
+                            report["memory"].append(
+                                {
+                                    "impl": "ours-popup",
+                                    "engine": engine,
+                                    "size": size.label,
+                                    "peak_mb": peak.mb,
+                                    "top": peak.top,
+                                }
+                            )
                         if model:
                             with sampled(imgly_mem, measure) as peak:
                                 r = imgly.cut(model, data)
-                            report["warm"].append({**row, "impl": "imgly", "wall": r["wall"], "stages": r["stages"], "transfer": r["transfer"]})
+                            report["warm"].append(
+                                {
+                                    **row,
+                                    "impl": "imgly",
+                                    "wall": r["wall"],
+                                    "stages": r["stages"],
+                                    "transfer": r["transfer"],
+                                }
+                            )
                             if measure:
-                                report["memory"].append({"impl": "imgly", "engine": engine, "size": size.label, "peak_mb": peak.mb})
+                                report["memory"].append(
+                                    {
+                                        "impl": "imgly",
+                                        "engine": engine,
+                                        "size": size.label,
+                                        "peak_mb": peak.mb,
+                                        "top": peak.top,
+                                    }
+                                )
                             if score_it:
-                                report["quality"].append({"impl": "imgly", "engine": engine, "size": size.label, **bench_images.score(bench_images.alpha_of(r["bytes"]), truth)})
+                                report["quality"].append(
+                                    {
+                                        "impl": "imgly",
+                                        "engine": engine,
+                                        "size": size.label,
+                                        **bench_images.score(bench_images.alpha_of(r["bytes"]), truth),
+                                    }
+                                )
                         r = native.cut(engine, data)
                         report["warm"].append({**row, "impl": "native", "wall": r["wall"], "stages": r["stages"]})
                         if score_it:
-                            report["quality"].append({"impl": "native", "engine": engine, "size": size.label, **bench_images.score(bench_images.alpha_of(r["bytes"]), truth)})
+                            report["quality"].append(
+                                {
+                                    "impl": "native",
+                                    "engine": engine,
+                                    "size": size.label,
+                                    **bench_images.score(bench_images.alpha_of(r["bytes"]), truth),
+                                }
+                            )
                         if measure:
                             m = cli_memory(engine, path, tmp / "cli-out")
-                            report["memory"].append({"impl": "native-cli", "engine": engine, "size": size.label, "peak_mb": m["peak_mb"], "wall": m["wall"]})
+                            report["memory"].append(
+                                {
+                                    "impl": "native-cli",
+                                    "engine": engine,
+                                    "size": size.label,
+                                    "peak_mb": m["peak_mb"],
+                                    "wall": m["wall"],
+                                }
+                            )
                         log(engine, size.label, run, [(w["impl"], w["wall"]) for w in report["warm"][-4:]])
         finally:
             ours.close()

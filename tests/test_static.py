@@ -11,8 +11,8 @@ from conftest import ROOT
 @pytest.mark.parametrize(
     "args",
     [
-        ["ruff", "check", "py", "tests"],
-        ["ruff", "format", "--check", "py", "tests"],
+        ["ruff", "check", "py", "tests", "bench"],
+        ["ruff", "format", "--check", "py", "tests", "bench"],
         ["mypy"],
     ],
     ids=["ruff-check", "ruff-format", "mypy"],

@@ -202,7 +202,8 @@ def decode_image(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> Decoded:
             warnings.simplefilter("ignore")
             im.seek(0)  # animated formats: the first frame
             im.load()
-            rgba = np.asarray(_to_rgba(_upright(im)), dtype=np.uint8).copy()
+            # asarray already copies Pillow's pixels (read-only); nothing writes to them later
+            rgba = np.asarray(_to_rgba(_upright(im)), dtype=np.uint8)
     except Image.DecompressionBombError as exc:
         raise TooManyPixelsError(_bomb_message(exc, max_pixels)) from None
     except MemoryError:
@@ -233,5 +234,5 @@ def decode_pixels(pixels: bytes, width: int, height: int, max_pixels: int = DEFA
         raise TruncatedImageError(
             f"the pixel data has {len(pixels)} bytes; {width}x{height} RGBA needs {width * height * 4}"
         )
-    rgba = np.frombuffer(bytes(pixels), dtype=np.uint8).reshape(height, width, 4).copy()
+    rgba = np.frombuffer(bytes(pixels), dtype=np.uint8).reshape(height, width, 4)  # bytes() copied them
     return Decoded(rgba=rgba, icc=None)

@@ -21,8 +21,8 @@ from typing import Any
 import numpy as np
 
 from .catalogue import Catalogue, load_catalogue
-from .errors import BackgroneError
 from .compose import encode
+from .errors import BackgroneError
 from .pipeline import Options, Prepared, compose, load, load_pixels
 from .preprocess import mask_from_output, to_tensor
 

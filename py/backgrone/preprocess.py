@@ -24,8 +24,11 @@ def to_tensor(rgba: np.ndarray, spec: EngineSpec) -> np.ndarray:
     The image is stretched to the model size (aspect not kept, as the models
     were trained) and normalised per channel; alpha is ignored here.
     """
-    rgb = Image.fromarray(np.ascontiguousarray(rgba[..., :3]), "RGB")
-    resized = rgb.resize(spec.input_size, resample_filter(spec.resize))
+    height, width = rgba.shape[:2]
+    # Read in place as RGBX (alpha as padding): no full-size copy before the resize,
+    # and the same values as resizing the RGB channels alone.
+    src = Image.frombuffer("RGBX", (width, height), np.ascontiguousarray(rgba), "raw", "RGBX", 0, 1)
+    resized = src.resize(spec.input_size, resample_filter(spec.resize)).convert("RGB")
     x = np.asarray(resized, dtype=np.float32)
     norm = spec.normalise
     if norm.scale_to_max:

@@ -16,8 +16,19 @@ pytestmark = pytest.mark.browser
 
 def test_side_by_side_smoke(ext_dir, tmp_path):
     proc = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "side_by_side.py"), "--smoke", "--ext", str(ext_dir), "--out", str(tmp_path)],
-        capture_output=True, text=True, timeout=900, cwd=ROOT,
+        [
+            sys.executable,
+            str(ROOT / "bench" / "side_by_side.py"),
+            "--smoke",
+            "--ext",
+            str(ext_dir),
+            "--out",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        cwd=ROOT,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     [json_path] = tmp_path.glob("side_by_side-*-smoke.json")
@@ -30,7 +41,12 @@ def test_side_by_side_smoke(ext_dir, tmp_path):
         assert row["wall"] > 0 and row["stages"]["inference"] > 0, row
     ours = [row for row in report["warm"] if row["impl"].startswith("ours")]
     assert all({"decode", "preprocess", "postprocess", "encode"} <= set(row["stages"]) for row in ours)
-    assert {(c["impl"], c["cached"]) for c in report["cold"]} == {("ours-menu", False), ("ours-menu", True), ("imgly", False), ("imgly", True)}
+    assert {(c["impl"], c["cached"]) for c in report["cold"]} == {
+        ("ours-menu", False),
+        ("ours-menu", True),
+        ("imgly", False),
+        ("imgly", True),
+    }
     assert report["cold"][0]["stages"]["model_wait"] > 0
     assert {m["impl"] for m in report["memory"]} == {"ours-menu", "ours-popup", "imgly", "native-cli"}
     assert all(m["peak_mb"] > 50 for m in report["memory"])
