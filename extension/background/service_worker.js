@@ -53,12 +53,18 @@ async function onMenuClick(info, tab) {
   const srcUrl = info.srcUrl; // from the browser, not from the page
   const problem = imageUrlProblem(srcUrl);
   if (problem) return cannotRun(tabId, problem);
+  // Side by side: the content script, the engine (which it connects to right away) and the settings.
+  const injected = chrome.scripting.executeScript({ target: { tabId, frameIds: [frameId] }, files: CONTENT_FILES });
+  const engineReady = ensureOffscreen();
+  const settingsRead = loadSettings();
   try {
-    await chrome.scripting.executeScript({ target: { tabId, frameIds: [frameId] }, files: CONTENT_FILES });
+    await injected;
   } catch (err) {
+    engineReady.catch(() => {});
+    settingsRead.catch(() => {});
     return cannotRun(tabId, `Backgrone can't work on this page (${err.message}). Save the image and open it from the toolbar button instead.`);
   }
-  await ensureOffscreen(); // the content script connects to it right away
+  await engineReady;
   const jobId = crypto.randomUUID();
   const started = await chrome.tabs
     .sendMessage(tabId, message(Target.CONTENT, Type.JOB_START, { jobId, srcUrl }), { frameId })
@@ -66,7 +72,7 @@ async function onMenuClick(info, tab) {
   if (!started?.found) {
     return cannotRun(tabId, 'The image was not found on the page (it may have changed or be inside a closed component).');
   }
-  const settings = await loadSettings();
+  const settings = await settingsRead;
   try {
     const result = await callEngine(Type.CUT, {
       jobId,
