@@ -36,3 +36,31 @@ def test_mask_activations(catalogue, tiny_spec):
 def test_flat_output_gives_empty_mask(catalogue):
     flat = np.full((1, 1, 4, 4), 0.3, np.float32)
     assert not mask_from_output(flat, catalogue.get("fast")).any()
+
+
+def test_tensor_ignores_alpha_and_matches_an_rgb_resize(catalogue):
+    """The RGBA buffer is read in place as RGBX: the same values as resizing the RGB channels alone,
+    whatever the alpha holds, for every engine's filter and size."""
+    from PIL import Image
+
+    from backgrone.preprocess import resample_filter
+
+    rng = np.random.default_rng(7)
+    rgba = rng.integers(0, 256, size=(301, 457, 4), dtype=np.uint8)
+    for spec in catalogue.engines.values():
+        rgb = Image.fromarray(np.ascontiguousarray(rgba[..., :3]), "RGB").resize(
+            spec.input_size, resample_filter(spec.resize)
+        )
+        norm = spec.normalise
+        x = np.asarray(rgb, dtype=np.float32)
+        if norm.scale_to_max:
+            x = x / max(float(x.max()), 1e-6)
+        x = (x - np.asarray(norm.mean, np.float32)) / np.asarray(norm.std, np.float32)
+        expected = x.transpose(2, 0, 1)[np.newaxis]
+        opaque = rgba.copy()
+        opaque[..., 3] = 255
+        assert np.array_equal(to_tensor(rgba, spec), expected)
+        assert np.array_equal(to_tensor(opaque, spec), expected)
+        # a cropped (non-contiguous) view gives the same as its copy
+        view = rgba[10:200, 20:300]
+        assert np.array_equal(to_tensor(view, spec), to_tensor(view.copy(), spec))
