@@ -158,7 +158,7 @@ class Ours:
             self.browser = None
 
 
-def sampled(sampler: pss.PeakSampler, on: bool):
+def sampled(sampler: pss.PeakSampler | None, on: bool):
     """The sampler's window when memory is measured for this call, else nothing (no overhead)."""
     return sampler.window() if on else contextlib.nullcontext(pss.Peak())
 
@@ -470,85 +470,27 @@ def main() -> int:
                         measure = size.label in memory_sizes and run == 0
                         score_it = run == 0
                         truth = bench_images.alpha_of_png(alpha_path) if score_it else None
-                        row = {"engine": engine, "size": size.label, "run": run}
+                        cell = {"engine": engine, "size": size.label}
 
-                        with sampled(ours_mem, measure) as peak:
-                            r = ours.menu(size, want_bytes=score_it)
-                        report["warm"].append({**row, "impl": "ours-menu", "wall": r["wall"], "stages": r["stages"]})
-                        if measure:
-                            report["memory"].append(
-                                {
-                                    "impl": "ours-menu",
-                                    "engine": engine,
-                                    "size": size.label,
-                                    "peak_mb": peak.mb,
-                                    "top": peak.top,
-                                }
-                            )
-                        if score_it:
-                            report["quality"].append(
-                                {
-                                    "impl": "ours",
-                                    "engine": engine,
-                                    "size": size.label,
-                                    **bench_images.score(bench_images.alpha_of(r["bytes"]), truth),
-                                }
-                            )
-                        with sampled(ours_mem, measure) as peak:
-                            r = ours.popup_cut(path)
-                        report["warm"].append({**row, "impl": "ours-popup", "wall": r["wall"], "stages": r["stages"]})
-                        if measure:
-                            report["memory"].append(
-                                {
-                                    "impl": "ours-popup",
-                                    "engine": engine,
-                                    "size": size.label,
-                                    "peak_mb": peak.mb,
-                                    "top": peak.top,
-                                }
-                            )
-                        if model:
-                            with sampled(imgly_mem, measure) as peak:
-                                r = imgly.cut(model, data)
+                        def record(impl, call, sampler=None, scored_as=None):
+                            """One warm call: its row, and its peak memory and quality where asked."""
+                            with sampled(sampler, measure and sampler is not None) as peak:  # noqa: B023 - called at once, in this iteration
+                                r = call()
+                            extra = {"transfer": r["transfer"]} if "transfer" in r else {}
                             report["warm"].append(
-                                {
-                                    **row,
-                                    "impl": "imgly",
-                                    "wall": r["wall"],
-                                    "stages": r["stages"],
-                                    "transfer": r["transfer"],
-                                }
+                                {**cell, "run": run, "impl": impl, "wall": r["wall"], "stages": r["stages"], **extra}  # noqa: B023
                             )
-                            if measure:
-                                report["memory"].append(
-                                    {
-                                        "impl": "imgly",
-                                        "engine": engine,
-                                        "size": size.label,
-                                        "peak_mb": peak.mb,
-                                        "top": peak.top,
-                                    }
-                                )
-                            if score_it:
-                                report["quality"].append(
-                                    {
-                                        "impl": "imgly",
-                                        "engine": engine,
-                                        "size": size.label,
-                                        **bench_images.score(bench_images.alpha_of(r["bytes"]), truth),
-                                    }
-                                )
-                        r = native.cut(engine, data)
-                        report["warm"].append({**row, "impl": "native", "wall": r["wall"], "stages": r["stages"]})
-                        if score_it:
-                            report["quality"].append(
-                                {
-                                    "impl": "native",
-                                    "engine": engine,
-                                    "size": size.label,
-                                    **bench_images.score(bench_images.alpha_of(r["bytes"]), truth),
-                                }
-                            )
+                            if measure and sampler is not None:  # noqa: B023
+                                report["memory"].append({**cell, "impl": impl, "peak_mb": peak.mb, "top": peak.top})  # noqa: B023
+                            if score_it and scored_as:  # noqa: B023
+                                scores = bench_images.score(bench_images.alpha_of(r["bytes"]), truth)  # noqa: B023
+                                report["quality"].append({**cell, "impl": scored_as, **scores})  # noqa: B023
+
+                        record("ours-menu", lambda: ours.menu(size, want_bytes=score_it), ours_mem, "ours")  # noqa: B023
+                        record("ours-popup", lambda: ours.popup_cut(path), ours_mem)  # noqa: B023
+                        if model:
+                            record("imgly", lambda: imgly.cut(model, data), imgly_mem, "imgly")  # noqa: B023
+                        record("native", lambda: native.cut(engine, data), None, "native")  # noqa: B023
                         if measure:
                             m = cli_memory(engine, path, tmp / "cli-out")
                             report["memory"].append(
