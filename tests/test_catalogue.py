@@ -1,5 +1,6 @@
 import itertools
 import json
+import re
 
 import pytest
 
@@ -8,24 +9,49 @@ from backgrone.errors import CatalogueError
 from conftest import ROOT
 
 
-def test_three_engines_with_sources(catalogue):
-    assert set(catalogue.engines) == {"fast", "small", "medium"}
-    assert catalogue.default_engine == "medium"
+def test_engines_with_sources(catalogue):
+    assert list(catalogue.engines) == ["fast", "standard", "detailed", "medium"]
+    assert catalogue.default_engine == "standard"
     fast = catalogue.get("fast")
     assert fast.source["registry"] == "pypi" and fast.input_size == (320, 320)
-    for name in ("small", "medium"):
-        spec = catalogue.get(name)
-        assert spec.source["package"] == "@imgly/background-removal-data"
-        chunks = spec.source["chunks"]
-        # chunks tile the file exactly, in order
-        assert chunks[0]["start"] == 0 and chunks[-1]["end"] == spec.bytes
-        assert all(a["end"] == b["start"] for a, b in itertools.pairwise(chunks))
-        assert spec.input_size == (1024, 1024) and spec.output_name == "output"
+    medium = catalogue.get("medium")
+    assert medium.source["package"] == "@imgly/background-removal-data"
+    chunks = medium.source["chunks"]
+    # chunks tile the file exactly, in order
+    assert chunks[0]["start"] == 0 and chunks[-1]["end"] == medium.bytes
+    assert all(a["end"] == b["start"] for a, b in itertools.pairwise(chunks))
+    assert medium.input_size == (1024, 1024) and medium.output_name == "output"
+    # our int8 build: one file, run at two input sizes
+    standard, detailed = catalogue.get("standard"), catalogue.get("detailed")
+    assert standard.source["registry"] == detailed.source["registry"] == "build"
+    assert catalogue.base_of(standard) is medium and catalogue.base_of(fast) is None
+    assert standard.file == detailed.file and standard.sha256 == detailed.sha256
+    assert standard.input_size == (768, 768) and detailed.input_size == (1024, 1024)
+
+
+def test_the_extension_knows_the_same_engines_and_default(catalogue):
+    """Settings validate synchronously against extension/lib/catalogue.js's copy of the names."""
+    js = (ROOT / "extension" / "lib" / "catalogue.js").read_text()
+    names = re.search(r"export const ENGINES = \[([^\]]*)\]", js)
+    default = re.search(r"export const DEFAULT_ENGINE = '([^']*)'", js)
+    assert names and default
+    assert re.findall(r"'([^']*)'", names.group(1)) == list(catalogue.engines)
+    assert default.group(1) == catalogue.default_engine
+
+
+def test_a_built_engine_must_come_from_a_downloaded_one():
+    raw = json.loads((ROOT / "models" / "catalogue.json").read_text())
+    raw["engines"]["standard"]["source"]["from"] = "detailed"
+    with pytest.raises(CatalogueError, match="built from 'detailed', which is not a downloaded engine"):
+        load_catalogue(raw)
+    raw["engines"]["standard"]["source"] = {"registry": "build", "from": "medium", "recipe": "isnet-int8"}
+    with pytest.raises(CatalogueError, match="source lacks 'ranges'"):
+        load_catalogue(raw)
 
 
 def test_get_default_and_unknown(catalogue):
-    assert catalogue.get(None).name == "medium"
-    with pytest.raises(CatalogueError, match="unknown engine 'huge': choose one of fast, small, medium"):
+    assert catalogue.get(None).name == "standard"
+    with pytest.raises(CatalogueError, match="unknown engine 'huge': choose one of fast, standard, detailed, medium"):
         catalogue.get("huge")
 
 
@@ -35,13 +61,13 @@ def test_validation_names_the_field():
     with pytest.raises(CatalogueError, match=r"engine 'fast'.input.resize"):
         load_catalogue(raw)
     raw = json.loads((ROOT / "models" / "catalogue.json").read_text())
-    del raw["engines"]["small"]["sha256"]
-    with pytest.raises(CatalogueError, match="engine 'small' lacks 'sha256'"):
+    del raw["engines"]["medium"]["sha256"]
+    with pytest.raises(CatalogueError, match="engine 'medium' lacks 'sha256'"):
         load_catalogue(raw)
 
 
 def test_load_from_text_and_missing_path(tmp_path):
     text = (ROOT / "models" / "catalogue.json").read_text()
-    assert load_catalogue(text).get("small").bytes == 44342436
+    assert load_catalogue(text).get("medium").bytes == 88188479
     with pytest.raises(CatalogueError, match="not found"):
         load_catalogue(tmp_path / "nope.json")

@@ -11,7 +11,7 @@ from conftest import decode_png
 
 pytestmark = pytest.mark.model
 
-ENGINES = ["fast", "small", "medium"]
+ENGINES = ["fast", "standard", "detailed", "medium"]
 
 
 @pytest.fixture(scope="module", params=ENGINES)

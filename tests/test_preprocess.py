@@ -29,7 +29,7 @@ def test_mask_activations(catalogue, tiny_spec):
     raw = np.array([[[[-2.0, 0.0], [1.0, 3.0]]]], np.float32)
     np.testing.assert_allclose(mask_from_output(raw, tiny_spec), 1 / (1 + np.exp(-raw[0, 0])), rtol=1e-6)
     np.testing.assert_allclose(mask_from_output(raw, catalogue.get("fast")), [[0, 0.4], [0.6, 1.0]], rtol=1e-6)
-    clipped = mask_from_output(raw, catalogue.get("small"))  # already a probability: only clipped
+    clipped = mask_from_output(raw, catalogue.get("standard"))  # already a probability: only clipped
     assert clipped.min() == 0.0 and clipped.max() == 1.0 and clipped[1, 0] == 1.0
 
 

@@ -1,6 +1,9 @@
 // The model catalogue shipped in the package (models/catalogue.json), plus
 // which engines the build bundled (models/bundled.json).
-export const ENGINES = ['fast', 'small', 'medium'];
+// The engines in the catalogue's order and its default (tests/test_catalogue.py keeps
+// both equal to models/catalogue.json: settings validate synchronously against them).
+export const ENGINES = ['fast', 'standard', 'detailed', 'medium'];
+export const DEFAULT_ENGINE = 'standard';
 
 let cached = null;
 

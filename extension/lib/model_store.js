@@ -170,6 +170,10 @@ export async function loadModelBytes(spec, { source, onProgress = () => {} } = {
     const r = await fetch(chrome.runtime.getURL(`models/${spec.file}`));
     return { bytes: new Uint8Array(await r.arrayBuffer()), verify: async () => true };
   }
+  if (!spec.source.chunks) {
+    // A built engine (source.registry 'build') is made at build time and exists nowhere to download.
+    throw new Error(`the ${spec.name} engine ships inside the extension, but this build lacks it: rebuild the extension`);
+  }
   const total = spec.bytes;
   const expected = spec.source.chunks;
   const [record, chunks] = await Promise.all([

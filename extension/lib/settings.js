@@ -1,12 +1,12 @@
 // User settings: one validated schema, stored in chrome.storage.local.
-import { ENGINES } from './catalogue.js';
+import { DEFAULT_ENGINE, ENGINES } from './catalogue.js';
 
 // A public static mirror of the npm package's dist/ files (chunks named by sha256).
 export const DEFAULT_MODEL_SOURCE =
   'https://staticimgly.com/@imgly/background-removal-data/1.4.5/dist/';
 
 const SCHEMA = {
-  engine: { default: 'medium', valid: (v) => ENGINES.includes(v) },
+  engine: { default: DEFAULT_ENGINE, valid: (v) => ENGINES.includes(v) },
   output: { default: 'cutout', valid: (v) => ['cutout', 'color', 'mask'].includes(v) },
   background: { default: '#ffffff', valid: (v) => typeof v === 'string' && /^#[0-9a-f]{6}$/i.test(v) },
   modelSource: { default: DEFAULT_MODEL_SOURCE, valid: (v) => modelSourceProblem(v) === null },

@@ -1,6 +1,6 @@
 // Options: engine choice (with size and cache state), cached models, storage, model source.
 import '../lib/messages.js';
-import { ENGINES, formatBytes } from '../lib/catalogue.js';
+import { DEFAULT_ENGINE, ENGINES, formatBytes } from '../lib/catalogue.js';
 import { callEngine } from '../lib/offscreen_client.js';
 import { DEFAULT_MODEL_SOURCE, loadSettings, saveSettings } from '../lib/settings.js';
 
@@ -30,7 +30,7 @@ async function render() {
     radio.value = name;
     radio.checked = settings.engine === name;
     radio.addEventListener('change', () => saveSettings({ engine: name }));
-    row.querySelector('.title').textContent = `${name} — ${info.title}${name === 'medium' ? ' (default)' : ''}`;
+    row.querySelector('.title').textContent = `${name} — ${info.title}${name === DEFAULT_ENGINE ? ' (default)' : ''}`;
     row.querySelector('.size').textContent = formatBytes(info.bytes);
     const state = row.querySelector('.state');
     state.textContent = info.bundled ? 'built in' : info.cached ? 'downloaded' : 'not downloaded';

@@ -18,6 +18,7 @@ from .errors import CatalogueError
 
 RESIZE_FILTERS = ("bilinear", "lanczos", "bicubic")
 ACTIVATIONS = ("none", "minmax", "sigmoid")
+REGISTRIES = ("pypi", "npm", "build")
 
 
 @dataclass(frozen=True)
@@ -87,10 +88,13 @@ def parse_engine(name: str, raw: Mapping[str, Any]) -> EngineSpec:
     if 0 in std:
         raise CatalogueError(f"model catalogue: {where}.input.normalise.std must not be 0")
     source = _require(raw, "source", dict, where)
-    for key in ("registry", "package", "version"):
+    registry = _require(source, "registry", str, where + ".source")
+    if registry not in REGISTRIES:
+        raise CatalogueError(f"model catalogue: {where}.source.registry must be one of {', '.join(REGISTRIES)}")
+    # A built engine is made from another engine's verified file (see backgrone_build).
+    keys = ("from", "recipe", "ranges") if registry == "build" else ("package", "version")
+    for key in keys:
         _require(source, key, str, where + ".source")
-    if source["registry"] not in ("pypi", "npm"):
-        raise CatalogueError(f"model catalogue: {where}.source.registry must be 'pypi' or 'npm'")
     sha = _require(raw, "sha256", str, where)
     if len(sha) != 64:
         raise CatalogueError(f"model catalogue: {where}.sha256 is not a sha256 hex digest")
@@ -120,6 +124,10 @@ class Catalogue:
     engines: Mapping[str, EngineSpec]
     default_engine: str
 
+    def base_of(self, spec: EngineSpec) -> EngineSpec | None:
+        """The engine a built engine is made from (``None`` for a downloaded one)."""
+        return self.engines[spec.source["from"]] if spec.source["registry"] == "build" else None
+
     def get(self, name: str | None) -> EngineSpec:
         name = name or self.default_engine
         try:
@@ -132,6 +140,14 @@ class Catalogue:
 def parse_catalogue(raw: Mapping[str, Any]) -> Catalogue:
     engines_raw = _require(raw, "engines", dict, "top level")
     engines = {name: parse_engine(name, spec) for name, spec in engines_raw.items()}
+    for spec in engines.values():
+        if spec.source["registry"] == "build":
+            base = engines.get(spec.source["from"])
+            if base is None or base.source["registry"] == "build":
+                raise CatalogueError(
+                    f"model catalogue: engine '{spec.name}' is built from '{spec.source['from']}', "
+                    "which is not a downloaded engine of the catalogue"
+                )
     default = _require(raw, "default_engine", str, "top level")
     if default not in engines:
         raise CatalogueError(f"model catalogue: default engine '{default}' is not listed")

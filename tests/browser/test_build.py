@@ -44,9 +44,13 @@ def test_layout_and_manifest(ext_dir):
         "ort-wasm-simd-threaded.asyncify.wasm",
     ]:
         assert (ext / "vendor" / "ort" / name).is_file()
-    assert json.loads((ext / "models" / "bundled.json").read_text()) == ["fast"]
-    fast = json.loads((ext / "models" / "catalogue.json").read_text())["engines"]["fast"]
-    assert hashlib.sha256((ext / "models" / fast["file"]).read_bytes()).hexdigest() == fast["sha256"]
+    # fast and our own int8 engines ship in the package (one file serves standard and detailed)
+    assert json.loads((ext / "models" / "bundled.json").read_text()) == ["detailed", "fast", "standard"]
+    engines = json.loads((ext / "models" / "catalogue.json").read_text())["engines"]
+    for name in ("fast", "standard", "detailed"):
+        spec = engines[name]
+        assert hashlib.sha256((ext / "models" / spec["file"]).read_bytes()).hexdigest() == spec["sha256"]
+    assert engines["standard"]["file"] == engines["detailed"]["file"]
     with zipfile.ZipFile(ext / "py" / "backgrone.zip") as zf:
         names = set(zf.namelist())
     assert {"backgrone/pipeline.py", "backgrone/host.py", "backgrone/decode.py"} <= names
@@ -96,17 +100,17 @@ def test_web_ext_lint_has_no_errors(ext_dir):
 
 
 def test_bundle_bakes_engines_in(tmp_path):
-    """`build_ext.py --bundle small` puts the verified ISNet weights into the package."""
+    """`build_ext.py --bundle medium` puts the verified fp16 ISNet weights into the package too."""
     subprocess.run(
-        [sys.executable, str(ROOT / "build_ext.py"), "--bundle", "small", "--out", str(tmp_path)],
+        [sys.executable, str(ROOT / "build_ext.py"), "--bundle", "medium", "--out", str(tmp_path)],
         check=True,
         cwd=ROOT,
         capture_output=True,
     )
     models = tmp_path / "extension" / "models"
-    assert json.loads((models / "bundled.json").read_text()) == ["fast", "small"]
-    small = json.loads((models / "catalogue.json").read_text())["engines"]["small"]
-    assert hashlib.sha256((models / small["file"]).read_bytes()).hexdigest() == small["sha256"]
+    assert json.loads((models / "bundled.json").read_text()) == ["detailed", "fast", "medium", "standard"]
+    medium = json.loads((models / "catalogue.json").read_text())["engines"]["medium"]
+    assert hashlib.sha256((models / medium["file"]).read_bytes()).hexdigest() == medium["sha256"]
     proc = subprocess.run(
         [sys.executable, str(ROOT / "build_ext.py"), "--bundle", "huge", "--out", str(tmp_path)],
         cwd=ROOT,

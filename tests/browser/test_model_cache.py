@@ -1,4 +1,4 @@
-"""small/medium: downloaded once from a (loopback) model source, verified, kept in IndexedDB."""
+"""medium (the engine not in the package): downloaded once from a (loopback) model source, verified, kept in IndexedDB."""
 
 import json
 import uuid
@@ -12,7 +12,7 @@ from .harness import IMG_ALPHA, Browser, Overlays
 pytestmark = pytest.mark.browser
 
 CATALOGUE = json.loads((ROOT / "models" / "catalogue.json").read_text())
-CHUNKS = {name: [c["sha256"] for c in CATALOGUE["engines"][name]["source"]["chunks"]] for name in ("small", "medium")}
+CHUNKS = {name: [c["sha256"] for c in CATALOGUE["engines"][name]["source"]["chunks"]] for name in ("medium",)}
 
 CORRUPT_CHUNK = """async ([engine, index]) => {
   const db = await new Promise((res, rej) => { const r = indexedDB.open('backgrone'); r.onsuccess = () => res(r.result); r.onerror = () => rej(r.error); });
@@ -51,53 +51,53 @@ def cut(browser, sites, selector="#same"):
     return page, result, px
 
 
-def test_small_downloads_once_with_progress_and_survives_restart_and_corruption(fresh_browser, sites, mirror):
+def test_medium_downloads_once_with_progress_and_survives_restart_and_corruption(fresh_browser, sites, mirror):
     b = fresh_browser
-    b.settings(engine="small")
+    b.settings(engine="medium")
     b.record_progress()
     page, result, px = cut(b, sites)
-    assert result["ok"] and result["engine"] == "small" and result["notice"] is None, result
+    assert result["ok"] and result["engine"] == "medium" and result["notice"] is None, result
     assert px["corners"] == [0, 0, 0, 0] and px["centre"] == 255
-    assert mirror.requests == CHUNKS["small"]  # each chunk once, in order
+    assert mirror.requests == CHUNKS["medium"]  # each chunk once, in order
     downloads = [e for e in b.progress() if e["stage"] == "downloading-model"]
-    assert len(downloads) > 11 and all(e["total"] == 44342436 for e in downloads)
+    assert len(downloads) > 22 and all(e["total"] == 88188479 for e in downloads)
     loaded = [e["loaded"] for e in downloads]
-    assert loaded == sorted(loaded) and loaded[-1] == 44342436
+    assert loaded == sorted(loaded) and loaded[-1] == 88188479
     assert any(e["stage"] == "verifying-model" for e in b.progress())
     page.close()
 
     # second use: from IndexedDB, no request
     _, result, _ = cut(b, sites, "#other")
-    assert result["ok"] and result["engine"] == "small"
-    assert len(mirror.requests) == 11
+    assert result["ok"] and result["engine"] == "medium"
+    assert len(mirror.requests) == 22
 
     # the options page says it is downloaded
     options = b.ctx.new_page()
     options.goto(b.ext_url("extension/options/options.html"))
-    options.locator("[data-engine=small] .state", has_text="downloaded").wait_for()
+    options.locator("[data-engine=medium] .state", has_text="downloaded").wait_for()
     assert options.locator("[data-engine=fast] .state").inner_text() == "built in"
     assert "Storage used by Backgrone" in options.locator("#storage").inner_text()
 
     # a corrupt cache entry is detected on the next load and only that chunk is fetched again
-    assert options.evaluate(CORRUPT_CHUNK, ["small", 3])
+    assert options.evaluate(CORRUPT_CHUNK, ["medium", 3])
     options.close()
     b.restart()
     b.settings(modelSource=mirror.url)
     _, result, px = cut(b, sites)
-    assert result["ok"] and result["engine"] == "small", result
+    assert result["ok"] and result["engine"] == "medium", result
     assert px["corners"] == [0, 0, 0, 0]
-    assert mirror.requests[11:] == [CHUNKS["small"][3]]
+    assert mirror.requests[22:] == [CHUNKS["medium"][3]]
 
     # and after another restart everything comes from the cache
     b.restart()
     _, result, _ = cut(b, sites)
-    assert result["ok"] and len(mirror.requests) == 12
+    assert result["ok"] and len(mirror.requests) == 23
 
     # deleting from the options page empties the cache
     options = b.ctx.new_page()
     options.goto(b.ext_url("extension/options/options.html"))
-    options.locator("[data-engine=small] .delete").click()
-    options.locator("[data-engine=small] .state", has_text="not downloaded").wait_for()
+    options.locator("[data-engine=medium] .delete").click()
+    options.locator("[data-engine=medium] .state", has_text="not downloaded").wait_for()
 
 
 def test_interrupted_download_falls_back_to_fast_then_resumes(fresh_browser, sites, mirror):
@@ -121,7 +121,7 @@ def test_interrupted_download_falls_back_to_fast_then_resumes(fresh_browser, sit
 
 def test_download_cut_mid_body_falls_back_then_resumes(fresh_browser, sites, mirror):
     b = fresh_browser
-    b.settings(engine="small")
+    b.settings(engine="medium")
     mirror.cut_after(3)  # the 4th chunk's connection drops halfway through its body
     page, result, px = cut(b, sites)
     assert result["ok"] and result["engine"] == "fast", result
@@ -130,8 +130,8 @@ def test_download_cut_mid_body_falls_back_then_resumes(fresh_browser, sites, mir
     page.close()
     mirror.reset()
     _, result, px = cut(b, sites, "#other")
-    assert result["ok"] and result["engine"] == "small" and result["notice"] is None, result
-    assert mirror.requests == CHUNKS["small"][3:]  # the three whole chunks were kept
+    assert result["ok"] and result["engine"] == "medium" and result["notice"] is None, result
+    assert mirror.requests == CHUNKS["medium"][3:]  # the three whole chunks were kept
 
 
 def test_a_bad_file_fails_before_any_model_download(fresh_browser, sites, mirror):
@@ -155,7 +155,7 @@ def test_storage_full_says_so_and_keeps_nothing_half_written(playwright, ext_dir
     mirror.reset()
     b = Browser(playwright, limited, tmp_path / "profile", tmp_path / "downloads")
     try:
-        b.settings(engine="small", modelSource=mirror.url)
+        b.settings(engine="medium", modelSource=mirror.url)
         page = b.ctx.new_page()
         cdp = b.ctx.new_cdp_session(page)
         origin = f"chrome-extension://{b.ext_id}"
@@ -169,13 +169,13 @@ def test_storage_full_says_so_and_keeps_nothing_half_written(playwright, ext_dir
         state = options.evaluate("""async () => {
             const { loadCatalogue } = await import('/extension/lib/catalogue.js');
             const { modelState } = await import('/extension/lib/model_store.js');
-            return modelState((await loadCatalogue()).engines.small);
+            return modelState((await loadCatalogue()).engines.medium);
         }""")
         assert state["cached"] is False  # never recorded as complete
         cdp.send("Storage.overrideQuotaForOrigin", {"origin": origin})  # room again: the download completes
         kept = len(mirror.requests)
         _, result, _ = cut(b, sites, "#other")
-        assert result["ok"] and result["engine"] == "small", result
-        assert 0 < len(mirror.requests) - kept < len(CHUNKS["small"])  # the chunks that fitted were kept
+        assert result["ok"] and result["engine"] == "medium", result
+        assert 0 < len(mirror.requests) - kept < len(CHUNKS["medium"])  # the chunks that fitted were kept
     finally:
         b.close()

@@ -63,7 +63,7 @@ def engine_page(playwright, ext_dir, tmp_path_factory):
 
 
 @pytest.mark.parametrize("name", ["png-rgb", "png-rgba", "jpeg"])
-@pytest.mark.parametrize("engine", ["fast", "medium"])
+@pytest.mark.parametrize("engine", ["fast", "standard"])
 @pytest.mark.parametrize(
     "options",
     [{}, {"output": "color", "background": "#3366cc", "crop": True, "margin": 5}, {"output": "mask"}],

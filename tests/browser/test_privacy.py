@@ -218,7 +218,7 @@ def test_model_store_refuses_a_plain_http_source_even_if_stored(browser, sites):
     error = options.evaluate("""async () => {
         const { loadCatalogue } = await import('/extension/lib/catalogue.js');
         const { loadModelBytes } = await import('/extension/lib/model_store.js');
-        const spec = (await loadCatalogue()).engines.small;
+        const spec = (await loadCatalogue()).engines.medium;
         return loadModelBytes(spec, { source: 'http://models.example.org/dist/' }).then(() => 'loaded', (e) => e.message);
     }""")
     assert "https://" in error

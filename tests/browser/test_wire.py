@@ -14,7 +14,7 @@ from .harness import IMG_ALPHA, Browser, LoggingProxy, Site, cutout_frame
 pytestmark = pytest.mark.browser
 
 CATALOGUE = json.loads((ROOT / "models" / "catalogue.json").read_text())
-SMALL_CHUNKS = [c["sha256"] for c in CATALOGUE["engines"]["small"]["source"]["chunks"]]
+CHUNKS = [c["sha256"] for c in CATALOGUE["engines"]["medium"]["source"]["chunks"]]  # the downloaded engine
 # Chromium's own services (clock, sign-in, component updates), present with or without any
 # extension. The extension's every address in this test is on loopback.
 CHROMIUM_OWN = (".google.com", ".googleapis.com", ".gvt1.com", ".gstatic.com")
@@ -42,7 +42,7 @@ def wired(playwright, ext_dir, tmp_path, mirror):
     )
     mirror.reset()
     browser = Browser(playwright, ext_dir, tmp_path / "profile", tmp_path / "dl", extra_args=proxy.args)
-    browser.settings(engine="small", modelSource=mirror.url)
+    browser.settings(engine="medium", modelSource=mirror.url)
     yield browser, proxy, a, b, mirror
     browser.close()
     proxy.close()
@@ -71,7 +71,7 @@ def test_no_request_carries_image_data_and_offline_cut_outs_work(wired, tmp_path
 
     same, cross = a.url("ball.png"), b.url("box.png")
     first = browser.menu_click(page, same)
-    assert first["ok"] and first["engine"] == "small", first
+    assert first["ok"] and first["engine"] == "medium", first
     assert browser.menu_click(page, cross)["ok"]
     upload = tmp_path / "upload.png"
     upload.write_bytes(composite("box", 300, 200, seed=44)[0])
@@ -82,7 +82,7 @@ def test_no_request_carries_image_data_and_offline_cut_outs_work(wired, tmp_path
     # nothing is ever sent: every request a GET without a body
     assert all(e["method"] == "GET" and e["body"] == 0 and not e["chunked"] for e in log), log
     caused = [e["url"] for e in log[seen:] if not e["url"].endswith("/favicon.ico")]
-    chunks = {mirror.url + sha for sha in SMALL_CHUNKS}
+    chunks = {mirror.url + sha for sha in CHUNKS}
     # the only requests: the images themselves and, not yet cached, the model's chunks
     assert set(caused) <= {same, cross} | chunks, sorted(set(caused) - ({same, cross} | chunks))
     assert chunks <= set(caused)  # the engine's own traffic went through the proxy too
@@ -96,7 +96,7 @@ def test_no_request_carries_image_data_and_offline_cut_outs_work(wired, tmp_path
     page2.wait_for_function("() => [...document.images].every((i) => i.complete && i.naturalWidth)")
     for sel in ("#same", "#data"):
         r = browser.menu_click(page2, page2.eval_on_selector(sel, "i => i.currentSrc"))
-        assert r["ok"] and r["engine"] == "small", (sel, r)
+        assert r["ok"] and r["engine"] == "medium", (sel, r)
         px = page2.evaluate(IMG_ALPHA, sel)
         assert px["corners"] == [0, 0, 0, 0] and px["centre"] >= 250, px
     r = browser.menu_click(page2, cross)
