@@ -9,6 +9,9 @@ const SCHEMA = {
   engine: { default: DEFAULT_ENGINE, valid: (v) => ENGINES.includes(v) },
   output: { default: 'cutout', valid: (v) => ['cutout', 'color', 'mask'].includes(v) },
   background: { default: '#ffffff', valid: (v) => typeof v === 'string' && /^#[0-9a-f]{6}$/i.test(v) },
+  // Post-processing of cut-outs (py/backgrone/refine.py): speckle removal, edge refinement,
+  // colour decontamination. A mask output is the model's own either way.
+  refine: { default: true, valid: (v) => typeof v === 'boolean' },
   modelSource: { default: DEFAULT_MODEL_SOURCE, valid: (v) => modelSourceProblem(v) === null },
 };
 
@@ -65,7 +68,8 @@ export async function saveSettings(partial) {
 
 /** The pipeline options (see py/backgrone/pipeline.py Options) for these settings. */
 export function pipelineOptions(settings) {
-  return settings.output === 'color'
+  const options = settings.output === 'color'
     ? { output: 'color', background: settings.background }
     : { output: settings.output };
+  return settings.refine ? options : { ...options, despeckle: false, edges: false, decontaminate: false };
 }

@@ -48,7 +48,10 @@ async function render() {
   const { usage = 0 } = (await navigator.storage?.estimate?.()) || {};
   $('storage').textContent = `Storage used by Backgrone: ${formatBytes(usage)}.`;
   $('source').value = settings.modelSource;
+  $('refine').checked = settings.refine;
 }
+
+$('refine').addEventListener('change', () => saveSettings({ refine: $('refine').checked }));
 
 $('delete-all').addEventListener('click', async () => {
   await callEngine(Type.DELETE_MODELS, {});

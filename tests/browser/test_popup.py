@@ -106,3 +106,27 @@ def test_popup_drop_and_paste(browser, files):
     popup.wait_for_function("() => document.querySelectorAll('.card[data-state=done]').length === 2")
     assert popup.locator(".card .name").all_inner_texts() == ["dropped.png", "pasted.png"]
     popup.close()
+
+
+def test_refine_setting_reaches_the_pipeline(browser):
+    """Settings → Clean-up: on by default; off sends the three post-processing steps switched off."""
+    options = browser.ctx.new_page()
+    options.goto(browser.ext_url("extension/options/options.html"))
+    box = options.locator("#refine")
+    box.wait_for()
+    options.wait_for_function("() => document.querySelector('#engines').children.length > 0")
+    assert box.is_checked()
+    piped = """async () => {
+        const { loadSettings, pipelineOptions } = await import('/extension/lib/settings.js');
+        return pipelineOptions(await loadSettings());
+    }"""
+    assert options.evaluate(piped) == {"output": "cutout"}  # the core's defaults: all three on
+    box.uncheck()
+    options.wait_for_function("async () => (await chrome.storage.local.get('refine')).refine === false")
+    assert options.evaluate(piped) == {"output": "cutout", "despeckle": False, "edges": False, "decontaminate": False}
+    options.reload()
+    options.wait_for_function("() => document.querySelector('#engines').children.length > 0")
+    assert not options.locator("#refine").is_checked()
+    options.locator("#refine").check()
+    options.wait_for_function("async () => (await chrome.storage.local.get('refine')).refine === true")
+    options.close()
