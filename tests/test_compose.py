@@ -75,3 +75,15 @@ def test_encode_formats_and_determinism():
     assert decode_png(webp).mode == "RGBA"
     with pytest.raises(OptionsError, match="unknown format"):
         encode(image, "gif")
+
+
+def test_render_writes_the_estimated_colours_and_still_clears_the_transparent():
+    rgba = np.full((4, 5, 4), 200, np.uint8)
+    alpha = np.array([[0, 128, 255, 255, 0]] * 4, np.uint8)
+    index = np.array([1, 2, 5, 6 + 5 * 2, 0])  # includes pixel 0, whose alpha is 0
+    rgb = np.array([[1, 2, 3], [4, 5, 6], [7, 8, 9], [10, 11, 12], [13, 14, 15]], np.uint8)
+    out = np.asarray(render(rgba, alpha, "cutout", None, (index, rgb))).reshape(-1, 4)
+    assert out[1].tolist() == [1, 2, 3, 128] and out[2].tolist() == [4, 5, 6, 255]
+    assert out[5].tolist() == [0, 0, 0, 0]  # alpha 0 wins over any colour: privacy
+    assert out[0].tolist() == [0, 0, 0, 0]
+    assert out[3].tolist() == [200, 200, 200, 255]  # untouched elsewhere

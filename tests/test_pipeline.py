@@ -173,3 +173,50 @@ def test_pipeline_load_then_tensor_matches_prepare(tiny_spec):
     loaded = load(data)
     assert loaded.tensor is None and loaded.size == (33, 21)
     assert np.array_equal(with_tensor(loaded, tiny_spec).tensor, prepare(data, tiny_spec).tensor)
+
+
+def soft_disc(w=160, h=120):
+    """A red disc with a 6 px soft edge over green: the edge's colour is half background."""
+    yy, xx = np.mgrid[0:h, 0:w]
+    dist = np.hypot(xx - w / 2, yy - h / 2)
+    a = np.clip((40 - dist) / 6 + 0.5, 0, 1)[..., None]
+    rgb = a * np.array([220, 30, 30]) + (1 - a) * np.array([30, 200, 40])
+    return encode(Image.fromarray(np.round(rgb).astype(np.uint8), "RGB")), a[..., 0]
+
+
+@pytest.mark.parametrize("step", ["despeckle", "edges", "decontaminate"])
+def test_each_post_processing_step_can_be_switched_off(step):
+    from backgrone.pipeline import compose, load
+
+    data, a = soft_disc()
+    prepared = load(data)
+    mask = np.asarray(Image.fromarray((a * 255).astype(np.uint8)).resize((64, 48), Image.BILINEAR), np.float32) / 255
+    mask[2:4, 2:4] = 1.0  # a speck far from the disc
+    plain = np.asarray(compose(prepared, mask, Options(despeckle=False, edges=False, decontaminate=False))[0])
+    only = np.asarray(
+        compose(prepared, mask, Options(**{s: s == step for s in ("despeckle", "edges", "decontaminate")}))[0]
+    )
+    assert not np.array_equal(only, plain), f"{step} on changes nothing"
+    if step == "decontaminate":  # colours only: the alpha is the plain one
+        assert np.array_equal(only[..., 3], plain[..., 3])
+    # the mask output is the model's own unless asked for
+    mask_default = np.asarray(compose(prepared, mask, Options(output="mask"))[0])
+    mask_plain = np.asarray(compose(prepared, mask, Options(output="mask", despeckle=False, edges=False))[0])
+    assert np.array_equal(mask_default, mask_plain)
+
+
+def test_decontaminated_colours_follow_a_crop():
+    from backgrone.pipeline import compose, load
+
+    data, a = soft_disc()
+    prepared = load(data)
+    mask = np.asarray(Image.fromarray((a * 255).astype(np.uint8)).resize((64, 48), Image.BILINEAR), np.float32) / 255
+    whole = np.asarray(compose(prepared, mask, Options())[0])
+    cropped = np.asarray(compose(prepared, mask, Options(crop=True, margin=3))[0])
+    rows = np.flatnonzero(whole[..., 3].max(axis=1) >= 16)
+    cols = np.flatnonzero(whole[..., 3].max(axis=0) >= 16)
+    top, left = max(rows[0] - 3, 0), max(cols[0] - 3, 0)
+    assert np.array_equal(cropped, whole[top : top + cropped.shape[0], left : left + cropped.shape[1]])
+    # and the soft edge lost its green: the cut-out's edge is reddish, not half green
+    edge = (whole[..., 3] > 40) & (whole[..., 3] < 215)
+    assert edge.any() and whole[..., 1][edge].mean() < 120

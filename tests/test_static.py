@@ -11,8 +11,8 @@ from conftest import ROOT
 @pytest.mark.parametrize(
     "args",
     [
-        ["ruff", "check", "py", "tests", "bench"],
-        ["ruff", "format", "--check", "py", "tests", "bench"],
+        ["ruff", "check", "py", "tests", "bench", "scripts"],
+        ["ruff", "format", "--check", "py", "tests", "bench", "scripts"],
         ["mypy"],
     ],
     ids=["ruff-check", "ruff-format", "mypy"],

@@ -128,23 +128,41 @@ def compose(prepared: Prepared, mask: np.ndarray, options: Options = Options()) 
     if options.uses("despeckle"):
         mask = refine.despeckle(mask)
     alpha = alpha_at_size(mask, prepared.size)
-    if options.uses("edges"):
+    decontaminate = options.output != "mask" and options.uses("decontaminate")
+    colours: tuple[np.ndarray, np.ndarray] | None = None
+    if options.uses("edges") and decontaminate:  # one pass shares the reduced image and edge cells
+        alpha, index, rgb = refine.refine(rgba, alpha, mask)
+        colours = (index, rgb)
+    elif options.uses("edges"):
         alpha = refine.refine_edges(rgba, alpha, mask)
+    elif decontaminate:
+        colours = refine.estimate_foreground(rgba, alpha)
     alpha = combine_alpha(alpha, rgba)
     if options.crop:
         box = subject_box(alpha, options.margin)
         if box is not None:
             left, top, right, bottom = box
+            width = rgba.shape[1]
             rgba = rgba[top:bottom, left:right]
             alpha = alpha[top:bottom, left:right]
-    colours = None
-    if options.output != "mask" and options.uses("decontaminate"):
-        colours = refine.estimate_foreground(rgba, alpha)
+            if colours is not None:
+                colours = _crop_colours(colours, width, box)
     image = render(rgba, alpha, options.output, parse_color(options.background), colours)
     # The colour profile describes RGB values: it goes with a cut-out or a colour
     # fill, never with the grayscale mask.
     icc = prepared.icc if options.output != "mask" else None
     return image, icc
+
+
+def _crop_colours(
+    colours: tuple[np.ndarray, np.ndarray], width: int, box: tuple[int, int, int, int]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Flat pixel indices of the whole image -> those inside ``box``, indexed in the crop."""
+    index, rgb = colours
+    left, top, right, bottom = box
+    rows, cols = np.divmod(index, width)
+    inside = (rows >= top) & (rows < bottom) & (cols >= left) & (cols < right)
+    return (rows[inside] - top) * (right - left) + (cols[inside] - left), rgb[inside]
 
 
 def finish(prepared: Prepared, mask: np.ndarray, options: Options = Options()) -> bytes:

@@ -28,31 +28,38 @@ NEAR_FRACTION = 0.03
 # A background pocket enclosed by the subject and under 0.2% of its area is a pinhole;
 # gaps between an arm and the body are larger and stay.
 HOLE_FRACTION = 0.002
-# Pixels around a dropped blob that are cleared with it: its soft rim.
-RIM = 2
+# Pixels around a dropped blob that are cleared with it (its soft rim), and around a
+# filled pinhole, the subject's pixels that are made solid with it.
+RIM = 3
+FILL_RIM = 2
 
 # --- refine_edges / estimate_foreground ---------------------------------------
 
 # The working grid: the image reduced by a whole factor to at most this long side.
+# Pixels near the edge are handled a grid cell at a time.
 GRID_SIDE = 1024
-# Guided filter window radius, in model-mask cells: the upscaled mask's soft ramp
-# is ~2-3 cells wide and may sit a cell off; the window must see both sides of it.
+# Guided filter window radius, in model-mask cells: the upscaled mask's soft ramp is
+# 2-3 cells wide and may sit a cell off, and the window must see both sides of it.
 GF_RADIUS = 4.0
-# Coefficients are computed on cells of 1/GF_CELLS of the window radius (He & Sun's
-# subsampling), on a grid of at most GF_SIDE: the box filters then cost little.
-GF_CELLS = 1.0
+# The coefficients are computed on cells about as large as that radius (He & Sun's
+# subsampling), and on at most GF_SIDE cells along the long side.
 GF_SIDE = 512
-# Regularisation (guide in 0..1). Small: where the window holds no edge the alpha is
-# flat there and the coefficient a is 0 anyway.
+# Regularisation, for a guide in 0..1. Small: where the window holds no edge the
+# alpha there is flat and the slope ``a`` is 0 anyway.
 GF_EPS = 1e-4
-# Filtered alpha within this of 0 or 1 is snapped there: a = 1/|F - B| carries the
-# image's noise into the alpha, which would leave a faint haze around the subject.
-GF_SNAP = 0.08
-# Blur fusion radii: the first (wide) pass as a fraction of the image's long side,
-# the second (local) pass in px (the paper's 90 px and 6 px boxes at ~1.5 MP).
-FG_WIDE = 0.03
+# Filtered alpha within GF_SNAP of 0 or 1 is snapped there, and within GF_NOISE
+# standard deviations of the image grain that ``a`` carries into it: that grain is
+# averaged away on the coefficient grid but not in the full-resolution guide, and
+# would leave a sparkling haze around the subject.
+GF_SNAP = 0.05
+GF_NOISE = 2.5
+# Blur fusion: the first (wide) box's radius as a fraction of the long side but at
+# least FG_WIDE_MIN px, to reach from the faintest edge pixel into the solid subject;
+# the second (local) box's radius in px. (The paper uses 90 and 6 px boxes at 1-2 MP.)
+# The wide pass runs on a coarse grid of at most COARSE_SIDE cells on the long side.
+FG_WIDE = 0.015
+FG_WIDE_MIN = 16.0
 FG_LOCAL = 3.0
-# The wide pass runs on a coarse grid with at most this long side.
 COARSE_SIDE = 256
 
 
@@ -145,16 +152,18 @@ def label(binary: np.ndarray, connectivity: int = 8) -> tuple[np.ndarray, int]:
 # --- despeckle ----------------------------------------------------------------
 
 
-def _grow(binary: np.ndarray, steps: int) -> np.ndarray:
-    """Dilate by ``steps`` px with a square (8-neighbour) element."""
+def _grow(binary: np.ndarray, steps: int, axes: tuple[int, ...] = (0, 1)) -> np.ndarray:
+    """Dilate by ``steps`` px along ``axes`` (both: a square element)."""
     out = binary.copy()
-    for _ in range(steps):
+    for axis in axes:
         src = out.copy()
-        out[1:] |= src[:-1]
-        out[:-1] |= src[1:]
-        src = out.copy()
-        out[:, 1:] |= src[:, :-1]
-        out[:, :-1] |= src[:, 1:]
+        for d in range(1, steps + 1):
+            if axis == 0:
+                out[d:] |= src[:-d]
+                out[:-d] |= src[d:]
+            else:
+                out[:, d:] |= src[:, :-d]
+                out[:, :-d] |= src[:, d:]
     return out
 
 
@@ -202,9 +211,10 @@ def despeckle(mask: np.ndarray) -> np.ndarray:
     :data:`NEAR_FRACTION` of the long side from every larger blob; it is cleared
     with its soft rim (:data:`RIM` px), but never into a kept blob. A background
     pocket (4-connected, not touching the border) under :data:`HOLE_FRACTION` of
-    the largest blob is filled, with the one-pixel soft ring around it. Several
-    similar objects, and large holes (a ring's middle), stay. Everything else is
-    unchanged bit for bit; when nothing changes ``mask`` itself is returned.
+    the largest blob is filled, with the subject's soft ring around it
+    (:data:`FILL_RIM` px). Several similar objects, and large holes (a ring's
+    middle), stay. Everything else is unchanged bit for bit; when nothing changes
+    ``mask`` itself is returned. Connected components: see :func:`label`.
     """
     if mask.ndim != 2 or mask.size == 0:
         return mask
@@ -242,17 +252,17 @@ def despeckle(mask: np.ndarray) -> np.ndarray:
         pocket = np.zeros((h, w), np.bool_)
         on = fill[hole_comp]
         pocket.reshape(-1)[_run_pixels(hole_starts[on], hole_ends[on], w)] = True
-        out[_grow(pocket, 1) & (pocket | fg)] = 1
+        out[_grow(pocket, FILL_RIM) & (pocket | fg)] = 1
     return out
 
 
 # --- the working grids ----------------------------------------------------------
 #
 # Smooth quantities live on grids of square cells: cell (i, j) of the grid of
-# factor S holds the mean of the S x S pixels from (i S, j S); its centre is at
-# pixel (i + 0.5) S - 0.5, where bilinear sampling puts it. Pixels near the edge
-# are taken a "pixel cell" (factor f, the working grid) at a time, as (cells, f, f)
-# arrays, so per-cell values broadcast over their pixels without gathers.
+# factor S holds the mean of the S x S pixels from (i S, j S), and its centre is at
+# pixel (i + 0.5) S - 0.5, where bilinear sampling puts it. The pixels near the edge
+# are taken a cell of the working grid (factor f) at a time, as (cells, f, f)
+# arrays, so that per-cell values broadcast over their pixels without gathers.
 
 
 def _factor(h: int, w: int, side: int = GRID_SIDE) -> int:
@@ -260,12 +270,12 @@ def _factor(h: int, w: int, side: int = GRID_SIDE) -> int:
     return max(1, -(-max(h, w) // side))
 
 
-def _image(rgba: np.ndarray) -> Image.Image:
-    """The RGBA buffer as a Pillow RGBX image: read in place when contiguous, and
-    RGBX so that Pillow does not premultiply by alpha when reducing."""
+def _level(rgba: np.ndarray, f: int) -> Image.Image:
+    """The image reduced by ``f``, as RGBX: read in place, and not premultiplied by
+    its alpha (Pillow premultiplies RGBA when reducing)."""
     h, w = rgba.shape[:2]
-    buf = rgba if rgba.flags.c_contiguous else np.ascontiguousarray(rgba)
-    return Image.frombuffer("RGBX", (w, h), buf, "raw", "RGBX", 0, 1)
+    image = Image.frombuffer("RGBX", (w, h), rgba, "raw", "RGBX", 0, 1)
+    return image.reduce(f) if f > 1 else image
 
 
 def _planes(image: Image.Image, factor: int = 1) -> np.ndarray:
@@ -279,24 +289,18 @@ def _planes(image: Image.Image, factor: int = 1) -> np.ndarray:
 
 def _reduce(alpha: np.ndarray, f: int) -> np.ndarray:
     """Block means of a 2-D uint8 array, rounded."""
-    if f == 1:
-        return alpha
-    return np.asarray(Image.fromarray(np.ascontiguousarray(alpha), "L").reduce(f))
+    return np.asarray(Image.fromarray(alpha, "L").reduce(f)) if f > 1 else alpha
 
 
 def _shrink(plane: np.ndarray, c: int) -> np.ndarray:
     """Block means of a float32 plane."""
-    return np.asarray(Image.fromarray(np.ascontiguousarray(plane), "F").reduce(c)) if c > 1 else plane
+    return np.asarray(Image.fromarray(plane, "F").reduce(c)) if c > 1 else plane
 
 
 def _gather(rgba: np.ndarray, index: np.ndarray) -> np.ndarray:
-    """Colours at flat pixel indices, ``(3, n)`` float32 in 0..1: one 32-bit word per
-    pixel when the buffer is contiguous."""
+    """Colours at flat pixel indices: ``(3, n)`` float32 in 0..1, one 32-bit word read per pixel."""
     h, w = rgba.shape[:2]
-    if rgba.flags.c_contiguous:
-        rgb = rgba.view(np.uint32).reshape(h * w)[index].view(np.uint8).reshape(-1, 4)[:, :3]
-    else:
-        rgb = rgba[index // w, index % w, :3]
+    rgb = rgba.view(np.uint32).reshape(h * w)[index].view(np.uint8).reshape(-1, 4)
     out = np.empty((3, index.size), np.float32)
     for k in range(3):
         np.multiply(rgb[:, k], np.float32(1 / 255), out=out[k])
@@ -304,7 +308,7 @@ def _gather(rgba: np.ndarray, index: np.ndarray) -> np.ndarray:
 
 
 def _box(plane: np.ndarray, r: int) -> np.ndarray:
-    """Mean over a ``(2r+1)^2`` window (clipped at the borders) of a 2-D float32 plane."""
+    """Mean over a ``(2r+1)^2`` window, clipped at the borders, of a 2-D float32 plane."""
     h, w = plane.shape
     i, j = np.arange(h), np.arange(w)
     c = np.zeros((h + 1, w), np.float32)
@@ -319,29 +323,25 @@ def _box(plane: np.ndarray, r: int) -> np.ndarray:
 
 
 def _window_means(planes: np.ndarray, cy: np.ndarray, cx: np.ndarray, r: int) -> np.ndarray:
-    """Means over ``(2r+1)^2`` windows of ``(k, gh, gw)`` planes at the cells ``(cy, cx)``
-    only, the grid's edge repeated past its border: ``(k, n)``. The cost follows the
-    number of cells asked for, not the size of the grid."""
+    """Means over ``(2r+1)^2`` windows of ``(k, gh, gw)`` planes, the border cells
+    repeated past the border, at the cells ``(cy, cx)`` only: ``(k, n)``. By gathers,
+    so the cost follows the cells asked for, not the grid."""
     k, gh, gw = planes.shape
     flat = planes.reshape(k, gh * gw)
     span = range(-r, r + 1)
+    rows = [np.clip(cy + d, 0, gh - 1) * gw for d in span]
+    cols = [np.clip(cx + d, 0, gw - 1) for d in span]
     if r > 1:
-        # Separable: column sums at the cells within r along x, then row sums of those.
+        # Separable: column sums at the cells within r of them along x, then row sums.
         near = np.zeros((gh, gw), np.bool_)
         near[cy, cx] = True
-        wide = near.copy()
-        for d in range(1, r + 1):
-            wide[:, d:] |= near[:, :-d]
-            wide[:, :-d] |= near[:, d:]
+        wide = _grow(near, r, axes=(1,))
         uy, ux = np.nonzero(wide)
         column = np.zeros((k, gh * gw), np.float32)
         at = uy * gw + ux
         for d in span:
             column[:, at] += flat[:, np.clip(uy + d, 0, gh - 1) * gw + ux]
-        flat, rows, cols = column, [cy * gw], [np.clip(cx + d, 0, gw - 1) for d in span]
-    else:
-        rows = [np.clip(cy + d, 0, gh - 1) * gw for d in span]
-        cols = [np.clip(cx + d, 0, gw - 1) for d in span]
+        flat, rows = column, [cy * gw]
     sums = np.zeros((k, cy.size), np.float32)
     for row in rows:
         for col in cols:
@@ -355,8 +355,9 @@ def _bilinear(planes: np.ndarray, y: np.ndarray, x: np.ndarray) -> np.ndarray:
     k, gh, gw = planes.shape
     y0, x0 = np.floor(y), np.floor(x)
     wy, wx = (y - y0).astype(np.float32), (x - x0).astype(np.float32)
-    ya, yb = np.clip(y0.astype(np.intp), 0, gh - 1) * gw, np.clip(y0.astype(np.intp) + 1, 0, gh - 1) * gw
-    xa, xb = np.clip(x0.astype(np.intp), 0, gw - 1), np.clip(x0.astype(np.intp) + 1, 0, gw - 1)
+    iy, ix = y0.astype(np.intp), x0.astype(np.intp)
+    ya, yb = np.clip(iy, 0, gh - 1) * gw, np.clip(iy + 1, 0, gh - 1) * gw
+    xa, xb = np.clip(ix, 0, gw - 1), np.clip(ix + 1, 0, gw - 1)
     flat = planes.reshape(k, gh * gw)
     top = flat[:, ya + xa] * (1 - wx) + flat[:, ya + xb] * wx
     bottom = flat[:, yb + xa] * (1 - wx) + flat[:, yb + xb] * wx
@@ -365,9 +366,9 @@ def _bilinear(planes: np.ndarray, y: np.ndarray, x: np.ndarray) -> np.ndarray:
 
 class _Edge:
     """The cells of the working grid (factor ``f``) where alpha is not all 0 or all
-    255, and their pixels as ``(cells, f, f)`` arrays flattened: ``index`` (flat
-    pixel indices) and ``inside`` (``None`` when no cell sticks out of the image;
-    else False past the border, where ``index`` repeats the last row or column)."""
+    255, and their pixels, cell after cell, as flat indices ``index`` of length
+    ``cells * f * f``. Cells sticking out of the image repeat its last row or column;
+    ``inside`` then marks the real pixels (it is ``None`` when all are)."""
 
     def __init__(self, alpha: np.ndarray) -> None:
         h, w = alpha.shape
@@ -375,9 +376,9 @@ class _Edge:
         self.small = _reduce(alpha, f)
         mixed = (self.small > 0) & (self.small < 255)
         # A cell whose few soft pixels round to a mean of 0 or 255 is caught by
-        # growing the set a cell; what escapes is within 1/(2 f^2) of 0 or 255.
-        self.cells = _grow(mixed, 1) if f > 1 else mixed
-        self.cy, self.cx = np.nonzero(self.cells)
+        # growing the set by a cell; what escapes is within 1/(2 f^2) of 0 or 255.
+        self.cy, self.cx = np.nonzero(_grow(mixed, 1) if f > 1 else mixed)
+        self.cells = self.cy.size
         off = np.arange(f)
         rows = (self.cy * f)[:, None, None] + off[None, :, None]
         cols = (self.cx * f)[:, None, None] + off[None, None, :]
@@ -386,10 +387,6 @@ class _Edge:
             self.inside = ((rows < h) & (cols < w)).reshape(-1)
             rows, cols = np.minimum(rows, h - 1), np.minimum(cols, w - 1)
         self.index = (rows * w + cols).reshape(-1)
-
-    @property
-    def count(self) -> int:
-        return self.cy.size
 
     def soft(self, alpha: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Alpha at every pixel, and which pixels are soft (``0 < alpha < 255``)."""
@@ -400,38 +397,31 @@ class _Edge:
         return a, soft
 
     def corners(self, factor: int, gh: int, gw: int) -> tuple[np.ndarray, ...]:
-        """For a grid of ``factor``, an even multiple of ``f``: the four grid cells
-        around each pixel cell's pixels (the same for all of them, as no grid cell
-        centre falls inside a pixel cell) and the bilinear weights along y and x,
-        ``(cells, f)`` each."""
+        """For a grid of ``factor``, an even multiple of ``f``: the four grid cells that
+        bilinear sampling reads for each cell's pixels (the same for all of them, as
+        no grid cell centre falls inside a working cell), flat, and the sampling
+        weights along y and along x, ``(cells, f)`` each."""
         f = self.f
 
         def axis(c: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             g0 = np.floor((c * f + 0.5) / factor - 0.5).astype(np.intp)
-            wgt = ((c * f - g0 * factor)[:, None] + np.arange(f) + 0.5) / factor - 0.5
-            return np.clip(g0, 0, size - 1), np.clip(g0 + 1, 0, size - 1), wgt.astype(np.float32)
+            weight = ((c * f - g0 * factor)[:, None] + np.arange(f) + 0.5) / factor - 0.5
+            return np.clip(g0, 0, size - 1), np.clip(g0 + 1, 0, size - 1), weight.astype(np.float32)
 
         ya, yb, wy = axis(self.cy, gh)
         xa, xb, wx = axis(self.cx, gw)
         return ya * gw + xa, ya * gw + xb, yb * gw + xa, yb * gw + xb, wy, wx
 
     def centres(self, planes: np.ndarray, factor: int) -> np.ndarray:
-        """Bilinear samples of a grid of ``factor`` at the pixel cells' centres: ``(k, cells)``."""
-        centre = (self.f - 1) / 2 + 0.5
+        """Bilinear samples of a grid of ``factor`` at the cells' centres: ``(k, cells)``."""
+        centre = self.f / 2
         return _bilinear(planes, (self.cy * self.f + centre) / factor - 0.5, (self.cx * self.f + centre) / factor - 0.5)
 
-
-def _sampled(edge: _Edge, m: int, gh: int, gw: int) -> np.ndarray:
-    """The cells of a grid ``m`` times coarser than the edge's that sampling there reads."""
-    cells = np.zeros((gh, gw), np.bool_)
-    cells[np.minimum(edge.cy // m, gh - 1), np.minimum(edge.cx // m, gw - 1)] = True
-    return _grow(cells, 1)
-
-
-def _level(rgba: np.ndarray, f: int) -> Image.Image:
-    """The image reduced by ``f`` (RGBX)."""
-    image = _image(rgba)
-    return image.reduce(f) if f > 1 else image
+    def sampled(self, m: int, gh: int, gw: int) -> np.ndarray:
+        """The cells of the grid ``m`` times coarser that sampling at these pixels reads."""
+        cells = np.zeros((gh, gw), np.bool_)
+        cells[np.minimum(self.cy // m, gh - 1), np.minimum(self.cx // m, gw - 1)] = True
+        return _grow(cells, 1)
 
 
 def _scale(alpha: np.ndarray, mask: np.ndarray | None) -> float:
@@ -441,13 +431,22 @@ def _scale(alpha: np.ndarray, mask: np.ndarray | None) -> float:
     return max(alpha.shape[0] / mask.shape[0], alpha.shape[1] / mask.shape[1], 1.0)
 
 
+def _inputs(rgba: np.ndarray, alpha: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Both arrays C-contiguous (copied only when they are not), and checked."""
+    if rgba.ndim != 3 or rgba.shape[2] != 4 or rgba.dtype != np.uint8:
+        raise ValueError(f"rgba must be (H, W, 4) uint8, not {rgba.shape} {rgba.dtype}")
+    if alpha.shape != rgba.shape[:2] or alpha.dtype != np.uint8:
+        raise ValueError(f"alpha must be {rgba.shape[:2]} uint8, not {alpha.shape} {alpha.dtype}")
+    return np.ascontiguousarray(rgba), np.ascontiguousarray(alpha)
+
+
 # --- refine_edges ------------------------------------------------------------------
 
 
 def _guided(guide: np.ndarray, p: np.ndarray, cells: np.ndarray, r: int, eps: float) -> np.ndarray:
     """Colour guided filter coefficients (He, Sun & Tang 2013, TPAMI 35(6)), averaged
-    over the window as the filter's output is: ``(4, gh, gw)`` planes
-    ``a_r, a_g, a_b, b`` with ``q = a . I + b``, computed only at ``cells``."""
+    over the window as the filter's output is: ``(4, gh * gw)``, rows ``a_r, a_g,
+    a_b, b`` with ``q = a . I + b``, computed at ``cells`` only (zero elsewhere)."""
     gh, gw = p.shape
     pairs = ((0, 0), (0, 1), (0, 2), (1, 1), (1, 2), (2, 2))
     # The averaged coefficients at ``cells`` need the coefficients a window around them.
@@ -462,98 +461,76 @@ def _guided(guide: np.ndarray, p: np.ndarray, cells: np.ndarray, r: int, eps: fl
     inv_rr, inv_rg, inv_rb = gg * bb - gb * gb, gb * rb - rg * bb, rg * gb - gg * rb
     inv_gg, inv_gb, inv_bb = rr * bb - rb * rb, rb * rg - rr * gb, rr * gg - rg * rg
     det = rr * inv_rr + rg * inv_rg + rb * inv_rb
-    coef = np.zeros((4, gh, gw), np.float32)
-    flat = coef.reshape(4, -1)
+    coef = np.zeros((4, gh * gw), np.float32)
     at = cy * gw + cx
-    flat[0, at] = (inv_rr * cov[0] + inv_rg * cov[1] + inv_rb * cov[2]) / det
-    flat[1, at] = (inv_rg * cov[0] + inv_gg * cov[1] + inv_gb * cov[2]) / det
-    flat[2, at] = (inv_rb * cov[0] + inv_gb * cov[1] + inv_bb * cov[2]) / det
-    flat[3, at] = mean_p - (flat[:3, at] * mean).sum(axis=0)
-    out = np.zeros_like(coef)
+    coef[0, at] = (inv_rr * cov[0] + inv_rg * cov[1] + inv_rb * cov[2]) / det
+    coef[1, at] = (inv_rg * cov[0] + inv_gg * cov[1] + inv_gb * cov[2]) / det
+    coef[2, at] = (inv_rb * cov[0] + inv_gb * cov[1] + inv_bb * cov[2]) / det
+    coef[3, at] = mean_p - (coef[:3, at] * mean).sum(axis=0)
+    out = np.zeros((4, gh * gw), np.float32)
     cy, cx = np.nonzero(cells)
-    out.reshape(4, -1)[:, cy * gw + cx] = _window_means(coef, cy, cx, r)
+    out[:, cy * gw + cx] = _window_means(coef.reshape(4, gh, gw), cy, cx, r)
     return out
 
 
-SMOOTH = 1
-NOISE_K = 2.0
+def _grain(rgba: np.ndarray, alpha: np.ndarray, index: np.ndarray) -> tuple[float, float]:
+    """Standard deviation of the colour's fine grain (noise, fine texture) just
+    outside and just inside the edge, from differences between horizontal neighbours
+    both fully out (or in), a few pixels to either side of the edge's pixels."""
+    w = alpha.shape[1]
+    flat = alpha.reshape(-1)
+    base = index[:: max(1, index.size // 4096)]
+    shifts = (-8, -4, 4, 8)
+    at = np.concatenate([base + d for d in shifts])
+    col = np.concatenate([base % w + d for d in shifts])
+    at = at[(col >= 0) & (col < w - 1)]
+    a = flat[at]
+    same = flat[at + 1] == a
+    at, a = at[same], a[same]
+    sigma = []
+    for side in (0, 255):
+        pick = at[a == side]
+        d = np.abs(_gather(rgba, pick) - _gather(rgba, pick + 1)) if pick.size else np.zeros(1, np.float32)
+        # The median |difference| of two N(0, s^2) samples is 0.6745 * sqrt(2) * s.
+        sigma.append(float(np.median(d)) / (0.6745 * np.sqrt(2)))
+    return sigma[0], sigma[1]
 
 
-def _smooth_gather(rgba: np.ndarray, index: np.ndarray) -> np.ndarray:
-    """Colours at flat pixel indices averaged with their four neighbours (the image's
-    border repeated), ``(3, n)`` float32 in 0..1."""
-    h, w = rgba.shape[:2]
-    col = index % w
-    words = rgba.view(np.uint32).reshape(h * w) if rgba.flags.c_contiguous else None
-    total = np.zeros((index.size, 4), np.uint16)
-    for at in (index, index - np.where(col > 0, 1, 0), index + np.where(col < w - 1, 1, 0),
-               np.where(index >= w, index - w, index), np.where(index < (h - 1) * w, index + w, index)):
-        if words is not None:
-            total += words[at].view(np.uint8).reshape(-1, 4)
-        else:
-            total[:, :3] += rgba[at // w, at % w, :3]
-    out = np.empty((3, index.size), np.float32)
-    for k in range(3):
-        np.multiply(total[:, k], np.float32(1 / (5 * 255)), out=out[k])
-    return out
-
-
-def _grain(rgba: np.ndarray, alpha: np.ndarray, index: np.ndarray, a8: np.ndarray) -> float:
-    """Variance of the full-resolution colour's fine grain (noise, fine texture), which
-    the coefficient grid averages away but ``q = a . I + b`` multiplies by ``a``: from
-    the differences between horizontal neighbours both fully in or both fully out."""
-    w = rgba.shape[1]
-    pick = np.flatnonzero(((a8 == 0) | (a8 == 255)) & (index % w < w - 1))
-    if pick.size > 16384:
-        pick = pick[:: pick.size // 16384]
-    at = index[pick]
-    at = at[alpha.reshape(-1)[at + 1] == a8[pick]]
-    if not at.size:
-        return 0.0
-    d = np.abs(_gather(rgba, at) - _gather(rgba, at + 1))
-    # Median of |difference| of two N(0, s^2): 0.6745 * sqrt(2) * s.
-    return float((np.median(d) / 0.6745) ** 2 / 2)
-
-
-def _refine(edge: _Edge, level: Image.Image, rgba: np.ndarray, alpha: np.ndarray, scale: float, radius: float, eps: float) -> np.ndarray:
+def _refine(
+    edge: _Edge, level: Image.Image, rgba: np.ndarray, alpha: np.ndarray, scale: float, radius: float, eps: float
+) -> np.ndarray:
     h, w = alpha.shape
-    a8, soft = edge.soft(alpha)
+    _, soft = edge.soft(alpha)
     if not soft.any():
         return alpha
     f = edge.f
     reach = radius * scale
-    # Coefficient cells of about 1/GF_CELLS of the window radius, at most GF_SIDE on
-    # the long side, an even multiple m of the pixel cell (see _Edge.corners).
-    m = 2 * max(1, round(max(reach / GF_CELLS, max(h, w) / GF_SIDE) / (2 * f)))
+    # Coefficient cells of about the window radius (at most GF_SIDE on the long
+    # side), an even multiple m of the working cells (see _Edge.corners).
+    m = 2 * max(1, round(max(reach, max(h, w) / GF_SIDE) / (2 * f)))
     r = max(1, round(reach / (m * f)))
-    guide = _planes(level, m)
     p = _reduce(edge.small, m).astype(np.float32) * np.float32(1 / 255)
     gh, gw = p.shape
-    coef = _guided(guide, p, _sampled(edge, m, gh, gw), r, eps).reshape(4, -1)
-    img = _smooth_gather(rgba, edge.index) if SMOOTH else _gather(rgba, edge.index)
+    coef = _guided(_planes(level, m), p, edge.sampled(m, gh, gw), r, eps)
 
-    # q = a . I + b with a, b bilinear: per pixel cell, the coefficients interpolated
-    # along x at the two grid rows around it, then each pixel mixes the two by its y.
+    # q = a . I + b with a, b bilinear: for each working cell the coefficients are
+    # interpolated along x on the two grid rows around it, then mixed by each row's y.
     c00, c01, c10, c11, wy, wx = edge.corners(m * f, gh, gw)
     wx = wx[None, :, None, :]
     top = coef[:, c00, None, None] + (coef[:, c01, None, None] - coef[:, c00, None, None]) * wx
     step = coef[:, c10, None, None] + (coef[:, c11, None, None] - coef[:, c10, None, None]) * wx - top
-    img = img.reshape(3, edge.count, f, f)
-    q = (top[0] * img[0] + top[1] * img[1] + top[2] * img[2] + top[3]) + wy[:, :, None] * (
-        step[0] * img[0] + step[1] * img[1] + step[2] * img[2] + step[3]
-    )
-    thr = np.full(edge.count, GF_SNAP, np.float32)
-    if NOISE_K > 0:
-        sigma = np.sqrt(_grain(rgba, alpha, edge.index, a8)) / (np.sqrt(5) if SMOOTH else 1)
-        norm = np.abs(coef[:3, c00]).sum(axis=0)
-        thr = np.maximum(thr, NOISE_K * sigma * norm)
-    thr = np.broadcast_to(thr[:, None, None], q.shape).reshape(-1)[soft]
-    q = q.reshape(-1)[soft]
-    q[q < thr] = 0
-    q[q > 1 - thr] = 1
-    q8 = np.clip(q * 255 + 0.5, 0, 255).astype(np.uint8)
+    img = _gather(rgba, edge.index).reshape(3, edge.cells, f, f)
+    q = top[0] * img[0] + top[1] * img[1] + top[2] * img[2] + top[3]
+    q += wy[:, :, None] * (step[0] * img[0] + step[1] * img[1] + step[2] * img[2] + step[3])
+
+    # Snap what the image's grain, times the slope, could have made of 0 or 1.
+    outside, inside = _grain(rgba, alpha, edge.index)
+    gain = GF_NOISE * np.abs(coef[:3, c00]).sum(axis=0)
+    low = np.maximum(gain * outside, GF_SNAP)[:, None, None]
+    high = np.maximum(gain * inside, GF_SNAP)[:, None, None]
+    q = np.where(q < low, 0, np.where(q > 1 - high, 1, q)).reshape(-1)[soft]
     out = alpha.copy()
-    out.reshape(-1)[edge.index[soft]] = q8
+    out.reshape(-1)[edge.index[soft]] = np.clip(q * 255 + 0.5, 0, 255).astype(np.uint8)
     return out
 
 
@@ -564,24 +541,24 @@ def refine_edges(
     radius: float = GF_RADIUS,
     eps: float = GF_EPS,
 ) -> np.ndarray:
-    """Snap the upscaled alpha to the image's own edges with a fast guided filter
-    (He & Sun 2015, "Fast Guided Filter", arXiv:1505.00996; colour guide as in
-    He, Sun & Tang 2013), the image guiding and the alpha filtered.
+    """Snap the upscaled alpha to the image's own edges: a fast guided filter
+    (He & Sun 2015, "Fast Guided Filter", arXiv:1505.00996) with the colour image as
+    guide (He, Sun & Tang 2013, "Guided Image Filtering", TPAMI 35(6)).
 
-    ``rgba`` is the full-resolution ``(H, W, 4)`` uint8 image (any strides),
-    ``alpha`` its ``(H, W)`` uint8 alpha, the model mask upscaled. ``mask`` is that
-    model mask; only its resolution is used: the window reaches ``radius`` mask
-    cells, past the blur the upscaling leaves. The coefficients ``a, b`` are found
-    on a grid of cells of about half the window, then ``q = a . I + b`` is evaluated
-    with the full-resolution colour ``I``, only where ``0 < alpha < 255``; ``q`` within
-    :data:`GF_SNAP` of 0 or 1 is snapped there (image noise would otherwise leave a
-    faint haze). Returns a new array, or ``alpha`` itself when it has no soft pixel;
-    pixels with alpha 0 or 255 keep it.
+    ``rgba`` is the full-resolution ``(H, W, 4)`` uint8 image, ``alpha`` its
+    ``(H, W)`` uint8 alpha: the model mask upscaled. Of ``mask``, the model's mask,
+    only the resolution is used: the window reaches ``radius`` mask cells, past the
+    blur that upscaling leaves. The coefficients ``a, b`` are found on a grid of
+    cells about as large as that reach; then ``q = a . I + b`` is evaluated with the
+    full-resolution colour ``I``, only where ``0 < alpha < 255``, and snapped to 0 or
+    1 within :data:`GF_SNAP`, or within what the image's grain times ``a`` could
+    produce (:data:`GF_NOISE`). Pixels with alpha 0 or 255 keep it.
+
+    Returns a new array, or ``alpha`` itself when it has no soft pixel.
     """
-    if alpha.ndim != 2 or alpha.size == 0:
-        return alpha
+    rgba, alpha = _inputs(rgba, alpha)
     edge = _Edge(alpha)
-    if not edge.count:
+    if not edge.cells:
         return alpha
     return _refine(edge, _level(rgba, edge.f), rgba, alpha, _scale(alpha, mask), radius, eps)
 
@@ -594,7 +571,7 @@ def _foreground(edge: _Edge, level: Image.Image, rgba: np.ndarray, alpha: np.nda
     if not soft.any():
         return np.zeros(0, np.intp), np.zeros((0, 3), np.uint8)
     h, w = alpha.shape
-    f, cells = edge.f, edge.count
+    f, cells = edge.f, edge.cells
     a = (a8.astype(np.float32) * np.float32(1 / 255)).reshape(cells, f * f)
     if edge.inside is not None:
         a *= edge.inside.reshape(cells, f * f)
@@ -603,8 +580,8 @@ def _foreground(edge: _Edge, level: Image.Image, rgba: np.ndarray, alpha: np.nda
         count = np.full(cells, f * f, np.float32)
     img = _gather(rgba, edge.index).reshape(3, cells, f * f)
 
-    # Cell means of I a and a on the working grid, exact in the edge cells (from
-    # their pixels, not as a product of means, which would mix in the background).
+    # Cell means of I a and a on the working grid; in the edge's cells, from their
+    # pixels (a product of means there would mix the background into I a).
     gh, gw = edge.small.shape
     where = edge.cy * gw + edge.cx
     grid_a = edge.small.astype(np.float32) * np.float32(1 / 255)
@@ -613,31 +590,31 @@ def _foreground(edge: _Edge, level: Image.Image, rgba: np.ndarray, alpha: np.nda
     grid_ia.reshape(3, -1)[:, where] = (img * a).sum(axis=2) / count
     grid_a.reshape(-1)[where] = a.sum(axis=1) / count
 
-    # Pass 1: F = B = I, wide blur, on a coarse grid. Smooth, so one value per cell.
+    # Pass 1 (F = B = I), wide: box sums on a coarse grid, sampled at each cell's
+    # centre, numerators and denominators apart (the ratio is undefined far out).
     c = _factor(gh, gw, COARSE_SIDE)
-    wide = max(1, round(FG_WIDE * max(h, w) / (f * c)))
-    c_a = _box(_shrink(grid_a, c), wide)
-    c_ia = [_box(_shrink(p, c), wide) for p in grid_ia]
-    c_i = [_box(p, wide) for p in _planes(level, c)]
-    f_hat = [p / np.maximum(c_a, 1e-6) for p in c_ia]
-    b_hat = [(i - p) / np.maximum(1 - c_a, 1e-6) for i, p in zip(c_i, c_ia, strict=True)]
-    fb = edge.centres(np.stack(f_hat + b_hat), f * c)
-    f1, b1 = fb[:3, :, None], fb[3:, :, None]
+    wide = max(1, round(max(FG_WIDE * max(h, w), FG_WIDE_MIN) / (f * c)))
+    sum_a = _box(_shrink(grid_a, c), wide)
+    sum_ia = [_box(_shrink(p, c), wide) for p in grid_ia]
+    sum_i = [_box(p, wide) for p in _planes(level, c)]
+    sum_b = [i - p for i, p in zip(sum_i, sum_ia, strict=True)]
+    sums = edge.centres(np.stack([*sum_ia, sum_a, *sum_b, 1 - sum_a]), f * c)
+    f_hat = (sums[:3] / np.maximum(sums[3], 1e-6))[..., None]
+    b_hat = (sums[4:7] / np.maximum(sums[7], 1e-6))[..., None]
 
-    # Pass 2: F = the first pass's F, local blur, on the working grid. Per pixel,
-    # (F1 - I) a = F^ a (1 - a^2) - I a (1 - a) - B^ a^2 (1 - a), before clipping:
-    # summed per cell without forming F1.
+    # Pass 2 (F = pass 1's F, B = its B^), local, on the working grid. Its F a per
+    # pixel is I a + (F1 - I) a = I a + F^ a (1 - a^2) - I a (1 - a) - B^ a^2 (1 - a)
+    # (unclipped): summed per cell without forming F1.
     u = 1 - a * a
     v = a * (1 - a)
-    delta = f1[..., 0] * (a * u).sum(axis=1) - (img * v).sum(axis=2) - b1[..., 0] * (a * v).sum(axis=1)
     grid = np.concatenate((grid_ia, grid_a[None]))
+    delta = f_hat[..., 0] * (a * u).sum(axis=1) - (img * v).sum(axis=2) - b_hat[..., 0] * (a * v).sum(axis=1)
     grid.reshape(4, -1)[:3, where] += delta / count
     sums = _window_means(grid, edge.cy, edge.cx, max(1, int(FG_LOCAL / f)))
-    f2 = (sums[:3] / np.maximum(sums[3], 1e-6))[..., None]
+    f_hat = (sums[:3] / np.maximum(sums[3], 1e-6))[..., None]
 
-    # F = F^ (1 - a^2) + a I - a (1 - a) B^, for the soft pixels.
-    fg = f2 * u + a * img - b1 * v
-    fg = fg.reshape(3, -1)[:, soft]
+    # F = F^ + a (I - a F^ - (1-a) B^) = F^ (1 - a^2) + a I - a (1 - a) B^.
+    fg = (f_hat * u + a * img - b_hat * v).reshape(3, -1)[:, soft]
     np.clip(fg * 255 + 0.5, 0, 255, out=fg)
     rgb = np.empty((fg.shape[1], 3), np.uint8)
     rgb[:] = fg.T
@@ -649,34 +626,33 @@ def estimate_foreground(rgba: np.ndarray, alpha: np.ndarray) -> tuple[np.ndarray
 
     Blur fusion (Forte & Pitie 2021, "Approximate Fast Foreground Colour Estimation",
     ICIP): ``F^ = blur(F a) / blur(a)``, ``B^ = blur(B (1-a)) / blur(1-a)``,
-    ``F = F^ + a (I - a F^ - (1-a) B^)``, first with ``F = B = I`` and a wide blur
-    (:data:`FG_WIDE`), then with the first pass's ``F`` and a local blur
-    (:data:`FG_LOCAL`); the second pass keeps the first's ``B^``, already smooth.
-    The blurs run on reduced grids, exactly: each cell with mixed alpha is summed
-    from its full-resolution pixels.
+    ``F = F^ + a (I - a F^ - (1-a) B^)``, first with ``F = B = I`` and a wide box
+    (:data:`FG_WIDE`), then with the first pass's ``F`` and ``B^`` and a local box
+    (:data:`FG_LOCAL`). The boxes run on reduced grids, exactly: every cell with mixed
+    alpha is summed from its pixels.
 
-    ``rgba`` is the ``(H, W, 4)`` uint8 image (any strides), ``alpha`` the ``(H, W)``
-    uint8 alpha of the cut-out. Returns ``(index, rgb)``: flat row-major indices of
-    the pixels with ``0 < alpha < 255`` (in no particular order) and their estimated
-    colours, ``(n, 3)`` uint8; both empty when alpha has no soft pixel.
+    ``rgba`` is the ``(H, W, 4)`` uint8 image, ``alpha`` the ``(H, W)`` uint8 alpha of
+    the cut-out. Returns ``(index, rgb)``: flat row-major indices of the pixels with
+    ``0 < alpha < 255`` (in no particular order) and their colours, ``(n, 3)`` uint8;
+    both empty when there is no such pixel.
     """
-    if alpha.ndim != 2 or alpha.size == 0:
-        return np.zeros(0, np.intp), np.zeros((0, 3), np.uint8)
+    rgba, alpha = _inputs(rgba, alpha)
     edge = _Edge(alpha)
-    if not edge.count:
+    if not edge.cells:
         return np.zeros(0, np.intp), np.zeros((0, 3), np.uint8)
     return _foreground(edge, _level(rgba, edge.f), rgba, alpha)
 
 
-def refine(rgba: np.ndarray, alpha: np.ndarray, mask: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """:func:`refine_edges` then :func:`estimate_foreground` on its result, sharing
-    the reduced image and the edge cells: ``(alpha, index, rgb)``."""
-    if alpha.ndim != 2 or alpha.size == 0:
-        return alpha, np.zeros(0, np.intp), np.zeros((0, 3), np.uint8)
+def refine(
+    rgba: np.ndarray, alpha: np.ndarray, mask: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`refine_edges`, then :func:`estimate_foreground` on its result, sharing
+    the reduced image and the edge's cells: ``(alpha, index, rgb)``."""
+    rgba, alpha = _inputs(rgba, alpha)
     edge = _Edge(alpha)
-    if not edge.count:
+    if not edge.cells:
         return alpha, np.zeros(0, np.intp), np.zeros((0, 3), np.uint8)
     level = _level(rgba, edge.f)
-    # Refining changes only soft pixels, all inside the edge cells: they still hold.
+    # Refining changes only soft pixels, all inside the edge's cells: they still hold.
     refined = _refine(edge, level, rgba, alpha, _scale(alpha, mask), GF_RADIUS, GF_EPS)
     return (refined, *_foreground(edge, level, rgba, refined))
