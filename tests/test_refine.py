@@ -176,20 +176,22 @@ def blob_mask(size: int, discs: list[tuple[float, float, float]], holes: tuple =
 
 
 def test_despeckle_removes_far_speckles_and_fills_pinholes():
-    subject = (100, 100, 50)
-    speckles = [(12, 14, 2), (185, 20, 3), (20, 185, 1.5)]  # far from the subject
-    mask = blob_mask(200, [subject, *speckles], holes=((90, 95, 2), (115, 110, 1.5)))
+    # A large subject: pinholes are tiny next to it (HOLE_FRACTION of its area).
+    subject = (300, 300, 240)
+    speckles = [(36, 42, 2), (555, 60, 3), (60, 555, 1.5)]  # far from the subject
+    holes = ((270, 285, 2), (345, 330, 1.5))
+    mask = blob_mask(600, [subject, *speckles], holes=holes)
     out = despeckle(mask)
     assert out.dtype == mask.dtype and out.shape == mask.shape
     # The speckles are gone, soft rim included; the pinholes are solid.
     for x, y, r in speckles:
         y0, y1, x0, x1 = int(y - r - 3), int(y + r + 4), int(x - r - 3), int(x + r + 4)
         assert mask[y0:y1, x0:x1].max() >= 0.5 and out[y0:y1, x0:x1].max() == 0
-    assert mask[94:97, 89:92].min() < 0.5 and out[93:98, 88:93].min() == 1
-    assert mask[109:112, 114:117].min() < 0.5 and out[108:113, 113:118].min() == 1
+    for x, y, _ in holes:
+        assert mask[y - 1 : y + 2, x - 1 : x + 2].min() < 0.5 and out[y - 2 : y + 3, x - 2 : x + 3].min() == 1
     # Elsewhere nothing changed, bit for bit.
     allowed = np.zeros(mask.shape, bool)
-    for x, y, r in [*speckles, (90, 95, 2), (115, 110, 1.5)]:
+    for x, y, r in [*speckles, *holes]:
         allowed[int(y - r - 5) : int(y + r + 6), int(x - r - 5) : int(x + r + 6)] = True
     assert (out != mask).any() and not ((out != mask) & ~allowed).any()
     assert despeckle(out) is out  # nothing left to do
