@@ -50,7 +50,7 @@ def main() -> int:
             name = f"{i:02d}-{src.name}"
             shutil.copyfile(src, site_dir / name)
             tags.append(f'<img src="{html.escape(name)}" style="max-width:420px;margin:6px">')
-        checker = ("body{background:#fff conic-gradient(#d9dce1 25%,#0000 0 50%,#d9dce1 0 75%,#0000 0) 0 0/20px 20px}")
+        checker = "body{background:#fff conic-gradient(#d9dce1 25%,#0000 0 50%,#d9dce1 0 75%,#0000 0) 0 0/20px 20px}"
         (site_dir / "index.html").write_text(
             f"<!doctype html><title>Backgrone demo</title><style>{checker}</style>" + "".join(tags)
         )
@@ -81,8 +81,10 @@ def main() -> int:
                     print(f"{images[i].name}: the overlay says 'Saved as {saved_as}' but {out / saved_as} is missing")
                     continue
                 note = f" ({result['notice']})" if result.get("notice") else ""
-                print(f"{images[i].name}: {result['width']}x{result['height']} cut out with {result['engine']} "
-                      f"in {took:.1f} s{note}")
+                print(
+                    f"{images[i].name}: {result['width']}x{result['height']} cut out with {result['engine']} "
+                    f"in {took:.1f} s{note}"
+                )
             page.wait_for_timeout(500)
             page.screenshot(path=str(out / "page.png"), full_page=True)
             browser.close()
