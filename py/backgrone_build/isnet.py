@@ -19,6 +19,7 @@ so the catalogue pins its sha256 like any downloaded model.
 
 from __future__ import annotations
 
+import logging
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -191,10 +192,23 @@ def calibrate(model: onnx.ModelProto, tensors: Iterable[np.ndarray], out: Path, 
 
 def quantize(model: onnx.ModelProto, ranges: Path, out: Path) -> Path:
     """Static QDQ int8 with the committed ``ranges``; no calibration runs here."""
-    from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
-
     if not ranges.is_file():
         raise FileNotFoundError(f"calibration ranges not found at {ranges}: run scripts/calibrate_isnet.py")
+    # The quantiser logs a warning on the root logger suggesting its pre-processing pass (shape
+    # inference and fusions); the build is verified by its sha256 instead, so keep the log quiet.
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.ERROR)
+    try:
+        _quantize(model, ranges, out)
+    finally:
+        root.setLevel(level)
+    return out
+
+
+def _quantize(model: onnx.ModelProto, ranges: Path, out: Path) -> None:
+    from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
+
     quantize_static(
         model,
         out,
@@ -206,4 +220,3 @@ def quantize(model: onnx.ModelProto, ranges: Path, out: Path) -> Path:
         calibrate_method=CalibrationMethod.Percentile,
         calibration_cache_path=ranges,
     )
-    return out
