@@ -1,4 +1,4 @@
-// Options: engine choice (with size and cache state), cached models, storage, model source.
+// Options: engine choice (with size and cache state), clean-up, cached models, storage, model source.
 import '../lib/messages.js';
 import { DEFAULT_ENGINE, ENGINES, formatBytes } from '../lib/catalogue.js';
 import { callEngine } from '../lib/offscreen_client.js';
@@ -10,7 +10,7 @@ const { Type } = globalThis.BackgroneMessages;
  * @typedef {{
  *   engines: HTMLElement, storage: HTMLElement, 'delete-all': HTMLButtonElement, 'source-form': HTMLFormElement,
  *   source: HTMLInputElement, 'source-reset': HTMLButtonElement, 'source-state': HTMLElement,
- *   'engine-row': HTMLTemplateElement,
+ *   'engine-row': HTMLTemplateElement, refine: HTMLInputElement,
  * }} Elements
  */
 /**
