@@ -113,6 +113,29 @@ export async function modelState(spec) {
   return { cached: !!record && record.sha256 === spec.sha256, bytes: record ? record.bytes : 0 };
 }
 
+/**
+ * Delete what is stored for engines the catalogue no longer lists (an engine an earlier
+ * version downloaded, e.g. 'small'): otherwise its chunks would hold storage forever.
+ * @param {string[]} known the catalogue's engine names
+ * @returns {Promise<string[]>} the engines whose data was deleted
+ */
+export async function pruneModels(known) {
+  const stored = await tx([CHUNKS, MODELS], 'readonly', async (t) => {
+    const [chunkKeys, modelKeys] = await Promise.all(
+      [t.objectStore(CHUNKS).getAllKeys(), t.objectStore(MODELS).getAllKeys()].map(
+        (q) => new Promise((resolve, reject) => {
+          q.onsuccess = () => resolve(q.result);
+          q.onerror = () => reject(q.error);
+        }),
+      ),
+    );
+    return new Set([...chunkKeys.map((k) => k[0]), ...modelKeys]);
+  });
+  const orphans = [...stored].filter((engine) => typeof engine === 'string' && !known.includes(engine));
+  for (const engine of orphans) await deleteModel(engine);
+  return orphans;
+}
+
 export async function deleteModel(engine) {
   await tx([CHUNKS, MODELS], 'readwrite', async (t) => {
     t.objectStore(CHUNKS).delete(range(engine));

@@ -4,7 +4,7 @@
 import '../lib/messages.js';
 import '../lib/net.js';
 import { loadCatalogue } from '../lib/catalogue.js';
-import { deleteModel, loadModelBytes, modelState } from '../lib/model_store.js';
+import { deleteModel, loadModelBytes, modelState, pruneModels } from '../lib/model_store.js';
 import { cutoutFilename } from '../lib/names.js';
 import { backendInfo, dropSession, getSession, run } from './inference.js';
 import { acceptPort, claimPort } from './job_ports.js';
@@ -245,6 +245,7 @@ async function deleteModels({ engines }) {
     await dropSession(name);
     await deleteModel(name);
   }
+  if (!engines) await pruneModels(Object.keys(catalogue.engines)); // "delete all" means all
   return { ok: true };
 }
 
@@ -282,3 +283,7 @@ chrome.runtime.onConnect.addListener((port) => {
 
 // Warm up Python while the first request is on its way.
 loadPython().catch((err) => console.error('Python failed to load', err));
+// Storage held by engines an earlier version offered (and this catalogue no longer lists) is freed.
+loadCatalogue()
+  .then((catalogue) => pruneModels(Object.keys(catalogue.engines)))
+  .catch((err) => console.error('could not prune old models', err));

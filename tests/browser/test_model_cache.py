@@ -179,3 +179,45 @@ def test_storage_full_says_so_and_keeps_nothing_half_written(playwright, ext_dir
         assert 0 < len(mirror.requests) - kept < len(CHUNKS["medium"])  # the chunks that fitted were kept
     finally:
         b.close()
+
+
+IDB_ENGINES = """async () => {
+  const db = await new Promise((res, rej) => { const r = indexedDB.open('backgrone'); r.onsuccess = () => res(r.result); r.onerror = () => rej(r.error); });
+  const t = db.transaction(['chunks', 'models'], 'readonly');
+  const keys = (s) => new Promise((res) => { const q = t.objectStore(s).getAllKeys(); q.onsuccess = () => res(q.result); });
+  const [chunks, models] = await Promise.all([keys('chunks'), keys('models')]);
+  db.close();
+  return [...new Set([...chunks.map((k) => k[0]), ...models])].sort();
+}"""
+
+PLANT_OLD_ENGINE = """async () => {
+  const db = await new Promise((res, rej) => { const r = indexedDB.open('backgrone'); r.onsuccess = () => res(r.result); r.onerror = () => rej(r.error); });
+  const t = db.transaction(['chunks', 'models'], 'readwrite');
+  t.objectStore('chunks').put({ sha256: 'x', data: new ArrayBuffer(4096) }, ['small', 0]);
+  t.objectStore('models').put({ engine: 'small', sha256: 'x', bytes: 4096 }, 'small');
+  await new Promise((res) => { t.oncomplete = res; });
+  db.close();
+  return true;
+}"""
+
+
+def test_storage_of_an_engine_no_longer_offered_is_freed(fresh_browser):
+    """An earlier version's 'small' chunks would otherwise hold storage forever: the engine frees
+    them when it starts, and "Delete downloaded models" removes everything stored."""
+    b = fresh_browser
+    options = b.ctx.new_page()
+    options.goto(b.ext_url("extension/options/options.html"))
+    options.wait_for_function("() => document.querySelector('#engines').children.length > 0")
+    assert options.evaluate(PLANT_OLD_ENGINE)
+    assert options.evaluate(IDB_ENGINES) == ["small"]
+    options.locator("#delete-all").click()
+    options.wait_for_function(f"async () => (await ({IDB_ENGINES})()).length === 0")
+
+    assert options.evaluate(PLANT_OLD_ENGINE)
+    options.close()
+    b.restart()  # a new engine starts with the next request and prunes at start
+    options = b.ctx.new_page()
+    options.goto(b.ext_url("extension/options/options.html"))
+    options.wait_for_function("() => document.querySelector('#engines').children.length > 0")
+    options.wait_for_function(f"async () => (await ({IDB_ENGINES})()).length === 0", timeout=30_000)
+    options.close()
