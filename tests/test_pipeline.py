@@ -220,3 +220,9 @@ def test_decontaminated_colours_follow_a_crop():
     # and the soft edge lost its green: the cut-out's edge is reddish, not half green
     edge = (whole[..., 3] > 40) & (whole[..., 3] < 215)
     assert edge.any() and whole[..., 1][edge].mean() < 120
+
+
+@pytest.mark.parametrize("value", [1, 0, 1.0, "yes", [True]])
+def test_post_processing_switches_take_only_booleans(value):
+    with pytest.raises(OptionsError, match="'edges' must be true, false or unset"):
+        Options.from_dict({"edges": value})

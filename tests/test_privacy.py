@@ -63,3 +63,25 @@ def test_lossy_webp_cutout_keeps_no_background(tiny_spec):
     assert px[near, :3].mean() <= 12
     green, magenta = near & stripes, near & ~stripes
     assert abs(px[green, 1].mean() - px[magenta, 1].mean()) < 8
+
+
+def test_post_processing_never_reveals_colours_the_source_hid_under_transparency():
+    """A source pixel with alpha 0 may still hold RGB (here: red). Edge refinement and colour
+    estimation read neighbourhoods: they must not carry that hidden red into visible pixels.
+    The model here takes the hidden part for the subject, its soft edge reaching into the
+    visible blue (without the guard, visible edge pixels came out red up to 181)."""
+    from backgrone.pipeline import compose, load_pixels
+
+    h, w = 300, 400
+    rgba = np.zeros((h, w, 4), np.uint8)
+    rgba[..., :3] = (255, 0, 0)  # hidden red on the left...
+    rgba[:, 150:, :3] = (20, 40, 230)  # ...a visible blue area on the right
+    rgba[:, 150:, 3] = 255
+    prepared = load_pixels(rgba.tobytes(), w, h)
+    xx = np.mgrid[0:150, 0:200][1]
+    mask = np.clip((77 - xx) / 3 + 0.5, 0, 1).astype(np.float32)  # subject on the left, edge at x=154
+    for options in (Options(), Options(edges=False), Options(despeckle=False, decontaminate=False)):
+        out = np.asarray(compose(prepared, mask, options)[0])
+        visible = out[..., 3] > 0
+        assert visible.any()
+        assert out[..., 0][visible].max() <= 30, options  # never red: about the visible blue's own 20

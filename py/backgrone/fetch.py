@@ -193,8 +193,10 @@ def _build(spec: EngineSpec, base: Path, partial: Path, models_dir: Path) -> Non
         raise ModelFetchError(f"{spec.name} is built from '{spec.source['from']}', which needs {exc.name}") from None
     try:
         build_engine(spec.source, base, partial, models_dir)
-    except (OSError, ValueError) as exc:
-        raise ModelFetchError(f"{spec.name}: the build failed ({exc})") from None
+    except ImportError as exc:  # onnx / onnxruntime's quantiser: pip install 'backgrone[cli]'
+        raise ModelFetchError(f"{spec.name} is built on this machine, which needs the '{exc.name}' package") from None
+    except Exception as exc:  # onnx's checker, the quantiser: any failure is a failed build, said plainly
+        raise ModelFetchError(f"{spec.name}: the build failed ({type(exc).__name__}: {exc})") from None
 
 
 def fetch_engine(

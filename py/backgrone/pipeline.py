@@ -43,7 +43,7 @@ class Options:
 
     def __post_init__(self) -> None:
         for step in POST_STEPS:
-            if getattr(self, step) not in (None, True, False):
+            if not (getattr(self, step) is None or isinstance(getattr(self, step), bool)):
                 raise OptionsError(f"'{step}' must be true, false or unset, not {getattr(self, step)!r}")
         if self.output not in OUTPUTS:
             raise OptionsError(f"unknown output '{self.output}': choose one of {', '.join(OUTPUTS)}")
@@ -125,18 +125,19 @@ def compose(prepared: Prepared, mask: np.ndarray, options: Options = Options()) 
     Returns the picture and the colour profile to write with it.
     """
     rgba = prepared.rgba
+    guide = _visible(rgba)
     if options.uses("despeckle"):
         mask = refine.despeckle(mask)
     alpha = alpha_at_size(mask, prepared.size)
     decontaminate = options.output != "mask" and options.uses("decontaminate")
     colours: tuple[np.ndarray, np.ndarray] | None = None
     if options.uses("edges") and decontaminate:  # one pass shares the reduced image and edge cells
-        alpha, index, rgb = refine.refine(rgba, alpha, mask)
+        alpha, index, rgb = refine.refine(guide, alpha, mask)
         colours = (index, rgb)
     elif options.uses("edges"):
-        alpha = refine.refine_edges(rgba, alpha, mask)
+        alpha = refine.refine_edges(guide, alpha, mask)
     elif decontaminate:
-        colours = refine.estimate_foreground(rgba, alpha)
+        colours = refine.estimate_foreground(guide, alpha)
     alpha = combine_alpha(alpha, rgba)
     if options.crop:
         box = subject_box(alpha, options.margin)
@@ -152,6 +153,16 @@ def compose(prepared: Prepared, mask: np.ndarray, options: Options = Options()) 
     # fill, never with the grayscale mask.
     icc = prepared.icc if options.output != "mask" else None
     return image, icc
+
+
+def _visible(rgba: np.ndarray) -> np.ndarray:
+    """The image as post-processing may read it: colours the source hides under alpha 0 are
+    zeroed, so no refinement can carry them into visible pixels (privacy: they were never seen)."""
+    if rgba[..., 3].min() == 255:
+        return rgba
+    visible = np.array(rgba, dtype=np.uint8, order="C")
+    visible.view("<u4").reshape(rgba.shape[:2])[visible[..., 3] == 0] = 0
+    return visible
 
 
 def _crop_colours(

@@ -33,6 +33,10 @@ OUTPUT = "output"
 PERCENTILE = 99.999
 
 
+def _attribute(node: onnx.NodeProto, name: str) -> object:
+    return next((helper.get_attribute_value(a) for a in node.attribute if a.name == name), None)
+
+
 def to_fp32(model: onnx.ModelProto) -> onnx.ModelProto:
     """fp16 initializers and constants -> fp32; Casts between float types removed."""
     model = onnx.ModelProto.FromString(model.SerializeToString())
@@ -46,7 +50,7 @@ def to_fp32(model: onnx.ModelProto) -> onnx.ModelProto:
                 if attr.name == "value" and attr.t.data_type == TensorProto.FLOAT16:
                     attr.t.CopyFrom(numpy_helper.from_array(numpy_helper.to_array(attr.t).astype(np.float32)))
     floats = {TensorProto.FLOAT, TensorProto.FLOAT16}
-    casts = [n for n in graph.node if n.op_type == "Cast" and helper.get_attribute_value(n.attribute[0]) in floats]
+    casts = [n for n in graph.node if n.op_type == "Cast" and _attribute(n, "to") in floats]
     outputs = {o.name for o in graph.output}
     for cast in casts:
         src, dst = cast.input[0], cast.output[0]
