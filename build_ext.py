@@ -130,6 +130,8 @@ def build(bundle: list[str], out_dir: Path) -> Path:
         shutil.rmtree(ext)
     manifest = json.loads((ROOT / "manifest.json").read_text())
     copy(ROOT / "manifest.json", ext / "manifest.json")
+    for src in sorted((ROOT / "_locales").glob("*/messages.json")):
+        copy(src, ext / src.relative_to(ROOT))
     for src in sorted((ROOT / "extension").rglob("*")):
         if src.is_file() and src.suffix in EXTENSION_SUFFIXES:
             copy(src, ext / src.relative_to(ROOT))

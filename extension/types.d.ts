@@ -79,7 +79,7 @@ interface BackgroneFetchError extends Error {
 }
 
 interface BackgroneFetchOptions {
-  /** Names the thing for messages ("the image", "a model chunk"). */
+  /** The message key that names the thing in errors ("whatImage", "whatModelPart"). */
   what?: string;
   credentials?: RequestCredentials;
   cache?: RequestCache;
@@ -111,9 +111,11 @@ interface BackgroneOverlayButton {
 
 interface BackgroneOverlay {
   status(text: string, fraction?: number | null): void;
-  actions(text: string, buttons: BackgroneOverlayButton[], options?: { error?: boolean; notice?: string | null }): void;
+  actions(text: string, buttons: BackgroneOverlayButton[], options?: { error?: boolean; notice?: string | null; focus?: boolean }): void;
   /** Show an extension page over the image's content box; resolves when it says it shows the cut-out. */
-  frame(url: string): Promise<void>;
+  frame(url: string, secret: string, notShown: string): Promise<void>;
+  /** Ask that frame to copy its cut-out; resolves to null or why it could not. */
+  copyFromFrame(): Promise<string | null>;
   /** Escape pressed in the box. */
   onEscape: () => void;
   closeBox(): void;
@@ -122,9 +124,14 @@ interface BackgroneOverlay {
 
 // ---- content/pointer.js, content/content.js, background/service_worker.js ----
 
-/** The image the user last right-clicked in this frame. */
+/** The image the user last right-clicked in this frame, and where the mouse pointer is. */
 interface BackgronePointer {
   image: HTMLImageElement | null;
+  x: number;
+  y: number;
+  inside: boolean;
+  at: number;
+  imageAt(): HTMLImageElement | null;
 }
 
 /** The right-click's outcome: `{ok: true, engine, notice, guarded, ...}` or `{ok: false, error}`. */
@@ -137,12 +144,26 @@ interface BackgroneMenuResult {
 /** The service worker's test seam. */
 interface BackgroneTestSeam {
   onMenuClick(info: chrome.contextMenus.OnClickData, tab?: chrome.tabs.Tab): Promise<BackgroneMenuResult>;
+  onCommand(command: string, tab?: chrome.tabs.Tab): Promise<BackgroneMenuResult>;
+}
+
+// ---- lib/i18n.js, lib/clipboard.js -------------------------------------------
+
+interface BackgroneI18n {
+  t(key: string, ...subs: (string | number)[]): string;
+  localize(root?: ParentNode): void;
+}
+
+interface BackgroneClipboard {
+  copyImage(blob: Blob): Promise<void>;
 }
 
 // `var`, so that they are properties of globalThis.
 declare var BackgroneMessages: BackgroneMessages;
 declare var BackgroneNet: BackgroneNet;
-declare var BackgroneOverlay: new (img: HTMLImageElement) => BackgroneOverlay;
+declare var BackgroneOverlay: { new (img: HTMLImageElement): BackgroneOverlay; toast(text: string): void };
+declare var BackgroneI18n: BackgroneI18n;
+declare var BackgroneClipboard: BackgroneClipboard;
 declare var __backgronePointer: BackgronePointer | undefined;
 declare var __backgroneContent: boolean | undefined;
 declare var backgrone: BackgroneTestSeam;

@@ -141,13 +141,19 @@ def test_host_decodes_before_any_engine_then_tensors_for_the_one_used(tiny_spec,
 def test_host_decode_errors_are_plain_dicts(tiny_host):
     from test_decode import ftyp
 
-    assert tiny_host.decode(b"") == {"error": "the file is empty (0 bytes)", "kind": "EmptyFileError"}
+    assert tiny_host.decode(b"") == {
+        "error": "the file is empty (0 bytes)",
+        "kind": "EmptyFileError",
+        "code": "empty",
+        "params": [],
+    }
     avif = tiny_host.decode(ftyp(b"avif", b"mif1", b"avif"))
     assert avif["kind"] == "UnsupportedFormatError" and avif["format"] == "avif" and "AVIF" in avif["error"]
     svg = tiny_host.decode(b"<svg xmlns='http://www.w3.org/2000/svg'/>")
     assert svg["format"] == "svg"
     assert "format" not in tiny_host.decode(b"hello")
-    assert tiny_host.decode(photo(), {"max_pixels": 100})["kind"] == "TooManyPixelsError"
+    big = tiny_host.decode(photo(), {"max_pixels": 100})
+    assert big["kind"] == "TooManyPixelsError" and big["code"] == "sizeOverLimit" and big["params"][-1] == "0.0 MP"
     assert tiny_host.decode(photo(), {"colour": "red"})["kind"] == "OptionsError"
 
 

@@ -2,22 +2,26 @@
 // talks to the engine over its own port, so a service worker that is stopped
 // mid-job changes nothing for it.
 import '../lib/messages.js';
+import '../lib/i18n.js';
 import { callEngine, ensureOffscreen } from '../lib/offscreen_client.js';
 import { loadSettings, pipelineOptions } from '../lib/settings.js';
 
 const { Target, Type, message, parse } = globalThis.BackgroneMessages;
+const { t } = globalThis.BackgroneI18n;
 const MENU_ID = 'backgrone-remove-background';
-const CONTENT_FILES = ['extension/lib/messages.js', 'extension/lib/net.js', 'extension/content/overlay.js', 'extension/content/content.js'];
+const COMMAND_CUT = 'cut-under-pointer'; // manifest.json "commands"
+const CONTENT_FILES = ['extension/lib/messages.js', 'extension/lib/i18n.js', 'extension/lib/clipboard.js', 'extension/lib/net.js', 'extension/content/overlay.js', 'extension/content/content.js'];
 const IMAGE_SCHEMES = ['http:', 'https:', 'data:', 'blob:'];
 
 chrome.runtime.onInstalled.addListener(() => {
   chrome.contextMenus.removeAll(() =>
-    chrome.contextMenus.create({ id: MENU_ID, title: 'Remove background', contexts: ['image'] }),
+    chrome.contextMenus.create({ id: MENU_ID, title: t('menuRemoveBackground'), contexts: ['image'] }),
   );
 });
 
-// The test seam: keep this a one-line call (tests call onMenuClick directly).
+// The test seams: keep these one-line calls (tests call onMenuClick and onCommand directly).
 chrome.contextMenus.onClicked.addListener((info, tab) => globalThis.backgrone.onMenuClick(info, tab));
+chrome.commands.onCommand.addListener((command, tab) => globalThis.backgrone.onCommand(command, tab));
 
 /**
  * Where the page can't show anything (the browser's own pages, the web store,
@@ -27,7 +31,7 @@ async function cannotRun(tabId, error) {
   await Promise.all([
     chrome.action.setBadgeText({ tabId, text: '!' }),
     chrome.action.setBadgeBackgroundColor({ tabId, color: '#d93025' }),
-    chrome.action.setTitle({ tabId, title: `Backgrone: ${error}` }),
+    chrome.action.setTitle({ tabId, title: t('badgeTitle', error) }),
     chrome.storage.session.set({ notice: { tabId, text: error, at: Date.now() } }),
   ]).catch(() => {});
   return { ok: false, error };
@@ -39,7 +43,7 @@ function imageUrlProblem(srcUrl) {
   } catch {
     // fall through
   }
-  return 'This kind of image address can\'t be read (only web, data: and blob: images).';
+  return t('errorImageScheme');
 }
 
 /**
@@ -62,7 +66,7 @@ async function onMenuClick(info, tab) {
   } catch (err) {
     engineReady.catch(() => {});
     settingsRead.catch(() => {});
-    return cannotRun(tabId, `Backgrone can't work on this page (${err.message}). Save the image and open it from the toolbar button instead.`);
+    return cannotRun(tabId, t('errorPageRefused', err.message));
   }
   await engineReady;
   const jobId = crypto.randomUUID();
@@ -70,7 +74,7 @@ async function onMenuClick(info, tab) {
     .sendMessage(tabId, message(Target.CONTENT, Type.JOB_START, { jobId, srcUrl }), { frameId })
     .catch(() => null); // the page navigated away meanwhile
   if (!started?.found) {
-    return cannotRun(tabId, 'The image was not found on the page (it may have changed or be inside a closed component).');
+    return cannotRun(tabId, t('errorImageNotFound'));
   }
   const settings = await settingsRead;
   try {
@@ -82,7 +86,7 @@ async function onMenuClick(info, tab) {
       modelSource: settings.modelSource,
     });
     const { engine, notice, width, height, timings, backend, guarded, shown } = result;
-    if (!shown?.shown) return { ok: false, error: shown?.error || 'The page did not show the cut-out.' };
+    if (!shown?.shown) return { ok: false, error: shown?.error || t('errorNotShown') };
     return { ok: true, engine, notice, width, height, timings, backend, guarded, resultId: result.resultId };
   } catch (err) {
     // The page heard of the failure over its own port.
@@ -90,13 +94,81 @@ async function onMenuClick(info, tab) {
   }
 }
 
+/**
+ * In a frame (run by chrome.scripting): the image under the mouse pointer, as
+ * pointer.js last saw it, or null. It becomes "the clicked image" for content.js.
+ * @returns {{src: string, at: number} | null}
+ */
+function imageUnderPointer() {
+  const pointer = globalThis.__backgronePointer;
+  const img = pointer?.inside ? pointer.imageAt() : null;
+  if (!img) return null;
+  pointer.image = img;
+  return { src: img.currentSrc || img.src, at: pointer.at };
+}
+
+/** In the frame the pointer is in: a short message where there is no image to anchor one to. */
+function toast(text) {
+  globalThis.BackgroneOverlay.toast(text);
+}
+
+/**
+ * The keyboard shortcut: cut out the image under the mouse pointer, as a
+ * right-click on it would; or say, on the page, that there is none.
+ */
+async function onCommand(command, tab) {
+  if (command !== COMMAND_CUT) return { ok: false, error: 'not our command' };
+  const tabId = tab.id;
+  let frames;
+  try {
+    frames = await chrome.scripting.executeScript({ target: { tabId, allFrames: true }, func: imageUnderPointer });
+  } catch (err) {
+    return cannotRun(tabId, t('errorPageRefused', err.message));
+  }
+  // The frame the pointer moved in last (frames hold their own pointer state).
+  const hit = frames.filter((f) => f.result).sort((a, b) => b.result.at - a.result.at)[0];
+  if (hit) return onMenuClick({ menuItemId: MENU_ID, srcUrl: hit.result.src, frameId: hit.frameId }, tab);
+  const error = t('errorNoImageUnderPointer');
+  await chrome.scripting
+    .executeScript({ target: { tabId }, files: ['extension/lib/i18n.js', 'extension/content/overlay.js'] })
+    .then(() => chrome.scripting.executeScript({ target: { tabId }, func: toast, args: [error] }))
+    .catch(() => cannotRun(tabId, error));
+  return { ok: false, error };
+}
+
 /** A content script's Save: a result the engine made for this very tab, under the engine's name for it. */
 async function save({ resultId }, sender) {
   const tabId = sender.tab?.id;
-  if (tabId == null) return { ok: false, error: 'Only a page can ask to save its cut-out.' };
+  if (tabId == null) return { ok: false, error: t('errorSaveNotPage') };
   const { url, filename } = await callEngine(Type.RESULT_URL, { resultId, tabId });
   const downloadId = await chrome.downloads.download({ url, filename, saveAs: false, conflictAction: 'uniquify' });
-  return { ok: true, downloadId, filename };
+  // The name the file really got ("x-cutout (1).png" beside an older one), once it is complete.
+  return { ok: true, downloadId, filename: await downloadedName(downloadId) };
+}
+
+/**
+ * Waits for a download to finish; resolves to the file's name in the downloads folder,
+ * rejects with the browser's reason when it is interrupted.
+ * @param {number} id
+ * @returns {Promise<string>}
+ */
+function downloadedName(id) {
+  return new Promise((resolve, reject) => {
+    const check = async () => {
+      const [item] = await chrome.downloads.search({ id });
+      if (!item) return finish(new Error(t('errorDownloadGone')));
+      if (item.state === 'complete') return finish(null, item.filename.split(/[\\/]/).pop());
+      if (item.state === 'interrupted') return finish(new Error(t('errorDownloadInterrupted', item.error || '?')));
+    };
+    const onChanged = (delta) => delta.id === id && check().catch(finish);
+    const finish = (err, name) => {
+      chrome.downloads.onChanged.removeListener(onChanged);
+      if (err) reject(err);
+      else resolve(name);
+    };
+    chrome.downloads.onChanged.addListener(onChanged);
+    check().catch(finish);
+  });
 }
 
 chrome.runtime.onMessage.addListener((m, sender, sendResponse) => {
@@ -108,4 +180,4 @@ chrome.runtime.onMessage.addListener((m, sender, sendResponse) => {
   return true;
 });
 
-globalThis.backgrone = { onMenuClick };
+globalThis.backgrone = { onMenuClick, onCommand };

@@ -12,20 +12,22 @@
   const { Target, Type, Stage, JOB_PORT, message, parse, postBytes, Assembler } = globalThis.BackgroneMessages;
   const { fetchBytes } = globalThis.BackgroneNet;
   const Overlay = globalThis.BackgroneOverlay;
+  const { t } = globalThis.BackgroneI18n;
+  const { copyImage } = globalThis.BackgroneClipboard;
   const FRAME_PAGE = 'extension/frame/frame.html';
   const MAX_IMAGE_BYTES = 200 * 1024 * 1024;
   const HIDDEN_POSITION = '-100000px -100000px';
   const jobs = new Map(); // jobId -> {img, overlay, port, ...}
   const originals = new WeakMap(); // img -> what to put back on Restore
   const STAGE_TEXT = {
-    [Stage.QUEUED]: 'Waiting for the previous image…',
-    [Stage.FETCHING_IMAGE]: 'Reading the image…',
-    [Stage.DECODING]: 'Reading the image…',
-    [Stage.LOADING_ENGINE]: 'Starting the engine…',
-    [Stage.DOWNLOADING_MODEL]: 'Downloading the model (once)…',
-    [Stage.VERIFYING_MODEL]: 'Checking the model…',
-    [Stage.REMOVING_BACKGROUND]: 'Removing the background…',
-    [Stage.ENCODING]: 'Finishing…',
+    [Stage.QUEUED]: 'stageQueued',
+    [Stage.FETCHING_IMAGE]: 'stageReading',
+    [Stage.DECODING]: 'stageReading',
+    [Stage.LOADING_ENGINE]: 'stageStarting',
+    [Stage.DOWNLOADING_MODEL]: 'stageDownloading',
+    [Stage.VERIFYING_MODEL]: 'stageVerifying',
+    [Stage.REMOVING_BACKGROUND]: 'stageRemoving',
+    [Stage.ENCODING]: 'stageFinishing',
   };
   // If the engine goes silent (hung, or its heartbeat stopped), say so instead of spinning forever.
   const SILENCE_MS = 120_000;
@@ -51,6 +53,9 @@
     }
     return out;
   }
+
+  /** Nothing on the page has the keyboard's focus: the overlay may take it. */
+  const idle = () => !document.activeElement || document.activeElement === document.body || document.activeElement instanceof HTMLImageElement;
 
   const shows = (img, target) =>
     img.currentSrc === target || absolute(img.getAttribute('src') || '') === target || img.dataset.backgroneSrc === target;
@@ -115,7 +120,7 @@
       };
       const fail = () => {
         off();
-        reject(new Error('The page refused to show the cut-out.'));
+        reject(new Error(t('errorPageRefusedCutout')));
       };
       img.addEventListener('load', done);
       img.addEventListener('error', fail);
@@ -149,7 +154,7 @@
     try {
       // Default credentials: cookies same-origin, anonymous CORS cross-origin, as page code gets.
       const bytes = await fetchBytes(srcUrl, {
-        what: 'the image', credentials: 'same-origin', cache: 'force-cache', maxBytes: MAX_IMAGE_BYTES, answerMs: 15_000, idleMs: 15_000,
+        what: 'whatImage', credentials: 'same-origin', cache: 'force-cache', maxBytes: MAX_IMAGE_BYTES, answerMs: 15_000, idleMs: 15_000,
         referrerPolicy: '', // the page's own policy, as its <img> used (hotlink-protected images need it)
       });
       return { bytes };
@@ -176,7 +181,7 @@
     });
     port.onDisconnect.addListener(() => {
       job.port = null;
-      if (!job.settled) onFailed(job, 'the engine stopped unexpectedly (it was closed or ran out of memory). Please try again.');
+      if (!job.settled) onFailed(job, t('errorEngineStopped'));
     });
     pageBytes(srcUrl).then(({ bytes, reason }) => {
       if (!job.port) return;
@@ -187,22 +192,23 @@
 
   function progress(job, { stage, loaded, total, position }) {
     if (stage === Stage.HEARTBEAT) return;
-    let text = STAGE_TEXT[stage] || 'Working…';
+    let text = t(STAGE_TEXT[stage] || 'stageWorking');
     let fraction = null;
-    if (stage === Stage.QUEUED && position > 1) text = `Waiting: ${position} images ahead…`;
+    if (stage === Stage.QUEUED && position > 1) text = t('stageQueuedMany', position);
     if (stage === Stage.DOWNLOADING_MODEL && total) {
       fraction = loaded / total;
-      text = `Downloading the model (once): ${Math.round(fraction * 100)}% of ${(total / 1e6).toFixed(0)} MB`;
+      text = t('stageDownloadingPercent', Math.round(fraction * 100), (total / 1e6).toFixed(0));
     }
     job.overlay.status(text, fraction);
   }
 
   function buttons(job, ...names) {
     const all = {
-      save: { label: 'Save', primary: true, onClick: () => save(job) },
-      restore: { label: 'Restore', onClick: () => { restore(job.img); finishJob(job); } },
-      close: { label: 'Close', onClick: () => finishJob(job, { keepFrame: true }) },
-      dismiss: { label: 'Dismiss', onClick: () => { restore(job.img); finishJob(job); } },
+      save: { label: t('buttonSave'), primary: true, onClick: () => save(job) },
+      copy: { label: t('buttonCopy'), onClick: () => copy(job) },
+      restore: { label: t('buttonRestore'), onClick: () => { restore(job.img); finishJob(job); } },
+      close: { label: t('buttonClose'), onClick: () => finishJob(job, { keepFrame: true }) },
+      dismiss: { label: t('buttonDismiss'), onClick: () => { restore(job.img); finishJob(job); } },
     };
     return names.map((n) => all[n]);
   }
@@ -214,8 +220,24 @@
     } catch (err) {
       r = { ok: false, error: err.message };
     }
-    job.overlay.actions(r?.ok ? `Saved as ${r.filename}.` : `Could not save: ${r?.error || 'unknown error'}`,
-      buttons(job, 'restore', 'close'), { error: !r?.ok });
+    job.overlay.actions(r?.ok ? t('savedAs', r.filename) : t('errorSave', r?.error || t('errorUnknown')),
+      buttons(job, ...job.actionNames.filter((n) => n !== 'save')), { error: !r?.ok });
+  }
+
+  /** The cut-out as PNG (what clipboards take) on the clipboard. */
+  async function copy(job) {
+    let error = null;
+    if (job.done.guarded) {
+      // Copied by our frame: the page's process never holds these pixels.
+      error = await job.overlay.copyFromFrame();
+    } else {
+      try {
+        await copyImage(job.blob);
+      } catch (err) {
+        error = err.message;
+      }
+    }
+    job.overlay.actions(error ? t('errorCopy', error) : t('copied'), buttons(job, ...job.actionNames), { error: !!error });
   }
 
   /** A cut-out the page could not read: show it in an extension frame over the (hidden) image. */
@@ -224,9 +246,11 @@
     rememberOriginal(img);
     const url = new URL(chrome.runtime.getURL(FRAME_PAGE));
     const style = getComputedStyle(img);
-    url.hash = new URLSearchParams({ r: job.done.resultId, fit: style.objectFit, pos: style.objectPosition }).toString();
+    const secret = crypto.randomUUID();
+    url.hash = new URLSearchParams({ r: job.done.resultId, fit: style.objectFit, pos: style.objectPosition, s: secret }).toString();
     // The picture moves out of its own box (clipped away); border, padding and layout stay.
-    return overlay.frame(url.href).then(() => img.style.setProperty('object-position', HIDDEN_POSITION, 'important'));
+    return overlay.frame(url.href, secret, t('errorFrameNotShown'))
+      .then(() => img.style.setProperty('object-position', HIDDEN_POSITION, 'important'));
   }
 
   async function onDone(job, done) {
@@ -239,19 +263,23 @@
       if (done.guarded) {
         await showGuarded(job);
       } else {
-        if (!job.bytes) throw new Error('The cut-out did not arrive.');
-        const url = URL.createObjectURL(new Blob([job.bytes], { type: done.mime }));
+        if (!job.bytes) throw new Error(t('errorNoCutout'));
+        job.blob = new Blob([job.bytes], { type: done.mime });
+        const url = URL.createObjectURL(job.blob);
         job.bytes = null;
         rememberOriginal(img);
         originals.get(img).objectUrl = url;
         await swap(img, url, done.width);
       }
-      overlay.actions('Background removed.', buttons(job, 'save', 'restore', 'close'), { notice: done.notice });
+      job.shown = true;
+      job.actionNames = ['save', 'copy', 'restore', 'close'];
+      overlay.actions(t('done'), buttons(job, ...job.actionNames), { notice: done.notice, focus: idle() });
       shown = { shown: true };
     } catch (err) {
-      // e.g. a page whose CSP forbids blob: images: the cut-out can still be saved.
+      // e.g. a page whose CSP forbids blob: images: the cut-out can still be saved (and copied, when ours).
       restore(img);
-      overlay.actions(`${err.message} You can still save it.`, buttons(job, 'save', 'close'), { error: true });
+      job.actionNames = done.guarded ? ['save', 'close'] : ['save', 'copy', 'close'];
+      overlay.actions(t('errorNotShownCanSave', err.message), buttons(job, ...job.actionNames), { error: true, focus: idle() });
       shown = { shown: false, error: err.message };
     }
     job.port?.postMessage(message(Target.PORT, Type.SHOWN, shown));
@@ -260,7 +288,7 @@
   function onFailed(job, error) {
     job.settled = true;
     clearTimeout(job.timer);
-    job.overlay.actions(`Could not remove the background: ${error}`, buttons(job, 'dismiss'), { error: true });
+    job.overlay.actions(t('errorCut', error), buttons(job, 'dismiss'), { error: true, focus: idle() });
   }
 
   /** The watchdog runs while the engine works on this job; waiting in line, the port says if the engine dies. */
@@ -269,7 +297,7 @@
     if (job.queued) return;
     job.timer = setTimeout(() => {
       if (job.settled) return;
-      onFailed(job, 'no answer from the engine for two minutes. Please try again.');
+      onFailed(job, t('errorSilent'));
       job.port?.disconnect(); // the engine drops the job at its next step
       job.port = null;
     }, SILENCE_MS);
@@ -290,8 +318,10 @@
       if (!img) return { found: false };
       for (const other of jobs.values()) if (other.img === img) finishJob(other);
       const overlay = new Overlay(img);
-      overlay.status(STAGE_TEXT[Stage.QUEUED]);
-      const job = { jobId, img, overlay, port: null, bytes: null, settled: false, done: null, queued: false };
+      overlay.status(t(STAGE_TEXT[Stage.QUEUED]));
+      const job = {
+        jobId, img, overlay, port: null, bytes: null, blob: null, settled: false, done: null, queued: false, shown: false, actionNames: [],
+      };
       overlay.onEscape = () => finishJob(job, { keepFrame: true });
       jobs.set(jobId, job);
       watch(job);

@@ -33,6 +33,8 @@
   };
 
   const px = (v) => parseFloat(v) || 0;
+  const open = []; // overlays on this page, newest last: Escape with nothing focused closes the newest
+  const idle = () => !document.activeElement || document.activeElement === document.body;
 
   class Overlay {
     constructor(img) {
@@ -60,10 +62,13 @@
       document.documentElement.append(this.host);
       this.place = this.place.bind(this);
       this.onKey = (e) => {
-        if (e.key === 'Escape' && e.isTrusted && this.box.isConnected && this.box.contains(this.root.activeElement)) {
+        if (e.key !== 'Escape' || !e.isTrusted || !this.box.isConnected) return;
+        if (this.box.contains(this.root.activeElement) || (idle() && open.at(-1) === this)) {
+          e.stopPropagation();
           this.onEscape();
         }
       };
+      open.push(this);
       window.addEventListener('scroll', this.place, true);
       window.addEventListener('resize', this.place);
       window.addEventListener('keydown', this.onKey, true);
@@ -101,7 +106,7 @@
       this.fill.style.width = fraction == null ? '' : `${Math.round(fraction * 100)}%`;
     }
 
-    actions(text, buttons, { error = false, notice = null } = {}) {
+    actions(text, buttons, { error = false, notice = null, focus = false } = {}) {
       this.text.dataset.text = text;
       this.text.className = error ? 'text error' : 'text';
       this.box.setAttribute('role', error ? 'alert' : 'status');
@@ -120,6 +125,7 @@
         const b = document.createElement('button');
         b.type = 'button';
         b.dataset.text = label;
+        b.setAttribute('aria-label', label); // generated content is not a name for every reader
         if (primary) b.className = 'primary';
         b.addEventListener('click', (e) => {
           e.preventDefault();
@@ -130,6 +136,8 @@
       }
       this.box.append(row);
       this.place();
+      // Keyboard users land on the first action (Save), as after a dialog opens.
+      if (focus) row.querySelector('button')?.focus({ preventScroll: true });
     }
 
     /**
@@ -137,11 +145,15 @@
      * page says it shows the cut-out (a message only our frame's window can
      * send: its origin is the extension's), rejects when it can't.
      * @param {string} url
+     * @param {string} secret what the frame wants to hear before it copies (the page can post to it too)
+     * @param {string} notShown the error when it can't
      * @returns {Promise<void>}
      */
-    frame(url) {
+    frame(url, secret, notShown) {
+      this.secret = secret;
       return new Promise((resolve, reject) => {
         const iframe = document.createElement('iframe');
+        iframe.allow = 'clipboard-write';
         iframe.setAttribute('aria-hidden', 'true');
         iframe.tabIndex = -1;
         const origin = `chrome-extension://${chrome.runtime.id}`;
@@ -158,9 +170,9 @@
         const onMessage = (e) => {
           if (e.source !== iframe.contentWindow || e.origin !== origin || e.data?.backgroneFrame !== true) return;
           e.stopImmediatePropagation();
-          done(e.data.ready ? null : new Error('The cut-out could not be shown on this page.'));
+          done(e.data.ready ? null : new Error(notShown));
         };
-        const timer = setTimeout(() => done(new Error('The cut-out could not be shown on this page.')), 15_000);
+        const timer = setTimeout(() => done(new Error(notShown)), 15_000);
         window.addEventListener('message', onMessage, true);
         iframe.src = url;
         this.iframe = iframe;
@@ -181,6 +193,59 @@
       window.removeEventListener('resize', this.place);
       window.removeEventListener('keydown', this.onKey, true);
       this.host.remove();
+      open.splice(open.indexOf(this) >>> 0, 1);
+    }
+
+    /**
+     * Ask our frame to copy the cut-out it shows (the page never holds its
+     * pixels); resolves to null or the frame's reason it could not.
+     * @returns {Promise<string | null>}
+     */
+    copyFromFrame() {
+      const iframe = this.iframe;
+      if (!iframe) return Promise.resolve('no frame');
+      return new Promise((resolve) => {
+        const channel = new MessageChannel();
+        const timer = setTimeout(() => resolve('timeout'), 10_000);
+        channel.port1.onmessage = (e) => {
+          clearTimeout(timer);
+          resolve(e.data?.error ?? null);
+        };
+        // The clipboard is written by a focused document: focus the frame for it.
+        iframe.focus();
+        iframe.contentWindow.postMessage({ backgroneCopy: this.secret }, `chrome-extension://${chrome.runtime.id}`, [channel.port2]);
+      });
+    }
+
+    /**
+     * A short message with no image to anchor it to (the shortcut found none),
+     * at the top of the window; it goes by itself, or with Escape.
+     * @param {string} text
+     */
+    static toast(text) {
+      const host = document.createElement('backgrone-overlay');
+      const root = host.attachShadow({ mode: 'closed' });
+      const style = document.createElement('style');
+      style.textContent = `${CSS} [data-text]::before { content: attr(data-text); }
+        .box { position: fixed; left: 50%; top: 16px; transform: translateX(-50%); max-width: 420px; }`;
+      const box = document.createElement('div');
+      box.className = 'box';
+      box.setAttribute('role', 'alert');
+      box.setAttribute('aria-label', text);
+      box.dataset.text = text;
+      root.append(style, box);
+      for (const [k, v] of Object.entries({ ...HOST_STYLE, position: 'fixed', left: '0', top: '0' })) {
+        host.style.setProperty(k, v, 'important');
+      }
+      document.documentElement.append(host);
+      const gone = () => {
+        clearTimeout(timer);
+        window.removeEventListener('keydown', onKey, true);
+        host.remove();
+      };
+      const onKey = (e) => e.key === 'Escape' && e.isTrusted && gone();
+      const timer = setTimeout(gone, 5000);
+      window.addEventListener('keydown', onKey, true);
     }
   }
 

@@ -2,23 +2,41 @@
 // out of its reach: this frame is of the extension's origin, so the page can't
 // read its pixels. The result id comes in the URL's fragment.
 import '../lib/messages.js';
+import '../lib/clipboard.js';
 import { callEngine } from '../lib/offscreen_client.js';
 
 const { Type } = globalThis.BackgroneMessages;
+const { copyImage } = globalThis.BackgroneClipboard;
 const params = new URLSearchParams(location.hash.slice(1));
 const img = /** @type {HTMLImageElement} */ (document.getElementById('cutout'));
+/** @type {Blob | null} */
+let cutout = null;
 const FITS = ['fill', 'contain', 'cover', 'none', 'scale-down'];
 
 async function show() {
   const { url } = await callEngine(Type.RESULT_URL, { resultId: params.get('r') });
   // A copy of our own: the engine forgets the result when the page's job ends.
   const blob = await (await fetch(url)).blob();
+  cutout = blob;
   img.style.objectFit = FITS.includes(params.get('fit')) ? params.get('fit') : 'fill';
   img.style.objectPosition = /^[\d.%\spxa-z-]{1,40}$/i.test(params.get('pos') || '') ? params.get('pos') : '50% 50%';
   img.src = URL.createObjectURL(blob);
   await img.decode();
   document.documentElement.dataset.ready = 'true';
 }
+
+// Copy, when the overlay's Copy button asks with the secret from our URL (the page
+// can post to this frame too, but can't read its URL). The answer is only "done" or why not.
+window.addEventListener('message', async (e) => {
+  if (e.source !== window.parent || !e.data?.backgroneCopy || e.data.backgroneCopy !== params.get('s') || !e.ports[0]) return;
+  let error = null;
+  try {
+    await copyImage(cutout);
+  } catch (err) {
+    error = String(err?.message || err);
+  }
+  e.ports[0].postMessage({ error });
+});
 
 // Tell the content script (in the page around us) whether the cut-out shows.
 // The message says nothing but that: the page may hear it too.

@@ -1,5 +1,8 @@
 // The model catalogue shipped in the package (models/catalogue.json), plus
 // which engines the build bundled (models/bundled.json).
+import './i18n.js';
+
+const { t } = globalThis.BackgroneI18n;
 // The engines in the catalogue's order and its default (tests/test_catalogue.py keeps
 // both equal to models/catalogue.json: settings validate synchronously against them).
 export const ENGINES = ['fast', 'standard', 'detailed', 'medium'];
@@ -24,6 +27,19 @@ export async function loadCatalogue() {
   return cached;
 }
 
+/** "88.2 MB" in the browser's language (its decimal mark, its unit words). */
 export function formatBytes(n) {
-  return n >= 1e6 ? `${(n / 1e6).toFixed(1)} MB` : `${Math.round(n / 1e3)} kB`;
+  const number = (x, digits) => new Intl.NumberFormat(chrome.i18n.getUILanguage(), { maximumFractionDigits: digits }).format(x);
+  return n >= 1e6 ? t('unitMB', number(n / 1e6, 1)) : t('unitKB', number(n / 1e3, 0));
+}
+
+/**
+ * What an engine is for, in words: its speed and quality, its size, and
+ * whether it is on this device already (`state` from the engine's MODEL_STATUS, when known).
+ * @param {{name: string, bytes: number, bundled: boolean}} spec
+ * @param {{cached?: boolean} | undefined} state
+ */
+export function engineAbout(spec, state) {
+  const where = spec.bundled ? t('engineBuiltIn') : state?.cached ? t('engineDownloaded') : state ? t('engineNotDownloaded') : '';
+  return [t(`engineSummary_${spec.name}`), t('engineSize', formatBytes(spec.bytes)), where].filter(Boolean).join(' · ');
 }

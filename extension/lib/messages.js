@@ -183,7 +183,7 @@
       this.got = 0;
     }
     add({ offset, total, chunk }) {
-      if (total > this.limit) throw new Error(`the image file is too large (${Math.round(total / 1e6)} MB)`);
+      if (total > this.limit) throw new Error(globalThis.BackgroneI18n.t('errorImageTooLarge', Math.round(total / 1e6)));
       if (!this.bytes) this.bytes = new Uint8Array(total);
       const part = fromBase64(chunk);
       if (total !== this.bytes.byteLength || offset !== this.got || offset + part.byteLength > total) {

@@ -5,10 +5,12 @@
 // assembled file is verified once more before the model counts as complete.
 // On every load each stored chunk is hashed again: a corrupt entry is dropped
 // and fetched again instead of feeding garbage weights to the model.
+import './i18n.js';
 import './net.js';
 import { modelSourceProblem } from './settings.js';
 
 const { fetchBytes } = globalThis.BackgroneNet;
+const msg = globalThis.BackgroneI18n.t; // `t` names transactions here
 
 const DB_NAME = 'backgrone';
 const DB_VERSION = 1;
@@ -155,13 +157,13 @@ function concat(buffers, total) {
 
 async function fetchChunk(url, expected, onBytes) {
   const data = await fetchBytes(url, {
-    what: 'a model chunk',
+    what: 'whatModelPart',
     cache: 'no-store',
     exactBytes: expected.end - expected.start,
     onBytes,
   });
   if ((await sha256Hex(data)) !== expected.sha256) {
-    throw new Error('a downloaded model chunk failed its sha256 check');
+    throw new Error(msg('errorChunkHash'));
   }
   return data.buffer;
 }
@@ -169,7 +171,7 @@ async function fetchChunk(url, expected, onBytes) {
 /** IndexedDB's quota error, in words; other errors unchanged. */
 function storageError(err, spec) {
   if (err?.name === 'QuotaExceededError') {
-    return new Error(`there is not enough free storage to keep the ${spec.name} model (${Math.round(spec.bytes / 1e6)} MB); free some disk space and try again`);
+    return new Error(msg('errorStorageFull', msg(`engineName_${spec.name}`), Math.round(spec.bytes / 1e6)));
   }
   return err;
 }
@@ -195,7 +197,7 @@ export async function loadModelBytes(spec, { source, onProgress = () => {} } = {
   }
   if (!spec.source.chunks) {
     // A built engine (source.registry 'build') is made at build time and exists nowhere to download.
-    throw new Error(`the ${spec.name} engine ships inside the extension, but this build lacks it: rebuild the extension`);
+    throw new Error(msg('errorBuiltMissing', msg(`engineName_${spec.name}`)));
   }
   const total = spec.bytes;
   const expected = spec.source.chunks;
@@ -235,7 +237,7 @@ export async function loadModelBytes(spec, { source, onProgress = () => {} } = {
   onProgress({ phase: 'verify', loaded: total, total });
   if ((await sha256Hex(bytes.buffer)) !== spec.sha256) {
     await deleteModel(spec.name);
-    throw new Error('the assembled model failed its sha256 check');
+    throw new Error(msg('errorModelHash'));
   }
   await tx([MODELS], 'readwrite', (t) =>
     t.objectStore(MODELS).put({ engine: spec.name, sha256: spec.sha256, bytes: total, completedAt: Date.now() }, spec.name),

@@ -2,6 +2,9 @@
 // between pieces of the body, and a size cap enforced while streaming.
 // A classic script (content scripts) and a side-effect import (modules), like messages.js.
 (() => {
+  // At call time: i18n.js may load after this file.
+  const t = (key, ...subs) => globalThis.BackgroneI18n.t(key, ...subs);
+
   /** `code`: 'timeout' | 'network' | 'http' | 'too-large' | 'incomplete'. */
   class FetchError extends Error {
     /**
@@ -16,14 +19,14 @@
 
   /**
    * GET `url` and return its body as a Uint8Array.
-   * `what` names the thing for messages ("the image", "a model chunk").
+   * `what` is the message key that names the thing in errors ('whatImage', 'whatModelPart').
    * `exactBytes`, when given, is the size the body must have.
    * @param {string} url
    * @param {BackgroneFetchOptions} [options]
    * @returns {Promise<Uint8Array>}
    */
   async function fetchBytes(url, {
-    what = 'the file',
+    what = 'whatFile',
     credentials = 'omit',
     cache = 'default',
     referrerPolicy = 'no-referrer',
@@ -41,34 +44,35 @@
     };
     const seconds = (ms) => Math.round(ms / 1000);
     const limit = exactBytes ?? maxBytes;
+    const thing = t(what);
     try {
-      arm(answerMs, `${what} could not be downloaded: the server did not answer within ${seconds(answerMs)} s`);
+      arm(answerMs, t('fetchNoAnswer', thing, seconds(answerMs)));
       let response;
       try {
         response = await fetch(url, { credentials, cache, signal: ctrl.signal, referrerPolicy });
       } catch {
-        throw ctrl.signal.aborted ? ctrl.signal.reason : new FetchError(`${what} could not be downloaded (network error)`, 'network');
+        throw ctrl.signal.aborted ? ctrl.signal.reason : new FetchError(t('fetchNetwork', thing), 'network');
       }
-      if (!response.ok) throw new FetchError(`${what} could not be downloaded (HTTP ${response.status})`, 'http');
+      if (!response.ok) throw new FetchError(t('fetchHttp', thing, response.status), 'http');
       const declared = Number(response.headers.get('content-length'));
-      if (declared > limit) throw new FetchError(`${what} is too large (${Math.round(declared / 1e6)} MB)`, 'too-large');
+      if (declared > limit) throw new FetchError(t('fetchTooLarge', thing, Math.round(declared / 1e6)), 'too-large');
       const reader = response.body.getReader();
       const parts = [];
       let got = 0;
       for (;;) {
-        arm(idleMs, `${what} stopped arriving: nothing came for ${seconds(idleMs)} s`);
+        arm(idleMs, t('fetchStalled', thing, seconds(idleMs)));
         let piece;
         try {
           piece = await reader.read();
         } catch {
-          throw ctrl.signal.aborted ? ctrl.signal.reason : new FetchError(`${what} was cut off mid-download (${got} bytes arrived)`, 'incomplete');
+          throw ctrl.signal.aborted ? ctrl.signal.reason : new FetchError(t('fetchCutOff', thing, got), 'incomplete');
         }
         if (piece.done) break;
         got += piece.value.byteLength;
         if (got > limit) {
           ctrl.abort();
           throw new FetchError(
-            exactBytes == null ? `${what} is too large (over ${Math.round(maxBytes / 1e6)} MB)` : `${what} is larger than expected`,
+            exactBytes == null ? t('fetchOverLimit', thing, Math.round(maxBytes / 1e6)) : t('fetchLarger', thing),
             'too-large',
           );
         }
@@ -76,7 +80,7 @@
         onBytes(piece.value.byteLength);
       }
       if (exactBytes != null && got !== exactBytes) {
-        throw new FetchError(`${what} arrived incomplete (${got} of ${exactBytes} bytes)`, 'incomplete');
+        throw new FetchError(t('fetchIncomplete', thing, got, exactBytes), 'incomplete');
       }
       const out = new Uint8Array(got);
       let offset = 0;

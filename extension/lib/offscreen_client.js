@@ -1,7 +1,9 @@
 // Talk to the engine (the offscreen document), creating it when needed.
 import './messages.js';
+import './i18n.js';
 
 const { Target, message } = globalThis.BackgroneMessages;
+const { t } = globalThis.BackgroneI18n;
 const URL_PATH = 'extension/offscreen/offscreen.html';
 let creating = null; // one creation in flight, shared by concurrent callers
 
@@ -34,7 +36,7 @@ export async function ensureOffscreen() {
 export async function callEngine(type, data) {
   await ensureOffscreen();
   const answer = await chrome.runtime.sendMessage(message(Target.OFFSCREEN, type, data));
-  if (!answer) throw new Error('The background removal engine did not answer. Please try again.');
-  if (!answer.ok) throw new Error(answer.error || 'The background removal engine failed.');
+  if (!answer) throw new Error(t('errorEngineSilent'));
+  if (!answer.ok) throw new Error(answer.error || t('errorEngineFailed'));
   return answer;
 }

@@ -1,6 +1,8 @@
 // User settings: one validated schema, stored in chrome.storage.local.
 import { DEFAULT_ENGINE, ENGINES } from './catalogue.js';
 
+const { t } = globalThis.BackgroneI18n; // loaded by catalogue.js
+
 // A public static mirror of the npm package's dist/ files (chunks named by sha256).
 export const DEFAULT_MODEL_SOURCE =
   'https://staticimgly.com/@imgly/background-removal-data/1.4.5/dist/';
@@ -12,6 +14,10 @@ const SCHEMA = {
   // Post-processing of cut-outs (py/backgrone/refine.py): speckle removal, edge refinement,
   // colour decontamination. A mask output is the model's own either way.
   refine: { default: true, valid: (v) => typeof v === 'boolean' },
+  format: { default: 'png', valid: (v) => ['png', 'webp'].includes(v) },
+  // Crop to the subject, keeping `margin` pixels around it.
+  crop: { default: false, valid: (v) => typeof v === 'boolean' },
+  margin: { default: 16, valid: (v) => Number.isInteger(v) && v >= 0 && v <= 1000 },
   modelSource: { default: DEFAULT_MODEL_SOURCE, valid: (v) => modelSourceProblem(v) === null },
 };
 
@@ -23,18 +29,18 @@ const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
  * a folder URL ending in '/', no credentials in it.
  */
 export function modelSourceProblem(url) {
-  if (typeof url !== 'string' || url.length > 2048) return 'the model source must be a URL of at most 2048 characters';
+  if (typeof url !== 'string' || url.length > 2048) return t('sourceTooLong');
   let u;
   try {
     u = new URL(url);
   } catch {
-    return 'the model source is not a valid URL';
+    return t('sourceInvalid');
   }
   if (!(u.protocol === 'https:' || (u.protocol === 'http:' && LOOPBACK.has(u.hostname)))) {
-    return 'the model source must be an https:// address (http:// only on this computer)';
+    return t('sourceHttps');
   }
-  if (u.username || u.password) return 'the model source must not contain a user name or password';
-  if (!url.endsWith('/')) return "the model source must end with '/'";
+  if (u.username || u.password) return t('sourceCredentials');
+  if (!url.endsWith('/')) return t('sourceSlash');
   return null;
 }
 
@@ -68,8 +74,49 @@ export async function saveSettings(partial) {
 
 /** The pipeline options (see py/backgrone/pipeline.py Options) for these settings. */
 export function pipelineOptions(settings) {
-  const options = settings.output === 'color'
-    ? { output: 'color', background: settings.background }
-    : { output: settings.output };
+  const options = { output: settings.output, format: settings.format, crop: settings.crop, margin: settings.crop ? settings.margin : 0 };
+  if (settings.output === 'color') options.background = settings.background;
   return settings.refine ? options : { ...options, despeckle: false, edges: false, decontaminate: false };
+}
+
+/**
+ * Bind every [data-setting] control under `root` to its setting: shows the
+ * stored value, saves on change, and toggles [data-shown-when="key=value"] parts.
+ * @param {ParentNode} root
+ */
+export async function bindSettings(root) {
+  const settings = await loadSettings();
+  const controls = /** @type {HTMLInputElement[]} */ (Array.from(root.querySelectorAll('[data-setting]')));
+  const current = () => Object.fromEntries(controls.map((c) => [c.dataset.setting, read(c)]));
+  const sync = () => {
+    const now = { ...settings, ...current() };
+    for (const el of /** @type {HTMLElement[]} */ (Array.from(root.querySelectorAll('[data-shown-when]')))) {
+      const [key, value] = el.dataset.shownWhen.split('=');
+      el.hidden = String(now[key]) !== value;
+    }
+  };
+  for (const c of controls) {
+    const value = settings[c.dataset.setting];
+    if (c.type === 'checkbox') c.checked = value;
+    else c.value = String(value);
+    c.addEventListener('change', async () => {
+      const key = c.dataset.setting;
+      try {
+        c.setCustomValidity('');
+        await saveSettings({ [key]: read(c) });
+      } catch {
+        c.setCustomValidity(c.validationMessage || ' ');
+        c.reportValidity();
+      }
+      sync();
+    });
+  }
+  sync();
+}
+
+/** @param {HTMLInputElement} c */
+function read(c) {
+  if (c.type === 'checkbox') return c.checked;
+  if (c.type === 'number') return Number(c.value);
+  return c.value;
 }

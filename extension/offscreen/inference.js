@@ -1,5 +1,8 @@
 // onnxruntime-web sessions: WebGPU when an adapter exists, else wasm (SIMD,
 // threads when the document is cross-origin isolated).
+import '../lib/i18n.js';
+
+const { t } = globalThis.BackgroneI18n;
 const ORT_BASE = chrome.runtime.getURL('vendor/ort/');
 // The build of onnxruntime-web copied into vendor/ort/ by build_ext.py, typed by the npm package.
 /** @typedef {typeof import('onnxruntime-web')} Ort */
@@ -68,7 +71,7 @@ async function createSession(loadBytes) {
     }
     if (session.status === 'fulfilled') await session.value.release();
     if (verified.status === 'rejected') throw verified.reason;
-    if (attempt >= 1) throw new Error('the cached model stayed corrupt after a fresh download');
+    if (attempt >= 1) throw new Error(t('errorModelCorrupt'));
   }
 }
 

@@ -5,6 +5,9 @@
 // the image bytes the page itself could read; back go progress, the result,
 // and, for an image the page could read, the cut-out's bytes.
 import '../lib/messages.js';
+import '../lib/i18n.js';
+
+const { t } = globalThis.BackgroneI18n;
 
 const { Target, Type, JOB_PORT, message, parse, postBytes, Assembler } = globalThis.BackgroneMessages;
 const WAIT_FOR_PORT_MS = 15_000;
@@ -55,12 +58,12 @@ export async function claimPort(jobId, { tabId, frameId }) {
     });
     waiting.delete(jobId);
   }
-  if (!entry) throw new Error('the page did not connect to the engine');
+  if (!entry) throw new Error(t('errorPageNotConnected'));
   unclaimed.delete(jobId);
   const sender = entry.port.sender;
   if (sender.tab.id !== tabId || (sender.frameId || 0) !== frameId) {
     entry.port.disconnect();
-    throw new Error('the page that asked is not the page that was clicked');
+    throw new Error(t('errorWrongPage'));
   }
   return new JobChannel(entry);
 }
@@ -119,7 +122,7 @@ class JobChannel {
     const assembler = new Assembler(limit);
     for (;;) {
       const m = await this.next([Type.SOURCE, Type.UNREADABLE], ms);
-      if (!m) throw new Error(this.closed ? 'the page was closed' : 'the page did not hand over the image in time');
+      if (!m) throw new Error(t(this.closed ? 'errorPageClosed' : 'errorImageLate'));
       if (m.type === Type.UNREADABLE) return { reason: m.data.reason };
       const bytes = assembler.add(m.data);
       if (bytes) return { bytes };

@@ -2,6 +2,9 @@
 // line, and each job has a deadline after which the line moves on. A job is
 // given an AbortSignal that fires at its deadline, so that work it can still
 // stop (the steps after a long model run) stops and leaves nothing behind.
+import '../lib/i18n.js';
+
+const { t } = globalThis.BackgroneI18n;
 export class JobQueue {
   constructor(deadlineMs) {
     this.deadlineMs = deadlineMs;
@@ -34,7 +37,7 @@ export class JobQueue {
     const ctrl = new AbortController();
     const deadline = new Promise((_, reject) => {
       timer = setTimeout(() => {
-        const err = new Error(`it took longer than ${Math.round(this.deadlineMs / 60000)} minutes, so it was stopped`);
+        const err = new Error(t('errorDeadline', Math.round(this.deadlineMs / 60000)));
         ctrl.abort(err);
         reject(err);
       }, this.deadlineMs);

@@ -11,6 +11,9 @@ import { acceptPort, claimPort } from './job_ports.js';
 import { JobQueue } from './job_queue.js';
 import { decode, decodePixels, finish, loadPython, tensorFor } from './python.js';
 import { addResult, releaseResult, resultUrl } from './results.js';
+import '../lib/i18n.js';
+
+const { t } = globalThis.BackgroneI18n;
 
 const { Target, Type, Stage, message, parse } = globalThis.BackgroneMessages;
 const { fetchBytes } = globalThis.BackgroneNet;
@@ -29,7 +32,7 @@ function broadcast(data) {
 async function sessionFor(engine, modelSource, report, timings) {
   const catalogue = await loadCatalogue();
   const spec = catalogue.engines[engine];
-  if (!spec) throw new Error(`unknown engine "${engine}"`);
+  if (!spec) throw new Error(t('errorUnknownEngine', engine));
   const load = async () => {
     const t0 = performance.now();
     const loaded = await loadModelBytes(spec, {
@@ -48,7 +51,7 @@ async function sessionFor(engine, modelSource, report, timings) {
     const state = await modelState(spec).catch(() => ({ cached: false }));
     if (state.cached) throw err;
     const fallback = catalogue.engines[FALLBACK_ENGINE];
-    const notice = `The ${engine} model is not available (${err.message}), so the fast engine was used.`;
+    const notice = t('noticeFallback', t(`engineName_${engine}`), err.message, t(`engineName_${FALLBACK_ENGINE}`));
     report({ stage: Stage.LOADING_ENGINE, engine: FALLBACK_ENGINE, notice });
     return { spec: fallback, session: await getSession(fallback, () => loadModelBytes(fallback)), notice };
   }
@@ -62,14 +65,14 @@ async function sessionFor(engine, modelSource, report, timings) {
  */
 async function readSource(source, channel) {
   if (source.kind === 'blob') {
-    if (!source.url.startsWith(`blob:${location.origin}/`)) throw new Error('only files opened in Backgrone can be read');
-    return { bytes: await fetchBytes(source.url, { what: 'the file', maxBytes: MAX_IMAGE_BYTES }), guarded: false };
+    if (!source.url.startsWith(`blob:${location.origin}/`)) throw new Error(t('errorForeignBlob'));
+    return { bytes: await fetchBytes(source.url, { what: 'whatFile', maxBytes: MAX_IMAGE_BYTES }), guarded: false };
   }
   const own = await channel.source(MAX_IMAGE_BYTES, 60_000);
   if (own.bytes) return { bytes: own.bytes, guarded: false };
-  if (own.reason === 'timeout') throw new Error('the image could not be downloaded: its server did not answer');
+  if (own.reason === 'timeout') throw new Error(t('errorImageServerSilent'));
   const bytes = await fetchBytes(source.url, {
-    what: 'the image',
+    what: 'whatImage',
     // The extension's own request would carry even the cookies the page's <img> could not
     // (its requests count as same-site everywhere): cookies only for the tab's own host.
     credentials: sameHost(source.url, source.pageUrl) ? 'include' : 'omit',
@@ -122,13 +125,13 @@ async function decodeImage(bytes, options) {
 async function runCut({ engine, options, modelSource }, bytes, channel, report, timings, signal) {
   const check = () => {
     signal.throwIfAborted();
-    if (channel?.closed) throw new Error('the page was closed');
+    if (channel?.closed) throw new Error(t('errorPageClosed'));
   };
-  let t = performance.now();
+  let lapStart = performance.now();
   const lap = (step) => {
     const now = performance.now();
-    timings[step] = now - t;
-    t = now;
+    timings[step] = now - lapStart;
+    lapStart = now;
     check();
   };
   check();
@@ -152,7 +155,7 @@ async function runCut({ engine, options, modelSource }, bytes, channel, report, 
       output = await run(session, spec, tensor, shape);
     } catch (err) {
       await dropSession(spec.name); // a broken session is rebuilt next time
-      throw new Error(`the model failed to run (${err.message || err})`);
+      throw new Error(t('errorModelRun', err.message || err));
     } finally {
       clearInterval(heartbeat);
     }

@@ -41,9 +41,22 @@ class UserError extends Error {
   }
 }
 
+/**
+ * The core's message in the browser's language: its `code` names the key
+ * core_<code> in _locales; a message without one (the core's internal checks) stays as the core wrote it.
+ */
+function localized(result) {
+  const code = result.get('code');
+  const params = result.get('params');
+  const values = params?.toJs ? params.toJs() : [];
+  params?.destroy?.();
+  const text = code ? chrome.i18n.getMessage(`core_${code}`, values.map(String)) : '';
+  return text || result.get('error');
+}
+
 function unwrap(result) {
   if (result.has('error')) {
-    const error = new UserError(result.get('error'), result.get('kind'), result.get('format'));
+    const error = new UserError(localized(result), result.get('kind'), result.get('format'));
     result.destroy();
     throw error;
   }

@@ -2,6 +2,9 @@
 // has to carry their bytes: the popup and the guarded frame read them through
 // a blob: URL of the extension's origin, Save downloads that URL, and a page
 // gets the bytes only for an image it could read itself.
+import '../lib/i18n.js';
+
+const { t } = globalThis.BackgroneI18n;
 const MAX_RESULTS = 64;
 const MAX_BYTES = 1024 * 1024 * 1024;
 const POPUP_RESULT_MS = 120_000;
@@ -30,9 +33,9 @@ export function addResult({ data, mime, filename, tabId = null }) {
  */
 export function resultUrl(id, tabId = null) {
   const r = results.get(id);
-  if (!r) throw new Error('this cut-out is no longer available; please cut the image out again');
-  if (r.tabId !== null && tabId !== null && r.tabId !== tabId) throw new Error('this cut-out belongs to another tab');
-  if (r.tabId === null && tabId !== null) throw new Error('this cut-out belongs to another window');
+  if (!r) throw new Error(t('errorResultGone'));
+  if (r.tabId !== null && tabId !== null && r.tabId !== tabId) throw new Error(t('errorResultOtherTab'));
+  if (r.tabId === null && tabId !== null) throw new Error(t('errorResultOtherWindow'));
   if (!r.url) r.url = URL.createObjectURL(r.blob);
   return { url: r.url, mime: r.mime, filename: r.filename };
 }

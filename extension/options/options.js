@@ -1,16 +1,20 @@
-// Options: engine choice (with size and cache state), clean-up, cached models, storage, model source.
+// Options: engine choice (what each is for, its size, whether it is on this device),
+// output, clean-up, the keyboard shortcut, stored models, storage, model source.
 import '../lib/messages.js';
-import { DEFAULT_ENGINE, ENGINES, formatBytes } from '../lib/catalogue.js';
+import '../lib/i18n.js';
+import { DEFAULT_ENGINE, ENGINES, engineAbout, formatBytes, loadCatalogue } from '../lib/catalogue.js';
 import { callEngine } from '../lib/offscreen_client.js';
-import { DEFAULT_MODEL_SOURCE, loadSettings, saveSettings } from '../lib/settings.js';
+import { DEFAULT_MODEL_SOURCE, bindSettings, loadSettings, saveSettings } from '../lib/settings.js';
 
 const { Type } = globalThis.BackgroneMessages;
+const { t, localize } = globalThis.BackgroneI18n;
+const COMMAND_CUT = 'cut-under-pointer'; // manifest.json "commands"
 /**
  * The page's elements (options.html) by id, with their kinds.
  * @typedef {{
  *   engines: HTMLElement, storage: HTMLElement, 'delete-all': HTMLButtonElement, 'source-form': HTMLFormElement,
  *   source: HTMLInputElement, 'source-reset': HTMLButtonElement, 'source-state': HTMLElement,
- *   'engine-row': HTMLTemplateElement, refine: HTMLInputElement,
+ *   'engine-row': HTMLTemplateElement, shortcut: HTMLElement, 'shortcut-change': HTMLButtonElement,
  * }} Elements
  */
 /**
@@ -21,24 +25,28 @@ const { Type } = globalThis.BackgroneMessages;
 const $ = (id) => /** @type {any} */ (document.getElementById(id));
 
 async function render() {
-  const [settings, status] = await Promise.all([loadSettings(), callEngine(Type.MODEL_STATUS, {})]);
+  const [settings, status, catalogue] = await Promise.all([loadSettings(), callEngine(Type.MODEL_STATUS, {}), loadCatalogue()]);
   const rows = ENGINES.map((name) => {
     const info = status.engines[name];
     const row = /** @type {HTMLElement} */ ($('engine-row').content.firstElementChild.cloneNode(true));
+    localize(row);
     row.dataset.engine = name;
     const radio = row.querySelector('input');
+    radio.id = `engine-${name}`;
     radio.value = name;
     radio.checked = settings.engine === name;
     radio.addEventListener('change', () => saveSettings({ engine: name }));
-    row.querySelector('.title').textContent = `${name} — ${info.title}${name === DEFAULT_ENGINE ? ' (default)' : ''}`;
-    row.querySelector('.size').textContent = formatBytes(info.bytes);
+    row.querySelector('label').htmlFor = radio.id;
+    const title = t(`engineName_${name}`);
+    row.querySelector('.title').textContent = name === DEFAULT_ENGINE ? t('engineDefault', title) : title;
+    row.querySelector('.about').textContent = engineAbout(catalogue.engines[name], undefined);
     const state = row.querySelector('.state');
-    state.textContent = info.bundled ? 'built in' : info.cached ? 'downloaded' : 'not downloaded';
+    state.textContent = info.bundled ? t('engineBuiltIn') : info.cached ? t('engineDownloaded') : t('engineNotDownloaded');
     state.classList.toggle('cached', info.cached);
     const del = /** @type {HTMLButtonElement} */ (row.querySelector('.delete'));
     del.hidden = info.bundled || !info.cached;
-    del.addEventListener('click', async (e) => {
-      e.preventDefault();
+    del.setAttribute('aria-label', t('optionsDeleteOne', title));
+    del.addEventListener('click', async () => {
       await callEngine(Type.DELETE_MODELS, { engines: [name] });
       render();
     });
@@ -46,13 +54,22 @@ async function render() {
   });
   $('engines').replaceChildren(...rows);
   const { usage = 0 } = (await navigator.storage?.estimate?.()) || {};
-  $('storage').textContent = `Storage used by Backgrone: ${formatBytes(usage)}.`;
+  $('storage').textContent = t('optionsStorageUsed', formatBytes(usage));
   $('source').value = settings.modelSource;
-  $('refine').checked = settings.refine;
 }
 
-$('refine').addEventListener('change', () => saveSettings({ refine: $('refine').checked }));
+async function showShortcut() {
+  const commands = await chrome.commands.getAll();
+  const shortcut = commands.find((c) => c.name === COMMAND_CUT)?.shortcut;
+  $('shortcut').textContent = shortcut ? t('optionsShortcutIs', shortcut) : t('optionsShortcutNone');
+}
 
+localize();
+bindSettings(document);
+showShortcut();
+// Shortcuts are the browser's to change: its own page for them.
+$('shortcut-change').addEventListener('click', () => chrome.tabs.create({ url: 'chrome://extensions/shortcuts' }));
+document.addEventListener('visibilitychange', () => document.visibilityState === 'visible' && showShortcut());
 $('delete-all').addEventListener('click', async () => {
   await callEngine(Type.DELETE_MODELS, {});
   render();
@@ -63,7 +80,7 @@ $('source-form').addEventListener('submit', async (e) => {
   if (value && !value.endsWith('/')) value += '/';
   try {
     await saveSettings({ modelSource: value });
-    $('source-state').textContent = 'Saved.';
+    $('source-state').textContent = t('saved');
     $('source-state').className = 'muted';
   } catch (err) {
     $('source-state').textContent = err.message;
@@ -76,5 +93,5 @@ $('source-reset').addEventListener('click', async () => {
 });
 
 render().catch((err) => {
-  $('engines').textContent = `The engine could not start: ${err.message}`;
+  $('engines').textContent = t('errorEngineStart', err.message);
 });

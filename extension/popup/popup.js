@@ -1,19 +1,27 @@
 // Toolbar popup: choose, drop or paste images; each is cut out in turn and
-// shown on a checkerboard; download one by one or all at once.
+// shown on a checkerboard; open one large (with the original a toggle away),
+// download or copy one, drag it out, or download all.
 import '../lib/messages.js';
-import { ENGINES, formatBytes, loadCatalogue } from '../lib/catalogue.js';
+import '../lib/i18n.js';
+import { ENGINES, engineAbout, loadCatalogue } from '../lib/catalogue.js';
+import '../lib/clipboard.js';
 import { callEngine } from '../lib/offscreen_client.js';
 import { cutoutFilename } from '../lib/names.js';
-import { loadSettings, pipelineOptions, saveSettings } from '../lib/settings.js';
+import { bindSettings, loadSettings, pipelineOptions } from '../lib/settings.js';
 
 const { Target, Type, Stage, message, parse } = globalThis.BackgroneMessages;
+const { t, localize } = globalThis.BackgroneI18n;
+const { copyImage } = globalThis.BackgroneClipboard;
 /**
  * The popup's elements (popup.html) by id, with their kinds.
  * @typedef {{
  *   tab: HTMLAnchorElement, options: HTMLAnchorElement, 'page-notice': HTMLElement, drop: HTMLElement,
- *   files: HTMLInputElement, engine: HTMLSelectElement, output: HTMLSelectElement, background: HTMLInputElement,
- *   status: HTMLElement, 'status-text': HTMLElement, 'status-bar': HTMLElement, results: HTMLElement,
- *   'download-all': HTMLButtonElement, clear: HTMLButtonElement, card: HTMLTemplateElement,
+ *   choose: HTMLButtonElement, files: HTMLInputElement, engine: HTMLSelectElement, 'engine-about': HTMLElement,
+ *   status: HTMLElement, 'status-text': HTMLElement, 'status-bar': HTMLElement, 'batch-notice': HTMLElement,
+ *   results: HTMLElement, 'download-all': HTMLButtonElement, clear: HTMLButtonElement, card: HTMLTemplateElement,
+ *   viewer: HTMLDialogElement, 'viewer-img': HTMLImageElement, 'viewer-name': HTMLElement,
+ *   'viewer-toggle': HTMLButtonElement, 'viewer-download': HTMLButtonElement, 'viewer-copy': HTMLButtonElement,
+ *   'viewer-close': HTMLButtonElement, 'viewer-state': HTMLElement,
  * }} Elements
  */
 /**
@@ -22,27 +30,40 @@ const { Target, Type, Stage, message, parse } = globalThis.BackgroneMessages;
  * @returns {Elements[K]}
  */
 const $ = (id) => /** @type {any} */ (document.getElementById(id));
-// Finished cut-outs, in order: {name, blob, url, filename}. Blobs, not data URLs:
-// the browser keeps blob bytes outside this page's heap (and can page them to
-// disk), so a batch of any length doesn't grow the popup's memory.
+/**
+ * A finished cut-out. Blobs, not data URLs: the browser keeps blob bytes outside
+ * this page's heap (and can page them to disk), so a batch of any length doesn't
+ * grow the popup's memory. The source File is only a reference to the user's file.
+ * @typedef {{name: string, file: File, blob: Blob, thumb: string, fileUrl: string, filename: string}} Result
+ */
+/** @type {Result[]} */
 const results = [];
 const queue = []; // {file, card}
 let running = false;
 let total = 0;
 let finished = 0;
 let currentJob = null;
+const batchNotices = new Set(); // each distinct notice once per batch, not on every card
+/** @type {Result | null} */
+let viewing = null;
 
 function status(text, fraction) {
   $('status').hidden = false;
   $('status-text').textContent = text;
-  $('status-bar').style.width = `${Math.round(Math.max(0, Math.min(1, fraction)) * 100)}%`;
+  const percent = Math.round(Math.max(0, Math.min(1, fraction)) * 100);
+  $('status-bar').style.width = `${percent}%`;
+  $('status-bar').parentElement.setAttribute('aria-valuenow', String(percent));
 }
 
 function addCard(file) {
   const card = /** @type {HTMLElement} */ ($('card').content.firstElementChild.cloneNode(true));
-  card.querySelector('.name').textContent = file.name;
-  /** @type {HTMLElement} */ (card.querySelector('.name')).title = file.name;
-  card.querySelector('.state').textContent = 'Waiting…';
+  localize(card);
+  const name = /** @type {HTMLElement} */ (card.querySelector('.name'));
+  name.textContent = name.title = file.name;
+  card.querySelector('.state').textContent = t('stateWaiting');
+  const preview = /** @type {HTMLButtonElement} */ (card.querySelector('.preview'));
+  preview.disabled = true;
+  preview.setAttribute('aria-label', t('cardOpen', file.name));
   $('results').append(card);
   return card;
 }
@@ -66,8 +87,19 @@ async function thumbnailUrl(blob, width = 480) {
 
 /** Download a cut-out the popup holds (an extension page may use the downloads API itself). */
 async function save(result) {
-  result.fileUrl ||= URL.createObjectURL(result.blob);
   await chrome.downloads.download({ url: result.fileUrl, filename: result.filename, saveAs: false, conflictAction: 'uniquify' });
+}
+
+/** Copy, and say in `state` how it went. */
+async function copy(result, state) {
+  try {
+    await copyImage(result.blob);
+    state.textContent = t('copied');
+    state.classList.remove('error');
+  } catch (err) {
+    state.textContent = t('errorCopy', err.message);
+    state.classList.add('error');
+  }
 }
 
 /** The engine's result as a Blob of our own; the engine then forgets it. */
@@ -79,13 +111,20 @@ async function takeResult(answer) {
   }
 }
 
+function showBatchNotice(text) {
+  if (!text || batchNotices.has(text)) return;
+  batchNotices.add(text);
+  $('batch-notice').textContent = Array.from(batchNotices).join(' ');
+  $('batch-notice').hidden = false;
+}
+
 async function processOne({ file, card }) {
   const state = card.querySelector('.state');
-  state.textContent = 'Removing the background…';
+  state.textContent = t('stageRemoving');
   const settings = await loadSettings();
   currentJob = crypto.randomUUID();
   try {
-    if (!file.type.startsWith('image/') && file.type !== '') throw new Error('This file is not an image.');
+    if (!file.type.startsWith('image/') && file.type !== '') throw new Error(t('errorNotAnImageFile'));
     // The engine reads the file through a blob: URL of our own origin: no copy through messaging.
     const fileUrl = URL.createObjectURL(file);
     let answer;
@@ -102,19 +141,13 @@ async function processOne({ file, card }) {
       URL.revokeObjectURL(fileUrl);
     }
     const blob = await takeResult(answer);
-    const result = { name: file.name, blob, url: await thumbnailUrl(blob), filename: cutoutFilename(file.name, answer.mime) };
+    /** @type {Result} */
+    const result = {
+      name: file.name, file, blob, thumb: await thumbnailUrl(blob), fileUrl: URL.createObjectURL(blob),
+      filename: cutoutFilename(file.name, answer.mime),
+    };
     results.push(result);
-    card.querySelector('img').src = result.url;
-    card.querySelector('img').alt = `Cut-out of ${file.name}`;
-    state.textContent = `${answer.width}×${answer.height}, ${answer.engine}`;
-    if (answer.notice) {
-      state.textContent += ` — ${answer.notice}`;
-      state.className = 'state notice';
-    }
-    const button = card.querySelector('.download');
-    button.hidden = false;
-    button.addEventListener('click', () => save(result).catch((err) => (state.textContent = err.message)));
-    card.dataset.state = 'done';
+    showDone(card, result, answer);
   } catch (err) {
     state.textContent = err.message;
     state.className = 'state error';
@@ -122,15 +155,62 @@ async function processOne({ file, card }) {
   }
 }
 
+function showDone(card, result, answer) {
+  const img = card.querySelector('img');
+  img.src = result.thumb;
+  img.alt = t('cardAlt', result.name);
+  const state = card.querySelector('.state');
+  state.textContent = t('cardDone', answer.width, answer.height, t(`engineName_${answer.engine}`));
+  showBatchNotice(answer.notice);
+  const preview = /** @type {HTMLButtonElement} */ (card.querySelector('.preview'));
+  preview.disabled = false;
+  preview.addEventListener('click', () => openViewer(result));
+  // Drag a finished card out as a file (Chromium takes DownloadURL; elsewhere the image itself).
+  img.draggable = true;
+  img.addEventListener('dragstart', (e) => {
+    e.dataTransfer.setData('DownloadURL', `${result.blob.type}:${result.filename}:${result.fileUrl}`);
+    e.dataTransfer.effectAllowed = 'copy';
+  });
+  /** @type {HTMLElement} */ (card.querySelector('.actions')).hidden = false;
+  card.querySelector('.download').addEventListener('click', () => save(result).catch((err) => (state.textContent = err.message)));
+  card.querySelector('.copy').addEventListener('click', () => copy(result, state));
+  card.dataset.state = 'done';
+}
+
+function openViewer(result) {
+  viewing = result;
+  $('viewer-name').textContent = result.name;
+  $('viewer-state').textContent = '';
+  showSide(false);
+  $('viewer').showModal();
+}
+
+/** The before/after toggle: the original file, or the cut-out on its checkerboard. */
+function showSide(original) {
+  const img = $('viewer-img');
+  if (img.src.startsWith('blob:') && img.dataset.original === 'true') URL.revokeObjectURL(img.src);
+  img.dataset.original = String(original);
+  img.src = original ? URL.createObjectURL(viewing.file) : viewing.fileUrl;
+  img.alt = t(original ? 'viewerAltOriginal' : 'cardAlt', viewing.name);
+  $('viewer-toggle').setAttribute('aria-pressed', String(original));
+  $('viewer-img').parentElement.classList.toggle('checker', !original);
+}
+
+function closeViewer() {
+  showSide(false); // revokes the original's URL
+  $('viewer-img').removeAttribute('src');
+  viewing = null;
+}
+
 async function drain() {
   if (running) return;
   running = true;
   while (queue.length) {
     const item = queue.shift();
-    status(`Processing ${finished + 1} of ${total}…`, finished / total);
+    status(t('statusProcessing', finished + 1, total), finished / total);
     await processOne(item);
     finished += 1;
-    status(finished === total ? `Done: ${results.length} of ${total} cut out.` : `Processing ${finished + 1} of ${total}…`, finished / total);
+    status(finished === total ? t('statusDone', results.length, total) : t('statusProcessing', finished + 1, total), finished / total);
     $('download-all').disabled = results.length === 0;
     $('clear').disabled = false;
   }
@@ -141,6 +221,11 @@ async function drain() {
 function addFiles(files) {
   const list = Array.from(files || []);
   if (!list.length) return;
+  if (!running && !queue.length) {
+    // A new batch: its notices start afresh.
+    batchNotices.clear();
+    $('batch-notice').hidden = true;
+  }
   for (const file of list) queue.push({ file, card: addCard(file) });
   total += list.length;
   drain();
@@ -150,12 +235,13 @@ chrome.runtime.onMessage.addListener((m) => {
   const msg = parse(m, Target.UI);
   if (msg?.type !== Type.PROGRESS || msg.data.jobId !== currentJob) return;
   const { stage, loaded, total: size, engine } = msg.data;
+  const name = engine ? t(`engineName_${engine}`) : '';
   if (stage === Stage.DOWNLOADING_MODEL && size) {
-    status(`Downloading the ${engine} model (once): ${formatBytes(loaded)} of ${formatBytes(size)}`, loaded / size);
+    status(t('statusDownloading', name, Math.round((loaded / size) * 100), (size / 1e6).toFixed(0)), loaded / size);
   } else if (stage === Stage.VERIFYING_MODEL) {
-    status(`Checking the ${engine} model…`, 1);
+    status(t('statusVerifying', name), 1);
   } else if (stage === Stage.REMOVING_BACKGROUND) {
-    status(`Processing ${finished + 1} of ${total}…`, finished / total);
+    status(t('statusProcessing', finished + 1, total), finished / total);
   }
 });
 
@@ -172,30 +258,26 @@ async function showPageNotice() {
 }
 
 async function init() {
-  const [settings, catalogue] = await Promise.all([loadSettings(), loadCatalogue()]);
+  localize();
+  const catalogue = await loadCatalogue();
   const engine = $('engine');
-  for (const name of ENGINES) {
-    const spec = catalogue.engines[name];
-    const option = new Option(`${name} — ${spec.bundled ? 'built in' : formatBytes(spec.bytes)}`, name);
-    engine.append(option);
-  }
-  engine.value = settings.engine;
-  $('output').value = settings.output;
-  $('background').value = settings.background;
-  $('background').hidden = settings.output !== 'color';
-  engine.addEventListener('change', () => saveSettings({ engine: engine.value }));
-  $('output').addEventListener('change', () => {
-    $('background').hidden = $('output').value !== 'color';
-    saveSettings({ output: $('output').value });
-  });
-  $('background').addEventListener('change', () => saveSettings({ background: $('background').value }));
+  for (const name of ENGINES) engine.append(new Option(t(`engineName_${name}`), name));
+  let state = null;
+  const about = () => {
+    $('engine-about').textContent = engineAbout(catalogue.engines[engine.value], state?.engines?.[engine.value]);
+  };
+  await bindSettings(document);
+  about();
+  engine.addEventListener('change', about);
+  // Starts the engine while the user picks files; then says which models are on this device.
+  callEngine(Type.MODEL_STATUS, {}).then((s) => { state = s; about(); }, () => {});
+  $('choose').addEventListener('click', () => $('files').click());
   $('files').addEventListener('change', (e) => {
     const input = /** @type {HTMLInputElement} */ (e.target);
     addFiles(input.files);
     input.value = '';
   });
   const drop = $('drop');
-  drop.addEventListener('keydown', (e) => (e.key === 'Enter' || e.key === ' ') && $('files').click());
   for (const type of ['dragenter', 'dragover']) {
     drop.addEventListener(type, (e) => {
       e.preventDefault();
@@ -215,15 +297,23 @@ async function init() {
   $('clear').addEventListener('click', () => {
     if (running) return;
     for (const r of results) {
-      URL.revokeObjectURL(r.url);
-      if (r.fileUrl) URL.revokeObjectURL(r.fileUrl);
+      URL.revokeObjectURL(r.thumb);
+      URL.revokeObjectURL(r.fileUrl);
     }
     results.length = 0;
     total = finished = 0;
+    batchNotices.clear();
+    $('batch-notice').hidden = true;
     $('results').replaceChildren();
     $('status').hidden = true;
     $('download-all').disabled = $('clear').disabled = true;
+    $('choose').focus();
   });
+  $('viewer-toggle').addEventListener('click', () => showSide($('viewer-toggle').getAttribute('aria-pressed') !== 'true'));
+  $('viewer-download').addEventListener('click', () => save(viewing).catch((err) => ($('viewer-state').textContent = err.message)));
+  $('viewer-copy').addEventListener('click', () => copy(viewing, $('viewer-state')));
+  $('viewer-close').addEventListener('click', () => $('viewer').close());
+  $('viewer').addEventListener('close', closeViewer);
   // Opened as a tab (not the toolbar popup): use the room and hide the link.
   const inTab = new URLSearchParams(location.search).has('tab');
   document.body.classList.toggle('tab', inTab);
@@ -238,8 +328,7 @@ async function init() {
     chrome.runtime.openOptionsPage();
   });
   showPageNotice();
-  // Start the engine while the user picks files.
-  callEngine(Type.MODEL_STATUS, {}).catch(() => {});
+  document.body.dataset.ready = 'true';
 }
 
 init();

@@ -113,43 +113,61 @@ def identify_unreadable(data: bytes) -> DecodeError:
         return UnsupportedFormatError(
             "the file is an AVIF image, a format this decoder does not read; convert it to PNG, JPEG or WebP first",
             format="avif",
+            code="avif",
         )
     if brands & _HEIF_BRANDS:
         return UnsupportedFormatError(
             "the file is a HEIC/HEIF image, a format this decoder does not read; convert it to PNG, JPEG or WebP first",
             format="heic",
+            code="heic",
         )
     if brands:
-        return NotAnImageError("the file is a video or other media (MP4/QuickTime), not an image")
+        return NotAnImageError("the file is a video or other media (MP4/QuickTime), not an image", "media")
     if data.startswith(b"\xff\x0a") or data.startswith(_JXL_CONTAINER):
         return UnsupportedFormatError(
             "the file is a JPEG XL image, a format this decoder does not read; convert it to PNG, JPEG or WebP first",
             format="jxl",
+            code="jxl",
         )
     if data.startswith(b"%PDF-"):
-        return NotAnImageError("the file is a PDF document, not an image")
+        return NotAnImageError("the file is a PDF document, not an image", "pdf")
     text = _text_head(data)
     if text is not None:
         if text.startswith(("<!doctype html", "<html")) or re.search(r"<(html|head|body)[\s>]", text):
             return NotAnImageError(
-                "the file is a web page (HTML), not an image; the address may have given an error page"
+                "the file is a web page (HTML), not an image; the address may have given an error page", "html"
             )
         if re.search(r"<svg[\s>]", text):
             return UnsupportedFormatError(
                 "the file is a vector SVG drawing, not a pixel image; export it as PNG first",
                 format="svg",
+                code="svg",
             )
         if text.startswith("<?xml"):
-            return NotAnImageError("the file is an XML document, not an image")
-        return NotAnImageError("the file is text, not an image")
-    return NotAnImageError(f"the file is not an image in a format Backgrone reads ({READABLE})")
+            return NotAnImageError("the file is an XML document, not an image", "xml")
+        return NotAnImageError("the file is text, not an image", "text")
+    return NotAnImageError(f"the file is not an image in a format Backgrone reads ({READABLE})", "unknown", (READABLE,))
 
 
-def _bomb_message(exc: Exception, max_pixels: int) -> str:
+def _bomb_error(exc: Exception, max_pixels: int) -> TooManyPixelsError:
     found = re.search(r"\((\d+) pixels\)", str(exc))
+    limit = _megapixels(max_pixels)
     if found:
-        return f"the image has {_megapixels(int(found.group(1)))}, over the {_megapixels(max_pixels)} limit"
-    return f"the image is far larger than the {_megapixels(max_pixels)} limit"
+        has = _megapixels(int(found.group(1)))
+        return TooManyPixelsError(f"the image has {has}, over the {limit} limit", "overLimit", (has, limit))
+    return TooManyPixelsError(f"the image is far larger than the {limit} limit", "farOverLimit", (limit,))
+
+
+def _too_many(width: int, height: int, max_pixels: int) -> TooManyPixelsError:
+    has, limit = _megapixels(width * height), _megapixels(max_pixels)
+    return TooManyPixelsError(
+        f"the image is {width}x{height} ({has}), over the {limit} limit", "sizeOverLimit", (width, height, has, limit)
+    )
+
+
+def _damaged(exc: Exception) -> TruncatedImageError:
+    detail = str(exc) or type(exc).__name__
+    return TruncatedImageError(f"the image data is truncated or damaged ({detail})", "damaged", (detail,))
 
 
 def _open(data: bytes, max_pixels: int) -> Image.Image:
@@ -159,14 +177,13 @@ def _open(data: bytes, max_pixels: int) -> Image.Image:
             warnings.simplefilter("ignore")
             return Image.open(io.BytesIO(data))
     except Image.DecompressionBombError as exc:
-        raise TooManyPixelsError(_bomb_message(exc, max_pixels)) from None
+        raise _bomb_error(exc, max_pixels) from None
     except UnidentifiedImageError:
         raise identify_unreadable(data) from None
     except MemoryError:
-        raise TooManyPixelsError("there is not enough memory to open this image") from None
+        raise TooManyPixelsError("there is not enough memory to open this image", "memory") from None
     except Exception as exc:  # a damaged header can upset a format plugin in any way
-        detail = str(exc) or type(exc).__name__
-        raise TruncatedImageError(f"the image data is truncated or damaged ({detail})") from None
+        raise _damaged(exc) from None
 
 
 def _upright(im: Image.Image) -> Image.Image:
@@ -186,16 +203,14 @@ def decode_image(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> Decoded:
     and nothing else.
     """
     if not data:
-        raise EmptyFileError("the file is empty (0 bytes)")
+        raise EmptyFileError("the file is empty (0 bytes)", "empty")
     data = bytes(data)
     im = _open(data, max_pixels)
     width, height = im.size
     if width * height > max_pixels:
-        raise TooManyPixelsError(
-            f"the image is {width}x{height} ({_megapixels(width * height)}), over the {_megapixels(max_pixels)} limit"
-        )
+        raise _too_many(width, height, max_pixels)
     if width <= 0 or height <= 0:
-        raise NotAnImageError("the image has no pixels (zero width or height)")
+        raise NotAnImageError("the image has no pixels (zero width or height)", "noPixels")
     icc = rgb_icc(im.info.get("icc_profile"))
     try:
         with warnings.catch_warnings():
@@ -205,14 +220,13 @@ def decode_image(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> Decoded:
             # asarray already copies Pillow's pixels (read-only); nothing writes to them later
             rgba = np.asarray(_to_rgba(_upright(im)), dtype=np.uint8)
     except Image.DecompressionBombError as exc:
-        raise TooManyPixelsError(_bomb_message(exc, max_pixels)) from None
+        raise _bomb_error(exc, max_pixels) from None
     except MemoryError:
-        raise TooManyPixelsError("there is not enough memory to decode this image") from None
+        raise TooManyPixelsError("there is not enough memory to decode this image", "memory") from None
     except Exception as exc:  # OSError "truncated", SyntaxError, ValueError, EOFError, struct.error...
-        detail = str(exc) or type(exc).__name__
-        raise TruncatedImageError(f"the image data is truncated or damaged ({detail})") from None
+        raise _damaged(exc) from None
     if rgba.ndim != 3 or rgba.shape[2] != 4 or rgba.shape[0] == 0 or rgba.shape[1] == 0:
-        raise TruncatedImageError("the image data is damaged (it decoded to no pixels)")
+        raise TruncatedImageError("the image data is damaged (it decoded to no pixels)", "noPixelsDecoded")
     return Decoded(rgba=rgba, icc=icc)
 
 
@@ -225,11 +239,9 @@ def decode_pixels(pixels: bytes, width: int, height: int, max_pixels: int = DEFA
     """Raw RGBA bytes (row-major, not premultiplied) that a host decoded itself, e.g. a
     browser canvas's ``ImageData`` for an AVIF, HEIC or SVG file -> :class:`Decoded` (sRGB)."""
     if not (isinstance(width, int) and isinstance(height, int)) or width <= 0 or height <= 0:
-        raise NotAnImageError(f"the image has no pixels ({width}x{height})")
+        raise NotAnImageError(f"the image has no pixels ({width}x{height})", "noPixels")
     if width * height > max_pixels:
-        raise TooManyPixelsError(
-            f"the image is {width}x{height} ({_megapixels(width * height)}), over the {_megapixels(max_pixels)} limit"
-        )
+        raise _too_many(width, height, max_pixels)
     if len(pixels) != width * height * 4:
         raise TruncatedImageError(
             f"the pixel data has {len(pixels)} bytes; {width}x{height} RGBA needs {width * height * 4}"

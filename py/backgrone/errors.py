@@ -2,7 +2,17 @@
 
 
 class BackgroneError(Exception):
-    """Base class: ``str(err)`` is a complete sentence a user understands."""
+    """Base class: ``str(err)`` is a complete sentence a user understands.
+
+    ``code`` (when set) names the message for hosts that say it in the user's own
+    language (the extension's ``_locales``, key ``core_<code>``), and ``params``
+    are the values it needs, in order.
+    """
+
+    def __init__(self, message: str, code: str = "", params: tuple = ()):
+        super().__init__(message)
+        self.code = code
+        self.params = tuple(str(p) for p in params)
 
 
 class DecodeError(BackgroneError):
@@ -32,8 +42,8 @@ class UnsupportedFormatError(DecodeError):
     with a decoder of its own (a browser) can decode the file itself instead.
     """
 
-    def __init__(self, message: str, format: str = ""):
-        super().__init__(message)
+    def __init__(self, message: str, format: str = "", code: str = "", params: tuple = ()):
+        super().__init__(message, code, params)
         self.format = format
 
 

@@ -28,8 +28,13 @@ from .preprocess import mask_from_output, to_tensor
 
 
 def error_result(exc: BackgroneError) -> dict:
-    """``{"error": message, "kind": class name}``, and ``"format"`` when the error names one."""
-    result: dict[str, Any] = {"error": str(exc), "kind": type(exc).__name__}
+    """``{"error": message, "kind": class name, "code", "params"}``, and ``"format"`` when the error names one."""
+    result: dict[str, Any] = {
+        "error": str(exc),
+        "kind": type(exc).__name__,
+        "code": getattr(exc, "code", ""),
+        "params": list(getattr(exc, "params", ())),
+    }
     fmt = getattr(exc, "format", None)
     if fmt:
         result["format"] = fmt

@@ -1,0 +1,38 @@
+// Every word the user reads comes from _locales/<lang>/messages.json through
+// here (tests/test_i18n.py keeps the locales complete and the sources free of
+// hard-coded text). A classic script, like messages.js: content scripts load
+// it as a file, extension pages and the service worker import it for its global.
+(() => {
+  if (globalThis.BackgroneI18n) return;
+
+  /**
+   * The message `key` in the browser's language, with $1, $2... filled in.
+   * A key the locales lack shows as itself, so it is seen, not silently blank.
+   * @param {string} key
+   * @param {...(string | number)} subs
+   * @returns {string}
+   */
+  function t(key, ...subs) {
+    return chrome.i18n.getMessage(key, subs.map(String)) || key;
+  }
+
+  const ATTRIBUTES = ['title', 'aria-label', 'placeholder', 'alt'];
+
+  /**
+   * Fill a page's text from its data-i18n attributes: data-i18n sets the
+   * text, data-i18n-title (-aria-label, -placeholder, -alt) the attribute.
+   * @param {ParentNode} root
+   */
+  function localize(root = document) {
+    for (const el of root.querySelectorAll('[data-i18n]')) el.textContent = t(el.getAttribute('data-i18n'));
+    for (const name of ATTRIBUTES) {
+      for (const el of root.querySelectorAll(`[data-i18n-${name}]`)) el.setAttribute(name, t(el.getAttribute(`data-i18n-${name}`)));
+    }
+    if (root === document) {
+      document.documentElement.lang = chrome.i18n.getUILanguage();
+      document.documentElement.dir = t('@@bidi_dir');
+    }
+  }
+
+  globalThis.BackgroneI18n = { t, localize };
+})();
