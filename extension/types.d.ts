@@ -152,6 +152,8 @@ interface BackgroneTestSeam {
 interface BackgroneI18n {
   t(key: string, ...subs: (string | number)[]): string;
   localize(root?: ParentNode): void;
+  /** Where chrome.i18n is missing (the offscreen document): load the messages for `lang`. */
+  load(lang: string): Promise<void>;
 }
 
 interface BackgroneClipboard {

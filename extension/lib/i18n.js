@@ -13,7 +13,34 @@
    * @returns {string}
    */
   function t(key, ...subs) {
-    return chrome.i18n.getMessage(key, subs.map(String)) || key;
+    const text = chrome.i18n ? chrome.i18n.getMessage(key, subs.map(String)) : fromTable(key, subs.map(String));
+    return text || key;
+  }
+
+  // The offscreen document has no chrome.i18n: it loads the messages itself, for
+  // the language its creator named (lib/offscreen_client.js), English beneath.
+  let table = {};
+
+  function fromTable(key, subs) {
+    const entry = table[key];
+    if (!entry) return '';
+    const named = entry.message.replace(/\$([A-Za-z0-9_@]+)\$/g, (whole, name) => {
+      const content = entry.placeholders?.[name.toLowerCase()]?.content;
+      return content ?? whole;
+    });
+    return named.replace(/\$(\d)/g, (whole, i) => subs[Number(i) - 1] ?? '');
+  }
+
+  /**
+   * Load _locales for `lang` ("de", "pt-BR"): the exact locale, else its language, over English.
+   * @param {string} lang
+   */
+  async function load(lang) {
+    const read = (name) => fetch(chrome.runtime.getURL(`_locales/${name}/messages.json`)).then((r) => (r.ok ? r.json() : {}), () => ({}));
+    const exact = String(lang || 'en').replace('-', '_');
+    const names = [...new Set(['en', exact.split('_')[0], exact])];
+    const tables = await Promise.all(names.map(read));
+    table = Object.assign({}, ...tables);
   }
 
   const ATTRIBUTES = ['title', 'aria-label', 'placeholder', 'alt'];
@@ -34,5 +61,5 @@
     }
   }
 
-  globalThis.BackgroneI18n = { t, localize };
+  globalThis.BackgroneI18n = { t, localize, load };
 })();

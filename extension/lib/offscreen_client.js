@@ -8,7 +8,9 @@ const URL_PATH = 'extension/offscreen/offscreen.html';
 let creating = null; // one creation in flight, shared by concurrent callers
 
 export async function ensureOffscreen() {
-  const url = chrome.runtime.getURL(URL_PATH);
+  // The engine has no chrome.i18n of its own: it speaks the language named in its address.
+  const path = `${URL_PATH}?lang=${encodeURIComponent(chrome.i18n.getUILanguage())}`;
+  const url = chrome.runtime.getURL(path);
   const existing = await chrome.runtime.getContexts({
     contextTypes: ['OFFSCREEN_DOCUMENT'],
     documentUrls: [url],
@@ -17,7 +19,7 @@ export async function ensureOffscreen() {
   if (!creating) {
     creating = chrome.offscreen
       .createDocument({
-        url: URL_PATH,
+        url: path,
         reasons: ['WORKERS', 'BLOBS'],
         justification: 'Runs the on-device background removal engine (Pyodide and onnxruntime-web).',
       })

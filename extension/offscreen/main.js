@@ -2,6 +2,7 @@
 // image bytes -> Python decode -> model session -> Python tensor ->
 // onnxruntime-web -> Python finish -> result store -> the page or the popup
 import '../lib/messages.js';
+import '../lib/i18n.js';
 import '../lib/net.js';
 import { loadCatalogue } from '../lib/catalogue.js';
 import { deleteModel, loadModelBytes, modelState, pruneModels } from '../lib/model_store.js';
@@ -11,9 +12,10 @@ import { acceptPort, claimPort } from './job_ports.js';
 import { JobQueue } from './job_queue.js';
 import { decode, decodePixels, finish, loadPython, tensorFor } from './python.js';
 import { addResult, releaseResult, resultUrl } from './results.js';
-import '../lib/i18n.js';
 
 const { t } = globalThis.BackgroneI18n;
+// Our words, in the language our creator named (this document has no chrome.i18n).
+const languageLoaded = globalThis.BackgroneI18n.load(new URLSearchParams(location.search).get('lang') || 'en');
 
 const { Target, Type, Stage, message, parse } = globalThis.BackgroneMessages;
 const { fetchBytes } = globalThis.BackgroneNet;
@@ -273,7 +275,7 @@ chrome.runtime.onMessage.addListener((m, sender, sendResponse) => {
   const msg = parse(m, Target.OFFSCREEN);
   const handler = msg && handlers[msg.type];
   if (!handler) return false;
-  Promise.resolve()
+  languageLoaded
     .then(() => handler(msg.data, sender))
     .then(sendResponse, (err) => sendResponse({ ok: false, error: String(err?.message || err) }));
   return true; // answer asynchronously

@@ -1,5 +1,6 @@
 // The Python core in Pyodide: numpy + Pillow + py/backgrone, all from the package.
 import { loadPyodide } from '../../vendor/pyodide/pyodide.mjs';
+import '../lib/i18n.js';
 
 const url = (path) => chrome.runtime.getURL(path);
 let ready = null;
@@ -50,8 +51,9 @@ function localized(result) {
   const params = result.get('params');
   const values = params?.toJs ? params.toJs() : [];
   params?.destroy?.();
-  const text = code ? chrome.i18n.getMessage(`core_${code}`, values.map(String)) : '';
-  return text || result.get('error');
+  const key = `core_${code}`;
+  const text = code ? globalThis.BackgroneI18n.t(key, ...values) : key;
+  return text !== key ? text : result.get('error');
 }
 
 function unwrap(result) {

@@ -46,7 +46,7 @@ def test_popup_batch_preview_and_download_all(browser, files):
                 g.getImageData(c.width / 2, c.height * 0.52, 1, 1).data[3]]; }"""
         )
         assert alpha == [0, 255]
-        assert "400×300, fast" in card.locator(".state").inner_text()
+        assert "400×300, Fast" in card.locator(".state").inner_text()
     failed = popup.locator(".card[data-state=failed]")
     assert failed.count() == 1 and "not an image" in failed.locator(".state").inner_text()
 
@@ -120,10 +120,11 @@ def test_refine_setting_reaches_the_pipeline(browser):
         const { loadSettings, pipelineOptions } = await import('/extension/lib/settings.js');
         return pipelineOptions(await loadSettings());
     }"""
-    assert options.evaluate(piped) == {"output": "cutout"}  # the core's defaults: all three on
+    plain = {"output": "cutout", "format": "png", "crop": False, "margin": 0}
+    assert options.evaluate(piped) == plain  # the core's defaults: all three on
     box.uncheck()
     options.wait_for_function("async () => (await chrome.storage.local.get('refine')).refine === false")
-    assert options.evaluate(piped) == {"output": "cutout", "despeckle": False, "edges": False, "decontaminate": False}
+    assert options.evaluate(piped) == {**plain, "despeckle": False, "edges": False, "decontaminate": False}
     options.reload()
     options.wait_for_function("() => document.querySelector('#engines').children.length > 0")
     assert not options.locator("#refine").is_checked()
