@@ -111,7 +111,7 @@ interface BackgroneOverlayButton {
 
 interface BackgroneOverlay {
   status(text: string, fraction?: number | null): void;
-  actions(text: string, buttons: BackgroneOverlayButton[], options?: { error?: boolean; notice?: string | null; focus?: boolean }): void;
+  actions(text: string, buttons: BackgroneOverlayButton[], options?: { error?: boolean; notice?: string | null; focus?: boolean | string }): void;
   /** Show an extension page over the image's content box; resolves when it says it shows the cut-out. */
   frame(url: string, secret: string, notShown: string): Promise<void>;
   /** Ask that frame to copy its cut-out; resolves to null or why it could not. */

@@ -237,7 +237,9 @@
         error = err.message;
       }
     }
-    job.overlay.actions(error ? t('errorCopy', error) : t('copied'), buttons(job, ...job.actionNames), { error: !!error });
+    job.overlay.actions(error ? t('errorCopy', error) : t('copied'), buttons(job, ...job.actionNames), {
+      error: !!error, focus: t('buttonCopy'), // back from the frame, which took the focus to copy
+    });
   }
 
   /** A cut-out the page could not read: show it in an extension frame over the (hidden) image. */

@@ -110,6 +110,8 @@
       this.text.dataset.text = text;
       this.text.className = error ? 'text error' : 'text';
       this.box.setAttribute('role', error ? 'alert' : 'status');
+      // A keyboard user on a button keeps the focus on the new row (on the button of that name, if any).
+      const had = this.box.contains(this.root.activeElement) ? this.root.activeElement.getAttribute('aria-label') || true : null;
       this.bar.hidden = true;
       this.box.querySelector('.actions')?.remove();
       this.box.querySelector('.notice')?.remove();
@@ -136,8 +138,10 @@
       }
       this.box.append(row);
       this.place();
-      // Keyboard users land on the first action (Save), as after a dialog opens.
-      if (focus) row.querySelector('button')?.focus({ preventScroll: true });
+      // Keyboard users land on the first action (Save), as after a dialog opens, or on the one named.
+      const want = typeof focus === 'string' ? focus : had;
+      const named = Array.from(row.children).find((b) => b.getAttribute('aria-label') === want);
+      if (focus || had) /** @type {HTMLElement} */ (named || row.firstElementChild).focus({ preventScroll: true });
     }
 
     /**
@@ -153,7 +157,8 @@
       this.secret = secret;
       return new Promise((resolve, reject) => {
         const iframe = document.createElement('iframe');
-        iframe.allow = 'clipboard-write';
+        // '*': the frame's address is the extension's dynamic one (use_dynamic_url), not its origin.
+        iframe.allow = 'clipboard-write *';
         iframe.setAttribute('aria-hidden', 'true');
         iframe.tabIndex = -1;
         const origin = `chrome-extension://${chrome.runtime.id}`;

@@ -1,0 +1,163 @@
+"""Copy to the clipboard (in-page overlay, guarded frame, popup) and the keyboard shortcut."""
+
+import io
+
+import pytest
+from PIL import Image
+
+from .harness import IMG_ALPHA, Overlays
+
+pytestmark = pytest.mark.browser
+
+READ_CLIPBOARD = """async () => {
+    const items = await navigator.clipboard.read();
+    const item = items.find((i) => i.types.includes('image/png'));
+    if (!item) return { types: items.flatMap((i) => i.types) };
+    const bytes = new Uint8Array(await (await item.getType('image/png')).arrayBuffer());
+    return { png: Array.from(bytes) };
+}"""
+
+
+def clipboard_png(page) -> Image.Image:
+    page.bring_to_front()
+    got = page.evaluate(READ_CLIPBOARD)
+    assert "png" in got, got
+    return Image.open(io.BytesIO(bytes(got["png"])))
+
+
+def assert_cutout_png(im: Image.Image, size):
+    assert im.size == size and im.mode == "RGBA"
+    a = im.getchannel("A")
+    w, h = im.size
+    assert [a.getpixel(p) for p in [(2, 2), (w - 3, 2), (2, h - 3), (w - 3, h - 3)]] == [0, 0, 0, 0]
+    assert a.getpixel((w // 2, int(h * 0.52))) == 255
+
+
+@pytest.fixture
+def clip_page(browser, sites):
+    a, _ = sites
+    browser.ctx.grant_permissions(["clipboard-read", "clipboard-write"], origin=a.origin)
+    p = browser.ctx.new_page()
+    p.goto(a.url("index.html"))
+    yield p
+    p.close()
+
+
+@pytest.mark.parametrize("selector", ["#same", "#cross"])
+def test_copy_from_the_overlay(browser, clip_page, selector):
+    """Copy puts the cut-out on the clipboard as PNG: from the page's own <img>, and for an
+    image the page could not read, from the extension frame (the page never holds its pixels)."""
+    page = clip_page
+    src = page.eval_on_selector(selector, "img => img.currentSrc")
+    result = browser.menu_click(page, src)
+    assert result["ok"], result
+    assert result["guarded"] is (selector == "#cross")
+    overlays = Overlays(page)
+    overlays.click("Copy")
+    overlays.wait_text("Copied to the clipboard")
+    assert_cutout_png(clipboard_png(page), (result["width"], result["height"]))
+    overlays.click("Restore")
+
+
+def test_copy_and_viewer_in_the_popup(browser, files, clip_page):
+    """A finished card copies its cut-out; clicked, it opens large with a before/after toggle
+    (Escape closes it); dragged, it hands the browser a file to save."""
+    popup = browser.ctx.new_page()
+    popup.goto(browser.ext_url("extension/popup/popup.html"))
+    popup.wait_for_selector("body[data-ready]")
+    popup.set_input_files("#files", [str(files[0])])
+    popup.wait_for_selector(".card[data-state=done]")
+    card = popup.locator(".card").first
+    card.locator(".copy").click()
+    popup.wait_for_function("() => document.querySelector('.card .state').textContent.includes('Copied')")
+    assert_cutout_png(clipboard_png(clip_page), (400, 300))  # read back by a page allowed to
+    popup.bring_to_front()
+
+    # Drag out: Chromium saves a DownloadURL drop as a file named like Download's.
+    drag = card.locator("img").evaluate(
+        """(img) => { const dt = new DataTransfer();
+            img.dispatchEvent(new DragEvent('dragstart', { dataTransfer: dt, bubbles: true }));
+            return dt.getData('DownloadURL'); }"""
+    )
+    assert drag.startswith("image/png:red ball-cutout.png:blob:chrome-extension://"), drag
+    assert card.locator("img").get_attribute("draggable") == "true"
+
+    # The viewer: the cut-out large, then the original, by keyboard alone.
+    card.locator(".preview").focus()
+    popup.keyboard.press("Enter")
+    viewer = popup.locator("#viewer")
+    viewer.wait_for(state="visible")
+    img = popup.locator("#viewer-img")
+    assert img.get_attribute("alt") == "Cut-out of red ball.png"
+    corner = """async (img) => { await img.decode(); const c = document.createElement('canvas');
+        c.width = img.naturalWidth; c.height = img.naturalHeight; const g = c.getContext('2d');
+        g.drawImage(img, 0, 0); return g.getImageData(1, 1, 1, 1).data[3]; }"""
+    assert img.evaluate(corner) == 0  # transparent: the cut-out
+    toggle = popup.locator("#viewer-toggle")
+    toggle.click()
+    assert toggle.get_attribute("aria-pressed") == "true"
+    popup.wait_for_function("() => document.getElementById('viewer-img').alt.startsWith('Original')")
+    assert img.evaluate(corner) == 255  # opaque: the original photo
+    toggle.click()
+    assert toggle.get_attribute("aria-pressed") == "false"
+    popup.keyboard.press("Escape")
+    viewer.wait_for(state="hidden")
+    popup.close()
+
+
+@pytest.fixture
+def files(tmp_path):
+    from composites import composite
+
+    data, _ = composite("ball", 400, 300, seed=0)
+    (tmp_path / "red ball.png").write_bytes(data)
+    return [tmp_path / "red ball.png"]
+
+
+def test_keyboard_shortcut_cuts_the_image_under_the_pointer(browser, page):
+    """The shortcut (manifest "commands") takes the image under the mouse pointer, as a
+    right-click would; with none there, the page says so."""
+    page.locator("#other").scroll_into_view_if_needed()
+    box = page.locator("#other").bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    result = shortcut(browser, page)
+    assert result["ok"], result
+    px = page.evaluate(IMG_ALPHA, "#other")
+    assert px["corners"] == [0, 0, 0, 0] and px["centre"] == 255
+    overlays = Overlays(page)
+    overlays.wait_text("Background removed")
+    overlays.click("Restore")
+
+    page.locator("h1").scroll_into_view_if_needed()
+    heading = page.locator("h1").bounding_box()
+    page.mouse.move(heading["x"] + 5, heading["y"] + 5)
+    result = shortcut(browser, page)
+    assert not result["ok"] and "no image under the mouse pointer" in result["error"]
+    assert "no image under the mouse pointer" in Overlays(page).wait_text("no image")
+    page.keyboard.press("Escape")
+    page.wait_for_function("() => !document.querySelector('backgrone-overlay')")
+
+
+def shortcut(browser, page) -> dict:
+    """What pressing the shortcut does (the browser's own key handling is out of a test's reach)."""
+    return browser.sw.evaluate(
+        """async (pageUrl) => {
+            const [tab] = await chrome.tabs.query({ url: pageUrl });
+            return globalThis.backgrone.onCommand('cut-under-pointer', tab);
+        }""",
+        page.url,
+    )
+
+
+def test_the_shortcut_is_declared_and_free():
+    """A default that Chrome and Firefox don't use themselves (they would win)."""
+    import json
+
+    from conftest import ROOT
+
+    commands = json.loads((ROOT / "manifest.json").read_text())["commands"]
+    key = commands["cut-under-pointer"]["suggested_key"]["default"]
+    assert key == "Alt+Shift+R"
+    # Chrome: Alt+Shift+A/B/I/T; Firefox: none with Alt+Shift+R.
+    assert key not in {"Alt+Shift+A", "Alt+Shift+B", "Alt+Shift+I", "Alt+Shift+T", "Ctrl+Shift+R"}
+    assert commands["cut-under-pointer"]["description"] == "__MSG_commandCut__"
