@@ -208,10 +208,10 @@
      */
     copyFromFrame() {
       const iframe = this.iframe;
-      if (!iframe) return Promise.resolve('no frame');
+      if (!iframe) return Promise.resolve(globalThis.BackgroneI18n.t('errorCopyNoFrame'));
       return new Promise((resolve) => {
         const channel = new MessageChannel();
-        const timer = setTimeout(() => resolve('timeout'), 10_000);
+        const timer = setTimeout(() => resolve(globalThis.BackgroneI18n.t('errorCopyNoFrame')), 10_000);
         channel.port1.onmessage = (e) => {
           clearTimeout(timer);
           resolve(e.data?.error ?? null);

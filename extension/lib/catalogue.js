@@ -29,7 +29,7 @@ export async function loadCatalogue() {
 
 /** "88.2 MB" in the browser's language (its decimal mark, its unit words). */
 export function formatBytes(n) {
-  const number = (x, digits) => new Intl.NumberFormat(chrome.i18n.getUILanguage(), { maximumFractionDigits: digits }).format(x);
+  const number = (x, digits) => new Intl.NumberFormat(t('localeCode').replace('_', '-'), { maximumFractionDigits: digits }).format(x);
   return n >= 1e6 ? t('unitMB', number(n / 1e6, 1)) : t('unitKB', number(n / 1e3, 0));
 }
 

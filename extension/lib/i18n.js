@@ -37,7 +37,8 @@
    */
   async function load(lang) {
     const read = (name) => fetch(chrome.runtime.getURL(`_locales/${name}/messages.json`)).then((r) => (r.ok ? r.json() : {}), () => ({}));
-    const exact = String(lang || 'en').replace('-', '_');
+    let exact = String(lang || 'en').replace('-', '_');
+    if (!/^[A-Za-z]{2,3}(_[A-Za-z0-9]{2,8})?$/.test(exact)) exact = 'en';
     const names = [...new Set(['en', exact.split('_')[0], exact])];
     const tables = await Promise.all(names.map(read));
     table = Object.assign({}, ...tables);
@@ -56,7 +57,7 @@
       for (const el of root.querySelectorAll(`[data-i18n-${name}]`)) el.setAttribute(name, t(el.getAttribute(`data-i18n-${name}`)));
     }
     if (root === document) {
-      document.documentElement.lang = chrome.i18n.getUILanguage();
+      document.documentElement.lang = t('localeCode').replace('_', '-'); // the language the words are in
       document.documentElement.dir = t('@@bidi_dir');
     }
   }

@@ -187,7 +187,7 @@
       if (!this.bytes) this.bytes = new Uint8Array(total);
       const part = fromBase64(chunk);
       if (total !== this.bytes.byteLength || offset !== this.got || offset + part.byteLength > total) {
-        throw new Error('the image arrived out of order');
+        throw new Error(globalThis.BackgroneI18n.t('errorOutOfOrder'));
       }
       this.bytes.set(part, offset);
       this.got += part.byteLength;

@@ -9,7 +9,7 @@ let creating = null; // one creation in flight, shared by concurrent callers
 
 export async function ensureOffscreen() {
   // The engine has no chrome.i18n of its own: it speaks the language named in its address.
-  const path = `${URL_PATH}?lang=${encodeURIComponent(chrome.i18n.getUILanguage())}`;
+  const path = `${URL_PATH}?lang=${encodeURIComponent(chrome.i18n.getMessage('localeCode'))}`;
   const url = chrome.runtime.getURL(path);
   const existing = await chrome.runtime.getContexts({
     contextTypes: ['OFFSCREEN_DOCUMENT'],

@@ -132,6 +132,6 @@ class JobChannel {
   /** Waits for the page to say it shows the result: {shown, error?}. */
   async shown(ms) {
     const m = await this.next([Type.SHOWN], ms);
-    return m ? m.data : { shown: false, error: this.closed ? 'the page was closed' : 'the page did not show the cut-out' };
+    return m ? m.data : { shown: false, error: t(this.closed ? 'errorPageClosed' : 'errorNotShown') };
   }
 }
