@@ -36,6 +36,9 @@ def main() -> int:
     # Absolute: Chromium resolves a relative download folder against its own working directory.
     out = Path(args.out).resolve()
     out.mkdir(parents=True, exist_ok=True)
+    # A run replaces the previous run's files (else Chromium would save "x-cutout (1).png" beside them).
+    for old in [*out.glob("*-cutout*.png"), out / "page.png"]:
+        old.unlink(missing_ok=True)
     if not (Path(args.ext) / "manifest.json").exists():
         print("no built extension: run `python build_ext.py` first", file=sys.stderr)
         return 2

@@ -37,9 +37,10 @@ export function formatBytes(n) {
  * What an engine is for, in words: its speed and quality, its size, and
  * whether it is on this device already (`state` from the engine's MODEL_STATUS, when known).
  * @param {{name: string, bytes: number, bundled: boolean}} spec
- * @param {{cached?: boolean} | undefined} state
+ * @param {{cached?: boolean} | undefined | null} state
+ * @param {{where?: boolean}} [options] where: false leaves out whether it is on this device (said beside it)
  */
-export function engineAbout(spec, state) {
-  const where = spec.bundled ? t('engineBuiltIn') : state?.cached ? t('engineDownloaded') : state ? t('engineNotDownloaded') : '';
+export function engineAbout(spec, state, { where: say = true } = {}) {
+  const where = !say ? '' : spec.bundled ? t('engineBuiltIn') : state?.cached ? t('engineDownloaded') : state ? t('engineNotDownloaded') : '';
   return [t(`engineSummary_${spec.name}`), t('engineSize', formatBytes(spec.bytes)), where].filter(Boolean).join(' · ');
 }

@@ -39,7 +39,7 @@ async function render() {
     row.querySelector('label').htmlFor = radio.id;
     const title = t(`engineName_${name}`);
     row.querySelector('.title').textContent = name === DEFAULT_ENGINE ? t('engineDefault', title) : title;
-    row.querySelector('.about').textContent = engineAbout(catalogue.engines[name], undefined);
+    row.querySelector('.about').textContent = engineAbout(catalogue.engines[name], null, { where: false });
     const state = row.querySelector('.state');
     state.textContent = info.bundled ? t('engineBuiltIn') : info.cached ? t('engineDownloaded') : t('engineNotDownloaded');
     state.classList.toggle('cached', info.cached);

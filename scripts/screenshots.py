@@ -1,0 +1,114 @@
+#!/usr/bin/env python3
+"""The README's pictures, from the real built extension in headless Chromium, so they
+stay true: the overlay on a page, the popup with a batch (and the viewer), the options
+page; light, plus the popup in dark.
+
+    .venv/bin/python scripts/screenshots.py [--out docs/images] [--ext dist/extension]
+"""
+
+from __future__ import annotations
+
+import argparse
+import html
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+
+from browser.harness import Browser, Overlays, Site  # noqa: E402
+
+SHOTS = ["overlay.png", "popup.png", "popup-dark.png", "viewer.png", "options.png"]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default=str(ROOT / "docs" / "images"))
+    parser.add_argument("--ext", default=str(ROOT / "dist" / "extension"), help="the built extension")
+    args = parser.parse_args()
+    out = Path(args.out).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    if not (Path(args.ext) / "manifest.json").exists():
+        print("no built extension: run `python build_ext.py` first", file=sys.stderr)
+        return 2
+    samples = sorted((ROOT / "samples").glob("*.jpg"))
+
+    from playwright.sync_api import sync_playwright
+
+    with tempfile.TemporaryDirectory() as tmp:
+        site_dir = Path(tmp) / "site"
+        site_dir.mkdir()
+        shutil.copyfile(samples[0], site_dir / samples[0].name)
+        (site_dir / "index.html").write_text(
+            "<!doctype html><html lang='en'><meta charset='utf-8'><title>A page with a photo</title>"
+            "<body style='margin:0;padding:24px;font:16px system-ui;background:#f4f1ea'>"
+            "<h2 style='margin:0 0 12px'>Trip notes</h2>"
+            f"<img src='{html.escape(samples[0].name)}' style='width:420px;border-radius:6px'>"
+            "<p style='max-width:420px;color:#444'>Right-click the photo, choose “Remove background”.</p>"
+        )
+        site = Site(site_dir)
+        with sync_playwright() as pw:
+            browser = Browser(pw, Path(args.ext), Path(tmp) / "profile", Path(tmp) / "downloads")
+            overlay(browser, site, out / "overlay.png")
+            popup(browser, samples, out)
+            options(browser, out / "options.png")
+            browser.close()
+        site.close()
+    missing = [name for name in SHOTS if not (out / name).is_file()]
+    if missing:
+        print(f"error: not written: {', '.join(missing)}", file=sys.stderr)
+        return 1
+    print(f"{len(SHOTS)} screenshots in {out}: {', '.join(SHOTS)}")
+    return 0
+
+
+def overlay(browser: Browser, site: Site, path: Path) -> None:
+    page = browser.ctx.new_page()
+    page.set_viewport_size({"width": 520, "height": 520})
+    page.goto(site.url("index.html"))
+    img = page.locator("img")
+    img.evaluate("img => img.decode()")
+    result = browser.menu_click(page, img.evaluate("img => img.currentSrc"))
+    if not result.get("ok"):
+        raise SystemExit(f"the right-click failed: {result}")
+    Overlays(page).wait_text("Background removed")
+    page.mouse.move(0, 0)
+    page.screenshot(path=str(path))
+    page.close()
+
+
+def popup(browser: Browser, samples: list[Path], out: Path) -> None:
+    for scheme, name in [("light", "popup.png"), ("dark", "popup-dark.png")]:
+        page = browser.ctx.new_page()
+        page.emulate_media(color_scheme=scheme)
+        page.set_viewport_size({"width": 400, "height": 640})
+        page.goto(browser.ext_url("extension/popup/popup.html"))
+        page.wait_for_selector("body[data-ready]")
+        page.set_input_files("#files", [str(p) for p in samples])
+        page.wait_for_function(f"() => document.querySelectorAll('.card[data-state=done]').length === {len(samples)}")
+        page.wait_for_function("() => document.getElementById('engine-about').textContent.includes('·')")
+        page.wait_for_timeout(400)  # the progress bar's transition
+        page.screenshot(path=str(out / name))
+        if scheme == "light":
+            page.set_viewport_size({"width": 760, "height": 640})
+            page.locator(".card .preview").first.click()
+            page.locator("#viewer").wait_for(state="visible")
+            page.wait_for_timeout(300)
+            page.screenshot(path=str(out / "viewer.png"))
+        page.close()
+
+
+def options(browser: Browser, path: Path) -> None:
+    page = browser.ctx.new_page()
+    page.set_viewport_size({"width": 820, "height": 900})
+    page.goto(browser.ext_url("extension/options/options.html"))
+    page.wait_for_function("() => document.querySelector('#engines').children.length > 0")
+    page.wait_for_function("() => document.getElementById('shortcut').textContent !== ''")
+    page.screenshot(path=str(path), full_page=True)
+    page.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
