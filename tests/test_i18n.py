@@ -197,3 +197,30 @@ def test_scripts_take_their_words_from_the_locales():
             continue
         problems.append(f"{Path(s['file']).relative_to(ROOT)}:{s['line']}: {text[:80]!r}")
     assert not problems, "hard-coded text (use t('key') and _locales):\n" + "\n".join(problems)
+
+
+def render(entry: dict, params: list[str]) -> str:
+    """Chrome's substitution: $NAME$ -> its placeholder's $n -> the n-th value."""
+    named = PLACEHOLDER.sub(lambda m: entry.get("placeholders", {})[m.group(1).lower()]["content"], entry["message"])
+    return re.sub(r"\$(\d)", lambda m: params[int(m.group(1)) - 1], named)
+
+
+def test_english_says_what_the_core_says():
+    """In English the extension words the core's errors exactly as the CLI does."""
+    from backgrone.errors import EncodeError
+    from backgrone.host import Host, error_result
+    from browser.bad_inputs import matrix  # the bad files the browser suite feeds the extension
+
+    host = Host((ROOT / "models" / "catalogue.json").read_text())
+    results = [host.decode(data) for data, _ in matrix().values()]
+    results.append(host.decode(b""))
+    results.append(host.decode_pixels(b"", 0, 5, {}))
+    webp = "the result is 20000x10 px, but WebP holds at most 16383 px on a side: choose PNG"
+    results.append(error_result(EncodeError(webp, "webpTooLarge", (20000, 10, 16383))))
+    seen = set()
+    for r in results:
+        if "error" not in r or not r.get("code"):
+            continue
+        seen.add(r["code"])
+        assert render(EN[f"core_{r['code']}"], r["params"]) == r["error"], r["code"]
+    assert len(seen) >= 8, seen

@@ -15,14 +15,14 @@ def rgb(text: str) -> tuple[float, ...]:
         h = text[1:]
         if len(h) == 3:
             h = "".join(c * 2 for c in h)
-        return tuple(int(h[i : i + 2], 16) for i in (0, 2, 4)) + (1.0,)
+        return (*tuple(int(h[i : i + 2], 16) for i in (0, 2, 4)), 1.0)
     parts = [float(p) for p in re.findall(r"[\d.]+", text)]
     return tuple(parts[:3]) + ((parts[3],) if len(parts) > 3 else (1.0,))
 
 
 def over(top, bottom):
     a = top[3]
-    return tuple(top[i] * a + bottom[i] * (1 - a) for i in range(3)) + (1.0,)
+    return (*tuple(top[i] * a + bottom[i] * (1 - a) for i in range(3)), 1.0)
 
 
 def luminance(c):

@@ -123,7 +123,8 @@ def encode(
             if max(image.size) > WEBP_MAX_SIDE:
                 width, height = image.size
                 raise EncodeError(
-                    f"the result is {width}x{height} px, but WebP holds at most {WEBP_MAX_SIDE} px on a side: choose PNG",
+                    f"the result is {width}x{height} px, but WebP holds at most "
+                    f"{WEBP_MAX_SIDE} px on a side: choose PNG",
                     "webpTooLarge",
                     (width, height, WEBP_MAX_SIDE),
                 )

@@ -222,7 +222,7 @@ def decode_image(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> Decoded:
     except Image.DecompressionBombError as exc:
         raise _bomb_error(exc, max_pixels) from None
     except MemoryError:
-        raise TooManyPixelsError("there is not enough memory to decode this image", "memory") from None
+        raise TooManyPixelsError("there is not enough memory to decode this image", "memoryDecode") from None
     except Exception as exc:  # OSError "truncated", SyntaxError, ValueError, EOFError, struct.error...
         raise _damaged(exc) from None
     if rgba.ndim != 3 or rgba.shape[2] != 4 or rgba.shape[0] == 0 or rgba.shape[1] == 0:
@@ -239,7 +239,7 @@ def decode_pixels(pixels: bytes, width: int, height: int, max_pixels: int = DEFA
     """Raw RGBA bytes (row-major, not premultiplied) that a host decoded itself, e.g. a
     browser canvas's ``ImageData`` for an AVIF, HEIC or SVG file -> :class:`Decoded` (sRGB)."""
     if not (isinstance(width, int) and isinstance(height, int)) or width <= 0 or height <= 0:
-        raise NotAnImageError(f"the image has no pixels ({width}x{height})", "noPixels")
+        raise NotAnImageError(f"the image has no pixels ({width}x{height})", "noPixelsSize", (width, height))
     if width * height > max_pixels:
         raise _too_many(width, height, max_pixels)
     if len(pixels) != width * height * 4:

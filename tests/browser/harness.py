@@ -54,11 +54,13 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
             return
         route = self.server.routes.get(path)
         if route is not None:
-            status, ctype, body, cookie = route
+            status, ctype, body, cookie, headers = route
             if cookie and cookie not in (self.headers.get("Cookie") or ""):
                 status, ctype, body = 403, "text/plain", b"forbidden"
             self.send_response(status)
             self.send_header("Content-Type", ctype)
+            for name, value in headers.items():
+                self.send_header(name, value)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
@@ -92,9 +94,11 @@ class Site:
     def requests(self) -> list[str]:
         return self.server.requests
 
-    def route(self, path: str, status: int, ctype: str, body: bytes, cookie: str | None = None) -> None:
-        """Serve `body` at `path`; with `cookie` ("name=value"), only to requests that carry it."""
-        self.server.routes[path] = (status, ctype, body, cookie)
+    def route(
+        self, path: str, status: int, ctype: str, body: bytes, cookie: str | None = None, headers: dict | None = None
+    ) -> None:
+        """Serve `body` at `path` (with `headers`); with `cookie` ("name=value"), only to requests that carry it."""
+        self.server.routes[path] = (status, ctype, body, cookie, headers or {})
 
     def stall(self, path: str) -> None:
         """`path` accepts the connection and never answers."""

@@ -84,7 +84,19 @@ def test_popup_works_by_keyboard(browser, photo):
     popup.wait_for_selector("body[data-ready]")
     popup.set_input_files("#files", [str(photo[0])])
     popup.wait_for_selector(".card[data-state=done]")
-    order = ["tab", "options", "choose", "engine", "output", "SUMMARY", "preview checker", "download", "copy", "download-all", "clear"]
+    order = [
+        "tab",
+        "options",
+        "choose",
+        "engine",
+        "output",
+        "SUMMARY",
+        "preview checker",
+        "download",
+        "copy",
+        "download-all",
+        "clear",
+    ]
     seen = []
     for _ in order:
         popup.keyboard.press("Tab")
@@ -151,7 +163,9 @@ def test_overlay_markup_has_no_serious_violations(browser, sites):
     roles = page.evaluate("() => window.__boxes.map((b) => [b.getAttribute('role'), b.getAttribute('aria-live')])")
     assert roles[0] == ["status", "polite"]  # progress is announced, politely
     assert roles[2][0] == "alert"  # a failure interrupts
-    names = page.evaluate("() => [...window.__boxes[1].querySelectorAll('button')].map((b) => b.getAttribute('aria-label'))")
+    names = page.evaluate(
+        "() => [...window.__boxes[1].querySelectorAll('button')].map((b) => b.getAttribute('aria-label'))"
+    )
     assert names == ["Save", "Copy", "Restore", "Close"]
     assert serious(page) == []
     page.close()

@@ -159,6 +159,8 @@ def test_the_shortcut_is_declared_and_free(browser):
     commands = json.loads((ROOT / "manifest.json").read_text())["commands"]
     assert commands["cut-under-pointer"]["suggested_key"]["default"] == "Alt+Shift+E"
     assert commands["cut-under-pointer"]["description"] == "__MSG_commandCut__"
-    assigned = browser.sw.evaluate("async () => (await chrome.commands.getAll()).find((c) => c.name === 'cut-under-pointer')")
+    assigned = browser.sw.evaluate(
+        "async () => (await chrome.commands.getAll()).find((c) => c.name === 'cut-under-pointer')"
+    )
     assert assigned["shortcut"] == "Alt+Shift+E", assigned
     assert assigned["description"] == "Remove the background of the image under the mouse pointer"

@@ -74,7 +74,7 @@ def test_medium_downloads_once_with_progress_and_survives_restart_and_corruption
     # the options page says it is downloaded
     options = b.ctx.new_page()
     options.goto(b.ext_url("extension/options/options.html"))
-    options.locator("[data-engine=medium] .state", has_text="downloaded").wait_for()
+    options.locator("[data-engine=medium] .state", has_text="on this device").wait_for()
     assert options.locator("[data-engine=fast] .state").inner_text() == "built in"
     assert "Storage used by Backgrone" in options.locator("#storage").inner_text()
 
@@ -97,7 +97,7 @@ def test_medium_downloads_once_with_progress_and_survives_restart_and_corruption
     options = b.ctx.new_page()
     options.goto(b.ext_url("extension/options/options.html"))
     options.locator("[data-engine=medium] .delete").click()
-    options.locator("[data-engine=medium] .state", has_text="not downloaded").wait_for()
+    options.locator("[data-engine=medium] .state", has_text="downloaded on first use").wait_for()
 
 
 def test_interrupted_download_falls_back_to_fast_then_resumes(fresh_browser, sites, mirror):
@@ -106,9 +106,9 @@ def test_interrupted_download_falls_back_to_fast_then_resumes(fresh_browser, sit
     mirror.fail_after(5)  # the source goes away after 5 of 22 chunks
     page, result, px = cut(b, sites)
     assert result["ok"] and result["engine"] == "fast", result
-    assert "medium model is not available" in result["notice"] and "fast engine was used" in result["notice"]
+    assert "Medium model is not available" in result["notice"] and "Fast engine was used" in result["notice"]
     assert "HTTP 503" in result["notice"]
-    assert "fast engine was used" in Overlays(page).text()
+    assert "Fast engine was used" in Overlays(page).text()
     assert px["corners"] == [0, 0, 0, 0]
     assert mirror.requests[:5] == CHUNKS["medium"][:5]
 

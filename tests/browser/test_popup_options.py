@@ -1,0 +1,133 @@
+"""The popup and options explain themselves and offer the core's output options: a
+notice once per batch, format and crop chosen, remembered and applied (popup and
+right-click alike), and a clear message where the browser refuses to copy."""
+
+import io
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from composites import composite
+
+from .harness import Overlays
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def photos(tmp_path):
+    paths = []
+    for i in range(2):
+        data, _ = composite("ball", 400, 300, seed=i)
+        (tmp_path / f"ball{i}.png").write_bytes(data)
+        paths.append(tmp_path / f"ball{i}.png")
+    return paths
+
+
+def test_a_notice_is_shown_once_per_batch_not_per_card(browser, photos):
+    """Medium can't be had (its source refuses): the fast engine does the batch, and the
+    popup says why once, above the cards, not on each of them."""
+    browser.settings(engine="medium", modelSource="http://127.0.0.1:9/")  # nothing listens there
+    try:
+        popup = browser.ctx.new_page()
+        popup.goto(browser.ext_url("extension/popup/popup.html"))
+        popup.wait_for_selector("body[data-ready]")
+        popup.set_input_files("#files", [str(p) for p in photos])
+        popup.wait_for_function("() => document.querySelectorAll('.card[data-state=done]').length === 2")
+        notice = popup.locator("#batch-notice")
+        assert notice.is_visible()
+        text = notice.inner_text()
+        assert "Medium model is not available" in text and "Fast engine was used" in text
+        assert text.count("not available") == 1
+        for state in popup.locator(".card .state").all_inner_texts():
+            assert "not available" not in state and state.endswith("Fast")
+        popup.close()
+    finally:
+        browser.settings(
+            engine="fast", modelSource="https://staticimgly.com/@imgly/background-removal-data/1.4.5/dist/"
+        )
+
+
+def test_engine_choice_says_what_each_is_for(browser):
+    popup = browser.ctx.new_page()
+    popup.goto(browser.ext_url("extension/popup/popup.html"))
+    popup.wait_for_selector("body[data-ready]")
+    about = popup.locator("#engine-about")
+    said = {}
+    for engine in ["fast", "standard", "detailed", "medium"]:
+        popup.select_option("#engine", engine)
+        popup.wait_for_function("() => document.getElementById('engine-about').textContent.split('·').length === 3")
+        said[engine] = about.inner_text()
+    assert "Quickest" in said["fast"] and "4.6 MB" in said["fast"] and "built in" in said["fast"]
+    assert "best balance" in said["standard"] and "44.6 MB" in said["standard"]
+    assert "Finer detail" in said["detailed"]
+    assert "88.2 MB" in said["medium"] and "downloaded on first use" in said["medium"]
+    assert [o for o in popup.locator("#engine option").all_inner_texts()] == ["Fast", "Standard", "Detailed", "Medium"]
+    popup.select_option("#engine", "fast")
+    popup.close()
+
+
+def test_format_and_crop_are_offered_remembered_and_applied(browser, photos, sites):
+    popup = browser.ctx.new_page()
+    popup.goto(browser.ext_url("extension/popup/popup.html"))
+    popup.wait_for_selector("body[data-ready]")
+    popup.locator("details.more summary").click()
+    popup.select_option("#format", "webp")
+    popup.check("#crop")
+    popup.fill("#margin", "4")
+    popup.locator("#margin").dispatch_event("change")
+    popup.wait_for_function("async () => (await chrome.storage.local.get('margin')).margin === 4")
+    popup.reload()
+    popup.wait_for_selector("body[data-ready]")
+    assert popup.locator("#format").input_value() == "webp"
+    assert popup.locator("#crop").is_checked() and popup.locator("#margin").input_value() == "4"
+    browser.keep_download_names(popup)
+    popup.set_input_files("#files", [str(photos[0])])
+    popup.wait_for_selector(".card[data-state=done]")
+    w, h = (int(v) for v in popup.locator(".card .state").inner_text().split(",")[0].split("×"))
+    assert w < 400 and h < 300  # cropped to the ball, with its margin
+    popup.locator(".card .download").click()
+    saved = browser.downloads / "ball0-cutout.webp"
+    popup.wait_for_function(
+        "async () => (await chrome.downloads.search({ state: 'complete' })).some((d) => d.filename.endsWith('ball0-cutout.webp'))"
+    )
+    im = Image.open(io.BytesIO(Path(saved).read_bytes()))
+    assert im.format == "WEBP" and im.size == (w, h)
+
+    # The same choices apply to a right-click.
+    a, _ = sites
+    page = browser.ctx.new_page()
+    page.goto(a.url("index.html"))
+    result = browser.menu_click(page, page.eval_on_selector("#same", "img => img.currentSrc"))
+    assert result["ok"] and result["width"] < 640 and result["height"] < 480, result
+    Overlays(page).click("Restore")
+    page.close()
+
+    popup.select_option("#format", "png")
+    popup.uncheck("#crop")
+    popup.wait_for_function("async () => (await chrome.storage.local.get('crop')).crop === false")
+    popup.close()
+
+
+def test_copy_refused_by_the_page_says_so(browser, sites):
+    """A page whose Permissions-Policy forbids the clipboard: Copy says it could not, and how
+    to go on; Save still works."""
+    a, _ = sites
+    a.route(
+        "/no-clipboard.html",
+        200,
+        "text/html",
+        b'<!doctype html><html lang="en"><img id="same" src="/ball.png" style="width:320px">',
+        headers={"Permissions-Policy": "clipboard-write=()"},
+    )
+    page = browser.ctx.new_page()
+    page.goto(a.url("no-clipboard.html"))
+    result = browser.menu_click(page, page.eval_on_selector("#same", "img => img.currentSrc"))
+    assert result["ok"], result
+    overlays = Overlays(page)
+    overlays.click("Copy")
+    said = overlays.wait_text("Could not copy")
+    assert "use Save" in said
+    assert [name for name, _ in overlays.last()["buttons"]] == ["Save", "Copy", "Restore", "Close"]
+    page.close()
