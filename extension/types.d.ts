@@ -30,7 +30,7 @@ interface BackgroneAssembler {
 }
 
 interface BackgroneMessages {
-  readonly Target: Readonly<{ BACKGROUND: string; OFFSCREEN: string; CONTENT: string; UI: string; PORT: string }>;
+  readonly Target: Readonly<{ BACKGROUND: string; OFFSCREEN: string; CONTENT: string; UI: string; PORT: string; FRAME: string }>;
   readonly Type: Readonly<{
     CUT: string;
     RESULT_URL: string;
@@ -40,6 +40,7 @@ interface BackgroneMessages {
     PROGRESS: string;
     JOB_START: string;
     SAVE: string;
+    COPY: string;
     SOURCE: string;
     UNREADABLE: string;
     SHOWN: string;
@@ -111,11 +112,11 @@ interface BackgroneOverlayButton {
 
 interface BackgroneOverlay {
   status(text: string, fraction?: number | null): void;
-  actions(text: string, buttons: BackgroneOverlayButton[], options?: { error?: boolean; notice?: string | null; focus?: boolean | string }): void;
+  actions(text: string, buttons: BackgroneOverlayButton[], options?: { error?: boolean; notice?: string | null; focus?: string | null }): void;
   /** Show an extension page over the image's content box; resolves when it says it shows the cut-out. */
-  frame(url: string, secret: string, notShown: string): Promise<void>;
-  /** Ask that frame to copy its cut-out; resolves to null or why it could not. */
-  copyFromFrame(): Promise<string | null>;
+  frame(url: string, notShown: string): Promise<void>;
+  /** Focus that frame (it copies its cut-out itself); false when there is none. */
+  focusFrame(): boolean;
   /** Escape pressed in the box. */
   onEscape: () => void;
   closeBox(): void;

@@ -12,6 +12,7 @@ itself, from a loopback mirror of the npm package's files, exactly as from a pub
 from __future__ import annotations
 
 import argparse
+import glob
 import html
 import shutil
 import sys
@@ -36,9 +37,12 @@ def main() -> int:
     # Absolute: Chromium resolves a relative download folder against its own working directory.
     out = Path(args.out).resolve()
     out.mkdir(parents=True, exist_ok=True)
-    # A run replaces the previous run's files (else Chromium would save "x-cutout (1).png" beside them).
-    for old in [*out.glob("*-cutout*.png"), out / "page.png"]:
-        old.unlink(missing_ok=True)
+    # A run replaces the files it writes (else Chromium would save "x-cutout (1).png" beside them).
+    for i, src in enumerate(images):
+        stem = f"{i:02d}-{Path(src).stem}-cutout"
+        for old in [out / f"{stem}.png", *out.glob(f"{glob.escape(stem)} (*).png")]:
+            old.unlink(missing_ok=True)
+    (out / "page.png").unlink(missing_ok=True)
     if not (Path(args.ext) / "manifest.json").exists():
         print("no built extension: run `python build_ext.py` first", file=sys.stderr)
         return 2
@@ -67,6 +71,7 @@ def main() -> int:
             page.goto(site.url("index.html"))
             browser.keep_download_names(page)
             failed = 0
+            saved = []
             for i, img in enumerate(page.locator("img").all()):
                 src = img.evaluate("el => el.currentSrc")
                 t0 = time.perf_counter()
@@ -83,6 +88,7 @@ def main() -> int:
                     failed += 1
                     print(f"{images[i].name}: the overlay says 'Saved as {saved_as}' but {out / saved_as} is missing")
                     continue
+                saved.append(saved_as)
                 note = f" ({result['notice']})" if result.get("notice") else ""
                 print(
                     f"{images[i].name}: {result['width']}x{result['height']} cut out with {result['engine']} "
@@ -93,7 +99,6 @@ def main() -> int:
             browser.close()
         mirror.close()
         site.close()
-    saved = sorted(p.name for p in out.glob("*-cutout.png"))
     print(f"{len(saved)} cut-out(s) and page.png in {out}: {', '.join(saved)}")
     if failed or len(saved) < len(images):
         print(f"error: {failed} image(s) failed; expected {len(images)} cut-outs in {out}", file=sys.stderr)

@@ -1,6 +1,6 @@
 // Every string literal and template text in the given JS files, with where it
 // sits, for tests/test_i18n.py: [{file, line, text, callee, key}].
-// `callee`: the function it is an argument of (e.g. "t", "console.warn", "Error");
+// `callee`: the function it is a direct argument of (e.g. "t", "console.warn", "Error");
 // `key`: true when it is a property name or an import source.
 import { readFileSync } from 'node:fs';
 import * as espree from 'espree';
@@ -16,22 +16,25 @@ const calleeName = (node) => {
 for (const file of process.argv.slice(2)) {
   const source = readFileSync(file, 'utf8');
   const ast = espree.parse(source, { ecmaVersion: 'latest', sourceType: 'module', loc: true });
-  const walk = (node, parent, callee) => {
+  /** The function `node` is a direct argument of (a literal, or a template literal's text), else null. */
+  const argumentOf = (node, parent) =>
+    (parent?.type === 'CallExpression' || parent?.type === 'NewExpression') && parent.arguments.includes(node)
+      ? calleeName(parent.callee)
+      : null;
+  const walk = (node, parent, grandparent) => {
     if (!node || typeof node.type !== 'string') return;
-    let here = callee;
-    if (node.type === 'CallExpression' || node.type === 'NewExpression') here = calleeName(node.callee);
     const key = (parent?.type === 'Property' && parent.key === node && !parent.computed)
       || parent?.type === 'ImportDeclaration' || parent?.type === 'ExportAllDeclaration';
     if (node.type === 'Literal' && typeof node.value === 'string') {
-      out.push({ file, line: node.loc.start.line, text: node.value, callee: here, key: !!key });
+      out.push({ file, line: node.loc.start.line, text: node.value, callee: argumentOf(node, parent), key: !!key });
     }
     if (node.type === 'TemplateElement') {
-      out.push({ file, line: node.loc.start.line, text: node.value.cooked ?? '', callee: here, key: false });
+      out.push({ file, line: node.loc.start.line, text: node.value.cooked ?? '', callee: argumentOf(parent, grandparent), key: false });
     }
     for (const [k, v] of Object.entries(node)) {
       if (k === 'parent' || k === 'loc') continue;
-      if (Array.isArray(v)) v.forEach((c) => walk(c, node, here));
-      else if (v && typeof v.type === 'string') walk(v, node, here);
+      if (Array.isArray(v)) v.forEach((c) => walk(c, node, parent));
+      else if (v && typeof v.type === 'string') walk(v, node, parent);
     }
   };
   walk(ast, null, null);

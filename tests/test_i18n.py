@@ -187,9 +187,15 @@ def test_scripts_take_their_words_from_the_locales():
         env={"NODE_PATH": str(NODE), "PATH": "/usr/bin:/bin:/usr/local/bin"},
     ).stdout
     problems = []
+    english = {e["message"] for k, e in EN.items() if k != "localeCode"} - {"Backgrone"}
     for s in json.loads(out):
         text = s["text"]
-        if s["key"] or s["callee"] in SILENT_CALLEES or not re.search(r"[^\W\d_]{2,}[ ,.:;!?]+[^\W\d_]{2,}", text):
+        if s["key"] or s["callee"] in SILENT_CALLEES:
+            continue
+        if text in english:  # a label such as 'Save', word for word
+            problems.append(f"{Path(s['file']).relative_to(ROOT)}:{s['line']}: {text[:80]!r}")
+            continue
+        if not re.search(r"[^\W\d_]{2,}[ ,.:;!?]+[^\W\d_]{2,}", text):
             continue
         if "/" in text and " " not in text.strip():
             continue  # a path or URL

@@ -107,7 +107,7 @@ function imageUnderPointer() {
   return { src: img.currentSrc || img.src, at: pointer.at };
 }
 
-/** In the frame the pointer is in: a short message where there is no image to anchor one to. */
+/** In the tab's top frame: a short message where there is no image to anchor one to. */
 function toast(text) {
   globalThis.BackgroneOverlay.toast(text);
 }

@@ -54,8 +54,14 @@
     return out;
   }
 
-  /** Nothing on the page has the keyboard's focus: the overlay may take it. */
-  const idle = () => !document.activeElement || document.activeElement === document.body || document.activeElement instanceof HTMLImageElement;
+  /**
+   * The finished box takes the keyboard focus (itself, not a button: a stray key
+   * does nothing) only in a window that has it, from nothing else on the page.
+   */
+  const mayFocus = () => {
+    const el = document.activeElement;
+    return document.hasFocus() && (!el || el === document.body || el instanceof HTMLImageElement) ? 'box' : null;
+  };
 
   const shows = (img, target) =>
     img.currentSrc === target || absolute(img.getAttribute('src') || '') === target || img.dataset.backgroneSrc === target;
@@ -214,12 +220,16 @@
   }
 
   async function save(job) {
+    if (job.saving) return; // one download per press, however many clicks
+    job.saving = true;
+    job.overlay.status(t('saving'));
     let r;
     try {
       r = await chrome.runtime.sendMessage(message(Target.BACKGROUND, Type.SAVE, { resultId: job.done.resultId }));
     } catch (err) {
       r = { ok: false, error: err.message };
     }
+    job.saving = false;
     job.overlay.actions(r?.ok ? t('savedAs', r.filename) : t('errorSave', r?.error || t('errorUnknown')),
       buttons(job, ...job.actionNames.filter((n) => n !== 'save')), { error: !r?.ok });
   }
@@ -228,8 +238,7 @@
   async function copy(job) {
     let error = null;
     if (job.done.guarded) {
-      // Copied by our frame: the page's process never holds these pixels.
-      error = await job.overlay.copyFromFrame();
+      error = await copyInFrame(job);
     } else {
       try {
         await copyImage(job.blob);
@@ -242,16 +251,33 @@
     });
   }
 
+  /**
+   * A cut-out the page could not read is copied by its frame, so the page's process never
+   * holds its pixels; and not at all where the page may read the clipboard without asking
+   * (it would gain them from there). Resolves to null or why not.
+   */
+  async function copyInFrame(job) {
+    const reads = await navigator.permissions.query({ name: /** @type {PermissionName} */ ('clipboard-read') })
+      .then((s) => s.state === 'granted', () => false);
+    if (reads) return t('errorCopyPageReads');
+    if (!job.overlay.focusFrame()) return t('errorCopyNoFrame');
+    try {
+      const answer = await chrome.runtime.sendMessage(message(Target.FRAME, Type.COPY, { resultId: job.done.resultId }));
+      return answer ? answer.error : t('errorCopyNoFrame');
+    } catch {
+      return t('errorCopyNoFrame');
+    }
+  }
+
   /** A cut-out the page could not read: show it in an extension frame over the (hidden) image. */
   function showGuarded(job) {
     const { img, overlay } = job;
     rememberOriginal(img);
     const url = new URL(chrome.runtime.getURL(FRAME_PAGE));
     const style = getComputedStyle(img);
-    const secret = crypto.randomUUID();
-    url.hash = new URLSearchParams({ r: job.done.resultId, fit: style.objectFit, pos: style.objectPosition, s: secret }).toString();
+    url.hash = new URLSearchParams({ r: job.done.resultId, fit: style.objectFit, pos: style.objectPosition }).toString();
     // The picture moves out of its own box (clipped away); border, padding and layout stay.
-    return overlay.frame(url.href, secret, t('errorFrameNotShown'))
+    return overlay.frame(url.href, t('errorFrameNotShown'))
       .then(() => img.style.setProperty('object-position', HIDDEN_POSITION, 'important'));
   }
 
@@ -275,13 +301,13 @@
       }
       job.shown = true;
       job.actionNames = ['save', 'copy', 'restore', 'close'];
-      overlay.actions(t('done'), buttons(job, ...job.actionNames), { notice: done.notice, focus: idle() });
+      overlay.actions(t('done'), buttons(job, ...job.actionNames), { notice: done.notice, focus: mayFocus() });
       shown = { shown: true };
     } catch (err) {
       // e.g. a page whose CSP forbids blob: images: the cut-out can still be saved (and copied, when ours).
       restore(img);
       job.actionNames = done.guarded ? ['save', 'close'] : ['save', 'copy', 'close'];
-      overlay.actions(t('errorNotShownCanSave', err.message), buttons(job, ...job.actionNames), { error: true, focus: idle() });
+      overlay.actions(t('errorNotShownCanSave', err.message), buttons(job, ...job.actionNames), { error: true, focus: mayFocus() });
       shown = { shown: false, error: err.message };
     }
     job.port?.postMessage(message(Target.PORT, Type.SHOWN, shown));
@@ -290,7 +316,7 @@
   function onFailed(job, error) {
     job.settled = true;
     clearTimeout(job.timer);
-    job.overlay.actions(t('errorCut', error), buttons(job, 'dismiss'), { error: true, focus: idle() });
+    job.overlay.actions(t('errorCut', error), buttons(job, 'dismiss'), { error: true, focus: mayFocus() });
   }
 
   /** The watchdog runs while the engine works on this job; waiting in line, the port says if the engine dies. */

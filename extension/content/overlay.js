@@ -47,6 +47,7 @@
       this.box.className = 'box';
       this.box.setAttribute('role', 'status');
       this.box.setAttribute('aria-live', 'polite');
+      this.box.tabIndex = -1; // focusable by the script (when a job ends), not a Tab stop
       this.text = document.createElement('span');
       this.text.className = 'text';
       this.bar = document.createElement('div');
@@ -61,11 +62,14 @@
       this.onEscape = () => this.closeBox();
       document.documentElement.append(this.host);
       this.place = this.place.bind(this);
+      this.finished = false; // showing its result (or error) and actions, not progress
       this.onKey = (e) => {
         if (e.key !== 'Escape' || !e.isTrusted || !this.box.isConnected) return;
-        if (this.box.contains(this.root.activeElement) || (idle() && open.at(-1) === this)) {
+        if (this.box.contains(this.root.activeElement)) {
           e.stopPropagation();
           this.onEscape();
+        } else if (this.finished && idle() && open.filter((o) => o.finished).at(-1) === this) {
+          this.onEscape(); // nothing has the focus: the newest finished box goes; the page still hears the key
         }
       };
       open.push(this);
@@ -106,7 +110,12 @@
       this.fill.style.width = fraction == null ? '' : `${Math.round(fraction * 100)}%`;
     }
 
-    actions(text, buttons, { error = false, notice = null, focus = false } = {}) {
+    /**
+     * The result or error, with buttons. `focus`: 'box' puts the keyboard focus on the
+     * box (read out; Tab goes on to its buttons), a label on that button.
+     */
+    actions(text, buttons, { error = false, notice = null, focus = null } = {}) {
+      this.finished = true;
       this.text.dataset.text = text;
       this.text.className = error ? 'text error' : 'text';
       this.box.setAttribute('role', error ? 'alert' : 'status');
@@ -139,9 +148,10 @@
       this.box.append(row);
       this.place();
       // Keyboard users land on the first action (Save), as after a dialog opens, or on the one named.
-      const want = typeof focus === 'string' ? focus : had;
+      const want = focus && focus !== 'box' ? focus : had;
       const named = Array.from(row.children).find((b) => b.getAttribute('aria-label') === want);
-      if (focus || had) /** @type {HTMLElement} */ (named || row.firstElementChild).focus({ preventScroll: true });
+      if (named || had) /** @type {HTMLElement} */ (named || row.firstElementChild).focus({ preventScroll: true });
+      else if (focus === 'box') this.box.focus({ preventScroll: true });
     }
 
     /**
@@ -149,16 +159,14 @@
      * page says it shows the cut-out (a message only our frame's window can
      * send: its origin is the extension's), rejects when it can't.
      * @param {string} url
-     * @param {string} secret what the frame wants to hear before it copies (the page can post to it too)
      * @param {string} notShown the error when it can't
      * @returns {Promise<void>}
      */
-    frame(url, secret, notShown) {
-      this.secret = secret;
+    frame(url, notShown) {
       return new Promise((resolve, reject) => {
         const iframe = document.createElement('iframe');
-        // '*': the frame's address is the extension's dynamic one (use_dynamic_url), not its origin.
-        iframe.allow = 'clipboard-write *';
+        // Delegated to the frame's own (dynamic) origin only: the frame copies its cut-out.
+        iframe.allow = `clipboard-write ${new URL(url).origin}`;
         iframe.setAttribute('aria-hidden', 'true');
         iframe.tabIndex = -1;
         const origin = `chrome-extension://${chrome.runtime.id}`;
@@ -190,6 +198,7 @@
     /** Remove the message box; a frame showing a cut-out stays. */
     closeBox() {
       this.box.remove();
+      open.splice(open.indexOf(this) >>> 0, 1);
       if (!this.iframe) this.remove();
     }
 
@@ -201,25 +210,10 @@
       open.splice(open.indexOf(this) >>> 0, 1);
     }
 
-    /**
-     * Ask our frame to copy the cut-out it shows (the page never holds its
-     * pixels); resolves to null or the frame's reason it could not.
-     * @returns {Promise<string | null>}
-     */
-    copyFromFrame() {
-      const iframe = this.iframe;
-      if (!iframe) return Promise.resolve(globalThis.BackgroneI18n.t('errorCopyNoFrame'));
-      return new Promise((resolve) => {
-        const channel = new MessageChannel();
-        const timer = setTimeout(() => resolve(globalThis.BackgroneI18n.t('errorCopyNoFrame')), 10_000);
-        channel.port1.onmessage = (e) => {
-          clearTimeout(timer);
-          resolve(e.data?.error ?? null);
-        };
-        // The clipboard is written by a focused document: focus the frame for it.
-        iframe.focus();
-        iframe.contentWindow.postMessage({ backgroneCopy: this.secret }, `chrome-extension://${chrome.runtime.id}`, [channel.port2]);
-      });
+    /** Focus our frame: the clipboard is written by a focused document (the frame copies, not the page). */
+    focusFrame() {
+      this.iframe?.focus();
+      return !!this.iframe;
     }
 
     /**

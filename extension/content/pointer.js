@@ -30,6 +30,7 @@
   addEventListener(
     'contextmenu',
     (e) => {
+      if (!e.isTrusted) return; // the page's own synthetic events steer nothing
       // composedPath()[0] is the real target, inside open shadow roots too.
       const target = e.composedPath()[0];
       pointer.image = target instanceof HTMLImageElement ? target : null;
@@ -39,6 +40,7 @@
   addEventListener(
     'mousemove',
     (e) => {
+      if (!e.isTrusted) return;
       pointer.x = e.clientX;
       pointer.y = e.clientY;
       pointer.inside = true;
@@ -47,5 +49,5 @@
     options,
   );
   // Leaving the frame (relatedTarget null: to nowhere in this document).
-  addEventListener('mouseout', (e) => { if (!e.relatedTarget) pointer.inside = false; }, options);
+  addEventListener('mouseout', (e) => { if (e.isTrusted && !e.relatedTarget) pointer.inside = false; }, options);
 })();

@@ -2,10 +2,12 @@
 // out of its reach: this frame is of the extension's origin, so the page can't
 // read its pixels. The result id comes in the URL's fragment.
 import '../lib/messages.js';
+import '../lib/i18n.js';
 import '../lib/clipboard.js';
 import { callEngine } from '../lib/offscreen_client.js';
 
-const { Type } = globalThis.BackgroneMessages;
+const { Target, Type, parse } = globalThis.BackgroneMessages;
+const { t } = globalThis.BackgroneI18n;
 const { copyImage } = globalThis.BackgroneClipboard;
 const params = new URLSearchParams(location.hash.slice(1));
 const img = /** @type {HTMLImageElement} */ (document.getElementById('cutout'));
@@ -25,17 +27,20 @@ async function show() {
   document.documentElement.dataset.ready = 'true';
 }
 
-// Copy, when the overlay's Copy button asks with the secret from our URL (the page
-// can post to this frame too, but can't read its URL). The answer is only "done" or why not.
-window.addEventListener('message', async (e) => {
-  if (e.source !== window.parent || !e.data?.backgroneCopy || e.data.backgroneCopy !== params.get('s') || !e.ports[0]) return;
-  let error = null;
-  try {
-    await copyImage(cutout);
-  } catch (err) {
-    error = String(err?.message || err);
+// Copy, when the overlay's Copy button asks: a runtime message from our content script
+// in this tab (a page can't send those), for the result this frame shows.
+chrome.runtime.onMessage.addListener((m, sender, sendResponse) => {
+  const msg = parse(m, Target.FRAME);
+  if (msg?.type !== Type.COPY || sender.id !== chrome.runtime.id || !sender.tab || msg.data.resultId !== params.get('r')) return false;
+  if (!cutout) {
+    sendResponse({ error: t('errorCopyNoFrame') });
+    return false;
   }
-  e.ports[0].postMessage({ error });
+  copyImage(cutout).then(
+    () => sendResponse({ error: null }),
+    (err) => sendResponse({ error: String(err?.message || err) }),
+  );
+  return true;
 });
 
 // Tell the content script (in the page around us) whether the cut-out shows.

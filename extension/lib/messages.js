@@ -14,6 +14,7 @@
     CONTENT: 'content', // the content script in a page
     UI: 'ui', // popup and options pages (broadcasts)
     PORT: 'port', // messages on a job port (content script <-> engine)
+    FRAME: 'frame', // the extension frame that shows a guarded cut-out in a page
   });
   const Type = Object.freeze({
     // to OFFSCREEN (from extension pages only)
@@ -28,6 +29,8 @@
     JOB_START: 'job-start', // {jobId, srcUrl} -> {found, error?}
     // CONTENT -> BACKGROUND
     SAVE: 'save', // {resultId} -> {ok, filename} | {ok:false, error}
+    // CONTENT -> FRAME (runtime messages: pages can't send them)
+    COPY: 'copy', // {resultId} -> {error: null | string}: the frame showing that result copies it
     // on a job port, content -> engine
     SOURCE: 'source', // {offset, total, chunk} the image bytes the page itself could read, in pieces
     UNREADABLE: 'unreadable', // {reason} the page could not read the image: the engine fetches it, result stays guarded
@@ -101,6 +104,7 @@
     [Type.PROGRESS]: progress,
     [Type.JOB_START]: { jobId: is.id(), srcUrl: is.str(64 * 1024 * 1024) },
     [Type.SAVE]: { resultId: is.id() },
+    [Type.COPY]: { resultId: is.id() },
     [Type.SOURCE]: piece,
     [Type.UNREADABLE]: { reason: is.oneOf(['not-readable', 'timeout']) },
     [Type.SHOWN]: { shown: is.bool(), error: opt(is.str()) },

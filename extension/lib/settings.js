@@ -100,14 +100,12 @@ export async function bindSettings(root) {
     if (c.type === 'checkbox') c.checked = value;
     else c.value = String(value);
     c.addEventListener('change', async () => {
-      const key = c.dataset.setting;
-      try {
-        c.setCustomValidity('');
-        await saveSettings({ [key]: read(c) });
-      } catch {
-        c.setCustomValidity(c.validationMessage || ' ');
+      // The browser's own message for a value the field refuses (an empty or negative margin).
+      if (!c.checkValidity()) {
         c.reportValidity();
+        return;
       }
+      await saveSettings({ [c.dataset.setting]: read(c) });
       sync();
     });
   }

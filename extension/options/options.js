@@ -48,7 +48,8 @@ async function render() {
     del.setAttribute('aria-label', t('optionsDeleteOne', title));
     del.addEventListener('click', async () => {
       await callEngine(Type.DELETE_MODELS, { engines: [name] });
-      render();
+      await render();
+      document.getElementById(`engine-${name}`)?.focus(); // the button is gone: focus stays in its row
     });
     return row;
   });

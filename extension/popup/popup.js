@@ -172,6 +172,9 @@ function showDone(card, result, answer) {
     e.dataTransfer.effectAllowed = 'copy';
   });
   /** @type {HTMLElement} */ (card.querySelector('.actions')).hidden = false;
+  // Every card has these two: their names say whose they are.
+  card.querySelector('.download').setAttribute('aria-label', t('cardDownload', result.name));
+  card.querySelector('.copy').setAttribute('aria-label', t('cardCopy', result.name));
   card.querySelector('.download').addEventListener('click', () => save(result).catch((err) => (state.textContent = err.message)));
   card.querySelector('.copy').addEventListener('click', () => copy(result, state));
   card.dataset.state = 'done';

@@ -112,16 +112,18 @@ def test_popup_works_by_keyboard(browser, photo):
 
 
 def test_overlay_by_keyboard_alone(browser, page):
-    """The finished overlay takes the focus (nothing else had it): Enter saves, Tab moves
-    on, Escape closes it; its progress lives in a polite live region."""
+    """The finished overlay's box takes the focus (nothing else had it); Tab reaches its
+    buttons, Enter presses one, Escape closes it."""
     src = page.eval_on_selector("#other", "img => img.currentSrc")
     result = browser.menu_click(page, src)
     assert result["ok"], result
     overlays = Overlays(page)
     overlays.wait_text("Background removed")
-    assert page.evaluate("() => document.activeElement.tagName") == "BACKGRONE-OVERLAY"  # inside its closed root
+    assert page.evaluate("() => document.activeElement.tagName") == "BACKGRONE-OVERLAY"  # its box, in its closed root
     browser.keep_download_names(page)
-    page.keyboard.press("Enter")  # on Save, the first action
+    page.keyboard.press("Enter")  # on the box itself: nothing happens
+    page.keyboard.press("Tab")  # to Save, the first action
+    page.keyboard.press("Enter")
     assert "box2-cutout" in overlays.wait_text("Saved as")
     assert page.evaluate("() => document.activeElement.tagName") == "BACKGRONE-OVERLAY"  # focus stays in the row
     page.keyboard.press("Tab")

@@ -34,32 +34,67 @@ def assert_cutout_png(im: Image.Image, size):
 
 
 @pytest.fixture
-def clip_page(browser, sites):
-    a, _ = sites
-    browser.ctx.grant_permissions(["clipboard-read", "clipboard-write"], origin=a.origin)
+def reader(browser, sites):
+    """A page of another site, allowed to read the clipboard: it reads back what was copied.
+    (The pages that copy are never given that permission: see test_copy_refused_where_the_page_reads.)"""
+    _, b = sites
+    browser.ctx.grant_permissions(["clipboard-read", "clipboard-write"], origin=b.origin)
     p = browser.ctx.new_page()
-    p.goto(a.url("index.html"))
+    p.goto(b.url("box.png"))
     yield p
     p.close()
 
 
-@pytest.mark.parametrize("selector", ["#same", "#cross"])
-def test_copy_from_the_overlay(browser, clip_page, selector):
-    """Copy puts the cut-out on the clipboard as PNG: from the page's own <img>, and for an
-    image the page could not read, from the extension frame (the page never holds its pixels)."""
-    page = clip_page
-    src = page.eval_on_selector(selector, "img => img.currentSrc")
-    result = browser.menu_click(page, src)
+def copy_from_overlay(browser, page, selector) -> tuple[dict, str]:
+    page.bring_to_front()
+    result = browser.menu_click(page, page.eval_on_selector(selector, "img => img.currentSrc"))
     assert result["ok"], result
-    assert result["guarded"] is (selector == "#cross")
     overlays = Overlays(page)
     overlays.click("Copy")
-    overlays.wait_text("Copied to the clipboard")
-    assert_cutout_png(clipboard_png(page), (result["width"], result["height"]))
-    overlays.click("Restore")
+    said = overlays.wait_text("Cop")
+    return result, said
 
 
-def test_copy_and_viewer_in_the_popup(browser, files, clip_page):
+@pytest.mark.parametrize("selector", ["#same", "#cross"])
+def test_copy_from_the_overlay(browser, page, reader, selector):
+    """Copy puts the cut-out on the clipboard as PNG: from the page's own <img>, and for an
+    image the page could not read, from the extension frame (the page never holds its pixels)."""
+    result, said = copy_from_overlay(browser, page, selector)
+    assert result["guarded"] is (selector == "#cross")
+    assert "Copied to the clipboard" in said, said
+    assert_cutout_png(clipboard_png(reader), (result["width"], result["height"]))
+    page.bring_to_front()
+    Overlays(page).click("Restore")
+
+
+def test_copy_refused_where_the_page_reads_the_clipboard(browser, sites, reader):
+    """A page allowed to read the clipboard would gain a guarded cut-out from there: it is
+    not copied (the page says why); a cut-out the page could read anyway still is. And the
+    page can't make the frame copy by posting to it."""
+    a, _ = sites
+    reader.evaluate("() => navigator.clipboard.writeText('before')")
+    page = browser.ctx.new_page()
+    page.goto(a.url("index.html"))
+    page.evaluate("() => { for (let i = 0; i < frames.length; i++) frames[i].postMessage({ backgroneCopy: true }, '*'); }")
+    browser.ctx.grant_permissions(["clipboard-read", "clipboard-write"], origin=a.origin)
+    try:
+        _, said = copy_from_overlay(browser, page, "#cross")
+        assert "Could not copy: this page may read your clipboard" in said, said
+        # The frame ignores what the page posts to it.
+        page.evaluate("() => { for (let i = 0; i < frames.length; i++) frames[i].postMessage({ backgroneCopy: true }, '*'); }")
+        page.wait_for_timeout(500)
+        reader.bring_to_front()
+        assert reader.evaluate("() => navigator.clipboard.readText()") == "before"
+        page.bring_to_front()
+        Overlays(page).click("Restore")
+        result, said = copy_from_overlay(browser, page, "#same")
+        assert "Copied to the clipboard" in said, said
+    finally:
+        browser.ctx.clear_permissions()
+        page.close()
+
+
+def test_copy_and_viewer_in_the_popup(browser, files, reader):
     """A finished card copies its cut-out; clicked, it opens large with a before/after toggle
     (Escape closes it); dragged, it hands the browser a file to save."""
     popup = browser.ctx.new_page()
@@ -70,7 +105,7 @@ def test_copy_and_viewer_in_the_popup(browser, files, clip_page):
     card = popup.locator(".card").first
     card.locator(".copy").click()
     popup.wait_for_function("() => document.querySelector('.card .state').textContent.includes('Copied')")
-    assert_cutout_png(clipboard_png(clip_page), (400, 300))  # read back by a page allowed to
+    assert_cutout_png(clipboard_png(reader), (400, 300))
     popup.bring_to_front()
 
     # Drag out: Chromium saves a DownloadURL drop as a file named like Download's.
@@ -135,7 +170,15 @@ def test_keyboard_shortcut_cuts_the_image_under_the_pointer(browser, page):
     assert not result["ok"] and "no image under the mouse pointer" in result["error"]
     assert "no image under the mouse pointer" in Overlays(page).wait_text("no image")
     page.keyboard.press("Escape")
-    page.wait_for_function("() => !document.querySelector('backgrone-overlay')")
+    page.wait_for_function("() => !document.querySelector('backgrone-overlay')", timeout=1000)  # not its 5 s
+
+    # The page's own synthetic mouse events don't steer the shortcut.
+    page.evaluate(
+        """() => { const r = document.getElementById('same').getBoundingClientRect();
+            document.dispatchEvent(new MouseEvent('mousemove', { clientX: r.x + 10, clientY: r.y + 10, bubbles: true })); }"""
+    )
+    result = shortcut(browser, page)
+    assert not result["ok"] and "no image under the mouse pointer" in result["error"]
 
 
 def shortcut(browser, page) -> dict:
