@@ -75,19 +75,23 @@ def test_copy_refused_where_the_page_reads_the_clipboard(browser, sites, reader)
     reader.evaluate("() => navigator.clipboard.writeText('before')")
     page = browser.ctx.new_page()
     page.goto(a.url("index.html"))
-    page.evaluate("() => { for (let i = 0; i < frames.length; i++) frames[i].postMessage({ backgroneCopy: true }, '*'); }")
+    page.evaluate(
+        "() => { for (let i = 0; i < frames.length; i++) frames[i].postMessage({ backgroneCopy: true }, '*'); }"
+    )
     browser.ctx.grant_permissions(["clipboard-read", "clipboard-write"], origin=a.origin)
     try:
         _, said = copy_from_overlay(browser, page, "#cross")
         assert "Could not copy: this page may read your clipboard" in said, said
         # The frame ignores what the page posts to it.
-        page.evaluate("() => { for (let i = 0; i < frames.length; i++) frames[i].postMessage({ backgroneCopy: true }, '*'); }")
+        page.evaluate(
+            "() => { for (let i = 0; i < frames.length; i++) frames[i].postMessage({ backgroneCopy: true }, '*'); }"
+        )
         page.wait_for_timeout(500)
         reader.bring_to_front()
         assert reader.evaluate("() => navigator.clipboard.readText()") == "before"
         page.bring_to_front()
         Overlays(page).click("Restore")
-        result, said = copy_from_overlay(browser, page, "#same")
+        _, said = copy_from_overlay(browser, page, "#same")
         assert "Copied to the clipboard" in said, said
     finally:
         browser.ctx.clear_permissions()
