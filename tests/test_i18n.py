@@ -173,7 +173,7 @@ NOT_USER_TEXT = [
     r"^import sys",  # Python run by Pyodide
     r"^[\w.-]+\.(m?js|json|py|wasm|html)$",  # file names
 ]
-SILENT_CALLEES = {"t", "msg", "console.warn", "console.error", "chrome.runtime.getURL", "url", "checkShape"}
+SILENT_CALLEES = {"t", "msg", "console.warn", "console.error", "chrome.runtime.getURL", "url", "checkShape", "Symbol"}
 
 
 def test_scripts_take_their_words_from_the_locales():

@@ -82,6 +82,7 @@ def test_host_two_step_matches_cut(tiny_spec, tiny_model, catalogue):
     done = host.complete(started["prepared"], raw.tobytes(), "tiny", {"crop": True})
     assert done["mime"] == "image/png"
     assert done["data"] == cut(data, seg, Options(crop=True))
+    assert (done["width"], done["height"]) == Image.open(io.BytesIO(done["data"])).size  # the cropped size
     bad = host.start(b"\x00" * 10, "tiny")
     assert bad["kind"] == "NotAnImageError" and "not an image" in bad["error"]
     assert host.complete(started["prepared"], b"\x00" * 12, "tiny")["kind"] == "ModelOutputError"

@@ -82,7 +82,8 @@ async function onMenuClick(info, tab) {
       jobId,
       source: { kind: 'page', url: srcUrl, tabId, frameId, pageUrl: tab.url },
       engine: settings.engine,
-      options: pipelineOptions(settings),
+      // In place, the cut-out keeps the image's geometry: crop is for the popup's files.
+      options: pipelineOptions({ ...settings, crop: false }),
       modelSource: settings.modelSource,
     });
     const { engine, notice, width, height, timings, backend, guarded, shown } = result;

@@ -31,6 +31,7 @@
   };
   // If the engine goes silent (hung, or its heartbeat stopped), say so instead of spinning forever.
   const SILENCE_MS = 120_000;
+  const PAGE_READS = Symbol('the page may read the clipboard');
 
   function absolute(url) {
     try {
@@ -246,7 +247,8 @@
         error = err.message;
       }
     }
-    job.overlay.actions(error ? t('errorCopy', error) : t('copied'), buttons(job, ...job.actionNames), {
+    const said = error === PAGE_READS ? t('errorCopyPageReads') : error ? t('errorCopy', error) : t('copied');
+    job.overlay.actions(said, buttons(job, ...job.actionNames), {
       error: !!error, focus: t('buttonCopy'), // back from the frame, which took the focus to copy
     });
   }
@@ -259,7 +261,7 @@
   async function copyInFrame(job) {
     const reads = await navigator.permissions.query({ name: /** @type {PermissionName} */ ('clipboard-read') })
       .then((s) => s.state === 'granted', () => false);
-    if (reads) return t('errorCopyPageReads');
+    if (reads) return PAGE_READS;
     if (!job.overlay.focusFrame()) return t('errorCopyNoFrame');
     try {
       const answer = await chrome.runtime.sendMessage(message(Target.FRAME, Type.COPY, { resultId: job.done.resultId }));

@@ -165,8 +165,9 @@
     frame(url, notShown) {
       return new Promise((resolve, reject) => {
         const iframe = document.createElement('iframe');
-        // Delegated to the frame's own (dynamic) origin only: the frame copies its cut-out.
-        iframe.allow = `clipboard-write ${new URL(url).origin}`;
+        // The frame copies its cut-out. '*': its address (use_dynamic_url) is not the origin it runs at;
+        // the frame embeds nothing, so nothing else gains it.
+        iframe.allow = 'clipboard-write *';
         iframe.setAttribute('aria-hidden', 'true');
         iframe.tabIndex = -1;
         const origin = `chrome-extension://${chrome.runtime.id}`;

@@ -166,7 +166,7 @@ async function runCut({ engine, options, modelSource }, bytes, channel, report, 
     const done = await finish(image, output, spec.name, options);
     lap('finish');
     Object.assign(timings, done.timings); // postprocess, encode: the two halves of finish
-    return { done, spec, notice, width: image.width, height: image.height };
+    return { done, spec, notice, width: done.width, height: done.height }; // the result's size (cropped or not)
   } finally {
     image.release();
   }

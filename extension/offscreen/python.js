@@ -118,7 +118,9 @@ export async function finish(image, output, engine, options) {
   const { mod } = await loadPython();
   const result = unwrap(mod.complete(image.prepared, output, engine, options));
   try {
-    return { data: result.get('data'), mime: result.get('mime'), timings: result.get('timings') };
+    return {
+      data: result.get('data'), mime: result.get('mime'), width: result.get('width'), height: result.get('height'), timings: result.get('timings'),
+    };
   } finally {
     result.destroy();
   }

@@ -105,7 +105,8 @@ class Host:
         engine: str,
         options: Mapping[str, Any] | None = None,
     ) -> dict:
-        """Raw model output (any float32 buffer) -> ``{"data": bytes, "mime", "timings"}`` or an error."""
+        """Raw model output (any float32 buffer) -> ``{"data": bytes, "mime", "width", "height", "timings"}``
+        (the result's size: smaller than the source when cropped) or an error."""
         try:
             opts = Options.from_dict(options)
             spec = self.catalogue.get(engine)
@@ -124,6 +125,7 @@ class Host:
             t2 = time.perf_counter()
             # milliseconds per step, for the host's timings (bench/ reads them)
             timings = {"postprocess": (t1 - t0) * 1000, "encode": (t2 - t1) * 1000}
-            return {"data": data, "mime": opts.mime, "timings": timings}
+            width, height = image.size
+            return {"data": data, "mime": opts.mime, "width": width, "height": height, "timings": timings}
         except BackgroneError as exc:
             return error_result(exc)

@@ -95,15 +95,19 @@ def test_format_and_crop_are_offered_remembered_and_applied(browser, photos, sit
     im = Image.open(io.BytesIO(Path(saved).read_bytes()))
     assert im.format == "WEBP" and im.size == (w, h)
 
-    # The same choices apply to a right-click.
+    # A right-click takes the format; in place, the cut-out keeps the image's geometry (no crop).
     a, _ = sites
     page = browser.ctx.new_page()
     page.goto(a.url("index.html"))
+    browser.keep_download_names(page)
     result = browser.menu_click(page, page.eval_on_selector("#same", "img => img.currentSrc"))
-    assert result["ok"] and result["width"] < 640 and result["height"] < 480, result
-    Overlays(page).click("Restore")
+    assert result["ok"] and (result["width"], result["height"]) == (640, 480), result
+    overlays = Overlays(page)
+    overlays.click("Save")
+    assert "ball-cutout.webp" in overlays.wait_text("Saved as")
     page.close()
 
+    popup.locator("details.more summary").click()
     popup.select_option("#format", "png")
     popup.uncheck("#crop")
     popup.wait_for_function("async () => (await chrome.storage.local.get('crop')).crop === false")
