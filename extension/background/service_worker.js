@@ -37,6 +37,12 @@ async function cannotRun(tabId, error) {
   return { ok: false, error };
 }
 
+/** Why the content script could not go into the page: the user took our site access back, or the page is off limits. */
+async function pageProblem(err) {
+  const allowed = await chrome.permissions.contains({ origins: ['<all_urls>'] }).catch(() => true);
+  return allowed ? t('errorPageRefused', err.message) : t('errorNoHostPermission');
+}
+
 function imageUrlProblem(srcUrl) {
   try {
     if (IMAGE_SCHEMES.includes(new URL(srcUrl).protocol)) return null;
@@ -66,7 +72,7 @@ async function onMenuClick(info, tab) {
   } catch (err) {
     engineReady.catch(() => {});
     settingsRead.catch(() => {});
-    return cannotRun(tabId, t('errorPageRefused', err.message));
+    return cannotRun(tabId, await pageProblem(err));
   }
   await engineReady;
   const jobId = crypto.randomUUID();
@@ -124,7 +130,7 @@ async function onCommand(command, tab) {
   try {
     frames = await chrome.scripting.executeScript({ target: { tabId, allFrames: true }, func: imageUnderPointer });
   } catch (err) {
-    return cannotRun(tabId, t('errorPageRefused', err.message));
+    return cannotRun(tabId, await pageProblem(err));
   }
   // The frame the pointer moved in last (frames hold their own pointer state).
   const hit = frames.filter((f) => f.result).sort((a, b) => b.result.at - a.result.at)[0];

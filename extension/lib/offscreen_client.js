@@ -8,6 +8,7 @@ const URL_PATH = 'extension/offscreen/offscreen.html';
 let creating = null; // one creation in flight, shared by concurrent callers
 
 export async function ensureOffscreen() {
+  if (!chrome.offscreen) return; // Firefox: the engine lives in the event page (background/event_page.js)
   // The engine has no chrome.i18n of its own: it speaks the language named in its address.
   const path = `${URL_PATH}?lang=${encodeURIComponent(chrome.i18n.getMessage('localeCode'))}`;
   const url = chrome.runtime.getURL(path);
@@ -37,7 +38,9 @@ export async function ensureOffscreen() {
 /** Send one request to the engine and return its answer; throws on {ok:false}. */
 export async function callEngine(type, data) {
   await ensureOffscreen();
-  const answer = await chrome.runtime.sendMessage(message(Target.OFFSCREEN, type, data));
+  const request = message(Target.OFFSCREEN, type, data);
+  const sameRealm = globalThis.BackgroneEngine; // the event page's own engine (Firefox)
+  const answer = await (sameRealm ? sameRealm.handle(request) : chrome.runtime.sendMessage(request));
   if (!answer) throw new Error(t('errorEngineSilent'));
   if (!answer.ok) throw new Error(answer.error || t('errorEngineFailed'));
   return answer;

@@ -1,6 +1,7 @@
 // onnxruntime-web sessions: WebGPU when an adapter exists, else wasm (SIMD,
 // threads when the document is cross-origin isolated).
 import '../lib/i18n.js';
+import { IN_EVENT_PAGE } from './host.js';
 
 const { t } = globalThis.BackgroneI18n;
 const ORT_BASE = chrome.runtime.getURL('vendor/ort/');
@@ -41,7 +42,8 @@ async function loadRuntime() {
       const ort = await import(ORT_BASE + (webgpu ? 'ort.webgpu.min.mjs' : 'ort.wasm.min.mjs'));
       ort.env.wasm.wasmPaths = ORT_BASE;
       ort.env.wasm.numThreads = self.crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency || 1) : 1;
-      ort.env.wasm.proxy = false;
+      // In an event page, inference in ORT's worker keeps the page's thread free for the timers that keep it awake.
+      ort.env.wasm.proxy = IN_EVENT_PAGE;
       ort.env.logLevel = 'error';
       return { ort, webgpu };
     })();

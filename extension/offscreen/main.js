@@ -11,6 +11,7 @@ import { backendInfo, dropSession, getSession, run } from './inference.js';
 import { acceptPort, claimPort } from './job_ports.js';
 import { JobQueue } from './job_queue.js';
 import { decode, decodePixels, finish, loadPython, tensorFor } from './python.js';
+import { IN_EVENT_PAGE, keepingAwake } from './host.js';
 import { addResult, releaseResult, resultUrl } from './results.js';
 
 const { t } = globalThis.BackgroneI18n;
@@ -255,7 +256,7 @@ async function deleteModels({ engines }) {
 }
 
 const handlers = {
-  [Type.CUT]: cut,
+  [Type.CUT]: (data) => keepingAwake(() => cut(data)),
   [Type.RESULT_URL]: (data, sender) => ({ ok: true, ...resultUrl(data.resultId, data.tabId ?? sender.tab?.id ?? null) }),
   [Type.RELEASE]: (data) => {
     releaseResult(data.resultId);
@@ -270,24 +271,42 @@ function fromExtensionPage(sender) {
   return sender.id === chrome.runtime.id && typeof sender.url === 'string' && sender.url.startsWith(`${location.origin}/`);
 }
 
-chrome.runtime.onMessage.addListener((m, sender, sendResponse) => {
-  if (!fromExtensionPage(sender)) return false;
+/**
+ * One request to the engine -> its answer ({ok: false, error} on failure); null when
+ * the message is not for the engine.
+ * @param {unknown} m
+ * @param {chrome.runtime.MessageSender} sender
+ * @returns {Promise<any> | null}
+ */
+function handle(m, sender) {
   const msg = parse(m, Target.OFFSCREEN);
   const handler = msg && handlers[msg.type];
-  if (!handler) return false;
-  languageLoaded
+  if (!handler) return null;
+  return languageLoaded
     .then(() => handler(msg.data, sender))
-    .then(sendResponse, (err) => sendResponse({ ok: false, error: String(err?.message || err) }));
+    .catch((err) => ({ ok: false, error: String(err?.message || err) }));
+}
+
+chrome.runtime.onMessage.addListener((m, sender, sendResponse) => {
+  if (!fromExtensionPage(sender)) return false;
+  const answer = handle(m, sender);
+  if (!answer) return false;
+  answer.then(sendResponse);
   return true; // answer asynchronously
 });
+
+// The router in the same event page (Firefox) calls the engine directly: a page
+// does not hear its own runtime messages.
+if (IN_EVENT_PAGE) globalThis.BackgroneEngine = { handle: (m) => handle(m, { id: chrome.runtime.id }) };
 
 chrome.runtime.onConnect.addListener((port) => {
   if (port.sender?.id !== chrome.runtime.id) return port.disconnect();
   acceptPort(port);
 });
 
-// Warm up Python while the first request is on its way.
-loadPython().catch((err) => console.error('Python failed to load', err));
+// Warm up Python while the first request is on its way; not in an event page, which
+// wakes for every menu click and save (it boots Python when a job needs it).
+if (!IN_EVENT_PAGE) loadPython().catch((err) => console.error('Python failed to load', err));
 // Storage held by engines an earlier version offered (and this catalogue no longer lists) is freed.
 loadCatalogue()
   .then((catalogue) => pruneModels(Object.keys(catalogue.engines)))

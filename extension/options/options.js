@@ -14,7 +14,7 @@ const COMMAND_CUT = 'cut-under-pointer'; // manifest.json "commands"
  * @typedef {{
  *   engines: HTMLElement, storage: HTMLElement, 'delete-all': HTMLButtonElement, 'source-form': HTMLFormElement,
  *   source: HTMLInputElement, 'source-reset': HTMLButtonElement, 'source-state': HTMLElement,
- *   'engine-row': HTMLTemplateElement, shortcut: HTMLElement, 'shortcut-change': HTMLButtonElement,
+ *   'engine-row': HTMLTemplateElement, shortcut: HTMLElement, 'shortcut-change': HTMLButtonElement, 'shortcut-note': HTMLElement,
  * }} Elements
  */
 /**
@@ -68,8 +68,11 @@ async function showShortcut() {
 localize();
 bindSettings(document);
 showShortcut();
-// Shortcuts are the browser's to change: its own page for them.
-$('shortcut-change').addEventListener('click', () => chrome.tabs.create({ url: 'chrome://extensions/shortcuts' }));
+// Shortcuts are the browser's to change: its own page for them (Firefox opens its own).
+const openShortcuts = /** @type {any} */ (chrome.commands).openShortcutSettings;
+if (openShortcuts) $('shortcut-note').textContent = t('optionsShortcutNoteFirefox');
+$('shortcut-change').addEventListener('click', () =>
+  openShortcuts ? openShortcuts() : chrome.tabs.create({ url: 'chrome://extensions/shortcuts' }));
 document.addEventListener('visibilitychange', () => document.visibilityState === 'visible' && showShortcut());
 $('delete-all').addEventListener('click', async () => {
   await callEngine(Type.DELETE_MODELS, {});

@@ -21,7 +21,7 @@ const { copyImage } = globalThis.BackgroneClipboard;
  *   results: HTMLElement, 'download-all': HTMLButtonElement, clear: HTMLButtonElement, card: HTMLTemplateElement,
  *   viewer: HTMLDialogElement, 'viewer-img': HTMLImageElement, 'viewer-name': HTMLElement,
  *   'viewer-toggle': HTMLButtonElement, 'viewer-download': HTMLButtonElement, 'viewer-copy': HTMLButtonElement,
- *   'viewer-close': HTMLButtonElement, 'viewer-state': HTMLElement,
+ *   'viewer-close': HTMLButtonElement, 'viewer-state': HTMLElement, permission: HTMLElement, 'permission-grant': HTMLButtonElement,
  * }} Elements
  */
 /**
@@ -260,8 +260,20 @@ async function showPageNotice() {
   chrome.storage.session.remove('notice');
 }
 
+/** Right-click needs to read images on any site; a user (or Firefox's add-on panel) may have taken that back. */
+async function checkHostPermission() {
+  const all = { origins: ['<all_urls>'] };
+  if (await chrome.permissions.contains(all)) return;
+  $('permission').hidden = false;
+  $('permission-grant').addEventListener('click', async () => {
+    // Asked from this click: permissions.request needs a user's gesture.
+    if (await chrome.permissions.request(all).catch(() => false)) $('permission').hidden = true;
+  });
+}
+
 async function init() {
   localize();
+  checkHostPermission();
   const catalogue = await loadCatalogue();
   const engine = $('engine');
   for (const name of ENGINES) engine.append(new Option(t(`engineName_${name}`), name));
