@@ -170,7 +170,7 @@
         iframe.allow = 'clipboard-write *';
         iframe.setAttribute('aria-hidden', 'true');
         iframe.tabIndex = -1;
-        const origin = `chrome-extension://${chrome.runtime.id}`;
+        const origin = new URL(chrome.runtime.getURL('')).origin; // chrome-extension://id, moz-extension://uuid
         /** @param {Error | null} err */
         const done = (err) => {
           clearTimeout(timer);

@@ -5,34 +5,35 @@ import './i18n.js';
 const { Target, message } = globalThis.BackgroneMessages;
 const { t } = globalThis.BackgroneI18n;
 const URL_PATH = 'extension/offscreen/offscreen.html';
-let creating = null; // one creation in flight, shared by concurrent callers
+const UNHEARD_RETRY_MS = 100;
+const UNHEARD_FOR_MS = 5000;
+let ensuring = null; // one check-or-create in flight, shared by this page's callers
 
-export async function ensureOffscreen() {
-  if (!chrome.offscreen) return; // Firefox: the engine lives in the event page (background/event_page.js)
+/** The engine document exists (created if needed). */
+export function ensureOffscreen() {
+  if (!chrome.offscreen) return Promise.resolve(); // Firefox: the engine lives in the event page (background/event_page.js)
+  ensuring ??= create().finally(() => {
+    ensuring = null;
+  });
+  return ensuring;
+}
+
+async function create() {
   // The engine has no chrome.i18n of its own: it speaks the language named in its address.
   const path = `${URL_PATH}?lang=${encodeURIComponent(chrome.i18n.getMessage('localeCode'))}`;
   const url = chrome.runtime.getURL(path);
-  const existing = await chrome.runtime.getContexts({
-    contextTypes: ['OFFSCREEN_DOCUMENT'],
-    documentUrls: [url],
-  });
+  const existing = await chrome.runtime.getContexts({ contextTypes: ['OFFSCREEN_DOCUMENT'], documentUrls: [url] });
   if (existing.length) return;
-  if (!creating) {
-    creating = chrome.offscreen
-      .createDocument({
-        url: path,
-        reasons: ['WORKERS', 'BLOBS'],
-        justification: 'Runs the on-device background removal engine (Pyodide and onnxruntime-web).',
-      })
-      .catch((err) => {
-        // Another context may have created it between our check and this call.
-        if (!String(err?.message).includes('Only a single offscreen')) throw err;
-      })
-      .finally(() => {
-        creating = null;
-      });
-  }
-  await creating;
+  await chrome.offscreen
+    .createDocument({
+      url: path,
+      reasons: ['WORKERS', 'BLOBS'],
+      justification: 'Runs the on-device background removal engine (Pyodide and onnxruntime-web).',
+    })
+    .catch((err) => {
+      // Another context (the service worker, the popup) created it between our check and this call.
+      if (!String(err?.message).includes('Only a single offscreen')) throw err;
+    });
 }
 
 /** Send one request to the engine and return its answer; throws on {ok:false}. */
@@ -40,7 +41,13 @@ export async function callEngine(type, data) {
   await ensureOffscreen();
   const request = message(Target.OFFSCREEN, type, data);
   const sameRealm = globalThis.BackgroneEngine; // the event page's own engine (Firefox)
-  const answer = await (sameRealm ? sameRealm.handle(request) : chrome.runtime.sendMessage(request));
+  let answer = await (sameRealm ? sameRealm.handle(request) : chrome.runtime.sendMessage(request));
+  // Unheard: a document another context created is still loading its listener. Nobody took
+  // the request, so sending it again is safe.
+  for (let waited = 0; answer === undefined && !sameRealm && waited < UNHEARD_FOR_MS; waited += UNHEARD_RETRY_MS) {
+    await new Promise((resolve) => setTimeout(resolve, UNHEARD_RETRY_MS));
+    answer = await chrome.runtime.sendMessage(request);
+  }
   if (!answer) throw new Error(t('errorEngineSilent'));
   if (!answer.ok) throw new Error(answer.error || t('errorEngineFailed'));
   return answer;

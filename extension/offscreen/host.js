@@ -5,7 +5,7 @@
 /** The engine shares the background (event) page with the router: Firefox. */
 export const IN_EVENT_PAGE = !location.pathname.endsWith('/offscreen/offscreen.html');
 
-const KEEP_ALIVE_MS = 5000;
+const KEEP_ALIVE_MS = 2000; // well inside the 30 s idle timeout, even after a few seconds of blocking work
 let busy = 0;
 let timer = null;
 

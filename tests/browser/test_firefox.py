@@ -1,0 +1,224 @@
+"""The same package in real headless Firefox (ESR, WebDriver BiDi): the engine runs in the
+event page. Right-click in place (same-origin, cross-origin, <picture>, data:), the real
+context menu, Save, the popup batch, the model download and its cache across a suspension
+of the event page, a job that outlives the idle timeout, the privacy proxy log, and the
+same pixels as Chromium for the same PNG and engine."""
+
+import base64
+import io
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from composites import composite
+
+from .firefox import Firefox
+from .harness import IMG_ALPHA, LoggingProxy
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def firefox(ext_dir, tmp_path_factory):
+    ff = Firefox(Path(ext_dir), tmp_path_factory.mktemp("ff-profile"), tmp_path_factory.mktemp("ff-downloads"))
+    ff.settings(engine="fast")  # the bundled model: no download
+    yield ff
+    ff.close()
+
+
+@pytest.fixture
+def tab(firefox, sites):
+    a, _ = sites
+    ctx = firefox.new_tab()
+    firefox.navigate(ctx, a.url("index.html"))
+    yield ctx
+    firefox.close_tab(ctx)
+
+
+def src_of(ff: Firefox, ctx: str, selector: str) -> str:
+    return ff.call(ctx, "(s) => { const i = document.querySelector(s); return i.currentSrc || i.src; }", selector)
+
+
+def alpha(ff: Firefox, ctx: str, selector: str) -> dict:
+    return ff.call(ctx, IMG_ALPHA, selector)
+
+
+@pytest.mark.parametrize("selector", ["#same", "#data"])
+def test_cut_out_in_place(firefox, tab, selector):
+    result = firefox.menu_click(tab, src_of(firefox, tab, selector))
+    assert result["ok"] and result["engine"] == "fast" and result["guarded"] is False, result
+    assert firefox.call(tab, "(s) => document.querySelector(s).src.startsWith('blob:')", selector)
+    px = alpha(firefox, tab, selector)
+    assert px["corners"] == [0, 0, 0, 0] and px["centre"] == 255, px
+
+
+@pytest.mark.parametrize("selector", ["#cross", "#picture"])
+def test_unreadable_images_are_shown_out_of_the_pages_reach(firefox, tab, selector):
+    """Another site's image without CORS (also behind <picture>): the cut-out shows in the
+    extension's frame; the page's <img> keeps its own source and its picture moves out of view."""
+    before = src_of(firefox, tab, selector)
+    result = firefox.menu_click(tab, before)
+    assert result["ok"] and result["guarded"] is True, result  # ok: the frame said it shows the cut-out
+    assert src_of(firefox, tab, selector) == before
+    assert "-100000px" in firefox.call(tab, "(s) => document.querySelector(s).style.objectPosition", selector)
+
+
+def test_real_context_menu_and_save_by_keyboard(firefox, tab):
+    """Firefox's own context menu, then Save from the overlay by keyboard (Tab, Enter)."""
+    label = firefox.context_menu_click(tab, "#other")
+    assert label == "Remove background"
+    end = time.monotonic() + 60
+    while not firefox.call(tab, "() => document.querySelector('#other').src.startsWith('blob:')"):
+        assert time.monotonic() < end, "the cut-out never showed"
+        time.sleep(0.2)
+    px = alpha(firefox, tab, "#other")
+    assert px["corners"] == [0, 0, 0, 0] and px["centre"] == 255
+    # The finished box has the focus (nothing else had it): Tab to Save, Enter.
+    firefox._cmd(
+        "input.performActions",
+        context=tab,
+        actions=[
+            {
+                "type": "key",
+                "id": "keyboard",
+                "actions": [
+                    {"type": "keyDown", "value": "\ue004"},
+                    {"type": "keyUp", "value": "\ue004"},
+                    {"type": "keyDown", "value": "\ue007"},
+                    {"type": "keyUp", "value": "\ue007"},
+                ],
+            }
+        ],
+    )
+    saved = firefox.downloads / "box2-cutout.png"
+    end = time.monotonic() + 30
+    while not (saved.is_file() and saved.stat().st_size > 0):
+        assert time.monotonic() < end, f"{saved} never arrived: {list(firefox.downloads.iterdir())}"
+        time.sleep(0.2)
+    im = Image.open(saved)
+    assert im.mode == "RGBA" and im.size == (480, 360)
+
+
+POPUP_DROP = """async (files) => {
+    const drop = new DataTransfer();
+    for (const [name, b64, type] of files) {
+        drop.items.add(new File([Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))], name, { type }));
+    }
+    document.getElementById('drop').dispatchEvent(new DragEvent('drop', { dataTransfer: drop, bubbles: true, cancelable: true }));
+}"""
+
+
+def test_popup_batch(firefox):
+    ctx = firefox.open_ext_page("extension/popup/popup.html")
+    files = []
+    for i in range(2):
+        data, _ = composite("ball", 400, 300, seed=i)
+        files.append([f"ball{i}.png", base64.b64encode(data).decode(), "image/png"])
+    files.append(["notes.png", base64.b64encode(b"just text").decode(), "image/png"])
+    firefox.call(ctx, POPUP_DROP, files)
+    end = time.monotonic() + 90
+    while firefox.evaluate(ctx, "document.querySelectorAll('.card[data-state]').length") < 3:
+        assert time.monotonic() < end, "the batch never finished"
+        time.sleep(0.3)
+    states = firefox.evaluate(ctx, "[...document.querySelectorAll('.card .state')].map((s) => s.textContent)")
+    assert states[:2] == ["400×300, Fast", "400×300, Fast"]
+    assert "not an image" in states[2]
+    assert firefox.evaluate(ctx, "document.getElementById('status-text').textContent") == "Done: 2 of 3 cut out."
+    firefox.close_tab(ctx)
+
+
+ENGINE_CUT = """async (b64, engine) => {
+    const { callEngine } = await import('/extension/lib/offscreen_client.js');
+    const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+    const url = URL.createObjectURL(new Blob([bytes], { type: 'image/png' }));
+    const answer = await callEngine('cut', { jobId: crypto.randomUUID(), source: { kind: 'blob', url }, engine,
+        options: { output: 'cutout', format: 'png' }, modelSource: 'https://models.invalid/', name: 'in.png' });
+    const out = new Uint8Array(await (await fetch(answer.url)).arrayBuffer());
+    let s = '';
+    for (const b of out) s += String.fromCharCode(b);
+    return btoa(s);
+}"""
+
+
+@pytest.mark.parametrize("engine", ["standard", "fast"])
+def test_same_pixels_as_chromium(firefox, browser, engine):
+    """One PNG, one engine: Firefox (one thread, event page) and Chromium (two threads,
+    offscreen document). The int8 engines (standard, the default, and detailed: one file)
+    give the very same pixels. fast is fp32: onnxruntime's fp32 convolutions sum in another
+    order on one thread than on two (Chromium on one thread matches Firefox exactly), which
+    moves a few edge pixels by one level."""
+    data, _ = composite("box", 333, 251, seed=5)
+    b64 = base64.b64encode(data).decode()
+    ff_ctx = firefox.helper()
+    in_firefox = firefox.call(ff_ctx, ENGINE_CUT, b64, engine)
+    page = browser.ctx.new_page()
+    page.goto(browser.ext_url("extension/options/options.html"))
+    in_chromium = page.evaluate(f"([b64, engine]) => ({ENGINE_CUT})(b64, engine)", [b64, engine])
+    page.close()
+    ff = np.asarray(Image.open(io.BytesIO(base64.b64decode(in_firefox)))).astype(int)
+    ch = np.asarray(Image.open(io.BytesIO(base64.b64decode(in_chromium)))).astype(int)
+    assert ff.shape == ch.shape == (251, 333, 4)
+    assert 0.05 < (ff[..., 3] > 127).mean() < 0.95  # a real cut-out
+    differ = (ff != ch).any(axis=2)
+    if engine == "standard":
+        assert not differ.any(), f"{int(differ.sum())} pixels differ"
+    else:
+        assert differ.mean() < 0.001 and np.abs(ff - ch).max() <= 1, (int(differ.sum()), int(np.abs(ff - ch).max()))
+
+
+def test_model_download_survives_suspension_and_jobs_outlive_the_idle_timeout(ext_dir, sites, mirror, tmp_path):
+    """With an 8 s idle timeout: medium downloads into IndexedDB with progress, the jobs
+    (longer than that) finish; the event page is then suspended, and the next cut wakes it and
+    reads the model from the cache without a request."""
+    a, _ = sites
+    mirror.reset()
+    ff = Firefox(Path(ext_dir), tmp_path / "profile", tmp_path / "downloads", idle_timeout_ms=8000)
+    try:
+        ff.settings(engine="medium", modelSource=mirror.url)
+        ctx = ff.new_tab()
+        ff.navigate(ctx, a.url("index.html"))
+        t0 = time.monotonic()
+        result = ff.menu_click(ctx, src_of(ff, ctx, "#same"))
+        took = time.monotonic() - t0
+        assert result["ok"] and result["engine"] == "medium" and result["notice"] is None, result
+        assert took > 8  # longer than the idle timeout: the page was kept awake
+        fetched = len(mirror.requests)
+        assert fetched >= 22
+        ff.terminate_background()
+        assert ff.background_state() == "stopped"
+        result = ff.menu_click(ctx, src_of(ff, ctx, "#other"))
+        assert result["ok"] and result["engine"] == "medium", result
+        assert len(mirror.requests) == fetched  # from IndexedDB, across the suspension
+        px = alpha(ff, ctx, "#other")
+        assert px["corners"] == [0, 0, 0, 0] and px["centre"] == 255
+    finally:
+        ff.close()
+
+
+def test_privacy_no_request_carries_image_data(ext_dir, sites, tmp_path):
+    """Every request Firefox makes goes through a logging proxy: the page, its images, and
+    nothing that carries a body; no request of the extension's own but the unreadable image."""
+    a, b = sites
+    proxy = LoggingProxy()
+    ff = Firefox(
+        Path(ext_dir), tmp_path / "profile", tmp_path / "downloads", proxy=("127.0.0.1", proxy.server.server_address[1])
+    )
+    try:
+        ff.settings(engine="fast")
+        ctx = ff.new_tab()
+        ff.navigate(ctx, a.url("index.html"))
+        for selector in ["#same", "#cross", "#data"]:
+            result = ff.menu_click(ctx, src_of(ff, ctx, selector))
+            assert result["ok"], (selector, result)
+        log = proxy.log
+        assert log, "nothing went through the proxy"
+        assert all(e["method"] == "GET" and e["body"] == 0 and not e["chunked"] for e in log), log
+        hosts = {e["url"].split("/")[2] for e in log}
+        assert hosts <= {a.origin.split("/")[2], b.origin.split("/")[2]}, json.dumps(log, indent=1)
+    finally:
+        ff.close()
+        proxy.close()
