@@ -16,7 +16,7 @@ from PIL import Image
 
 from composites import composite
 
-from .firefox import Firefox
+from .firefox import ADDON_ID, Firefox
 from .harness import IMG_ALPHA, LoggingProxy
 
 pytestmark = pytest.mark.browser
@@ -128,7 +128,55 @@ def test_popup_batch(firefox):
     assert states[:2] == ["400×300, Fast", "400×300, Fast"]
     assert "not an image" in states[2]
     assert firefox.evaluate(ctx, "document.getElementById('status-text').textContent") == "Done: 2 of 3 cut out."
+    firefox.evaluate(ctx, "document.querySelector('.card .download').click()")
+    saved = firefox.downloads / "ball0-cutout.png"
+    end = time.monotonic() + 30
+    while not (saved.is_file() and saved.stat().st_size > 0):
+        assert time.monotonic() < end, f"{saved} never arrived: {list(firefox.downloads.iterdir())}"
+        time.sleep(0.2)
+    assert Image.open(saved).size == (400, 300)
     firefox.close_tab(ctx)
+
+
+def test_site_access_taken_back_is_detected_and_asked_for(firefox, tab):
+    """Firefox lets a user take an add-on's site access back: a right-click then says what to
+    do, and the popup offers to allow it again."""
+    helper = firefox.helper()
+    all_sites = "{ origins: ['<all_urls>'] }"
+    page_url = firefox.evaluate(tab, "location.href")
+    src = src_of(firefox, tab, "#same")
+    # Found while we may still see its address (without site access, tabs come without one).
+    page_tab = firefox.background("async (bg, url) => (await browser.tabs.query({})).find((t) => t.url === url)", page_url)
+    assert firefox.evaluate(helper, f"browser.permissions.remove({all_sites})")
+    try:
+        result = firefox.background(
+            "(bg, info, tab) => bg.backgrone.onMenuClick(info, tab)",
+            {"menuItemId": "backgrone-remove-background", "srcUrl": src, "pageUrl": page_url, "frameId": 0},
+            page_tab,
+        )
+        assert not result["ok"] and "may not read this website's images" in result.get("error", ""), result
+        popup = firefox.open_ext_page("extension/popup/popup.html")
+        end = time.monotonic() + 10
+        while firefox.evaluate(popup, "document.getElementById('permission').hidden"):
+            assert time.monotonic() < end, "the popup did not ask for site access"
+            time.sleep(0.2)
+        text = firefox.evaluate(popup, "document.getElementById('permission').textContent")
+        assert "may not read images on websites" in text and "Allow on all websites" in text
+        firefox.close_tab(popup)
+    finally:
+        # Granted back as "Allow on all websites" would, once the user accepts Firefox's prompt
+        # (the prompt itself is out of a test's reach): from the browser's own side.
+        firefox.evaluate(firefox.chrome(), GRANT_ALL_SITES)
+        assert firefox.evaluate(helper, f"browser.permissions.contains({all_sites})")
+
+
+GRANT_ALL_SITES = f"""(async () => {{
+    const {{ ExtensionPermissions }} = ChromeUtils.importESModule('resource://gre/modules/ExtensionPermissions.sys.mjs');
+    const {{ ExtensionParent }} = ChromeUtils.importESModule('resource://gre/modules/ExtensionParent.sys.mjs');
+    const ext = ExtensionParent.GlobalManager.getExtension('{ADDON_ID}');
+    await ExtensionPermissions.add('{ADDON_ID}', {{ permissions: [], origins: ['<all_urls>'] }}, ext);
+    return true;
+}})()"""
 
 
 ENGINE_CUT = """async (b64, engine) => {
