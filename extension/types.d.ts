@@ -36,6 +36,7 @@ interface BackgroneMessages {
     RESULT_URL: string;
     RELEASE: string;
     MODEL_STATUS: string;
+    PING: string;
     DELETE_MODELS: string;
     PROGRESS: string;
     JOB_START: string;
@@ -171,6 +172,7 @@ declare var BackgroneClipboard: BackgroneClipboard;
 declare var BackgroneEngine: { handle(m: unknown): Promise<any> | null } | undefined;
 declare var __backgronePointer: BackgronePointer | undefined;
 declare var __backgroneContent: boolean | undefined;
+declare var __backgroneEventPage: boolean | undefined;
 declare var backgrone: BackgroneTestSeam;
 
 // ---- web APIs newer than the lib (feature-detected where used) --------------

@@ -37,9 +37,16 @@ async function cannotRun(tabId, error) {
   return { ok: false, error };
 }
 
-/** Why the content script could not go into the page: the user took our site access back, or the page is off limits. */
-async function pageProblem(err) {
-  const allowed = await chrome.permissions.contains({ origins: ['<all_urls>'] }).catch(() => true);
+/** Why the content script could not go into the page: the user took our access to its site back, or the page is off limits. */
+async function pageProblem(err, pageUrl) {
+  let origin = null;
+  try {
+    const u = new URL(pageUrl);
+    if (u.protocol === 'http:' || u.protocol === 'https:') origin = `${u.origin}/*`;
+  } catch {
+    // not a web page: off limits, whatever we may read
+  }
+  const allowed = !origin || (await chrome.permissions.contains({ origins: [origin] }).catch(() => true));
   return allowed ? t('errorPageRefused', err.message) : t('errorNoHostPermission');
 }
 
@@ -72,7 +79,7 @@ async function onMenuClick(info, tab) {
   } catch (err) {
     engineReady.catch(() => {});
     settingsRead.catch(() => {});
-    return cannotRun(tabId, await pageProblem(err));
+    return cannotRun(tabId, await pageProblem(err, info.frameUrl || info.pageUrl || tab.url));
   }
   await engineReady;
   const jobId = crypto.randomUUID();
@@ -130,7 +137,7 @@ async function onCommand(command, tab) {
   try {
     frames = await chrome.scripting.executeScript({ target: { tabId, allFrames: true }, func: imageUnderPointer });
   } catch (err) {
-    return cannotRun(tabId, await pageProblem(err));
+    return cannotRun(tabId, await pageProblem(err, tab.url));
   }
   // The frame the pointer moved in last (frames hold their own pointer state).
   const hit = frames.filter((f) => f.result).sort((a, b) => b.result.at - a.result.at)[0];

@@ -22,6 +22,7 @@
     RESULT_URL: 'result-url', // {resultId, tabId?} -> {ok, url, mime, filename}
     RELEASE: 'release', // {resultId} -> {ok}
     MODEL_STATUS: 'model-status', // {} -> {ok, engines: {name: {cached, bundled, bytes}}}
+    PING: 'ping', // {} -> {ok}: the engine is listening
     DELETE_MODELS: 'delete-models', // {engines?: [name]} -> {ok}
     // from OFFSCREEN, broadcast to extension pages
     PROGRESS: 'progress', // {jobId, stage, engine?, loaded?, total?, position?, notice?}
@@ -100,6 +101,7 @@
     [Type.RESULT_URL]: { resultId: is.id(), tabId: opt(is.int()) },
     [Type.RELEASE]: { resultId: is.id() },
     [Type.MODEL_STATUS]: {},
+    [Type.PING]: {},
     [Type.DELETE_MODELS]: { engines: opt(is.list(is.str(32))) },
     [Type.PROGRESS]: progress,
     [Type.JOB_START]: { jobId: is.id(), srcUrl: is.str(64 * 1024 * 1024) },

@@ -2,14 +2,14 @@
 import './messages.js';
 import './i18n.js';
 
-const { Target, message } = globalThis.BackgroneMessages;
+const { Target, Type, message } = globalThis.BackgroneMessages;
 const { t } = globalThis.BackgroneI18n;
 const URL_PATH = 'extension/offscreen/offscreen.html';
-const UNHEARD_RETRY_MS = 100;
-const UNHEARD_FOR_MS = 5000;
+const RETRY_MS = 50;
+const LISTENING_WITHIN_MS = 10_000;
 let ensuring = null; // one check-or-create in flight, shared by this page's callers
 
-/** The engine document exists (created if needed). */
+/** The engine document exists (created if needed) and listens. */
 export function ensureOffscreen() {
   if (!chrome.offscreen) return Promise.resolve(); // Firefox: the engine lives in the event page (background/event_page.js)
   ensuring ??= create().finally(() => {
@@ -23,17 +23,25 @@ async function create() {
   const path = `${URL_PATH}?lang=${encodeURIComponent(chrome.i18n.getMessage('localeCode'))}`;
   const url = chrome.runtime.getURL(path);
   const existing = await chrome.runtime.getContexts({ contextTypes: ['OFFSCREEN_DOCUMENT'], documentUrls: [url] });
-  if (existing.length) return;
-  await chrome.offscreen
-    .createDocument({
-      url: path,
-      reasons: ['WORKERS', 'BLOBS'],
-      justification: 'Runs the on-device background removal engine (Pyodide and onnxruntime-web).',
-    })
-    .catch((err) => {
-      // Another context (the service worker, the popup) created it between our check and this call.
-      if (!String(err?.message).includes('Only a single offscreen')) throw err;
-    });
+  if (!existing.length) {
+    await chrome.offscreen
+      .createDocument({
+        url: path,
+        reasons: ['WORKERS', 'BLOBS'],
+        justification: 'Runs the on-device background removal engine (Pyodide and onnxruntime-web).',
+      })
+      .catch((err) => {
+        // Another context (the service worker, the popup) created it between our check and this call.
+        if (!String(err?.message).includes('Only a single offscreen')) throw err;
+      });
+  }
+  // A document another context just created may still be loading its listeners: nothing is
+  // sent (no request, no job port) until it answers.
+  const ping = message(Target.OFFSCREEN, Type.PING, {});
+  for (let waited = 0; waited < LISTENING_WITHIN_MS; waited += RETRY_MS) {
+    if ((await chrome.runtime.sendMessage(ping).catch(() => undefined))?.ok) return;
+    await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
+  }
 }
 
 /** Send one request to the engine and return its answer; throws on {ok:false}. */
@@ -41,13 +49,7 @@ export async function callEngine(type, data) {
   await ensureOffscreen();
   const request = message(Target.OFFSCREEN, type, data);
   const sameRealm = globalThis.BackgroneEngine; // the event page's own engine (Firefox)
-  let answer = await (sameRealm ? sameRealm.handle(request) : chrome.runtime.sendMessage(request));
-  // Unheard: a document another context created is still loading its listener. Nobody took
-  // the request, so sending it again is safe.
-  for (let waited = 0; answer === undefined && !sameRealm && waited < UNHEARD_FOR_MS; waited += UNHEARD_RETRY_MS) {
-    await new Promise((resolve) => setTimeout(resolve, UNHEARD_RETRY_MS));
-    answer = await chrome.runtime.sendMessage(request);
-  }
+  const answer = await (sameRealm ? sameRealm.handle(request) : chrome.runtime.sendMessage(request));
   if (!answer) throw new Error(t('errorEngineSilent'));
   if (!answer.ok) throw new Error(answer.error || t('errorEngineFailed'));
   return answer;

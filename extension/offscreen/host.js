@@ -3,7 +3,7 @@
 // it, beside the router). What differs is decided here, once.
 
 /** The engine shares the background (event) page with the router: Firefox. */
-export const IN_EVENT_PAGE = !location.pathname.endsWith('/offscreen/offscreen.html');
+export const IN_EVENT_PAGE = globalThis.__backgroneEventPage === true; // set by background/event_page_flag.js
 
 const KEEP_ALIVE_MS = 2000; // well inside the 30 s idle timeout, even after a few seconds of blocking work
 let busy = 0;
@@ -30,4 +30,21 @@ export async function keepingAwake(work) {
       timer = null;
     }
   }
+}
+
+/**
+ * Keep an event page awake until the returned function is called (or `ms` pass):
+ * while a page offers Save, the result it would save lives in this page's memory.
+ * @param {number} ms
+ * @returns {() => void}
+ */
+export function holdAwake(ms) {
+  if (!IN_EVENT_PAGE) return () => {};
+  /** @type {() => void} */
+  let release = () => {};
+  keepingAwake(() => new Promise((resolve) => {
+    release = () => resolve(undefined);
+    setTimeout(release, ms);
+  }));
+  return () => release();
 }

@@ -43,7 +43,7 @@ async function loadRuntime() {
       ort.env.wasm.wasmPaths = ORT_BASE;
       ort.env.wasm.numThreads = self.crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency || 1) : 1;
       // In an event page, inference in ORT's worker keeps the page's thread free for the timers that keep it awake.
-      ort.env.wasm.proxy = IN_EVENT_PAGE;
+      ort.env.wasm.proxy = IN_EVENT_PAGE && !webgpu;
       ort.env.logLevel = 'error';
       return { ort, webgpu };
     })();

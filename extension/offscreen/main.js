@@ -11,7 +11,7 @@ import { backendInfo, dropSession, getSession, run } from './inference.js';
 import { acceptPort, claimPort } from './job_ports.js';
 import { JobQueue } from './job_queue.js';
 import { decode, decodePixels, finish, loadPython, tensorFor } from './python.js';
-import { IN_EVENT_PAGE, keepingAwake } from './host.js';
+import { IN_EVENT_PAGE, holdAwake, keepingAwake } from './host.js';
 import { addResult, releaseResult, resultUrl } from './results.js';
 
 const { t } = globalThis.BackgroneI18n;
@@ -25,6 +25,7 @@ const FALLBACK_ENGINE = 'fast';
 const BROWSER_DECODES = ['avif', 'heic', 'jxl']; // photos the core's Pillow can't read; never SVG (a drawing)
 const HEARTBEAT_MS = 5000;
 const SHOWN_MS = 30_000;
+const HELD_MS = 30 * 60_000; // how long an event page stays awake for a page that still offers Save
 const queue = new JobQueue(10 * 60_000);
 
 function broadcast(data) {
@@ -212,13 +213,18 @@ async function cut(data) {
     let shown = null;
     if (channel) {
       // The page keeps its port open while it offers Save; when it closes it, the result goes.
-      channel.onClose = () => releaseResult(resultId);
+      // An event page is kept awake meanwhile (up to HELD_MS): its memory holds the result.
+      const letGo = holdAwake(HELD_MS);
+      channel.onClose = () => {
+        releaseResult(resultId);
+        letGo();
+      };
       if (!guarded) channel.postBytes(Type.RESULT, made.done.data);
       channel.post(Type.DONE, answer);
       const t1 = performance.now();
       shown = await channel.shown(SHOWN_MS);
       timings.shown = performance.now() - t1;
-      if (channel.closed) releaseResult(resultId);
+      if (channel.closed) channel.onClose();
     }
     return {
       ok: true,
@@ -263,6 +269,7 @@ const handlers = {
     return { ok: true };
   },
   [Type.MODEL_STATUS]: modelStatus,
+  [Type.PING]: () => ({ ok: true }),
   [Type.DELETE_MODELS]: (data) => queue.add(() => deleteModels(data)),
 };
 

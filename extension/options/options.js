@@ -69,10 +69,10 @@ localize();
 bindSettings(document);
 showShortcut();
 // Shortcuts are the browser's to change: its own page for them (Firefox opens its own).
-const openShortcuts = /** @type {any} */ (chrome.commands).openShortcutSettings;
-if (openShortcuts) $('shortcut-note').textContent = t('optionsShortcutNoteFirefox');
+const inFirefox = location.protocol === 'moz-extension:';
+if (inFirefox) $('shortcut-note').textContent = t('optionsShortcutNoteFirefox');
 $('shortcut-change').addEventListener('click', () =>
-  openShortcuts ? openShortcuts() : chrome.tabs.create({ url: 'chrome://extensions/shortcuts' }));
+  inFirefox ? /** @type {any} */ (chrome.commands).openShortcutSettings?.() : chrome.tabs.create({ url: 'chrome://extensions/shortcuts' }));
 document.addEventListener('visibilitychange', () => document.visibilityState === 'visible' && showShortcut());
 $('delete-all').addEventListener('click', async () => {
   await callEngine(Type.DELETE_MODELS, {});

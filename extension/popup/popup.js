@@ -306,8 +306,9 @@ async function init() {
     addFiles(e.dataTransfer.files);
   });
   document.addEventListener('paste', (e) => addFiles(Array.from(e.clipboardData?.files || [])));
-  $('download-all').addEventListener('click', async () => {
-    for (const r of results) await save(r).catch(() => {});
+  // All at once: Firefox closes the popup when its downloads panel opens after the first.
+  $('download-all').addEventListener('click', () => {
+    for (const r of results) save(r).catch(() => {});
   });
   $('clear').addEventListener('click', () => {
     if (running) return;

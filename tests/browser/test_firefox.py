@@ -39,6 +39,23 @@ def tab(firefox, sites):
     firefox.close_tab(ctx)
 
 
+TAB, ENTER = "\ue004", "\ue007"  # WebDriver key codes
+
+
+def press(ff: Firefox, ctx: str, *keys: str) -> None:
+    """Real key presses in the page (WebDriver BiDi input actions)."""
+    actions = [{"type": kind, "value": k} for k in keys for kind in ("keyDown", "keyUp")]
+    ff._cmd("input.performActions", context=ctx, actions=[{"type": "key", "id": "keyboard", "actions": actions}])
+
+
+def wait_for_file(path: Path, timeout_s: float = 30) -> Path:
+    end = time.monotonic() + timeout_s
+    while not (path.is_file() and path.stat().st_size > 0):
+        assert time.monotonic() < end, f"{path} never arrived: {list(path.parent.iterdir())}"
+        time.sleep(0.2)
+    return path
+
+
 def src_of(ff: Firefox, ctx: str, selector: str) -> str:
     return ff.call(ctx, "(s) => { const i = document.querySelector(s); return i.currentSrc || i.src; }", selector)
 
@@ -77,29 +94,8 @@ def test_real_context_menu_and_save_by_keyboard(firefox, tab):
         time.sleep(0.2)
     px = alpha(firefox, tab, "#other")
     assert px["corners"] == [0, 0, 0, 0] and px["centre"] == 255
-    # The finished box has the focus (nothing else had it): Tab to Save, Enter.
-    firefox._cmd(
-        "input.performActions",
-        context=tab,
-        actions=[
-            {
-                "type": "key",
-                "id": "keyboard",
-                "actions": [
-                    {"type": "keyDown", "value": "\ue004"},
-                    {"type": "keyUp", "value": "\ue004"},
-                    {"type": "keyDown", "value": "\ue007"},
-                    {"type": "keyUp", "value": "\ue007"},
-                ],
-            }
-        ],
-    )
-    saved = firefox.downloads / "box2-cutout.png"
-    end = time.monotonic() + 30
-    while not (saved.is_file() and saved.stat().st_size > 0):
-        assert time.monotonic() < end, f"{saved} never arrived: {list(firefox.downloads.iterdir())}"
-        time.sleep(0.2)
-    im = Image.open(saved)
+    press(firefox, tab, TAB, ENTER)  # the finished box has the focus (nothing else had it): Tab to Save, Enter
+    im = Image.open(wait_for_file(firefox.downloads / "box2-cutout.png"))
     assert im.mode == "RGBA" and im.size == (480, 360)
 
 
@@ -128,13 +124,9 @@ def test_popup_batch(firefox):
     assert states[:2] == ["400×300, Fast", "400×300, Fast"]
     assert "not an image" in states[2]
     assert firefox.evaluate(ctx, "document.getElementById('status-text').textContent") == "Done: 2 of 3 cut out."
-    firefox.evaluate(ctx, "document.querySelector('.card .download').click()")
-    saved = firefox.downloads / "ball0-cutout.png"
-    end = time.monotonic() + 30
-    while not (saved.is_file() and saved.stat().st_size > 0):
-        assert time.monotonic() < end, f"{saved} never arrived: {list(firefox.downloads.iterdir())}"
-        time.sleep(0.2)
-    assert Image.open(saved).size == (400, 300)
+    firefox.evaluate(ctx, "document.getElementById('download-all').click()")
+    for name in ["ball0-cutout.png", "ball1-cutout.png"]:
+        assert Image.open(wait_for_file(firefox.downloads / name)).size == (400, 300)
     firefox.close_tab(ctx)
 
 
@@ -146,7 +138,9 @@ def test_site_access_taken_back_is_detected_and_asked_for(firefox, tab):
     page_url = firefox.evaluate(tab, "location.href")
     src = src_of(firefox, tab, "#same")
     # Found while we may still see its address (without site access, tabs come without one).
-    page_tab = firefox.background("async (bg, url) => (await browser.tabs.query({})).find((t) => t.url === url)", page_url)
+    page_tab = firefox.background(
+        "async (bg, url) => (await browser.tabs.query({})).find((t) => t.url === url)", page_url
+    )
     assert firefox.evaluate(helper, f"browser.permissions.remove({all_sites})")
     try:
         result = firefox.background(
@@ -219,8 +213,9 @@ def test_same_pixels_as_chromium(firefox, browser, engine):
 
 
 def test_model_download_survives_suspension_and_jobs_outlive_the_idle_timeout(ext_dir, sites, mirror, tmp_path):
-    """With an 8 s idle timeout: medium downloads into IndexedDB with progress, the jobs
-    (longer than that) finish; the event page is then suspended, and the next cut wakes it and
+    """With an 8 s idle timeout: medium downloads into IndexedDB, the jobs (longer than that)
+    finish, and Save still works after the timeout (a page offering it keeps the event page
+    awake); the event page is then suspended, and the next cut wakes it and
     reads the model from the cache without a request."""
     a, _ = sites
     mirror.reset()
@@ -236,6 +231,11 @@ def test_model_download_survives_suspension_and_jobs_outlive_the_idle_timeout(ex
         assert took > 8  # longer than the idle timeout: the page was kept awake
         fetched = len(mirror.requests)
         assert fetched >= 22
+        # While the page offers Save, the event page (which holds the result) stays awake.
+        time.sleep(10)
+        assert ff.background_state() == "running"
+        press(ff, ctx, TAB, ENTER)  # the finished box has the focus: Tab to Save, Enter
+        wait_for_file(ff.downloads / "ball-cutout.png")
         ff.terminate_background()
         assert ff.background_state() == "stopped"
         result = ff.menu_click(ctx, src_of(ff, ctx, "#other"))
