@@ -301,7 +301,6 @@
         originals.get(img).objectUrl = url;
         await swap(img, url, done.width);
       }
-      job.shown = true;
       job.actionNames = ['save', 'copy', 'restore', 'close'];
       overlay.actions(t('done'), buttons(job, ...job.actionNames), { notice: done.notice, focus: mayFocus() });
       shown = { shown: true };
@@ -350,7 +349,7 @@
       const overlay = new Overlay(img);
       overlay.status(t(STAGE_TEXT[Stage.QUEUED]));
       const job = {
-        jobId, img, overlay, port: null, bytes: null, blob: null, settled: false, done: null, queued: false, shown: false, actionNames: [],
+        jobId, img, overlay, port: null, bytes: null, blob: null, settled: false, done: null, queued: false, actionNames: [],
       };
       overlay.onEscape = () => finishJob(job, { keepFrame: true });
       jobs.set(jobId, job);

@@ -36,6 +36,7 @@
    * @param {string} lang
    */
   async function load(lang) {
+    if (chrome.i18n) return; // Firefox's event page has its own: nothing to fetch
     const read = (name) => fetch(chrome.runtime.getURL(`_locales/${name}/messages.json`)).then((r) => (r.ok ? r.json() : {}), () => ({}));
     let exact = String(lang || 'en').replace('-', '_');
     if (!/^[A-Za-z]{2,3}(_[A-Za-z0-9]{2,8})?$/.test(exact)) exact = 'en';
