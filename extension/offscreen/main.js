@@ -3,7 +3,6 @@
 // onnxruntime-web -> Python finish -> result store -> the page or the popup
 import '../lib/messages.js';
 import '../lib/i18n.js';
-import '../lib/net.js';
 import { loadCatalogue } from '../lib/catalogue.js';
 import { deleteModel, loadModelBytes, modelState, pruneModels } from '../lib/model_store.js';
 import { cutoutFilename } from '../lib/names.js';
@@ -13,14 +12,13 @@ import { JobQueue } from './job_queue.js';
 import { decode, decodePixels, finish, loadPython, tensorFor } from './python.js';
 import { IN_EVENT_PAGE, holdAwake, keepingAwake } from './host.js';
 import { addResult, releaseResult, resultUrl } from './results.js';
+import { readSource } from './image_source.js';
 
 const { t } = globalThis.BackgroneI18n;
 // Our words, in the language our creator named (this document has no chrome.i18n).
 const languageLoaded = globalThis.BackgroneI18n.load(new URLSearchParams(location.search).get('lang') || 'en');
 
 const { Target, Type, Stage, message, parse } = globalThis.BackgroneMessages;
-const { fetchBytes } = globalThis.BackgroneNet;
-const MAX_IMAGE_BYTES = 200 * 1024 * 1024;
 const FALLBACK_ENGINE = 'fast';
 const BROWSER_DECODES = ['avif', 'heic', 'jxl']; // photos the core's Pillow can't read; never SVG (a drawing)
 const HEARTBEAT_MS = 5000;
@@ -58,42 +56,6 @@ async function sessionFor(engine, modelSource, report, timings) {
     const notice = t('noticeFallback', t(`engineName_${engine}`), err.message, t(`engineName_${FALLBACK_ENGINE}`));
     report({ stage: Stage.LOADING_ENGINE, engine: FALLBACK_ENGINE, notice });
     return { spec: fallback, session: await getSession(fallback, () => loadModelBytes(fallback)), notice };
-  }
-}
-
-/**
- * The image's bytes and whether the result must stay out of the page's reach:
- * {bytes, guarded}. A page's image comes from the page itself when it could
- * read it; otherwise the engine fetches it (as the page showed it, cookies
- * included) and the cut-out is only ever shown in an extension frame.
- */
-async function readSource(source, channel) {
-  if (source.kind === 'blob') {
-    if (!source.url.startsWith(`blob:${location.origin}/`)) throw new Error(t('errorForeignBlob'));
-    return { bytes: await fetchBytes(source.url, { what: 'whatFile', maxBytes: MAX_IMAGE_BYTES }), guarded: false };
-  }
-  const own = await channel.source(MAX_IMAGE_BYTES, 60_000);
-  if (own.bytes) return { bytes: own.bytes, guarded: false };
-  if (own.reason === 'timeout') throw new Error(t('errorImageServerSilent'));
-  const bytes = await fetchBytes(source.url, {
-    what: 'whatImage',
-    // The extension's own request would carry even the cookies the page's <img> could not
-    // (its requests count as same-site everywhere): cookies only for the tab's own host.
-    credentials: sameHost(source.url, source.pageUrl) ? 'include' : 'omit',
-    cache: 'force-cache',
-    maxBytes: MAX_IMAGE_BYTES,
-    answerMs: 20_000,
-    idleMs: 20_000,
-  });
-  return { bytes, guarded: true };
-}
-
-function sameHost(a, b) {
-  try {
-    const [x, y] = [new URL(a), new URL(b)];
-    return x.protocol === y.protocol && x.hostname === y.hostname;
-  } catch {
-    return false;
   }
 }
 
