@@ -1,4 +1,5 @@
-// ESLint flat config for the extension's JavaScript (run: node_modules/.bin/eslint extension).
+// ESLint flat config for the extension's JavaScript and its Node unit tests
+// (run: node_modules/.bin/eslint extension tests/js).
 // Type checking is separate: node_modules/.bin/tsc -p tsconfig.json (see tsconfig.json).
 // CommonJS, so that package.json needs no "type" (nothing else here runs in Node).
 const js = require('@eslint/js');
@@ -23,6 +24,12 @@ module.exports = [
   {
     files: CLASSIC_SCRIPTS,
     languageOptions: { sourceType: 'script' },
+  },
+  {
+    // Node's test runner over the pure modules (tests/test_js_unit.py runs them).
+    ...js.configs.recommended,
+    files: ['tests/js/**/*.mjs'],
+    languageOptions: { ecmaVersion: 2024, sourceType: 'module', globals: globals.node },
   },
   {
     files: ['eslint.config.js'],

@@ -14,7 +14,7 @@ BIN = ROOT / "node_modules" / ".bin"
 @pytest.mark.parametrize(
     "args",
     [
-        ["eslint", "extension"],
+        ["eslint", "extension", "tests/js"],
         ["tsc", "-p", "tsconfig.json", "--noEmit"],
     ],
     ids=["eslint", "tsc"],
