@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import io
 import re
+import struct
 import warnings
 import zlib
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,6 +27,31 @@ DEFAULT_MAX_PIXELS = 50_000_000
 _SIXTEEN_BIT_MODES = {"I", "I;16", "I;16B", "I;16L", "I;16N"}
 
 READABLE = "PNG, JPEG, WebP, GIF, BMP, TIFF"
+# The Pillow plugins for exactly those formats: nothing else parses the bytes (no PostScript
+# through Ghostscript, no decoders of rarely used formats meeting files from the web).
+PILLOW_FORMATS = ("PNG", "JPEG", "WEBP", "GIF", "BMP", "TIFF")
+# Formats other plugins recognise, as users know them (default: Pillow's own name).
+_FORMAT_NAMES = {
+    "PPM": "PPM (Netpbm)",
+    "JPEG2000": "JPEG 2000",
+    "EPS": "PostScript (EPS)",
+    "ICO": "ICO (Windows icon)",
+    "CUR": "CUR (Windows cursor)",
+    "ICNS": "ICNS (Apple icon)",
+    "PSD": "Photoshop (PSD)",
+    "TGA": "TGA (Targa)",
+    "DDS": "DDS (DirectDraw Surface)",
+    "WMF": "WMF/EMF (Windows metafile)",
+}
+# Signatures that are text, so a text file may carry them (others mean a binary file).
+_TEXT_FORMATS = {"EPS", "PPM", "XBM", "XPM", "FITS"}
+# Pillow's own tests are loose for these: "Py..." (any text) is PPM, and a Targa file without
+# its footer starts as a cursor with no images would.
+_STRICTER: dict[str, Callable[[bytes], object]] = {
+    "PPM": re.compile(rb"P[1-7]\s").match,
+    "CUR": lambda prefix: prefix[:4] == b"\0\0\2\0" and prefix[4:6] != b"\0\0",
+}
+_TGA_FOOTER = b"TRUEVISION-XFILE.\x00"
 
 # ISO base media file brands (the 'ftyp' box): still-image formats Pillow 10.2 cannot read.
 _AVIF_BRANDS = {b"avif", b"avis"}
@@ -106,8 +133,32 @@ def _text_head(data: bytes) -> str | None:
     return text.lstrip().lower()
 
 
+def _signature(data: bytes, formats: Iterable[str]) -> str | None:
+    """The first of Pillow's ``formats`` whose signature test (never its parser) takes ``data``."""
+    Image.init()  # every plugin registered: their signature tests only are used here
+    prefix = data[:16]  # what Image.open shows the tests
+    for fmt in formats:
+        opener = Image.OPEN.get(fmt)
+        accept: Callable[[bytes], object] | None = _STRICTER.get(fmt, opener[1] if opener else None)
+        try:
+            if accept and accept(prefix):
+                return fmt
+        except Exception:  # a test reading past a short prefix
+            continue
+    return None
+
+
+def _other_format(data: bytes, text: bool) -> str | None:
+    """The format of an image Pillow could read with a plugin we do not use, if one names it."""
+    others = [f for f in Image.ID if f not in PILLOW_FORMATS and f != "DIB"]  # DIB: any 4 bytes
+    fmt = "TGA" if data.endswith(_TGA_FOOTER) else _signature(data, others)
+    if text and fmt not in _TEXT_FORMATS:
+        return None  # a text file that happens to start like a binary format
+    return fmt
+
+
 def identify_unreadable(data: bytes) -> DecodeError:
-    """The most helpful error for bytes Pillow does not recognise as an image."""
+    """The most helpful error for bytes the decoder does not open as an image."""
     brands = _iso_brands(data)
     if brands & _AVIF_BRANDS:
         return UnsupportedFormatError(
@@ -131,7 +182,19 @@ def identify_unreadable(data: bytes) -> DecodeError:
         )
     if data.startswith(b"%PDF-"):
         return NotAnImageError("the file is a PDF document, not an image", "pdf")
+    ours = _signature(data, PILLOW_FORMATS)
+    if ours:  # it starts as one we read, but its header could not be read
+        return _damaged(f"cannot read the {'WebP' if ours == 'WEBP' else ours} header")
     text = _text_head(data)
+    other = _other_format(data, text is not None)
+    if other:
+        name = _FORMAT_NAMES.get(other, other)
+        return UnsupportedFormatError(
+            f"the file is in the {name} format, which Backgrone does not read (it reads {READABLE})",
+            format=other.lower(),
+            code="otherFormat",
+            params=(name, READABLE),
+        )
     if text is not None:
         if text.startswith(("<!doctype html", "<html")) or re.search(r"<(html|head|body)[\s>]", text):
             return NotAnImageError(
@@ -149,6 +212,52 @@ def identify_unreadable(data: bytes) -> DecodeError:
     return NotAnImageError(f"the file is not an image in a format Backgrone reads ({READABLE})", "unknown", (READABLE,))
 
 
+_PNG_CHANNELS = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}  # by colour type
+_ADAM7 = ((0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2), (0, 1, 1, 2))
+
+
+def png_data_size(width: int, height: int, bit_depth: int, colour_type: int, interlaced: bool) -> int:
+    """Bytes of filtered rows (a filter byte each) a PNG's compressed data must inflate to."""
+    bits = bit_depth * _PNG_CHANNELS[colour_type]
+
+    def rows(w: int, h: int) -> int:
+        return h * (1 + (w * bits + 7) // 8) if w > 0 and h > 0 else 0
+
+    if not interlaced:
+        return rows(width, height)
+    return sum(rows((width - x + dx - 1) // dx, (height - y + dy - 1) // dy) for x, y, dx, dy in _ADAM7)
+
+
+def _png_idat(data: bytes) -> Iterator[bytes]:
+    """The first image's compressed data, chunk by chunk (the IDAT chunks follow each other)."""
+    pos, seen = 8, False
+    while pos + 8 <= len(data):
+        length = int.from_bytes(data[pos : pos + 4], "big")
+        if data[pos + 4 : pos + 8] == b"IDAT":
+            seen = True
+            yield data[pos + 8 : pos + 8 + length]
+        elif seen:
+            return
+        pos += 12 + length
+
+
+def png_rows_complete(data: bytes) -> bool:
+    """Whether a PNG's data holds every row. Pillow stops without a word where the compressed
+    stream ends early and leaves the missing rows black; a missing IEND or checksum loses nothing."""
+    width, height, bit_depth, colour_type, _, _, interlace = struct.unpack(">IIBBBBB", data[16:29])
+    if colour_type not in _PNG_CHANNELS:
+        return True  # Pillow has judged this header already
+    need = png_data_size(width, height, bit_depth, colour_type, interlace == 1)
+    inflater, got = zlib.decompressobj(), 0
+    for part in _png_idat(data):
+        while part and got < need:  # counted in bounded pieces: no second copy of the pixels
+            got += len(inflater.decompress(part, min(need - got, 1 << 20)))
+            part = inflater.unconsumed_tail
+        if got >= need or inflater.eof:
+            break
+    return got >= need
+
+
 def _bomb_error(exc: Exception, max_pixels: int) -> TooManyPixelsError:
     found = re.search(r"\((\d+) pixels\)", str(exc))
     limit = _megapixels(max_pixels)
@@ -158,14 +267,15 @@ def _bomb_error(exc: Exception, max_pixels: int) -> TooManyPixelsError:
     return TooManyPixelsError(f"the image is far larger than the {limit} limit", "farOverLimit", (limit,))
 
 
-def _too_many(width: int, height: int, max_pixels: int) -> TooManyPixelsError:
+def too_many_pixels(width: int, height: int, max_pixels: int) -> TooManyPixelsError:
+    """The error for an image of width x height over the limit (also for sizes a host read from a header)."""
     has, limit = _megapixels(width * height), _megapixels(max_pixels)
     return TooManyPixelsError(
         f"the image is {width}x{height} ({has}), over the {limit} limit", "sizeOverLimit", (width, height, has, limit)
     )
 
 
-def _damaged(exc: Exception) -> TruncatedImageError:
+def _damaged(exc: Exception | str) -> TruncatedImageError:
     detail = str(exc) or type(exc).__name__
     return TruncatedImageError(f"the image data is truncated or damaged ({detail})", "damaged", (detail,))
 
@@ -175,7 +285,7 @@ def _open(data: bytes, max_pixels: int) -> Image.Image:
         with warnings.catch_warnings():
             # DecompressionBombWarning (our own limit applies), "Corrupt EXIF data", ...
             warnings.simplefilter("ignore")
-            return Image.open(io.BytesIO(data))
+            return Image.open(io.BytesIO(data), formats=PILLOW_FORMATS)
     except Image.DecompressionBombError as exc:
         raise _bomb_error(exc, max_pixels) from None
     except UnidentifiedImageError:
@@ -208,7 +318,7 @@ def decode_image(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> Decoded:
     im = _open(data, max_pixels)
     width, height = im.size
     if width * height > max_pixels:
-        raise _too_many(width, height, max_pixels)
+        raise too_many_pixels(width, height, max_pixels)
     if width <= 0 or height <= 0:
         raise NotAnImageError("the image has no pixels (zero width or height)", "noPixels")
     icc = rgb_icc(im.info.get("icc_profile"))
@@ -225,6 +335,13 @@ def decode_image(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> Decoded:
         raise TooManyPixelsError("there is not enough memory to decode this image", "memoryDecode") from None
     except Exception as exc:  # OSError "truncated", SyntaxError, ValueError, EOFError, struct.error...
         raise _damaged(exc) from None
+    if im.format == "PNG":
+        try:
+            complete = png_rows_complete(data)
+        except (zlib.error, struct.error) as exc:
+            raise _damaged(exc) from None
+        if not complete:
+            raise _damaged("the compressed image data ends before the last row")
     if rgba.ndim != 3 or rgba.shape[2] != 4 or rgba.shape[0] == 0 or rgba.shape[1] == 0:
         raise TruncatedImageError("the image data is damaged (it decoded to no pixels)", "noPixelsDecoded")
     return Decoded(rgba=rgba, icc=icc)
@@ -241,7 +358,7 @@ def decode_pixels(pixels: bytes, width: int, height: int, max_pixels: int = DEFA
     if not (isinstance(width, int) and isinstance(height, int)) or width <= 0 or height <= 0:
         raise NotAnImageError(f"the image has no pixels ({width}x{height})", "noPixelsSize", (width, height))
     if width * height > max_pixels:
-        raise _too_many(width, height, max_pixels)
+        raise too_many_pixels(width, height, max_pixels)
     if len(pixels) != width * height * 4:
         raise TruncatedImageError(
             f"the pixel data has {len(pixels)} bytes; {width}x{height} RGBA needs {width * height * 4}"

@@ -41,6 +41,9 @@ def display_p3_profile() -> bytes:
     return data  # any valid RGB profile: what matters is that it travels with the cut-out
 
 
+EPS = b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 40 30\n%%EndComments\n0 0 moveto 40 30 lineto stroke\n%%EOF\n"
+
+
 def matrix() -> dict[str, tuple[bytes, str]]:
     """name -> (file bytes, Content-Type the server sends)."""
     jpeg = _save(photo(), "JPEG", quality=90)
@@ -72,4 +75,7 @@ def matrix() -> dict[str, tuple[bytes, str]]:
         "anim.gif": (gif.getvalue(), "image/gif"),
         "rotated.jpg": (_save(photo(), "JPEG", quality=90, exif=exif), "image/jpeg"),
         "p3.png": (_save(photo(), "PNG", icc_profile=display_p3_profile()), "image/png"),
+        "icon.ico": (_save(photo(64, 64), "ICO", sizes=[(64, 64)]), "image/x-icon"),  # a format the core refuses
+        "eps.png": (EPS, "image/png"),  # PostScript in a .png: never interpreted
+        "rows.png": (_png(64, 48, 8, 2, b"\x00" * (1 + 64 * 3) * 24), "image/png"),  # data ends after 24 rows
     }
