@@ -5,13 +5,15 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 from .catalogue import load_catalogue
+from .decode import READABLE
 from .errors import BackgroneError
 from .fetch import fetch_engine, fetch_models, is_valid, model_path
-from .pipeline import Options, cut
+from .outputs import ResultWriter, find_inputs, prepare_out_dir
+from .pipeline import Options, Segmenter, cut
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".gif", ".bmp", ".tif", ".tiff", ".jfif"}
 # Not read, but reported (with what to do) rather than silently passed over in a folder.
@@ -22,32 +24,26 @@ def _say(msg: str) -> None:
     print(msg, file=sys.stderr)
 
 
-def iter_inputs(paths: Sequence[str]) -> Iterator[Path]:
-    """Files as given; folders walked (sorted) for files with an image suffix."""
-    for raw in paths:
-        path = Path(raw)
-        if path.is_dir():
-            suffixes = IMAGE_SUFFIXES | UNSUPPORTED_SUFFIXES
-            yield from sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in suffixes)
-        else:
-            yield path
-
-
-def _unique_target(out_dir: Path, stem: str, suffix: str, taken: set[Path]) -> Path:
-    target = out_dir / f"{stem}{suffix}"
-    n = 2
-    while target in taken:
-        target = out_dir / f"{stem}-{n}{suffix}"
-        n += 1
-    taken.add(target)
-    return target
-
-
 def _step(args: argparse.Namespace, step: str) -> bool | None:
     """A post-processing step: off when --no-<step>, on with --refine, else the output's default."""
     if getattr(args, f"no_{step}"):
         return False
     return True if args.refine else None
+
+
+def _cut_one(src: Path, segmenter: Segmenter, options: Options, writer: ResultWriter) -> str | None:
+    """Cut out one file and write its result; what went wrong, or ``None``."""
+    try:
+        result = cut(src.read_bytes(), segmenter, options)
+    except BackgroneError as exc:
+        return str(exc)
+    except OSError as exc:
+        return f"cannot read it ({exc.strerror or exc})"
+    try:
+        writer.write(src.stem, result)
+    except OSError as exc:
+        return f"cannot write its result into {writer.out_dir} ({exc.strerror or exc})"
+    return None
 
 
 def cmd_cut(args: argparse.Namespace) -> int:
@@ -66,19 +62,22 @@ def cmd_cut(args: argparse.Namespace) -> int:
         edges=_step(args, "edges"),
         decontaminate=_step(args, "decontaminate"),
     )
-    inputs = list(iter_inputs(args.inputs))
+    out_dir = Path(args.out)
+    if out_dir.exists() and not out_dir.is_dir():
+        prepare_out_dir(out_dir)  # says what is wrong before any work
+    inputs, passed_over = find_inputs(args.inputs, out_dir, IMAGE_SUFFIXES | UNSUPPORTED_SUFFIXES)
+    if passed_over:
+        _say(f"passed over {passed_over} earlier result(s) in {out_dir} (*-cutout.*)")
     if not inputs:
         _say("no images found in the given inputs")
         return 1
+    prepare_out_dir(out_dir)
     path = model_path(spec)
     if not is_valid(path, spec):
         fetch_engine(spec, log=_say)
     segmenter = OnnxSegmenter(path, spec, threads=args.threads)  # loaded once for the batch
 
-    out_dir = Path(args.out)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    suffix = "." + options.format
-    taken: set[Path] = set()
+    writer = ResultWriter(out_dir, "." + options.format, inputs, overwrite=args.overwrite)
     failed = 0
     progress = None
     if len(inputs) > 1:
@@ -87,23 +86,21 @@ def cmd_cut(args: argparse.Namespace) -> int:
         progress = tqdm(total=len(inputs), unit="img", file=sys.stderr, dynamic_ncols=True)
     report = (lambda msg: progress.write(msg, file=sys.stderr)) if progress else _say
     for src in inputs:
-        try:
-            data = src.read_bytes()
-            result = cut(data, segmenter, options)
-            target = _unique_target(out_dir, src.stem, suffix, taken)
-            target.write_bytes(result)
-        except BackgroneError as exc:
+        problem = _cut_one(src, segmenter, options, writer)
+        if problem:
             failed += 1
-            report(f"skipped {src}: {exc}")
-        except OSError as exc:
-            failed += 1
-            report(f"skipped {src}: cannot read it ({exc.strerror or exc})")
+            report(f"skipped {src}: {problem}")
         if progress:
             progress.update(1)
     if progress:
         progress.close()
     done = len(inputs) - failed
     _say(f"{done} of {len(inputs)} image(s) cut out into {out_dir}" + (f"; {failed} failed" if failed else ""))
+    if writer.renamed:
+        _say(
+            f"{writer.renamed} result(s) got a numbered name (e.g. <name>-cutout-2.png): "
+            "a file had the plain name (--overwrite replaces it)"
+        )
     return 1 if failed else 0
 
 
@@ -127,9 +124,29 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="backgrone", description="Remove image backgrounds on this machine.")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    c = sub.add_parser("cut", help="cut out the subject of images")
-    c.add_argument("inputs", nargs="+", metavar="INPUT", help="image files or folders (walked)")
-    c.add_argument("--out", required=True, metavar="DIR", help="folder for the results")
+    c = sub.add_parser(
+        "cut",
+        help="cut out the subject of images",
+        description=f"Cut out the subject of images. Reads {READABLE}; other files are reported and skipped.",
+    )
+    c.add_argument(
+        "inputs",
+        nargs="+",
+        metavar="INPUT",
+        help="image files or folders (walked, passing over DIR and earlier results in it)",
+    )
+    c.add_argument(
+        "--out",
+        required=True,
+        metavar="DIR",
+        help="folder for the results (created if needed), named <name>-cutout.png (.webp with --format webp); "
+        "where a file has that name, the next free one: <name>-cutout-2.png, ...",
+    )
+    c.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace a file in DIR that has a result's name instead (an input is never replaced)",
+    )
     engines = load_catalogue()
     c.add_argument(
         "--engine",

@@ -61,3 +61,7 @@ class CatalogueError(BackgroneError):
 
 class ModelFetchError(BackgroneError):
     """Model weights could not be fetched or failed verification."""
+
+
+class UsageError(BackgroneError):
+    """The command line asks for something that cannot be done (e.g. ``--out`` names a file)."""
