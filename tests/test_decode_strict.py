@@ -182,3 +182,17 @@ def test_png_idat_stream_cut_inside_a_whole_file_is_refused():
     ]:
         with pytest.raises(TruncatedImageError):
             decode(data)
+
+
+@pytest.mark.parametrize(
+    "fmt,kw",
+    [
+        ("MPO", {}),  # a camera's multi-picture JPEG: read by the JPEG plugin
+        ("PNG", {"duration": 100}),  # APNG, its first frame in IDAT
+        ("PNG", {"duration": 100, "default_image": True}),  # APNG with a still image before the animation
+    ],
+)
+def test_multi_frame_variants_of_readable_formats_still_decode(fmt, kw):
+    first, second = Image.new("RGB", (40, 30), (200, 10, 10)), Image.new("RGB", (40, 30), (10, 10, 200))
+    out = decode(encode(first, fmt, save_all=True, append_images=[second], **kw))
+    assert out.shape == (30, 40, 4) and out[5, 5, 0] > 190 and out[5, 5, 2] < 20

@@ -98,8 +98,8 @@ def cmd_cut(args: argparse.Namespace) -> int:
     _say(f"{done} of {len(inputs)} image(s) cut out into {out_dir}" + (f"; {failed} failed" if failed else ""))
     if writer.renamed:
         _say(
-            f"{writer.renamed} result(s) got a numbered name (e.g. <name>-cutout-2.png): "
-            "a file had the plain name (--overwrite replaces it)"
+            f"{writer.renamed} result(s) got a numbered name (<name>-cutout-2.png, ...): "
+            "a file of the plain name was there already (--overwrite replaces it instead)"
         )
     return 1 if failed else 0
 
