@@ -60,16 +60,19 @@ BUNDLED = {"fast", "standard", "detailed"}  # in the package: there is no uncach
 MEMORY_SIZES = ("12MP", "24MP")
 DATA_DIST = ROOT / "node_modules" / "@imgly" / "background-removal-data" / "dist"
 
-# Remembers what the engine answered for each popup job (its timings), in the popup page.
+# Remembers the engine's timings for each popup job, in the popup page: the engine keeps the
+# popup's batch and says when it changes, each finished file with its timings.
 POPUP_SPY = """() => {
   if (window.__answers) return;
   window.__answers = [];
-  const send = chrome.runtime.sendMessage.bind(chrome.runtime);
-  chrome.runtime.sendMessage = (...args) => {
-    const p = send(...args);
-    p.then((a) => a && a.timings && window.__answers.push(a)).catch(() => {});
-    return p;
-  };
+  const seen = new Set();
+  chrome.runtime.onMessage.addListener((m) => {
+    if (m?.type !== 'batch') return;
+    for (const item of m.data.items) {
+      if (item.timings && !seen.has(item.id)) window.__answers.push({ timings: item.timings });
+      if (item.timings) seen.add(item.id);
+    }
+  });
 }"""
 
 
@@ -153,6 +156,7 @@ class Ours:
         answers = popup.evaluate("() => window.__answers")
         timings = answers[-1]["timings"] if len(answers) > before else {}
         popup.click("#clear")  # one card at a time: what a batch holds is bench_batch.py's business
+        popup.wait_for_function("() => !document.querySelector('.card')")
         return {"wall": ms(wall), "stages": stages_ours(timings)}
 
     def close(self) -> None:

@@ -38,7 +38,11 @@ interface BackgroneMessages {
     MODEL_STATUS: string;
     PING: string;
     DELETE_MODELS: string;
+    BATCH_ADD: string;
+    BATCH_STATE: string;
+    BATCH_CLEAR: string;
     PROGRESS: string;
+    BATCH: string;
     JOB_START: string;
     SAVE: string;
     COPY: string;
@@ -63,6 +67,8 @@ interface BackgroneMessages {
   }>;
   /** The job port's name; the job id follows a colon. */
   readonly JOB_PORT: string;
+  /** The port a popup holds open to the engine: the kept batch does not expire while one is. */
+  readonly BATCH_PORT: string;
   message(target: string, type: string, data?: object): BackgroneMessage<object>;
   /** The message's `{type, data}` when it is for `target` and well formed, else null. */
   parse(m: unknown, target: string): { type: string; data: any } | null;

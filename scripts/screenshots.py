@@ -97,6 +97,9 @@ def popup(browser: Browser, samples: list[Path], out: Path) -> None:
             page.locator("#viewer").wait_for(state="visible")
             page.wait_for_timeout(300)
             page.screenshot(path=str(out / "viewer.png"))
+            page.keyboard.press("Escape")
+        page.click("#clear")  # the engine keeps a batch for a reopened popup: the next shot starts empty
+        page.wait_for_function("() => !document.querySelector('.card')")
         page.close()
 
 

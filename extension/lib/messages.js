@@ -24,8 +24,13 @@
     MODEL_STATUS: 'model-status', // {} -> {ok, engines: {name: {cached, bundled, bytes}}}
     PING: 'ping', // {} -> {ok}: the engine is listening
     DELETE_MODELS: 'delete-models', // {engines?: [name]} -> {ok}
+    // the popup's batch, kept by the engine (offscreen/batch.js) while the popup is closed
+    BATCH_ADD: 'batch-add', // {files: [{name, type, size, url}], engine, options, modelSource} -> {ok, batch, refused}
+    BATCH_STATE: 'batch-state', // {} -> {ok, batch}
+    BATCH_CLEAR: 'batch-clear', // {} -> {ok, batch}: queued files are cancelled, everything goes
     // from OFFSCREEN, broadcast to extension pages
     PROGRESS: 'progress', // {jobId, stage, engine?, loaded?, total?, position?, notice?}
+    BATCH: 'batch', // {version, items: [{id, jobId, name, state, ...}], notices, keptMinutes}: the batch changed
     // service worker -> CONTENT
     JOB_START: 'job-start', // {jobId, srcUrl} -> {found, error?}
     // CONTENT -> BACKGROUND
@@ -55,6 +60,8 @@
     HEARTBEAT: 'heartbeat', // sent only while inference runs
   });
   const JOB_PORT = 'backgrone-job'; // port name; the job id follows the colon
+  const BATCH_PORT = 'backgrone-batch'; // a popup holds one open: while any is, the kept batch does not expire
+  const BATCH_STATES = ['waiting', 'working', 'done', 'failed'];
   const CHUNK_CHARS = 8 * 1024 * 1024; // base64 characters per piece: far under Chrome's 64 MiB message cap
 
   // ---- shapes ---------------------------------------------------------------
@@ -87,6 +94,21 @@
     jobId: is.id(), stage: is.oneOf(Object.values(Stage)), engine: opt(is.str(32)), loaded: opt(is.num()),
     total: opt(is.num()), position: opt(is.int()), notice: opt(is.str()),
   };
+  /** A predicate: `v` is an object of exactly this shape. */
+  const shaped = (shape) => (v) => {
+    try {
+      checkShape(shape, v, 'item');
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const batchFile = { name: is.str(1024), type: is.str(256), size: is.int(), url: is.url(['blob:']) };
+  const batchItem = {
+    id: is.id(), jobId: is.id(), name: is.str(1024), state: is.oneOf(BATCH_STATES), error: opt(is.str()),
+    width: opt(is.int(1)), height: opt(is.int(1)), engine: opt(is.str(32)), mime: opt(is.oneOf(['image/png', 'image/webp'])),
+    filename: opt(is.str(200)), timings: opt(is.obj()), resultUrl: opt(is.url(['blob:'])), sourceUrl: opt(is.url(['blob:'])),
+  };
   const SHAPES = {
     [Type.CUT]: {
       jobId: is.id(),
@@ -103,7 +125,15 @@
     [Type.MODEL_STATUS]: {},
     [Type.PING]: {},
     [Type.DELETE_MODELS]: { engines: opt(is.list(is.str(32))) },
+    [Type.BATCH_ADD]: {
+      files: is.list(shaped(batchFile), 1000), engine: is.str(32), options: is.obj(), modelSource: is.str(2048),
+    },
+    [Type.BATCH_STATE]: {},
+    [Type.BATCH_CLEAR]: {},
     [Type.PROGRESS]: progress,
+    [Type.BATCH]: {
+      version: is.int(), items: is.list(shaped(batchItem), 1000), notices: is.list(is.str(), 16), keptMinutes: is.int(),
+    },
     [Type.JOB_START]: { jobId: is.id(), srcUrl: is.str(64 * 1024 * 1024) },
     [Type.SAVE]: { resultId: is.id() },
     [Type.COPY]: { resultId: is.id() },
@@ -202,6 +232,6 @@
   }
 
   globalThis.BackgroneMessages = Object.freeze({
-    Target, Type, Stage, JOB_PORT, message, parse, validate, postBytes, Assembler,
+    Target, Type, Stage, JOB_PORT, BATCH_PORT, message, parse, validate, postBytes, Assembler,
   });
 })();

@@ -1,15 +1,15 @@
 // Toolbar popup: choose, drop or paste images; each is cut out in turn and
 // shown on a checkerboard; open one large (with the original a toggle away),
-// download or copy one, drag it out, or download all.
+// download or copy one, drag it out, or download all. The batch is the
+// engine's (offscreen/batch.js): a reopened popup finds it again.
 import '../lib/messages.js';
 import '../lib/i18n.js';
 import { ENGINES, engineAbout, loadCatalogue } from '../lib/catalogue.js';
 import '../lib/clipboard.js';
 import { callEngine } from '../lib/offscreen_client.js';
-import { cutoutFilename } from '../lib/names.js';
 import { bindSettings, loadSettings, pipelineOptions } from '../lib/settings.js';
 
-const { Target, Type, Stage, message, parse } = globalThis.BackgroneMessages;
+const { Target, Type, Stage, BATCH_PORT, parse } = globalThis.BackgroneMessages;
 const { t, localize } = globalThis.BackgroneI18n;
 const { copyImage } = globalThis.BackgroneClipboard;
 /**
@@ -17,7 +17,7 @@ const { copyImage } = globalThis.BackgroneClipboard;
  * @typedef {{
  *   tab: HTMLAnchorElement, options: HTMLAnchorElement, 'page-notice': HTMLElement, drop: HTMLElement,
  *   choose: HTMLButtonElement, files: HTMLInputElement, engine: HTMLSelectElement, 'engine-about': HTMLElement,
- *   status: HTMLElement, 'status-text': HTMLElement, 'status-bar': HTMLElement, 'batch-notice': HTMLElement,
+ *   status: HTMLElement, 'status-text': HTMLElement, 'status-bar': HTMLElement, 'batch-notice': HTMLElement, 'batch-kept': HTMLElement,
  *   results: HTMLElement, 'download-all': HTMLButtonElement, clear: HTMLButtonElement, card: HTMLTemplateElement,
  *   viewer: HTMLDialogElement, 'viewer-img': HTMLImageElement, 'viewer-name': HTMLElement,
  *   'viewer-toggle': HTMLButtonElement, 'viewer-download': HTMLButtonElement, 'viewer-copy': HTMLButtonElement,
@@ -31,19 +31,20 @@ const { copyImage } = globalThis.BackgroneClipboard;
  */
 const $ = (id) => /** @type {any} */ (document.getElementById(id));
 /**
- * A finished cut-out. Blobs, not data URLs: the browser keeps blob bytes outside
- * this page's heap (and can page them to disk), so a batch of any length doesn't
- * grow the popup's memory. The source File is only a reference to the user's file.
- * @typedef {{name: string, file: File, blob: Blob, thumb: string, fileUrl: string, filename: string}} Result
+ * A finished cut-out, as this popup shows it. The batch itself (files, cut-outs,
+ * states) is kept by the engine (offscreen/batch.js), so that closing the popup
+ * loses nothing; this popup renders it and copies each cut-out into a Blob of
+ * its own (blob bytes live outside this page's heap) for thumbnail, download,
+ * copy and drag-out.
+ * @typedef {{name: string, sourceUrl: string, blob: Blob, thumb: string, fileUrl: string, filename: string}} Result
  */
-/** @type {Result[]} */
-const results = [];
-const queue = []; // {file, card}
-let running = false;
-let total = 0;
-let finished = 0;
-let currentJob = null;
-const batchNotices = new Set(); // each distinct notice once per batch, not on every card
+/**
+ * A card and what this popup made for it.
+ * @typedef {{card: HTMLElement, shown: string, result: Result | null}} Entry
+ */
+/** @type {Map<string, Entry>} item id -> its card */
+const entries = new Map();
+let batch = { version: -1, items: [], notices: [], keptMinutes: 0 };
 /** @type {Result | null} */
 let viewing = null;
 
@@ -55,15 +56,14 @@ function status(text, fraction) {
   $('status-bar').parentElement.setAttribute('aria-valuenow', String(percent));
 }
 
-function addCard(file) {
+function addCard(name) {
   const card = /** @type {HTMLElement} */ ($('card').content.firstElementChild.cloneNode(true));
   localize(card);
-  const name = /** @type {HTMLElement} */ (card.querySelector('.name'));
-  name.textContent = name.title = file.name;
-  card.querySelector('.state').textContent = t('stateWaiting');
+  const label = /** @type {HTMLElement} */ (card.querySelector('.name'));
+  label.textContent = label.title = name;
   const preview = /** @type {HTMLButtonElement} */ (card.querySelector('.preview'));
   preview.disabled = true;
-  preview.setAttribute('aria-label', t('cardOpen', file.name));
+  preview.setAttribute('aria-label', t('cardOpen', name));
   $('results').append(card);
   return card;
 }
@@ -102,66 +102,75 @@ async function copy(result, state) {
   }
 }
 
-/** The engine's result as a Blob of our own; the engine then forgets it. */
-async function takeResult(answer) {
-  try {
-    return await (await fetch(answer.url)).blob();
-  } finally {
-    chrome.runtime.sendMessage(message(Target.OFFSCREEN, Type.RELEASE, { resultId: answer.resultId })).catch(() => {});
+/** A copy of bytes the engine keeps (its blob: URL is of our origin). */
+const fetchBlob = async (url) => (await fetch(url)).blob();
+
+/** The batch as the engine has it: cards added, updated and removed to match (newest state wins). */
+function render(next) {
+  if (next.version <= batch.version) return;
+  batch = next;
+  const ids = new Set(batch.items.map((i) => i.id));
+  for (const [id, entry] of entries) {
+    if (ids.has(id)) continue;
+    entry.card.remove();
+    forget(entry);
+    entries.delete(id);
   }
-}
-
-function showBatchNotice(text) {
-  if (!text || batchNotices.has(text)) return;
-  batchNotices.add(text);
-  $('batch-notice').textContent = Array.from(batchNotices).join(' ');
-  $('batch-notice').hidden = false;
-}
-
-async function processOne({ file, card }) {
-  const state = card.querySelector('.state');
-  state.textContent = t('stageRemoving');
-  const settings = await loadSettings();
-  currentJob = crypto.randomUUID();
-  try {
-    if (!file.type.startsWith('image/') && file.type !== '') throw new Error(t('errorNotAnImageFile'));
-    // The engine reads the file through a blob: URL of our own origin: no copy through messaging.
-    const fileUrl = URL.createObjectURL(file);
-    let answer;
-    try {
-      answer = await callEngine(Type.CUT, {
-        jobId: currentJob,
-        source: { kind: 'blob', url: fileUrl },
-        name: file.name,
-        engine: settings.engine,
-        options: pipelineOptions(settings),
-        modelSource: settings.modelSource,
-      });
-    } finally {
-      URL.revokeObjectURL(fileUrl);
+  for (const item of batch.items) {
+    let entry = entries.get(item.id);
+    if (!entry) {
+      entry = { card: addCard(item.name), shown: '', result: null };
+      entries.set(item.id, entry);
     }
-    const blob = await takeResult(answer);
-    /** @type {Result} */
-    const result = {
-      name: file.name, file, blob, thumb: await thumbnailUrl(blob), fileUrl: URL.createObjectURL(blob),
-      filename: cutoutFilename(file.name, answer.mime),
-    };
-    results.push(result);
-    showDone(card, result, answer);
-  } catch (err) {
-    state.textContent = err.message;
+    if (entry.shown !== item.state) showItem(entry, item);
+  }
+  const finished = batch.items.filter((i) => i.state === 'done' || i.state === 'failed').length;
+  const done = batch.items.filter((i) => i.state === 'done').length;
+  const total = batch.items.length;
+  if (total) status(finished === total ? t('statusDone', done, total) : t('statusProcessing', finished + 1, total), finished / total);
+  else $('status').hidden = true;
+  $('batch-notice').textContent = batch.notices.join(' ');
+  $('batch-notice').hidden = !batch.notices.length;
+  $('batch-kept').textContent = t('popupBatchKept', batch.keptMinutes);
+  $('batch-kept').hidden = !total;
+  $('download-all').disabled = !done;
+  $('clear').disabled = !total;
+}
+
+function showItem(entry, item) {
+  entry.shown = item.state;
+  const state = entry.card.querySelector('.state');
+  if (item.state === 'waiting') state.textContent = t('stateWaiting');
+  else if (item.state === 'working') state.textContent = t('stageRemoving');
+  else if (item.state === 'failed') {
+    state.textContent = item.error;
     state.className = 'state error';
-    card.dataset.state = 'failed';
+    entry.card.dataset.state = 'failed';
+  } else if (item.state === 'done') {
+    showDone(entry, item).catch((err) => {
+      if (!entries.has(item.id)) return; // cleared meanwhile
+      state.textContent = err.message;
+      state.className = 'state error';
+      entry.card.dataset.state = 'failed';
+    });
   }
 }
 
-function showDone(card, result, answer) {
+async function showDone(entry, item) {
+  const blob = await fetchBlob(item.resultUrl);
+  /** @type {Result} */
+  const result = {
+    name: item.name, sourceUrl: item.sourceUrl, blob, thumb: await thumbnailUrl(blob), fileUrl: URL.createObjectURL(blob),
+    filename: item.filename,
+  };
+  if (entries.get(item.id) !== entry) return forget({ result }); // cleared meanwhile
+  entry.result = result;
+  const { card } = entry;
   const img = card.querySelector('img');
   img.src = result.thumb;
   img.alt = t('cardAlt', result.name);
   const state = card.querySelector('.state');
-  state.textContent = t('cardDone', answer.width, answer.height, t(`engineName_${answer.engine}`));
-  showBatchNotice(answer.notice);
+  state.textContent = t('cardDone', item.width, item.height, t(`engineName_${item.engine}`));
   const preview = /** @type {HTMLButtonElement} */ (card.querySelector('.preview'));
   preview.disabled = false;
   preview.addEventListener('click', () => openViewer(result));
@@ -180,6 +189,15 @@ function showDone(card, result, answer) {
   card.dataset.state = 'done';
 }
 
+/** This popup's copies of a card's cut-out go. */
+function forget(entry) {
+  if (!entry.result) return;
+  URL.revokeObjectURL(entry.result.thumb);
+  URL.revokeObjectURL(entry.result.fileUrl);
+  if (viewing === entry.result) $('viewer').close();
+  entry.result = null;
+}
+
 function openViewer(result) {
   viewing = result;
   $('viewer-name').textContent = result.name;
@@ -188,57 +206,66 @@ function openViewer(result) {
   $('viewer').showModal();
 }
 
-/** The before/after toggle: the original file, or the cut-out on its checkerboard. */
-function showSide(original) {
+/** The before/after toggle: the original file (the engine keeps it), or the cut-out on its checkerboard. */
+async function showSide(original) {
   const img = $('viewer-img');
+  const shown = viewing;
+  const url = original ? URL.createObjectURL(await fetchBlob(shown.sourceUrl)) : shown.fileUrl;
+  if (viewing !== shown) return original && URL.revokeObjectURL(url);
   if (img.src.startsWith('blob:') && img.dataset.original === 'true') URL.revokeObjectURL(img.src);
   img.dataset.original = String(original);
-  img.src = original ? URL.createObjectURL(viewing.file) : viewing.fileUrl;
-  img.alt = t(original ? 'viewerAltOriginal' : 'cardAlt', viewing.name);
+  img.src = url;
+  img.alt = t(original ? 'viewerAltOriginal' : 'cardAlt', shown.name);
   $('viewer-toggle').setAttribute('aria-pressed', String(original));
   $('viewer-img').parentElement.classList.toggle('checker', !original);
 }
 
 function closeViewer() {
-  showSide(false); // revokes the original's URL
-  $('viewer-img').removeAttribute('src');
+  const img = $('viewer-img');
+  if (img.src.startsWith('blob:') && img.dataset.original === 'true') URL.revokeObjectURL(img.src);
+  img.dataset.original = 'false';
+  img.removeAttribute('src');
   viewing = null;
 }
 
-async function drain() {
-  if (running) return;
-  running = true;
-  while (queue.length) {
-    const item = queue.shift();
-    status(t('statusProcessing', finished + 1, total), finished / total);
-    await processOne(item);
-    finished += 1;
-    status(finished === total ? t('statusDone', results.length, total) : t('statusProcessing', finished + 1, total), finished / total);
-    $('download-all').disabled = results.length === 0;
-    $('clear').disabled = false;
-  }
-  running = false;
-  currentJob = null;
-}
-
-function addFiles(files) {
+/** Hand every file to the engine at once: their blob: URLs die with this popup. */
+async function addFiles(files) {
   const list = Array.from(files || []);
   if (!list.length) return;
-  if (!running && !queue.length) {
-    // A new batch: its notices start afresh.
-    batchNotices.clear();
-    $('batch-notice').hidden = true;
+  const settings = await loadSettings();
+  const urls = list.map((file) => URL.createObjectURL(file));
+  try {
+    const answer = await callEngine(Type.BATCH_ADD, {
+      files: list.slice(0, 1000).map((file, i) => ({ name: file.name, type: file.type, size: file.size, url: urls[i] })),
+      engine: settings.engine,
+      options: pipelineOptions(settings),
+      modelSource: settings.modelSource,
+    });
+    render(answer.batch);
+    const refused = answer.refused + Math.max(0, list.length - 1000);
+    if (refused) showTrouble(t('errorBatchTooMany', refused, answer.maxItems));
+  } catch (err) {
+    showTrouble(err.message);
+  } finally {
+    for (const url of urls) URL.revokeObjectURL(url);
   }
-  for (const file of list) queue.push({ file, card: addCard(file) });
-  total += list.length;
-  drain();
+}
+
+/** A word about the batch as a whole (files refused, the engine not answering). */
+function showTrouble(text) {
+  $('status').hidden = false;
+  $('status-text').textContent = text;
 }
 
 chrome.runtime.onMessage.addListener((m) => {
   const msg = parse(m, Target.UI);
-  if (msg?.type !== Type.PROGRESS || msg.data.jobId !== currentJob) return;
+  if (msg?.type === Type.BATCH) return void render(msg.data);
+  const working = batch.items.find((i) => i.state === 'working');
+  if (msg?.type !== Type.PROGRESS || msg.data.jobId !== working?.jobId) return;
   const { stage, loaded, total: size, engine } = msg.data;
   const name = engine ? t(`engineName_${engine}`) : '';
+  const finished = batch.items.filter((i) => i.state === 'done' || i.state === 'failed').length;
+  const total = batch.items.length;
   if (stage === Stage.DOWNLOADING_MODEL && size) {
     status(t('statusDownloading', name, Math.round((loaded / size) * 100), (size / 1e6).toFixed(0)), loaded / size);
   } else if (stage === Stage.VERIFYING_MODEL) {
@@ -247,6 +274,13 @@ chrome.runtime.onMessage.addListener((m) => {
     status(t('statusProcessing', finished + 1, total), finished / total);
   }
 });
+
+/** The engine's batch, kept while this popup is open (a port says so) and a while after. */
+async function attachBatch() {
+  const { batch: kept } = await callEngine(Type.BATCH_STATE, {});
+  chrome.runtime.connect({ name: BATCH_PORT });
+  render(kept);
+}
 
 /** Why the last right-click on this tab could do nothing (the service worker keeps it per session). */
 async function showPageNotice() {
@@ -308,21 +342,12 @@ async function init() {
   document.addEventListener('paste', (e) => addFiles(Array.from(e.clipboardData?.files || [])));
   // All at once: Firefox closes the popup when its downloads panel opens after the first.
   $('download-all').addEventListener('click', () => {
-    for (const r of results) save(r).catch(() => {});
+    for (const entry of entries.values()) if (entry.result) save(entry.result).catch(() => {});
   });
-  $('clear').addEventListener('click', () => {
-    if (running) return;
-    for (const r of results) {
-      URL.revokeObjectURL(r.thumb);
-      URL.revokeObjectURL(r.fileUrl);
-    }
-    results.length = 0;
-    total = finished = 0;
-    batchNotices.clear();
-    $('batch-notice').hidden = true;
-    $('results').replaceChildren();
-    $('status').hidden = true;
-    $('download-all').disabled = $('clear').disabled = true;
+  // Clear, also during a batch: what is queued is cancelled and the kept batch goes.
+  $('clear').addEventListener('click', async () => {
+    const answer = await callEngine(Type.BATCH_CLEAR, {}).catch((err) => showTrouble(err.message));
+    if (answer) render(answer.batch);
     $('choose').focus();
   });
   $('viewer-toggle').addEventListener('click', () => showSide($('viewer-toggle').getAttribute('aria-pressed') !== 'true'));
@@ -344,6 +369,7 @@ async function init() {
     chrome.runtime.openOptionsPage();
   });
   showPageNotice();
+  await attachBatch().catch((err) => showTrouble(err.message));
   document.body.dataset.ready = 'true';
 }
 

@@ -103,6 +103,19 @@ def browser(playwright, ext_dir, tmp_path_factory):
     b.close()
 
 
+@pytest.fixture(autouse=True)
+def _no_kept_batch(request):
+    """The engine keeps the popup's batch for reopened popups: each test starts without one."""
+    yield
+    if "browser" in request.fixturenames:
+        request.getfixturevalue("browser").sw.evaluate(
+            """async () => {
+                const { Target, Type, message } = globalThis.BackgroneMessages;
+                await chrome.runtime.sendMessage(message(Target.OFFSCREEN, Type.BATCH_CLEAR, {})).catch(() => {});
+            }"""
+        )
+
+
 @pytest.fixture
 def page(browser, sites):
     a, _ = sites

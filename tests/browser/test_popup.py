@@ -29,8 +29,9 @@ def test_popup_batch_preview_and_download_all(browser, files):
     assert popup.locator("#engine").input_value() == "fast"
     browser.keep_download_names(popup)
     popup.set_input_files("#files", [str(p) for p in files])
-    cards = popup.locator(".card")
-    assert cards.count() == 3
+    # Every file is handed to the engine at once (it keeps the batch): three cards, in order.
+    popup.wait_for_function("() => document.querySelectorAll('.card').length === 3")
+    assert popup.locator(".card .name").all_inner_texts() == ["red ball.png", "green box.png", "notes.png"]
     popup.wait_for_function("() => document.querySelectorAll('.card[data-state]').length === 3")
     assert popup.locator("#status-text").inner_text() == "Done: 2 of 3 cut out."
     done = popup.locator(".card[data-state=done]")

@@ -1,0 +1,216 @@
+// The popup's batch, kept by the engine: a popup closes on any click outside it
+// (or a window switch), and with it its memory and its files' blob: URLs. So the
+// popup hands every file over at once (the engine reads the bytes before it
+// answers), and the engine keeps the files, their cut-outs and their states here;
+// a reopened popup asks for them and renders them again. Bounded: so many files,
+// so many bytes (originals and cut-outs together), and kept only while a popup
+// is open and for `keptMs` after the last one closed (or the last file finished).
+import '../lib/messages.js';
+import '../lib/i18n.js';
+import { readSource } from './image_source.js';
+import { releaseResult } from './results.js';
+
+const { t } = globalThis.BackgroneI18n;
+const { Target, Type, message } = globalThis.BackgroneMessages;
+
+export const LIMITS = Object.freeze({
+  keptMs: 30 * 60_000,
+  maxItems: 100,
+  maxBytes: 512 * 1024 * 1024,
+  watchedMs: 6 * 60 * 60_000, // an event page is held awake at most this long for an open popup
+});
+
+/** Messages cap text; a long error is cut, never dropped. */
+const clip = (text, max = 2000) => (text && text.length > max ? `${text.slice(0, max - 1)}…` : text);
+
+/**
+ * @typedef {{
+ *   id: string, jobId: string, name: string, state: 'waiting' | 'working' | 'done' | 'failed', error?: string,
+ *   settings: {engine: string, options: object, modelSource: string},
+ *   source: Blob | null, sourceUrl: string | null, result: Blob | null, resultUrl: string | null,
+ *   width?: number, height?: number, engine?: string, mime?: string, filename?: string,
+ *   timings?: object,
+ * }} Item
+ */
+
+/**
+ * One batch per engine.
+ * @param {{
+ *   cut: (data: object) => Promise<any>,
+ *   holdAwake: (ms: number) => () => void,
+ *   broadcast?: (data: object) => void,
+ *   limits?: typeof LIMITS,
+ * }} parts `cut` is the engine's CUT (a 'blob' source); `holdAwake` keeps an event page (Firefox) awake.
+ */
+export function createBatch({ cut, holdAwake, broadcast = send, limits = LIMITS }) {
+  /** @type {Item[]} */
+  let items = [];
+  /** @type {string[]} */
+  let notices = []; // each distinct notice once per batch
+  let bytes = 0;
+  let version = 0;
+  let watchers = 0;
+  let expiry = null;
+  let letGo = () => {};
+  let running = false;
+
+  const snapshot = () => ({
+    version,
+    keptMinutes: Math.round(limits.keptMs / 60_000),
+    notices: [...notices],
+    items: items.map((i) => ({
+      id: i.id, jobId: i.jobId, name: i.name, state: i.state, error: i.error, width: i.width, height: i.height,
+      engine: i.engine, mime: i.mime, filename: i.filename, timings: i.timings, resultUrl: i.resultUrl ?? undefined,
+      sourceUrl: i.sourceUrl ?? undefined,
+    })),
+  });
+
+  function changed() {
+    version += 1;
+    broadcast(snapshot());
+  }
+
+  /**
+   * The batch's lifetime starts again: no expiry while a popup watches; otherwise
+   * `keptMs` from now. An event page stays awake as long (its memory holds the batch).
+   */
+  function touch() {
+    clearTimeout(expiry);
+    expiry = null;
+    letGo();
+    letGo = () => {};
+    if (!items.length) return;
+    letGo = holdAwake(watchers ? limits.watchedMs : limits.keptMs);
+    if (!watchers) expiry = setTimeout(clear, limits.keptMs);
+  }
+
+  function forget(item) {
+    bytes -= (item.source?.size ?? 0) + (item.result?.size ?? 0);
+    if (item.sourceUrl) URL.revokeObjectURL(item.sourceUrl);
+    if (item.resultUrl) URL.revokeObjectURL(item.resultUrl);
+    item.source = item.result = null;
+    item.sourceUrl = item.resultUrl = null;
+  }
+
+  /** Everything goes; a file in the model now finishes there, and its cut-out is dropped. */
+  function clear() {
+    for (const item of items) forget(item);
+    items = [];
+    notices = [];
+    bytes = 0;
+    touch();
+    changed();
+    return { ok: true, batch: snapshot() };
+  }
+
+  function newItem(name, settings) {
+    return /** @type {Item} */ ({
+      id: crypto.randomUUID(), jobId: crypto.randomUUID(), name, state: 'waiting', settings,
+      source: null, sourceUrl: null, result: null, resultUrl: null,
+    });
+  }
+
+  /** One file's bytes, read now (the popup's URL dies with it), or why it can't join. */
+  async function take(item, file) {
+    if (!file.type.startsWith('image/') && file.type !== '') throw new Error(t('errorNotAnImageFile'));
+    const full = () => new Error(t('errorBatchFull', Math.round(limits.maxBytes / 1024 / 1024)));
+    if (bytes + file.size > limits.maxBytes) throw full();
+    const { bytes: data } = await readSource({ kind: 'blob', url: file.url });
+    if (bytes + data.byteLength > limits.maxBytes) throw full();
+    item.source = new Blob([data]);
+    bytes += item.source.size;
+    item.sourceUrl = URL.createObjectURL(item.source);
+  }
+
+  /** Files join the batch: all are read before the answer, so the popup may close right after. */
+  async function add({ files, engine, options, modelSource }) {
+    const busy = items.some((i) => i.state === 'waiting' || i.state === 'working');
+    if (!busy) notices = []; // a new batch: its notices start afresh
+    const room = Math.max(0, limits.maxItems - items.length);
+    const joining = files.slice(0, room);
+    const settings = { engine, options, modelSource };
+    const added = joining.map((f) => newItem(f.name, settings));
+    items.push(...added);
+    // In parallel: every URL is read while the popup that made it still lives.
+    await Promise.all(
+      added.map((item, i) =>
+        take(item, joining[i]).catch((err) => {
+          item.state = 'failed';
+          item.error = clip(String(err?.message || err));
+        }),
+      ),
+    );
+    // Cleared while reading: what was read goes too.
+    for (const item of added) if (!items.includes(item)) forget(item);
+    touch();
+    changed();
+    drain();
+    return { ok: true, batch: snapshot(), refused: files.length - joining.length, maxItems: limits.maxItems };
+  }
+
+  /** One file at a time, in order; a cleared batch's file finishes in the model and is dropped. */
+  async function drain() {
+    if (running) return;
+    running = true;
+    try {
+      for (let item = next(); item; item = next()) {
+        item.state = 'working';
+        changed();
+        await process(item);
+        if (!items.includes(item)) continue;
+        touch();
+        changed();
+      }
+    } finally {
+      running = false;
+    }
+  }
+
+  const next = () => items.find((i) => i.state === 'waiting' && i.source); // read, not still arriving
+
+  async function process(item) {
+    try {
+      const answer = await cut({
+        jobId: item.jobId, source: { kind: 'blob', url: item.sourceUrl }, name: item.name, ...item.settings,
+      });
+      let result;
+      try {
+        result = await (await fetch(answer.url)).blob();
+      } finally {
+        releaseResult(answer.resultId); // the batch holds its own copy
+      }
+      if (!items.includes(item)) return;
+      Object.assign(item, {
+        state: 'done', result, resultUrl: URL.createObjectURL(result), width: answer.width, height: answer.height,
+        engine: answer.engine, mime: answer.mime, filename: answer.filename, timings: answer.timings,
+      });
+      bytes += result.size;
+      if (answer.notice && !notices.includes(answer.notice) && notices.length < 16) notices.push(answer.notice);
+    } catch (err) {
+      Object.assign(item, { state: 'failed', error: clip(String(err?.message || err)) });
+    }
+  }
+
+  /** A popup holds `port` open while it shows the batch; the batch's time runs from when the last one closes. */
+  function watch(port) {
+    watchers += 1;
+    touch();
+    port.onDisconnect.addListener(() => {
+      watchers -= 1;
+      touch();
+    });
+  }
+
+  return {
+    watch,
+    handlers: {
+      [Type.BATCH_ADD]: add,
+      [Type.BATCH_STATE]: () => ({ ok: true, batch: snapshot() }),
+      [Type.BATCH_CLEAR]: clear,
+    },
+  };
+}
+
+function send(data) {
+  chrome.runtime.sendMessage(message(Target.UI, Type.BATCH, data)).catch(() => {});
+}

@@ -1,0 +1,177 @@
+"""The popup's batch outlives the popup: the engine keeps the files, their cut-outs and their
+states, a reopened popup finds them (the rest still progressing, then finishing), downloads
+still work, and Clear (also during a batch) cancels what is queued and removes the batch.
+Bounded by count, bytes and time."""
+
+import io
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from composites import composite
+
+pytestmark = pytest.mark.browser
+
+# The engine's word on the batch, as the popup hears it (the popup shares its thread with the
+# engine in Chromium, so its cards may lag behind while the model runs).
+LISTEN = """() => {
+    window.__batch = null;
+    chrome.runtime.onMessage.addListener((m) => { if (m?.type === 'batch') window.__batch = m.data; });
+}"""
+
+
+@pytest.fixture
+def photos(tmp_path):
+    paths = []
+    for i in range(3):
+        data, _ = composite("ball", 800, 600, seed=i)
+        (tmp_path / f"ball{i}.png").write_bytes(data)
+        paths.append(tmp_path / f"ball{i}.png")
+    return paths
+
+
+def open_popup(browser):
+    popup = browser.ctx.new_page()
+    popup.goto(browser.ext_url("extension/popup/popup.html"))
+    popup.wait_for_selector("body[data-ready]")
+    return popup
+
+
+def test_closing_the_popup_loses_nothing(browser, photos):
+    popup = open_popup(browser)
+    popup.evaluate(LISTEN)
+    popup.set_input_files("#files", [str(p) for p in photos])
+    popup.wait_for_function("() => window.__batch?.items[0].state === 'done'")
+    states = popup.evaluate("() => window.__batch.items.map((i) => i.state)")
+    assert states[0] == "done" and "done" not in states[1:], states  # closed mid-batch, after the first result
+    assert popup.locator("#batch-kept").inner_text() == "This batch is kept for 30 minutes after the popup closes."
+    popup.close()
+
+    popup = open_popup(browser)
+    browser.keep_download_names(popup)
+    assert popup.locator(".card .name").all_inner_texts() == ["ball0.png", "ball1.png", "ball2.png"]
+    popup.wait_for_selector(".card:first-child[data-state=done]")
+    assert popup.locator("#batch-kept").is_visible()
+    popup.wait_for_function("() => document.querySelectorAll('.card[data-state=done]').length === 3")
+    assert popup.locator("#status-text").inner_text() == "Done: 3 of 3 cut out."
+    assert popup.locator(".card .state").all_inner_texts() == ["800×600, Fast"] * 3
+
+    # The viewer still offers the original (the engine kept it too).
+    popup.locator(".card .preview").first.click()
+    popup.locator("#viewer-toggle").click()
+    popup.wait_for_function(
+        "() => { const i = document.getElementById('viewer-img'); return i.dataset.original === 'true' && i.complete && i.naturalWidth; }"
+    )
+    assert popup.locator("#viewer-img").evaluate("(img) => [img.naturalWidth, img.naturalHeight]") == [800, 600]
+    popup.keyboard.press("Escape")
+
+    popup.click("#download-all")
+    for i in range(3):
+        name = f"ball{i}-cutout.png"
+        saved = popup.wait_for_function(
+            """async (n) => (await chrome.downloads.search({ state: 'complete' }))
+                .find((d) => d.filename.endsWith(n) && d.exists)?.filename""",
+            arg=name,
+        ).json_value()
+        assert saved == str(browser.downloads / name)
+        im = Image.open(io.BytesIO(Path(saved).read_bytes()))
+        assert im.mode == "RGBA" and im.size == (800, 600)
+
+    popup.click("#clear")
+    popup.wait_for_function("() => !document.querySelector('.card')")
+    assert popup.locator("#status").is_hidden() and popup.locator("#batch-kept").is_hidden()
+    assert popup.locator("#clear").is_disabled() and popup.locator("#download-all").is_disabled()
+    popup.close()
+    popup = open_popup(browser)
+    assert popup.locator(".card").count() == 0 and popup.locator("#batch-kept").is_hidden()
+    popup.close()
+
+
+def test_clear_during_a_batch_cancels_what_is_queued(browser, photos):
+    popup = open_popup(browser)
+    # Every job the engine starts says so (its progress); a cancelled file's job never starts.
+    # Clear is pressed as soon as the first file is in the model (the popup shares its thread
+    # with the engine in Chromium: a click from outside could come only after the batch).
+    popup.evaluate(
+        """() => {
+            window.__started = new Set();
+            window.__jobs = {};
+            chrome.runtime.onMessage.addListener((m) => {
+                if (m?.type === 'progress') window.__started.add(m.data.jobId);
+                if (m?.type !== 'batch') return;
+                for (const i of m.data.items) window.__jobs[i.name] = i.jobId;
+                if (m.data.items[0]?.state === 'working' && !window.__cleared) {
+                    window.__cleared = !document.getElementById('clear').disabled;
+                    document.getElementById('clear').click();
+                }
+            });
+        }"""
+    )
+    popup.set_input_files("#files", [str(p) for p in photos])
+    popup.wait_for_function("() => window.__cleared")
+    popup.wait_for_function("() => !document.querySelector('.card')")
+    # A later file goes through: everything the engine was going to do is done by then.
+    popup.set_input_files("#files", [str(photos[0])])
+    popup.wait_for_selector(".card[data-state=done]")
+    assert popup.locator(".card").count() == 1
+    jobs = popup.evaluate("() => window.__jobs")
+    started = set(popup.evaluate("() => [...window.__started]"))
+    assert jobs["ball0.png"] in started  # the new one (names repeat: the newest id wins)
+    assert jobs["ball2.png"] not in started
+    popup.close()
+
+
+BOUNDS = """async ([files, limits]) => {
+    const { createBatch } = await import('/extension/offscreen/batch.js');
+    const { callEngine } = await import('/extension/lib/offscreen_client.js');
+    const { Type } = globalThis.BackgroneMessages;
+    window.__snaps = [];
+    const batch = createBatch({
+        cut: (data) => callEngine(Type.CUT, data),  // the real engine, as the engine's own batch calls it
+        holdAwake: () => () => {},
+        broadcast: (s) => window.__snaps.push(s),
+        limits,
+    });
+    window.__batch = batch;
+    const urls = files.map(([name, b64]) => URL.createObjectURL(
+        new Blob([Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))], { type: 'image/png' })));
+    const answer = await batch.handlers[Type.BATCH_ADD]({
+        files: files.map(([name, b64], i) => ({ name, type: 'image/png', size: atob(b64).length, url: urls[i] })),
+        engine: 'fast', options: {}, modelSource: 'https://example.invalid/',
+    });
+    return { refused: answer.refused, items: answer.batch.items.map((i) => [i.name, i.state, i.error || '']) };
+}"""
+
+
+def test_the_kept_batch_is_bounded(browser, tmp_path):
+    """At most so many files and bytes (a clear word for what is refused), and gone `keptMs`
+    after the last popup watching it closed. The module is run here with small limits."""
+    import base64
+
+    files = []
+    for i in range(4):
+        data, _ = composite("ball", 200, 150, seed=i)
+        files.append([f"b{i}.png", base64.b64encode(data).decode()])
+    sizes = [len(base64.b64decode(b)) for _, b in files]
+    page = open_popup(browser)
+    limits = {"keptMs": 400, "maxItems": 3, "maxBytes": sizes[0] + sizes[1] // 2, "watchedMs": 60_000}
+    added = page.evaluate(BOUNDS, [files, limits])
+    assert added["refused"] == 1  # a fourth file: more than maxItems
+    assert [n for n, _, _ in added["items"]] == ["b0.png", "b1.png", "b2.png"]
+    states = {n: (s, e) for n, s, e in added["items"]}
+    refused = [n for n, (s, e) in states.items() if s == "failed"]
+    assert len(refused) == 2  # over maxBytes: which of the two read first is a race, not the rule
+    for n in refused:
+        assert states[n][1].startswith("Not added: the batch would hold more than"), states[n]
+    # Processed, then kept a while; a popup watching holds it; gone keptMs after it stops.
+    page.evaluate(
+        """() => { window.__port = { onDisconnect: { addListener: (f) => (window.__bye = f) } };
+                   window.__batch.watch(window.__port); }"""
+    )
+    page.wait_for_function("() => window.__snaps.at(-1).items.some((i) => i.state === 'done')")
+    page.wait_for_timeout(1000)  # longer than keptMs: a watched batch stays
+    assert len(page.evaluate("() => window.__snaps.at(-1).items")) == 3
+    page.evaluate("() => window.__bye()")
+    page.wait_for_function("() => window.__snaps.at(-1).items.length === 0")
+    page.close()
