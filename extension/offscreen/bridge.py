@@ -23,6 +23,11 @@ def decode_pixels(pixels, width, height, options):
     return _host.decode_pixels(pixels.to_bytes(), width, height, options.to_py())
 
 
+def check_size(width, height, options):
+    """A size read from a file's header, against the limit: {width, height} or an error dict."""
+    return _host.check_size(width, height, options.to_py())
+
+
 def tensor(prepared, engine):
     """The model input for ``engine``: {tensor (numpy), shape} or an error dict."""
     return _host.tensor(prepared, engine)

@@ -9,19 +9,18 @@ import { cutoutFilename } from '../lib/names.js';
 import { backendInfo, dropSession, getSession, run } from './inference.js';
 import { acceptPort, claimPort } from './job_ports.js';
 import { JobQueue } from './job_queue.js';
-import { decode, decodePixels, finish, loadPython, tensorFor } from './python.js';
+import { decodeImage } from './browser_decode.js';
+import { finish, loadPython, tensorFor } from './python.js';
 import { IN_EVENT_PAGE, holdAwake, keepingAwake } from './host.js';
 import { addResult, releaseResult, resultUrl } from './results.js';
 import { readSource } from './image_source.js';
-import { createBatch } from './batch.js';
 
 const { t } = globalThis.BackgroneI18n;
 // Our words, in the language our creator named (this document has no chrome.i18n).
 const languageLoaded = globalThis.BackgroneI18n.load(new URLSearchParams(location.search).get('lang') || 'en');
 
-const { Target, Type, Stage, BATCH_PORT, message, parse } = globalThis.BackgroneMessages;
+const { Target, Type, Stage, message, parse } = globalThis.BackgroneMessages;
 const FALLBACK_ENGINE = 'fast';
-const BROWSER_DECODES = ['avif', 'heic', 'jxl']; // photos the core's Pillow can't read; never SVG (a drawing)
 const HEARTBEAT_MS = 5000;
 const SHOWN_MS = 30_000;
 const HELD_MS = 30 * 60_000; // how long an event page stays awake for a page that still offers Save
@@ -57,30 +56,6 @@ async function sessionFor(engine, modelSource, report, timings) {
     const notice = t('noticeFallback', t(`engineName_${engine}`), err.message, t(`engineName_${FALLBACK_ENGINE}`));
     report({ stage: Stage.LOADING_ENGINE, engine: FALLBACK_ENGINE, notice });
     return { spec: fallback, session: await getSession(fallback, () => loadModelBytes(fallback)), notice };
-  }
-}
-
-/**
- * Pixels the core's Pillow can't decode (AVIF, common behind <picture>) but
- * the browser can: the browser decodes to sRGB RGBA, Python does the rest.
- */
-async function decodeImage(bytes, options) {
-  try {
-    return await decode(bytes, options);
-  } catch (err) {
-    if (err.kind !== 'UnsupportedFormatError' || !BROWSER_DECODES.includes(err.format)) throw err;
-    let bitmap;
-    try {
-      bitmap = await createImageBitmap(new Blob([bytes]), { premultiplyAlpha: 'none', imageOrientation: 'from-image' });
-    } catch {
-      throw err; // the browser can't either: the core's message names the format
-    }
-    const { width, height } = bitmap;
-    const canvas = new OffscreenCanvas(width, height);
-    const context = canvas.getContext('2d', { willReadFrequently: true });
-    context.drawImage(bitmap, 0, 0);
-    bitmap.close();
-    return decodePixels(context.getImageData(0, 0, width, height).data, width, height, options);
   }
 }
 
@@ -235,9 +210,6 @@ const handlers = {
   [Type.PING]: () => ({ ok: true }),
   [Type.DELETE_MODELS]: (data) => queue.add(() => deleteModels(data)),
 };
-// The popup's batch lives here, so that closing the popup loses nothing.
-const batch = createBatch({ cut: (data) => keepingAwake(() => cut(data)), holdAwake });
-Object.assign(handlers, batch.handlers);
 
 /** Extension pages only: the service worker, the popup, options, our own frames. */
 function fromExtensionPage(sender) {
@@ -274,7 +246,6 @@ if (IN_EVENT_PAGE) globalThis.BackgroneEngine = { handle: (m) => handle(m, { id:
 
 chrome.runtime.onConnect.addListener((port) => {
   if (port.sender?.id !== chrome.runtime.id) return port.disconnect();
-  if (port.name === BATCH_PORT) return fromExtensionPage(port.sender) ? batch.watch(port) : port.disconnect();
   acceptPort(port);
 });
 

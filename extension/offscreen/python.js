@@ -94,6 +94,12 @@ export async function decodePixels(pixels, width, height, options) {
   return decoded(unwrap(mod.decode_pixels(pixels, width, height, options)));
 }
 
+/** Throws the core's over-limit error for a size read from a header, before anything is decoded. */
+export async function checkSize(width, height, options) {
+  const { mod } = await loadPython();
+  unwrap(mod.check_size(width, height, options)).destroy();
+}
+
 /** The model input for `engine`: {tensor: Float32Array, shape}. */
 export async function tensorFor(image, engine) {
   const { mod } = await loadPython();

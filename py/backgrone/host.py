@@ -22,6 +22,7 @@ import numpy as np
 
 from .catalogue import Catalogue, load_catalogue
 from .compose import encode
+from .decode import too_many_pixels
 from .errors import BackgroneError
 from .pipeline import Options, Prepared, compose, load, load_pixels
 from .preprocess import mask_from_output, to_tensor
@@ -67,6 +68,19 @@ class Host:
         try:
             opts = Options.from_dict(options)
             return _decoded(load_pixels(bytes(pixels), int(width), int(height), opts.max_pixels))
+        except BackgroneError as exc:
+            return error_result(exc)
+
+    def check_size(self, width: int, height: int, options: Mapping[str, Any] | None = None) -> dict:
+        """The size limit, on a size the host read from a file's header before decoding it
+        (the formats it decodes itself): ``{"width", "height"}`` or the same error a decode
+        of that size would give, so a small file declaring gigapixels costs nothing."""
+        try:
+            opts = Options.from_dict(options)
+            width, height = int(width), int(height)
+            if width * height > opts.max_pixels:
+                raise too_many_pixels(width, height, opts.max_pixels)
+            return {"width": width, "height": height}
         except BackgroneError as exc:
             return error_result(exc)
 
