@@ -14,12 +14,13 @@ import { finish, loadPython, tensorFor } from './python.js';
 import { IN_EVENT_PAGE, holdAwake, keepingAwake } from './host.js';
 import { addResult, releaseResult, resultUrl } from './results.js';
 import { readSource } from './image_source.js';
+import { createBatch } from './batch.js';
 
 const { t } = globalThis.BackgroneI18n;
 // Our words, in the language our creator named (this document has no chrome.i18n).
 const languageLoaded = globalThis.BackgroneI18n.load(new URLSearchParams(location.search).get('lang') || 'en');
 
-const { Target, Type, Stage, message, parse } = globalThis.BackgroneMessages;
+const { Target, Type, Stage, BATCH_PORT, message, parse } = globalThis.BackgroneMessages;
 const FALLBACK_ENGINE = 'fast';
 const HEARTBEAT_MS = 5000;
 const SHOWN_MS = 30_000;
@@ -210,6 +211,9 @@ const handlers = {
   [Type.PING]: () => ({ ok: true }),
   [Type.DELETE_MODELS]: (data) => queue.add(() => deleteModels(data)),
 };
+// The popup's batch lives here, so that closing the popup loses nothing.
+const batch = createBatch({ cut: (data) => keepingAwake(() => cut(data)), holdAwake });
+Object.assign(handlers, batch.handlers);
 
 /** Extension pages only: the service worker, the popup, options, our own frames. */
 function fromExtensionPage(sender) {
@@ -246,6 +250,7 @@ if (IN_EVENT_PAGE) globalThis.BackgroneEngine = { handle: (m) => handle(m, { id:
 
 chrome.runtime.onConnect.addListener((port) => {
   if (port.sender?.id !== chrome.runtime.id) return port.disconnect();
+  if (port.name === BATCH_PORT) return fromExtensionPage(port.sender) ? batch.watch(port) : port.disconnect();
   acceptPort(port);
 });
 
