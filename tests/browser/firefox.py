@@ -251,6 +251,38 @@ class Firefox:
             time.sleep(0.1)
         raise BidiError(f"{url} did not load in {timeout} s")
 
+    def frames(self, ctx: str) -> list[dict]:
+        """The frames inside a page (nested ones too), as BiDi contexts: {context, url, children}."""
+        out, todo = [], list(self._cmd("browsingContext.getTree", root=ctx)["contexts"][0].get("children") or [])
+        while todo:
+            frame = todo.pop(0)
+            out.append(frame)
+            todo.extend(frame.get("children") or [])
+        return out
+
+    def press(self, ctx: str, *keys: str) -> None:
+        """Real key presses in the page (WebDriver key values, e.g. \\ue004 for Tab)."""
+        actions = [{"type": kind, "value": k} for k in keys for kind in ("keyDown", "keyUp")]
+        self._cmd("input.performActions", context=ctx, actions=[{"type": "key", "id": "keyboard", "actions": actions}])
+
+    def in_content_script(
+        self, page_ctx: str, function_declaration: str, arg: Any = None, all_frames: bool = False
+    ) -> list:
+        """Runs `(arg) => ...` in the page's content-script world (what a content script, or a
+        renderer that took it over, can do); returns [{frameId, result}] per frame."""
+        # Spliced into the source, not passed: extension pages' CSP forbids making a function from text.
+        return self.background(
+            f"""async (bg, pageUrl, arg, allFrames) => {{
+                const tab = (await browser.tabs.query({{}})).find((t) => t.url === pageUrl);
+                const func = ({function_declaration});
+                const runs = await browser.scripting.executeScript({{ target: {{ tabId: tab.id, allFrames }}, func, args: [arg] }});
+                return runs.map(({{ frameId, result, error }}) => ({{ frameId, result, error: error && String(error) }}));
+            }}""",
+            self.evaluate(page_ctx, "location.href"),
+            arg,
+            all_frames,
+        )
+
     def evaluate(self, ctx: str, expression: str, await_promise: bool = True) -> Any:
         return _plain(self._script("script.evaluate", ctx, expression=expression, awaitPromise=await_promise))
 
