@@ -4,20 +4,46 @@
 import '../lib/messages.js';
 import '../lib/i18n.js';
 import { callEngine, ensureOffscreen } from '../lib/offscreen_client.js';
+import { localImageForPublicPage } from '../lib/hosts.js';
 import { loadSettings, pipelineOptions } from '../lib/settings.js';
 
 const { Target, Type, message, parse } = globalThis.BackgroneMessages;
 const { t } = globalThis.BackgroneI18n;
 const MENU_ID = 'backgrone-remove-background';
 const COMMAND_CUT = 'cut-under-pointer'; // manifest.json "commands"
-const CONTENT_FILES = ['extension/lib/messages.js', 'extension/lib/i18n.js', 'extension/lib/clipboard.js', 'extension/lib/net.js', 'extension/content/overlay.js', 'extension/content/content.js'];
+const POINTER_FILE = 'extension/content/pointer.js'; // manifest.json "content_scripts"
+const OVERLAY_FILES = ['extension/lib/i18n.js', 'extension/content/overlay.js'];
+// The content script's classic scripts, in load order (each keeps to one copy per frame).
+const CONTENT_FILES = [
+  POINTER_FILE, 'extension/lib/messages.js', 'extension/lib/net.js', 'extension/lib/clipboard.js', ...OVERLAY_FILES,
+  'extension/content/content.js',
+];
 const IMAGE_SCHEMES = ['http:', 'https:', 'data:', 'blob:'];
 
 chrome.runtime.onInstalled.addListener(() => {
   chrome.contextMenus.removeAll(() =>
     chrome.contextMenus.create({ id: MENU_ID, title: t('menuRemoveBackground'), contexts: ['image'] }),
   );
+  adoptOpenTabs();
 });
+
+/**
+ * Pages open before this version started (installed, updated or reloaded) have no
+ * pointer.js of it: Chromium adds declared content scripts only to pages loaded
+ * afterwards, and the previous version's copy is cut off from us. Without it, the
+ * shortcut finds no image under the pointer and a right-click can't tell two
+ * copies of one picture apart.
+ */
+async function adoptOpenTabs() {
+  const tabs = await chrome.tabs.query({}).catch(() => []);
+  await Promise.all(
+    tabs.map((tab) =>
+      chrome.scripting
+        .executeScript({ target: { tabId: tab.id, allFrames: true }, files: [POINTER_FILE], injectImmediately: true })
+        .catch(() => {}), // the browser's own pages, discarded tabs: nothing to do
+    ),
+  );
+}
 
 // The test seams: keep these one-line calls (tests call onMenuClick and onCommand directly).
 chrome.contextMenus.onClicked.addListener((info, tab) => globalThis.backgrone.onMenuClick(info, tab));
@@ -59,6 +85,15 @@ function imageUrlProblem(srcUrl) {
   return t('errorImageScheme');
 }
 
+/** A short message in the tab's top frame (there may be no image to anchor it to); on the toolbar button where pages are off limits. */
+async function sayOnPage(tabId, error) {
+  await chrome.scripting
+    .executeScript({ target: { tabId }, files: OVERLAY_FILES })
+    .then(() => chrome.scripting.executeScript({ target: { tabId }, func: toast, args: [error] }))
+    .catch(() => cannotRun(tabId, error));
+  return { ok: false, error };
+}
+
 /**
  * Right-click -> cut-out in place. Resolves once the page shows the result or
  * the error: {ok: true, engine, notice, guarded, ...} or {ok: false, error}.
@@ -70,6 +105,11 @@ async function onMenuClick(info, tab) {
   const srcUrl = info.srcUrl; // from the browser, not from the page
   const problem = imageUrlProblem(srcUrl);
   if (problem) return cannotRun(tabId, problem);
+  // A public page gets no request to this device or the local network: refused before the
+  // page's frame hears of it (the engine checks again, by the job port's sender).
+  if (localImageForPublicPage(srcUrl, [tab.url, info.frameUrl].filter(Boolean))) {
+    return sayOnPage(tabId, t('errorLocalImage'));
+  }
   // Side by side: the content script, the engine (which it connects to right away) and the settings.
   const injected = chrome.scripting.executeScript({ target: { tabId, frameIds: [frameId] }, files: CONTENT_FILES });
   const engineReady = ensureOffscreen();
@@ -81,7 +121,12 @@ async function onMenuClick(info, tab) {
     settingsRead.catch(() => {});
     return cannotRun(tabId, await pageProblem(err, info.frameUrl || info.pageUrl || tab.url));
   }
-  await engineReady;
+  try {
+    await engineReady;
+  } catch (err) {
+    settingsRead.catch(() => {});
+    return sayOnPage(tabId, String(err?.message || err));
+  }
   const jobId = crypto.randomUUID();
   const started = await chrome.tabs
     .sendMessage(tabId, message(Target.CONTENT, Type.JOB_START, { jobId, srcUrl }), { frameId })
@@ -93,7 +138,7 @@ async function onMenuClick(info, tab) {
   try {
     const result = await callEngine(Type.CUT, {
       jobId,
-      source: { kind: 'page', url: srcUrl, tabId, frameId, pageUrl: tab.url },
+      source: { kind: 'page', url: srcUrl, tabId, frameId },
       engine: settings.engine,
       // In place, the cut-out keeps the image's geometry: crop is for the popup's files.
       options: pipelineOptions({ ...settings, crop: false }),
@@ -111,14 +156,15 @@ async function onMenuClick(info, tab) {
 /**
  * In a frame (run by chrome.scripting): the image under the mouse pointer, as
  * pointer.js last saw it, or null. It becomes "the clicked image" for content.js.
- * @returns {{src: string, at: number} | null}
+ * `frame` is the frame's address, only ever used to refuse (the engine decides by the browser's word).
+ * @returns {{src: string, at: number, frame: string} | null}
  */
 function imageUnderPointer() {
   const pointer = globalThis.__backgronePointer;
   const img = pointer?.inside ? pointer.imageAt() : null;
   if (!img) return null;
   pointer.image = img;
-  return { src: img.currentSrc || img.src, at: pointer.at };
+  return { src: img.currentSrc || img.src, at: pointer.at, frame: location.href };
 }
 
 /** In the tab's top frame: a short message where there is no image to anchor one to. */
@@ -141,13 +187,11 @@ async function onCommand(command, tab) {
   }
   // The frame the pointer moved in last (frames hold their own pointer state).
   const hit = frames.filter((f) => f.result).sort((a, b) => b.result.at - a.result.at)[0];
-  if (hit) return onMenuClick({ menuItemId: MENU_ID, srcUrl: hit.result.src, frameId: hit.frameId }, tab);
-  const error = t('errorNoImageUnderPointer');
-  await chrome.scripting
-    .executeScript({ target: { tabId }, files: ['extension/lib/i18n.js', 'extension/content/overlay.js'] })
-    .then(() => chrome.scripting.executeScript({ target: { tabId }, func: toast, args: [error] }))
-    .catch(() => cannotRun(tabId, error));
-  return { ok: false, error };
+  if (hit) {
+    const { src, frame } = hit.result;
+    return onMenuClick({ menuItemId: MENU_ID, srcUrl: src, frameId: hit.frameId, frameUrl: frame }, tab);
+  }
+  return sayOnPage(tabId, t('errorNoImageUnderPointer'));
 }
 
 /** A content script's Save: a result the engine made for this very tab, under the engine's name for it. */

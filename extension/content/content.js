@@ -190,11 +190,21 @@
       job.port = null;
       if (!job.settled) onFailed(job, t('errorEngineStopped'));
     });
-    pageBytes(srcUrl).then(({ bytes, reason }) => {
-      if (!job.port) return;
-      if (bytes) postBytes(port, Target.PORT, Type.SOURCE, bytes);
-      else port.postMessage(message(Target.PORT, Type.UNREADABLE, { reason }));
+    pageBytes(srcUrl).then(async ({ bytes, reason }) => {
+      if (bytes) {
+        if (job.port) postBytes(port, Target.PORT, Type.SOURCE, bytes);
+        return;
+      }
+      // An image the page's own <img> failed to load is fetched by nobody else.
+      const broken = await failedToLoad(job.img);
+      if (job.port) port.postMessage(message(Target.PORT, Type.UNREADABLE, { reason: broken ? 'broken' : reason }));
     });
+  }
+
+  /** The <img> tried and failed (a broken address, an error page, a blocked request): not still loading, not SVG without a size. */
+  function failedToLoad(img) {
+    if (!img.complete || img.naturalWidth > 0) return Promise.resolve(false);
+    return img.decode().then(() => false, () => true);
   }
 
   function progress(job, { stage, loaded, total, position }) {

@@ -39,7 +39,8 @@
     COPY: 'copy', // {resultId} -> {error: null | string}: the frame showing that result copies it
     // on a job port, content -> engine
     SOURCE: 'source', // {offset, total, chunk} the image bytes the page itself could read, in pieces
-    UNREADABLE: 'unreadable', // {reason} the page could not read the image: the engine fetches it, result stays guarded
+    UNREADABLE: 'unreadable', // {reason} the page could not read the image: the engine fetches it, result stays guarded;
+    // 'broken': nor did the page's <img> load it, so the engine fetches nothing
     SHOWN: 'shown', // {shown, error?} the page shows the cut-out (or says why not)
     // on a job port, engine -> content
     STATUS: 'status', // progress: same data as PROGRESS
@@ -138,7 +139,7 @@
     [Type.SAVE]: { resultId: is.id() },
     [Type.COPY]: { resultId: is.id() },
     [Type.SOURCE]: piece,
-    [Type.UNREADABLE]: { reason: is.oneOf(['not-readable', 'timeout']) },
+    [Type.UNREADABLE]: { reason: is.oneOf(['not-readable', 'timeout', 'broken']) },
     [Type.SHOWN]: { shown: is.bool(), error: opt(is.str()) },
     [Type.STATUS]: progress,
     [Type.RESULT]: piece,
@@ -147,8 +148,8 @@
   };
   const SOURCES = {
     page: {
+      // The tab's and the frame's addresses come from the job port's sender (the browser's word).
       kind: is.oneOf(['page']), url: is.url(['http:', 'https:', 'data:', 'blob:']), tabId: is.int(), frameId: is.int(),
-      pageUrl: opt(is.str(64 * 1024)), // the tab's address: the engine sends cookies only to the tab's own host
     },
     blob: { kind: is.oneOf(['blob']), url: is.url(['blob:']) },
   };

@@ -38,10 +38,13 @@ async function create() {
   // A document another context just created may still be loading its listeners: nothing is
   // sent (no request, no job port) until it answers.
   const ping = message(Target.OFFSCREEN, Type.PING, {});
-  for (let waited = 0; waited < LISTENING_WITHIN_MS; waited += RETRY_MS) {
+  const until = Date.now() + LISTENING_WITHIN_MS;
+  do {
     if ((await chrome.runtime.sendMessage(ping).catch(() => undefined))?.ok) return;
     await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
-  }
+  } while (Date.now() < until);
+  // Said here, once: otherwise the caller's own message meets the browser's "Receiving end does not exist".
+  throw new Error(t('errorEngineNotStarted'));
 }
 
 /** Send one request to the engine and return its answer; throws on {ok:false}. */

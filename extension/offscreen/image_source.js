@@ -1,7 +1,9 @@
 // Where a job's image bytes come from, and whether its cut-out must stay out of
-// the page's reach. The rule for cookies lives here and nowhere else.
+// the page's reach. The rules for the engine's own request (cookies, local
+// hosts) live here and nowhere else.
 import '../lib/i18n.js';
 import '../lib/net.js';
+import { localImageForPublicPage, sameHost } from '../lib/hosts.js';
 
 const { t } = globalThis.BackgroneI18n;
 const { fetchBytes } = globalThis.BackgroneNet;
@@ -10,8 +12,8 @@ export const MAX_IMAGE_BYTES = 200 * 1024 * 1024;
 /**
  * The image's bytes and whether the result must stay out of the page's reach:
  * {bytes, guarded}. A page's image comes from the page itself when it could
- * read it; otherwise the engine fetches it (as the page showed it, cookies
- * included) and the cut-out is only ever shown in an extension frame.
+ * read it; otherwise the engine fetches it (as the page showed it) and the
+ * cut-out is only ever shown in an extension frame.
  */
 export async function readSource(source, channel) {
   if (source.kind === 'blob') {
@@ -21,24 +23,25 @@ export async function readSource(source, channel) {
   const own = await channel.source(MAX_IMAGE_BYTES, 60_000);
   if (own.bytes) return { bytes: own.bytes, guarded: false };
   if (own.reason === 'timeout') throw new Error(t('errorImageServerSilent'));
+  if (own.reason === 'broken') throw new Error(t('errorImageBroken'));
+  // The tab and the frame that holds the image, as the browser names them (never as the page says).
+  const { tab, url, origin } = channel.sender;
+  const frame = origin ?? url;
+  // The engine's request is exempt from the browser's private-network checks: a public page
+  // gets no request to this device or the local network (nor learns its answer).
+  if (localImageForPublicPage(source.url, [tab?.url, frame])) throw new Error(t('errorLocalImage'));
+  // The engine's request would carry even the cookies the page's <img> could not (its
+  // requests count as same-site everywhere): cookies only when the image, the frame that
+  // shows it and the tab are on one host (a cross-site frame learns nothing of the tab's site).
+  const credentials = sameHost(source.url, frame, tab?.url) ? 'include' : 'omit';
   const bytes = await fetchBytes(source.url, {
     what: 'whatImage',
-    // The extension's own request would carry even the cookies the page's <img> could not
-    // (its requests count as same-site everywhere): cookies only for the tab's own host.
-    credentials: sameHost(source.url, source.pageUrl) ? 'include' : 'omit',
-    cache: 'force-cache',
+    credentials,
+    // Nor from the cache: an answer stored for a request with cookies is not one for a request without.
+    cache: credentials === 'include' ? 'force-cache' : 'no-store',
     maxBytes: MAX_IMAGE_BYTES,
     answerMs: 20_000,
     idleMs: 20_000,
   });
   return { bytes, guarded: true };
-}
-
-function sameHost(a, b) {
-  try {
-    const [x, y] = [new URL(a), new URL(b)];
-    return x.protocol === y.protocol && x.hostname === y.hostname;
-  } catch {
-    return false;
-  }
 }

@@ -81,6 +81,11 @@ class JobChannel {
     return this.entry.closed;
   }
 
+  /** The browser's word on who connected: {tab, frameId, url, origin}. */
+  get sender() {
+    return this.entry.port.sender;
+  }
+
   post(type, data) {
     if (this.closed) return;
     try {

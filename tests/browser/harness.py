@@ -48,6 +48,7 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
     def do_GET(self):
         self.server.requests.append(self.path)
         self.server.cookies.append((self.path, self.headers.get("Cookie")))
+        self.server.headers.append((self.path, dict(self.headers)))
         path = self.path.split("?")[0]
         if path in self.server.stalled:
             self.server.closing.wait(90)  # a server that never answers
@@ -78,6 +79,7 @@ class Site:
         self.server.cache_control = cache_control
         self.server.requests = []
         self.server.cookies = []  # (path, Cookie header) per request
+        self.server.headers = []  # (path, {header: value}) per request
         self.server.routes = {}
         self.server.stalled = set()
         self.server.closing = threading.Event()
@@ -241,6 +243,23 @@ class Browser:
     def restart(self) -> None:
         self.ctx.close()
         self.start()
+
+    def reload_extension(self) -> None:
+        """Load the extension again from its folder, as an update does: open tabs stay, the
+        extension's contexts start anew. Needs --enable-unsafe-extension-debugging in
+        extra_args (chrome.runtime.reload() leaves a command-line extension disabled here)."""
+        import time
+
+        old = self.sw
+        cdp = self.ctx.browser.new_browser_cdp_session()
+        try:
+            cdp.send("Extensions.loadUnpacked", {"path": str(self.ext_dir)})
+        finally:
+            cdp.detach()
+        end = time.time() + 30
+        while not [w for w in self.ctx.service_workers if w is not old]:
+            assert time.time() < end, "the reloaded extension's service worker never started"
+            time.sleep(0.1)
 
     def close(self) -> None:
         self.ctx.close()
