@@ -100,6 +100,8 @@ interface BackgroneFetchOptions {
   maxBytes?: number;
   /** The size the body must have, when known. */
   exactBytes?: number | null;
+  /** The caller's reason to stop: aborts the request with its reason. */
+  signal?: AbortSignal | null;
   /** Hears the size of each piece as it arrives. */
   onBytes?: (n: number) => void;
 }

@@ -177,7 +177,9 @@ def test_host_check_size_refuses_a_declared_size_before_any_decode(tiny_host):
     """A header's size (an AVIF's 'ispe') over the limit gets the decode's own error, in the core's words."""
     over = tiny_host.check_size(12000, 12000, {})
     assert over["kind"] == "TooManyPixelsError" and over["code"] == "sizeOverLimit"
-    assert over["params"][:2] == ["12000", "12000"] and "12000x12000 (144.0 MP), over the 50.0 MP limit" in over["error"]
+    assert (
+        over["params"][:2] == ["12000", "12000"] and "12000x12000 (144.0 MP), over the 50.0 MP limit" in over["error"]
+    )
     assert tiny_host.check_size(8000, 6000, {}) == {"width": 8000, "height": 6000}
     assert tiny_host.check_size(100, 100, {"max_pixels": 9999})["kind"] == "TooManyPixelsError"
 

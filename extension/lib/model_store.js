@@ -155,12 +155,13 @@ function concat(buffers, total) {
   return out;
 }
 
-async function fetchChunk(url, expected, onBytes) {
+async function fetchChunk(url, expected, onBytes, signal) {
   const data = await fetchBytes(url, {
     what: 'whatModelPart',
     cache: 'no-store',
     exactBytes: expected.end - expected.start,
     onBytes,
+    signal,
   });
   if ((await sha256Hex(data)) !== expected.sha256) {
     throw new Error(msg('errorChunkHash'));
@@ -185,12 +186,13 @@ function storageError(err, spec) {
  * checked by `verify()`, which the caller runs while it builds its session
  * (hashing 88 MB costs about as much as reading it); when it resolves false
  * the corrupt chunks are already gone and loading again refetches just those.
+ * `signal` stops a download between and within chunks (the chunks already stored stay for a resume).
  *
  * @param {any} spec an engine of the catalogue (lib/catalogue.js)
- * @param {{source?: string, onProgress?: (p: {phase: 'download' | 'verify', loaded: number, total: number}) => void}} [options]
+ * @param {{source?: string, signal?: AbortSignal, onProgress?: (p: {phase: 'download' | 'verify', loaded: number, total: number}) => void}} [options]
  * @returns {Promise<{bytes: Uint8Array, verify: () => Promise<boolean>}>}
  */
-export async function loadModelBytes(spec, { source, onProgress = () => {} } = {}) {
+export async function loadModelBytes(spec, { source, signal, onProgress = () => {} } = {}) {
   if (spec.bundled) {
     const r = await fetch(chrome.runtime.getURL(`models/${spec.file}`));
     return { bytes: new Uint8Array(await r.arrayBuffer()), verify: async () => true };
@@ -218,11 +220,17 @@ export async function loadModelBytes(spec, { source, onProgress = () => {} } = {
     if (problem) throw new Error(problem);
     onProgress({ phase: 'download', loaded, total });
     for (const i of missing) {
+      signal?.throwIfAborted();
       const c = expected[i];
-      const data = await fetchChunk(new URL(c.sha256, source).href, c, (n) => {
-        loaded += n;
-        onProgress({ phase: 'download', loaded, total });
-      });
+      const data = await fetchChunk(
+        new URL(c.sha256, source).href,
+        c,
+        (n) => {
+          loaded += n;
+          onProgress({ phase: 'download', loaded, total });
+        },
+        signal,
+      );
       // One chunk per transaction: a full disk aborts only this chunk; the ones before stay for a resume.
       await tx([CHUNKS], 'readwrite', (t) => t.objectStore(CHUNKS).put({ sha256: c.sha256, data }, [spec.name, i])).catch(
         (err) => {

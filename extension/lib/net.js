@@ -35,8 +35,13 @@
     maxBytes = 200 * 1024 * 1024,
     exactBytes = null,
     onBytes = () => {},
+    signal = null,
   } = {}) {
     const ctrl = new AbortController();
+    // The caller's own reason to stop (a job's deadline, its page closed) ends the request too.
+    signal?.throwIfAborted();
+    const stop = () => ctrl.abort(signal.reason);
+    signal?.addEventListener('abort', stop, { once: true });
     let timer = null;
     const arm = (ms, text) => {
       clearTimeout(timer);
@@ -91,6 +96,7 @@
       return out;
     } finally {
       clearTimeout(timer);
+      signal?.removeEventListener('abort', stop);
     }
   }
 

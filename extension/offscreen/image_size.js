@@ -70,7 +70,7 @@ class Bits {
     let value = 0;
     for (let i = 0; i < n; i++, this.pos++) {
       const byte = this.bytes[this.pos >> 3];
-      if (byte === undefined) throw new RangeError('header ends early');
+      if (byte === undefined) throw new RangeError(); // the header ends early
       value += ((byte >> (this.pos & 7)) & 1) * 2 ** i;
     }
     return value;

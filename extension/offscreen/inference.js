@@ -2,6 +2,7 @@
 // threads when the document is cross-origin isolated).
 import '../lib/i18n.js';
 import { IN_EVENT_PAGE } from './host.js';
+import { Serial, SharedTask } from './shared_task.js';
 
 const { t } = globalThis.BackgroneI18n;
 const ORT_BASE = chrome.runtime.getURL('vendor/ort/');
@@ -10,8 +11,9 @@ const ORT_BASE = chrome.runtime.getURL('vendor/ort/');
 /** @typedef {import('onnxruntime-web').InferenceSession} InferenceSession */
 /** @type {Promise<{ort: Ort, webgpu: boolean}> | null} */
 let runtime = null;
-/** @type {Map<string, Promise<InferenceSession>>} */
-const sessions = new Map(); // engine -> Promise<InferenceSession>, most recent last
+/** @type {Map<string, SharedTask<InferenceSession>>} */
+const sessions = new Map(); // engine -> its session (being made, or made), most recent last
+const runs = new Serial(); // one run at a time per session
 const MAX_SESSIONS = 2;
 
 /**
@@ -77,30 +79,40 @@ async function createSession(loadBytes) {
   }
 }
 
-/** A session for `engine`, created from `loadBytes()` on first use and kept. */
-export async function getSession(spec, loadBytes) {
-  if (!sessions.has(spec.name)) {
-    const created = createSession(loadBytes);
-    sessions.set(spec.name, created);
-    created.catch(() => sessions.delete(spec.name));
-    while (sessions.size > MAX_SESSIONS) {
-      const [oldest, session] = sessions.entries().next().value;
-      sessions.delete(oldest);
-      session.then((s) => s.release()).catch(() => {});
-    }
+/**
+ * A session for `engine`, created from `loadBytes({signal, onProgress})` on first use and
+ * kept. Jobs that ask while it is being made wait on the same download, each hearing its
+ * progress and each free to leave when its own `signal` aborts; when the last one leaves,
+ * the download stops (what it stored stays for a resume) and the next job starts afresh.
+ * @param {any} spec an engine of the catalogue
+ * @param {(o: {signal: AbortSignal, onProgress: (p: any) => void}) => Promise<{bytes: Uint8Array, verify: () => Promise<boolean>}>} loadBytes
+ * @param {{signal?: AbortSignal, onProgress?: (p: any) => void}} [wait]
+ * @returns {Promise<InferenceSession>}
+ */
+export function getSession(spec, loadBytes, wait = {}) {
+  let task = sessions.get(spec.name);
+  if (task) {
+    sessions.delete(spec.name); // refresh recency
   } else {
-    // refresh recency
-    const s = sessions.get(spec.name);
-    sessions.delete(spec.name);
-    sessions.set(spec.name, s);
+    task = new SharedTask((signal, onProgress) => createSession(() => loadBytes({ signal, onProgress })));
+    const made = task;
+    made.promise.catch(() => {
+      if (sessions.get(spec.name) === made) sessions.delete(spec.name);
+    });
   }
-  return sessions.get(spec.name);
+  sessions.set(spec.name, task);
+  while (sessions.size > MAX_SESSIONS) {
+    const [oldest, old] = sessions.entries().next().value;
+    sessions.delete(oldest);
+    old.promise.then((s) => s.release()).catch(() => {});
+  }
+  return task.join(wait);
 }
 
 export async function dropSession(engine) {
-  const s = sessions.get(engine);
+  const task = sessions.get(engine);
   sessions.delete(engine);
-  if (s) s.then((x) => x.release()).catch(() => {});
+  if (task) task.promise.then((x) => x.release()).catch(() => {});
 }
 
 /**
@@ -111,7 +123,12 @@ export async function dropSession(engine) {
  * @param {number[]} shape
  * @returns {Promise<Float32Array>}
  */
-export async function run(session, spec, tensor, shape) {
+export function run(session, spec, tensor, shape) {
+  // A job that passed its deadline may still be running (its run can't be stopped): the next waits for it.
+  return runs.run(session, () => runNow(session, spec, tensor, shape));
+}
+
+async function runNow(session, spec, tensor, shape) {
   const { ort } = await loadRuntime();
   const input = new ort.Tensor('float32', tensor, shape);
   const out = await session.run({ [spec.input.name]: input }, [spec.output.name]);

@@ -72,6 +72,8 @@ class JobChannel {
   constructor(entry) {
     this.entry = entry;
     this.onClose = null;
+    /** @type {AbortSignal | null} */
+    this.gone = null;
     entry.listeners.add(() => {
       if (entry.closed && this.onClose) this.onClose();
     });
@@ -79,6 +81,22 @@ class JobChannel {
 
   get closed() {
     return this.entry.closed;
+  }
+
+  /** Aborts when the page closes its port (it went away, or let go of its job). */
+  get closedSignal() {
+    if (!this.gone) {
+      const ctrl = new AbortController();
+      this.gone = ctrl.signal;
+      const check = () => {
+        if (!this.entry.closed) return;
+        this.entry.listeners.delete(check);
+        ctrl.abort(new Error(t('errorPageClosed')));
+      };
+      this.entry.listeners.add(check);
+      check();
+    }
+    return this.gone;
   }
 
   /** The browser's word on who connected: {tab, frameId, url, origin}. */

@@ -31,45 +31,47 @@ function broadcast(data) {
   chrome.runtime.sendMessage(message(Target.UI, Type.PROGRESS, data)).catch(() => {});
 }
 
-/** A session for the engine; on a model that can't be had, fall back to `fast` and say why. */
-async function sessionFor(engine, modelSource, report, timings) {
+/**
+ * A session for the engine; on a model that can't be had, fall back to `fast` and say why.
+ * `signal` (the job's deadline, its page closed) stops the wait, and the download when no
+ * other job waits on it; every job waiting on a download hears its progress.
+ */
+async function sessionFor(engine, modelSource, report, timings, signal) {
   const catalogue = await loadCatalogue();
   const spec = catalogue.engines[engine];
   if (!spec) throw new Error(t('errorUnknownEngine', engine));
-  const load = async () => {
+  const load = async ({ signal: stop, onProgress }) => {
     const t0 = performance.now();
-    const loaded = await loadModelBytes(spec, {
-      source: modelSource,
-      onProgress: ({ phase, loaded, total }) =>
-        report({ stage: phase === 'download' ? Stage.DOWNLOADING_MODEL : Stage.VERIFYING_MODEL, engine, loaded, total }),
-    });
+    const loaded = await loadModelBytes(spec, { source: modelSource, signal: stop, onProgress });
     timings.modelBytes = performance.now() - t0;
     return loaded;
   };
+  const onProgress = ({ phase, loaded, total }) =>
+    report({ stage: phase === 'download' ? Stage.DOWNLOADING_MODEL : Stage.VERIFYING_MODEL, engine, loaded, total });
   try {
     report({ stage: Stage.LOADING_ENGINE, engine });
-    return { spec, session: await getSession(spec, load), notice: null };
+    return { spec, session: await getSession(spec, load, { signal, onProgress }), notice: null };
   } catch (err) {
-    if (engine === FALLBACK_ENGINE) throw err;
+    if (engine === FALLBACK_ENGINE || signal.aborted) throw err;
     const state = await modelState(spec).catch(() => ({ cached: false }));
     if (state.cached) throw err;
     const fallback = catalogue.engines[FALLBACK_ENGINE];
     const notice = t('noticeFallback', t(`engineName_${engine}`), err.message, t(`engineName_${FALLBACK_ENGINE}`));
     report({ stage: Stage.LOADING_ENGINE, engine: FALLBACK_ENGINE, notice });
-    return { spec: fallback, session: await getSession(fallback, () => loadModelBytes(fallback)), notice };
+    const session = await getSession(fallback, ({ signal: stop }) => loadModelBytes(fallback, { signal: stop }), { signal });
+    return { spec: fallback, session, notice };
   }
 }
 
 /**
  * The model's part of a job, inside the queue: decode, session, tensor, model,
- * finish. Checks `signal` (the job's deadline) and whether the page is still
- * there between steps, so an abandoned job stops at the next one.
+ * finish. Stops when its deadline passes or its page goes away: at once while it
+ * waits for a model's download (which stops too, unless another job waits on it),
+ * else at the next step.
  */
-async function runCut({ engine, options, modelSource }, bytes, channel, report, timings, signal) {
-  const check = () => {
-    signal.throwIfAborted();
-    if (channel?.closed) throw new Error(t('errorPageClosed'));
-  };
+async function runCut({ engine, options, modelSource }, bytes, channel, report, timings, deadline) {
+  const signal = channel ? AbortSignal.any([deadline, channel.closedSignal]) : deadline;
+  const check = () => signal.throwIfAborted();
   let lapStart = performance.now();
   const lap = (step) => {
     const now = performance.now();
@@ -85,7 +87,7 @@ async function runCut({ engine, options, modelSource }, bytes, channel, report, 
   const image = await decodeImage(bytes, options);
   try {
     lap('decode');
-    const { spec, session, notice } = await sessionFor(engine, modelSource, report, timings);
+    const { spec, session, notice } = await sessionFor(engine, modelSource, report, timings, signal);
     lap('model');
     report({ stage: Stage.REMOVING_BACKGROUND, engine: spec.name });
     const { tensor, shape } = await tensorFor(image, spec.name);

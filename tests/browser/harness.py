@@ -12,6 +12,7 @@ import http.server
 import json
 import shutil
 import threading
+import time
 from pathlib import Path
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -141,7 +142,20 @@ class _MirrorHandler(http.server.BaseHTTPRequestHandler):
             self.close_connection = True
             self.connection.shutdown(2)
             return
-        self.wfile.write(data)
+        rate = srv.rate
+        if not rate:
+            self.wfile.write(data)
+            return
+        piece = 64 * 1024  # a slow link: pieces at `rate` bytes per second, until it is lifted
+        try:
+            for start in range(0, len(data), piece):
+                self.wfile.write(data[start : start + piece])
+                self.wfile.flush()
+                if srv.rate:
+                    time.sleep(piece / srv.rate)
+        except OSError:  # the client stopped reading (an aborted download)
+            with srv.lock:
+                srv.aborted.append(name)
 
 
 class ModelMirror:
@@ -151,6 +165,8 @@ class ModelMirror:
         self.server.requests = []
         self.server.fail_after = None
         self.server.cut_after = None
+        self.server.rate = None
+        self.server.aborted = []  # chunks whose client went away mid-body
         self.server.lock = threading.Lock()
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
@@ -169,10 +185,20 @@ class ModelMirror:
         """After `n` whole chunks, every answer breaks off halfway through its body."""
         self.server.cut_after = n
 
+    def throttle(self, bytes_per_s: int | None) -> None:
+        """Serve bodies at this rate (None: at full speed again, also for bodies under way)."""
+        self.server.rate = bytes_per_s
+
+    @property
+    def aborted(self) -> list[str]:
+        return self.server.aborted
+
     def reset(self) -> None:
         self.server.requests.clear()
+        self.server.aborted.clear()
         self.server.fail_after = None
         self.server.cut_after = None
+        self.server.rate = None
 
     def close(self) -> None:
         self.server.shutdown()
