@@ -69,11 +69,17 @@ def test_closing_the_popup_loses_nothing(browser, photos):
     popup.click("#download-all")
     for i in range(3):
         name = f"ball{i}-cutout.png"
-        saved = popup.wait_for_function(
-            """async (n) => (await chrome.downloads.search({ state: 'complete' }))
-                .find((d) => d.filename.endsWith(n) && d.exists)?.filename""",
-            arg=name,
-        ).json_value()
+        saved = popup.evaluate(
+            """async (n) => {
+                for (let i = 0; i < 300; i++) {
+                    const done = (await chrome.downloads.search({ state: 'complete' })).find((d) => d.filename.endsWith(n));
+                    if (done?.exists) return done.filename;
+                    await new Promise((r) => setTimeout(r, 100));
+                }
+                return JSON.stringify(await chrome.downloads.search({}));
+            }""",
+            name,
+        )
         assert saved == str(browser.downloads / name)
         im = Image.open(io.BytesIO(Path(saved).read_bytes()))
         assert im.mode == "RGBA" and im.size == (800, 600)
