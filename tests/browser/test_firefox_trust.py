@@ -29,6 +29,7 @@ TAB, ENTER = "\ue004", "\ue007"  # WebDriver key values
 # into its DOM, the overlay, our frame (which it hears from), our moz-extension:// files.
 # It also forges our frame's "ready" message, which only our own frame may send.
 HOSTILE = """<!doctype html><meta charset="utf-8"><title>hostile</title>
+<style>backgrone-overlay {{ display: none !important; visibility: hidden !important; opacity: 0 !important; }}</style>
 <img id="private" src="{private}" style="width:320px;height:240px;display:block">
 <iframe id="sub" src="/ff-sub.html" style="width:40px;height:30px"></iframe>
 <script>
@@ -80,6 +81,13 @@ addEventListener('message', (e) => {{
 }}, true);
 setInterval(() => window.postMessage({{ backgroneFrame: true, ready: false }}, '*'), 20);
 </script>"""
+
+
+def sign_in_route(site) -> None:
+    """/ff-login sets the user's cookie on that site (as signing in would)."""
+    cookie = {"Set-Cookie": "session=secret; Path=/; SameSite=Lax"}
+    site.route("/ff-login", 200, "text/plain", b"signed in", headers=cookie)
+
 
 SUB = '<!doctype html><meta charset="utf-8"><title>sub</title><p>an ad</p>'
 
@@ -135,9 +143,7 @@ def hostile(firefox, sites):
     ff, (a, b) = firefox, sites
     data, _ = composite("ball", 400, 300, seed=11)
     b.route("/ff-private.png", 200, "image/png", data, cookie="session=secret")
-    b.route(
-        "/ff-login", 200, "text/plain", b"signed in", headers={"Set-Cookie": "session=secret; Path=/; SameSite=Lax"}
-    )
+    sign_in_route(b)
     a.route("/ff-sub.html", 200, "text/html", SUB.encode())
     private = b.url("ff-private.png")
     a.route("/ff-hostile.html", 200, "text/html", HOSTILE.format(private=private).encode())
@@ -185,7 +191,9 @@ def test_a_hostile_page_gains_no_pixels_of_a_private_cross_site_image(firefox, h
     assert ff.evaluate(ctx, "window.__heard") == [ff.ext_url("").rstrip("/")]
     wait_for(ff, ctx, "window.__pending === 0", "the page's attempts never ended")
     assert ff.evaluate(ctx, "window.__stolen") == []
-    # no way into the overlay
+    # no way into the overlay, and no hiding it
+    style = "(s => [s.display, s.visibility, s.opacity])(getComputedStyle(document.querySelector('backgrone-overlay')))"
+    assert ff.evaluate(ctx, style) == ["block", "visible", "1"]
     assert ff.evaluate(ctx, "document.querySelector('backgrone-overlay').shadowRoot") is None
     # nor can it search the overlay's words (window.find() reaches into closed shadow roots)
     assert ff.evaluate(ctx, "[window.find('Background'), window.find('Restore'), window.find('Save')]") == [False] * 3
@@ -344,3 +352,23 @@ def test_extension_pages_and_results_are_out_of_a_pages_reach(firefox, hostile, 
         ff.ext_url(frames[4]): "this cut-out belongs to another window",
     }, errors
     ff.evaluate(ctx, "document.querySelectorAll('iframe.reach').forEach((f) => f.remove())")
+
+
+def test_no_cookies_for_an_image_from_another_site(firefox, sites):
+    """The engine's own request would count as first-party everywhere: for an image of another
+    site than the tab's, it carries no cookies at all (the page's <img> could not send them)."""
+    ff, (a, b) = firefox, sites
+    data, _ = composite("box", 400, 300, seed=12)
+    b.route("/ff-public.png", 200, "image/png", data)
+    sign_in_route(b)
+    other_site = f"http://localhost:{b.server.server_address[1]}"
+    ff.navigate(ff.tab, f"{other_site}/ff-login")  # signed in on the other site
+    a.route("/ff-embeds.html", 200, "text/html", f'<img id="pic" src="{other_site}/ff-public.png">'.encode())
+    ctx = ff.new_tab()
+    ff.navigate(ctx, a.url(f"ff-embeds.html?{uuid.uuid4().hex}"))
+    result = ff.menu_click(ctx, f"{other_site}/ff-public.png")
+    assert result["ok"] and result["guarded"], result
+    fetched = [c for p, c in b.server.cookies if p.startswith("/ff-public.png")]
+    # the <img>, the content script's attempt and the engine's fetch: none with a cookie
+    assert len(fetched) >= 3 and not any(fetched), fetched
+    ff.close_tab(ctx)
