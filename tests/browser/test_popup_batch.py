@@ -3,7 +3,9 @@ states, a reopened popup finds them (the rest still progressing, then finishing)
 still work, and Clear (also during a batch) cancels what is queued and removes the batch.
 Bounded by count, bytes and time."""
 
+import base64
 import io
+import time
 from pathlib import Path
 
 import pytest
@@ -153,8 +155,6 @@ BOUNDS = """async ([files, limits]) => {
 def test_the_kept_batch_is_bounded(browser, tmp_path):
     """At most so many files and bytes (a clear word for what is refused), and gone `keptMs`
     after the last popup watching it closed. The module is run here with small limits."""
-    import base64
-
     files = []
     for i in range(4):
         data, _ = composite("ball", 200, 150, seed=i)
@@ -181,3 +181,55 @@ def test_the_kept_batch_is_bounded(browser, tmp_path):
     page.evaluate("() => window.__bye()")
     page.wait_for_function("() => window.__snaps.at(-1).items.length === 0")
     page.close()
+
+
+@pytest.fixture(scope="module")
+def ff(ext_dir, tmp_path_factory):
+    from .firefox import Firefox
+
+    f = Firefox(Path(ext_dir), tmp_path_factory.mktemp("ff-profile"), tmp_path_factory.mktemp("ff-downloads"))
+    f.settings(engine="fast")  # the bundled model: no download
+    yield f
+    f.close()
+
+
+def ff_wait(ff, ctx, expression, timeout_s=90):
+    end = time.monotonic() + timeout_s
+    while not (value := ff.evaluate(ctx, expression)):
+        assert time.monotonic() < end, f"never true: {expression}"
+        time.sleep(0.2)
+    return value
+
+
+def ff_popup(ff):
+    ctx = ff.open_ext_page("extension/popup/popup.html")
+    ff_wait(ff, ctx, "document.body.dataset.ready === 'true'")
+    return ctx
+
+
+def test_firefox_a_reopened_popup_finds_the_batch(ff, photos):
+    """Firefox: the engine's event page keeps the batch (and stays awake for it)."""
+    from .test_firefox import POPUP_DROP, wait_for_file
+
+    ctx = ff_popup(ff)
+    ff.call(ctx, LISTEN)
+    ff.call(ctx, POPUP_DROP, [[p.name, base64.b64encode(p.read_bytes()).decode(), "image/png"] for p in photos])
+    ff_wait(ff, ctx, "window.__batch?.items[0].state === 'done'")
+    states = ff.evaluate(ctx, "window.__batch.items.map((i) => i.state)")
+    assert states[0] == "done" and "done" not in states[1:], states
+    ff.close_tab(ctx)
+
+    ctx = ff_popup(ff)
+    names = ff.evaluate(ctx, "[...document.querySelectorAll('.card .name')].map((n) => n.textContent)")
+    assert names == ["ball0.png", "ball1.png", "ball2.png"]
+    ff_wait(ff, ctx, "document.querySelectorAll('.card[data-state=done]').length === 3")
+    assert ff.evaluate(ctx, "document.getElementById('status-text').textContent") == "Done: 3 of 3 cut out."
+    ff.evaluate(ctx, "document.getElementById('download-all').click()")
+    for i in range(3):
+        assert Image.open(wait_for_file(ff.downloads / f"ball{i}-cutout.png")).size == (800, 600)
+    ff.evaluate(ctx, "document.getElementById('clear').click()")
+    ff_wait(ff, ctx, "!document.querySelector('.card')")
+    ff.close_tab(ctx)
+    ctx = ff_popup(ff)
+    assert ff.evaluate(ctx, "document.querySelectorAll('.card').length") == 0
+    ff.close_tab(ctx)
