@@ -274,18 +274,25 @@ class Browser:
         """Load the extension again from its folder, as an update does: open tabs stay, the
         extension's contexts start anew. Needs --enable-unsafe-extension-debugging in
         extra_args (chrome.runtime.reload() leaves a command-line extension disabled here)."""
-        import time
-
         old = self.sw
+        ext_id = self.ext_id
         cdp = self.ctx.browser.new_browser_cdp_session()
         try:
             cdp.send("Extensions.loadUnpacked", {"path": str(self.ext_dir)})
         finally:
             cdp.detach()
-        end = time.time() + 30
-        while not [w for w in self.ctx.service_workers if w is not old]:
-            assert time.time() < end, "the reloaded extension's service worker never started"
-            time.sleep(0.1)
+        # An extension page wakes the new service worker where Playwright sees it.
+        page = self.ctx.new_page()
+        try:
+            end = time.time() + 30
+            while not [w for w in self.ctx.service_workers if w is not old]:
+                assert time.time() < end, "the reloaded extension's service worker never started"
+                try:
+                    page.goto(f"chrome-extension://{ext_id}/extension/options/options.html")
+                except Exception:  # not loaded yet
+                    time.sleep(0.2)
+        finally:
+            page.close()
 
     def close(self) -> None:
         self.ctx.close()
