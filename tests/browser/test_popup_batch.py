@@ -183,11 +183,15 @@ def test_the_kept_batch_is_bounded(browser, tmp_path):
     page.close()
 
 
+IDLE_S = 8  # Firefox suspends an idle event page after this long (30 s by default)
+
+
 @pytest.fixture(scope="module")
 def ff(ext_dir, tmp_path_factory):
     from .firefox import Firefox
 
-    f = Firefox(Path(ext_dir), tmp_path_factory.mktemp("ff-profile"), tmp_path_factory.mktemp("ff-downloads"))
+    profile, downloads = tmp_path_factory.mktemp("ff-profile"), tmp_path_factory.mktemp("ff-downloads")
+    f = Firefox(Path(ext_dir), profile, downloads, idle_timeout_ms=IDLE_S * 1000)
     f.settings(engine="fast")  # the bundled model: no download
     yield f
     f.close()
@@ -208,7 +212,7 @@ def ff_popup(ff):
 
 
 def test_firefox_a_reopened_popup_finds_the_batch(ff, photos):
-    """Firefox: the engine's event page keeps the batch (and stays awake for it)."""
+    """Firefox: the engine's event page keeps the batch, and stays awake for it past the idle timeout."""
     from .test_firefox import POPUP_DROP, wait_for_file
 
     ctx = ff_popup(ff)
@@ -222,6 +226,12 @@ def test_firefox_a_reopened_popup_finds_the_batch(ff, photos):
     ctx = ff_popup(ff)
     names = ff.evaluate(ctx, "[...document.querySelectorAll('.card .name')].map((n) => n.textContent)")
     assert names == ["ball0.png", "ball1.png", "ball2.png"]
+    ff_wait(ff, ctx, "document.querySelectorAll('.card[data-state=done]').length === 3")
+    ff.close_tab(ctx)
+    time.sleep(IDLE_S + 2)  # nothing happens meanwhile: only the kept batch holds the event page
+    assert ff.background_state() == "running"
+
+    ctx = ff_popup(ff)
     ff_wait(ff, ctx, "document.querySelectorAll('.card[data-state=done]').length === 3")
     assert ff.evaluate(ctx, "document.getElementById('status-text').textContent") == "Done: 3 of 3 cut out."
     ff.evaluate(ctx, "document.getElementById('download-all').click()")
