@@ -25,7 +25,7 @@
     PING: 'ping', // {} -> {ok}: the engine is listening
     DELETE_MODELS: 'delete-models', // {engines?: [name]} -> {ok}
     // the popup's batch, kept by the engine (offscreen/batch.js) while the popup is closed
-    BATCH_ADD: 'batch-add', // {files: [{name, type, size, url}], engine, options, modelSource} -> {ok, batch, refused}
+    BATCH_ADD: 'batch-add', // {files: [{name, type, size, url}], engine, options, modelSource} -> {ok, batch, refused: how many did not fit}
     BATCH_STATE: 'batch-state', // {} -> {ok, batch}
     BATCH_CLEAR: 'batch-clear', // {} -> {ok, batch}: queued files are cancelled, everything goes
     // from OFFSCREEN, broadcast to extension pages

@@ -48,7 +48,9 @@ export function createBatch({ cut, holdAwake, broadcast = send, limits = LIMITS 
   /** @type {string[]} */
   let notices = []; // each distinct notice once per batch
   let bytes = 0;
-  let version = 0;
+  // Snapshots are ordered by version; an engine started later (Firefox wakes its event page
+  // afresh) starts above any version an earlier one reached, so an open popup takes its word.
+  let version = Date.now() * 1000;
   let watchers = 0;
   let expiry = null;
   let letGo = () => {};
@@ -64,6 +66,11 @@ export function createBatch({ cut, holdAwake, broadcast = send, limits = LIMITS 
       sourceUrl: i.sourceUrl ?? undefined,
     })),
   });
+
+  /** A word for the whole batch, once (a model that could not be had, files that did not fit). */
+  function say(notice) {
+    if (notice && !notices.includes(notice) && notices.length < 16) notices.push(notice);
+  }
 
   function changed() {
     version += 1;
@@ -128,6 +135,9 @@ export function createBatch({ cut, holdAwake, broadcast = send, limits = LIMITS 
     if (!busy) notices = []; // a new batch: its notices start afresh
     const room = Math.max(0, limits.maxItems - items.length);
     const joining = files.slice(0, room);
+    if (files.length > joining.length) {
+      say(t('errorBatchTooMany', files.length - joining.length, limits.maxItems)); // above the cards: they have none
+    }
     const settings = { engine, options, modelSource };
     const added = joining.map((f) => newItem(f.name, settings));
     items.push(...added);
@@ -145,7 +155,7 @@ export function createBatch({ cut, holdAwake, broadcast = send, limits = LIMITS 
     touch();
     changed();
     drain();
-    return { ok: true, batch: snapshot(), refused: files.length - joining.length, maxItems: limits.maxItems };
+    return { ok: true, batch: snapshot(), refused: files.length - joining.length };
   }
 
   /** One file at a time, in order; a cleared batch's file finishes in the model and is dropped. */
@@ -185,7 +195,7 @@ export function createBatch({ cut, holdAwake, broadcast = send, limits = LIMITS 
         engine: answer.engine, mime: answer.mime, filename: answer.filename, timings: answer.timings,
       });
       bytes += result.size;
-      if (answer.notice && !notices.includes(answer.notice) && notices.length < 16) notices.push(answer.notice);
+      say(answer.notice);
     } catch (err) {
       Object.assign(item, { state: 'failed', error: clip(String(err?.message || err)) });
     }

@@ -47,6 +47,9 @@ const entries = new Map();
 let batch = { version: -1, items: [], notices: [], keptMinutes: 0 };
 /** @type {Result | null} */
 let viewing = null;
+/** @type {chrome.runtime.Port | null} */
+let watching = null;
+const MAX_FILES = 1000; // one message's worth; the engine keeps fewer (and says so)
 
 function status(text, fraction) {
   $('status').hidden = false;
@@ -236,14 +239,13 @@ async function addFiles(files) {
   const urls = list.map((file) => URL.createObjectURL(file));
   try {
     const answer = await callEngine(Type.BATCH_ADD, {
-      files: list.slice(0, 1000).map((file, i) => ({ name: file.name, type: file.type, size: file.size, url: urls[i] })),
+      files: list.slice(0, MAX_FILES).map((file, i) => ({ name: file.name, type: file.type, size: file.size, url: urls[i] })),
       engine: settings.engine,
       options: pipelineOptions(settings),
       modelSource: settings.modelSource,
     });
-    render(answer.batch);
-    const refused = answer.refused + Math.max(0, list.length - 1000);
-    if (refused) showTrouble(t('errorBatchTooMany', refused, answer.maxItems));
+    render(answer.batch); // files that did not fit are named in the batch's notices
+    watchBatch();
   } catch (err) {
     showTrouble(err.message);
   } finally {
@@ -251,7 +253,7 @@ async function addFiles(files) {
   }
 }
 
-/** A word about the batch as a whole (files refused, the engine not answering). */
+/** A word about the batch as a whole (the engine not answering). */
 function showTrouble(text) {
   $('status').hidden = false;
   $('status-text').textContent = text;
@@ -275,10 +277,21 @@ chrome.runtime.onMessage.addListener((m) => {
   }
 });
 
-/** The engine's batch, kept while this popup is open (a port says so) and a while after. */
+/**
+ * While this popup is open (a port to the engine says so), its batch does not expire. The port
+ * goes when the engine does (Firefox suspends an idle event page with no batch): it is opened
+ * again with the next files.
+ */
+function watchBatch() {
+  if (watching) return;
+  watching = chrome.runtime.connect({ name: BATCH_PORT });
+  watching.onDisconnect.addListener(() => (watching = null));
+}
+
+/** The engine's batch, as a reopened popup finds it. */
 async function attachBatch() {
   const { batch: kept } = await callEngine(Type.BATCH_STATE, {});
-  chrome.runtime.connect({ name: BATCH_PORT });
+  watchBatch();
   render(kept);
 }
 

@@ -148,7 +148,7 @@ BOUNDS = """async ([files, limits]) => {
         files: files.map(([name, b64], i) => ({ name, type: 'image/png', size: atob(b64).length, url: urls[i] })),
         engine: 'fast', options: {}, modelSource: 'https://example.invalid/',
     });
-    return { refused: answer.refused, items: answer.batch.items.map((i) => [i.name, i.state, i.error || '']) };
+    return { refused: answer.refused, notices: answer.batch.notices, items: answer.batch.items.map((i) => [i.name, i.state, i.error || '']) };
 }"""
 
 
@@ -163,7 +163,8 @@ def test_the_kept_batch_is_bounded(browser, tmp_path):
     page = open_popup(browser)
     limits = {"keptMs": 400, "maxItems": 3, "maxBytes": sizes[0] + sizes[1] // 2, "watchedMs": 60_000}
     added = page.evaluate(BOUNDS, [files, limits])
-    assert added["refused"] == 1  # a fourth file: more than maxItems
+    assert added["refused"] == 1  # a fourth file: more than maxItems, and the batch says so
+    assert added["notices"] == ["Files not added: 1 (a batch holds at most 3). Please download and clear it first."]
     assert [n for n, _, _ in added["items"]] == ["b0.png", "b1.png", "b2.png"]
     states = {n: (s, e) for n, s, e in added["items"]}
     refused = [n for n, (s, e) in states.items() if s == "failed"]
