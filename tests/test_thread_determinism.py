@@ -168,3 +168,22 @@ def test_fast_in_onnxruntime_web_gives_the_same_output_on_1_and_2_threads(fast, 
         return json.loads(result.read_text())
 
     assert outputs(1) == outputs(2)
+
+
+def test_medium_runs_on_at_most_two_threads_in_the_extension():
+    """medium (fp32, not rebuilt: it is downloaded in the extension) sums alike on 1 and 2 wasm threads
+    only (measured: 3 and 4 differ by a level in a few pixels); the catalogue caps it, the extension obeys."""
+    import json as _json
+
+    from backgrone.catalogue import load_catalogue as parse
+    from backgrone.errors import CatalogueError
+
+    catalogue = load_catalogue()
+    assert catalogue.get("medium").max_threads == 2
+    assert all(catalogue.get(e).max_threads is None for e in ("fast", "standard", "detailed"))
+    raw = _json.loads((ROOT / "models" / "catalogue.json").read_text())
+    raw["engines"]["medium"]["max_threads"] = 0
+    with pytest.raises(CatalogueError, match="max_threads should be a whole number"):
+        parse(raw)
+    js = (ROOT / "extension" / "offscreen" / "inference.js").read_text()
+    assert "loadRuntime(spec.max_threads)" in js

@@ -36,7 +36,19 @@ async function hasWebGpu() {
   }
 }
 
-async function loadRuntime() {
+/** @type {Map<number, Promise<{ort: Ort, webgpu: boolean}>>} */
+const fewerThreads = new Map(); // thread count -> an onnxruntime of its own with that many
+
+/**
+ * The onnxruntime to run an engine in. `maxThreads` (the catalogue's max_threads): an fp32
+ * engine whose convolutions sum in another order on more threads (so its bytes would depend
+ * on the machine's core count) runs on at most that many. numThreads is global to an
+ * onnxruntime, so such an engine gets one of its own: the same module imported under another
+ * URL is another instance, with its own wasm memory and threads.
+ * @param {number} [maxThreads]
+ * @returns {Promise<{ort: Ort, webgpu: boolean}>}
+ */
+async function loadRuntime(maxThreads) {
   if (!runtime) {
     runtime = (async () => {
       const webgpu = await hasWebGpu();
@@ -50,7 +62,25 @@ async function loadRuntime() {
       return { ort, webgpu };
     })();
   }
-  return runtime;
+  const main = await runtime;
+  // WebGPU is another computation altogether: no thread count to hold.
+  if (!maxThreads || main.webgpu || main.ort.env.wasm.numThreads <= maxThreads) return main;
+  let capped = fewerThreads.get(maxThreads);
+  if (!capped) {
+    capped = (async () => {
+      const url = new URL('ort.wasm.min.mjs', ORT_BASE);
+      url.searchParams.set('threads', String(maxThreads));
+      /** @type {Ort} */
+      const ort = await import(url.href);
+      ort.env.wasm.wasmPaths = ORT_BASE;
+      ort.env.wasm.numThreads = maxThreads;
+      ort.env.wasm.proxy = main.ort.env.wasm.proxy;
+      ort.env.logLevel = 'error';
+      return { ort, webgpu: false };
+    })();
+    fewerThreads.set(maxThreads, capped);
+  }
+  return capped;
 }
 
 export async function backendInfo() {
@@ -61,9 +91,11 @@ export async function backendInfo() {
 /**
  * Build a session while the cached bytes are verified; if they turn out
  * corrupt, load again once (which refetches the bad chunks) and rebuild.
+ * @param {any} spec an engine of the catalogue
+ * @param {() => Promise<{bytes: Uint8Array, verify: () => Promise<boolean>}>} loadBytes
  */
-async function createSession(loadBytes) {
-  const { ort, webgpu } = await loadRuntime();
+async function createSession(spec, loadBytes) {
+  const { ort, webgpu } = await loadRuntime(spec.max_threads);
   /** @type {import('onnxruntime-web').InferenceSession.SessionOptions} */
   const options = { executionProviders: webgpu ? ['webgpu', 'wasm'] : ['wasm'], graphOptimizationLevel: 'all' };
   for (let attempt = 0; ; attempt++) {
@@ -94,7 +126,7 @@ export function getSession(spec, loadBytes, wait = {}) {
   if (task) {
     sessions.delete(spec.name); // refresh recency
   } else {
-    task = new SharedTask((signal, onProgress) => createSession(() => loadBytes({ signal, onProgress })));
+    task = new SharedTask((signal, onProgress) => createSession(spec, () => loadBytes({ signal, onProgress })));
     const made = task;
     made.promise.catch(() => {
       if (sessions.get(spec.name) === made) sessions.delete(spec.name);

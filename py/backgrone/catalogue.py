@@ -45,6 +45,10 @@ class EngineSpec:
     output_name: str
     activation: str
     licence: str
+    # fp32 engines whose convolutions onnxruntime's generic (wasm) kernels sum in another order on
+    # more threads than this: the extension runs them on at most this many (measured, see
+    # backgrone_build.thread_stable), so their bytes do not depend on the machine's core count.
+    max_threads: int | None = None
 
 
 def default_catalogue_path() -> Path:
@@ -117,6 +121,11 @@ def parse_engine(name: str, raw: Mapping[str, Any]) -> EngineSpec:
     else:
         for key in ("package", "version"):
             _require(source, key, str, where + ".source")
+    max_threads = raw.get("max_threads")
+    if max_threads is not None and (
+        not isinstance(max_threads, int) or isinstance(max_threads, bool) or max_threads < 1
+    ):
+        raise CatalogueError(f"model catalogue: {where}.max_threads should be a whole number of at least 1")
     sha = _require(raw, "sha256", str, where)
     if len(sha) != 64:
         raise CatalogueError(f"model catalogue: {where}.sha256 is not a sha256 hex digest")
@@ -138,6 +147,7 @@ def parse_engine(name: str, raw: Mapping[str, Any]) -> EngineSpec:
         output_name=_require(out, "name", str, where + ".output"),
         activation=activation,
         licence=_require(raw, "licence", str, where),
+        max_threads=max_threads,
     )
 
 
