@@ -33,7 +33,7 @@ HOSTILE = """<!doctype html><meta charset="utf-8"><title>hostile</title>
 <img id="private" src="{private}" style="width:320px;height:240px;display:block">
 <iframe id="sub" src="/ff-sub.html" style="width:40px;height:30px"></iframe>
 <script>
-window.__stolen = []; window.__pending = 0; window.__heard = [];
+window.__stolen = []; window.__pending = 0; window.__heard = []; window.__probed = [];
 const steal = (what) => window.__stolen.push(what);
 const seen = new Set();
 async function attempt(work) {{
@@ -64,20 +64,26 @@ function scan() {{
   }}
 }}
 new MutationObserver(scan).observe(document.documentElement, {{ subtree: true, attributes: true, childList: true }});
+// With our origin (and the frame's window, where it has it): look into it, ask it for things, fetch our files.
+function probe(origin, frame) {{
+  if (window.__probed.includes(origin)) return;
+  window.__probed.push(origin);
+  if (frame) {{
+    try {{ steal('frame document ' + frame.document.documentElement.outerHTML.slice(0, 60)); }} catch (err) {{}}
+    try {{ steal('frame address ' + frame.location.href); }} catch (err) {{}}
+    for (const m of [{{ target: 'offscreen', type: 'result-url', data: {{}} }}, {{ target: 'frame', type: 'copy', data: {{}} }}, 'cutout'])
+      frame.postMessage(m, '*');
+  }}
+  for (const p of ['/manifest.json', '/extension/popup/popup.html', '/extension/options/options.html',
+      '/extension/offscreen/offscreen.html', '/extension/frame/frame.js', '/extension/lib/messages.js'])
+    tryRead(origin + p);
+}}
 addEventListener('message', (e) => {{
   if (e.source === window || !e.origin.startsWith('moz-extension:')) return;
   const d = e.data;
   if (!(d && d.backgroneFrame === true && Object.keys(d).length === 2)) steal('message ' + JSON.stringify(d).slice(0, 80));
-  if (window.__heard.includes(e.origin)) return;
   window.__heard.push(e.origin);
-  // The frame told us our origin: look into it, ask it for things, fetch our files.
-  try {{ steal('frame document ' + e.source.document.documentElement.outerHTML.slice(0, 60)); }} catch (err) {{}}
-  try {{ steal('frame address ' + e.source.location.href); }} catch (err) {{}}
-  for (const m of [{{ target: 'offscreen', type: 'result-url', data: {{}} }}, {{ target: 'frame', type: 'copy', data: {{}} }}, 'cutout'])
-    e.source.postMessage(m, '*');
-  for (const p of ['/manifest.json', '/extension/popup/popup.html', '/extension/options/options.html',
-      '/extension/offscreen/offscreen.html', '/extension/frame/frame.js', '/extension/lib/messages.js'])
-    tryRead(e.origin + p);
+  probe(e.origin, e.source);
 }}, true);
 setInterval(() => window.postMessage({{ backgroneFrame: true, ready: false }}, '*'), 20);
 </script>"""
@@ -187,8 +193,12 @@ def test_a_hostile_page_gains_no_pixels_of_a_private_cross_site_image(firefox, h
     px = ff.call(frame["context"], IMG_ALPHA, "#cutout")
     assert (px["width"], px["height"]) == (400, 300)
     assert px["corners"] == [0, 0, 0, 0] and px["centre"] == 255, px
-    # the page heard our frame, so it knew our origin and tried it all (above): still nothing
-    assert ff.evaluate(ctx, "window.__heard") == [ff.ext_url("").rstrip("/")]
+    # With our origin the page tries our files and the frame's window: still nothing. Firefox tells
+    # it the origin today (the frame's "ready" message carries it); were that fixed, it is given here.
+    origin = ff.ext_url("").rstrip("/")
+    assert set(ff.evaluate(ctx, "window.__heard")) <= {origin}
+    ff.call(ctx, "(origin) => probe(origin, null)", origin)
+    assert ff.evaluate(ctx, "window.__probed") == [origin]
     wait_for(ff, ctx, "window.__pending === 0", "the page's attempts never ended")
     assert ff.evaluate(ctx, "window.__stolen") == []
     # no way into the overlay, and no hiding it
