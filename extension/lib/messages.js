@@ -109,6 +109,7 @@
     id: is.id(), jobId: is.id(), name: is.str(1024), state: is.oneOf(BATCH_STATES), error: opt(is.str()),
     width: opt(is.int(1)), height: opt(is.int(1)), engine: opt(is.str(32)), mime: opt(is.oneOf(['image/png', 'image/webp'])),
     filename: opt(is.str(200)), timings: opt(is.obj()), resultUrl: opt(is.url(['blob:'])), sourceUrl: opt(is.url(['blob:'])),
+    output: opt(is.oneOf(['cutout', 'color', 'mask'])), crop: opt(is.bool()),
   };
   const SHAPES = {
     [Type.CUT]: {

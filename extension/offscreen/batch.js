@@ -26,7 +26,7 @@ const clip = (text, max = 2000) => (text && text.length > max ? `${text.slice(0,
 /**
  * @typedef {{
  *   id: string, jobId: string, name: string, state: 'waiting' | 'working' | 'done' | 'failed', error?: string,
- *   settings: {engine: string, options: object, modelSource: string},
+ *   settings: {engine: string, options: {output?: string, crop?: boolean}, modelSource: string},
  *   source: Blob | null, sourceUrl: string | null, result: Blob | null, resultUrl: string | null,
  *   width?: number, height?: number, engine?: string, mime?: string, filename?: string,
  *   timings?: object,
@@ -64,6 +64,7 @@ export function createBatch({ cut, holdAwake, broadcast = send, limits = LIMITS 
       id: i.id, jobId: i.jobId, name: i.name, state: i.state, error: i.error, width: i.width, height: i.height,
       engine: i.engine, mime: i.mime, filename: i.filename, timings: i.timings, resultUrl: i.resultUrl ?? undefined,
       sourceUrl: i.sourceUrl ?? undefined,
+      output: i.settings.options.output, crop: Boolean(i.settings.options.crop), // what a card says was made
     })),
   });
 

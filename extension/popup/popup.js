@@ -8,6 +8,7 @@ import { ENGINES, engineAbout, loadCatalogue } from '../lib/catalogue.js';
 import '../lib/clipboard.js';
 import { callEngine } from '../lib/offscreen_client.js';
 import { bindSettings, loadSettings, pipelineOptions } from '../lib/settings.js';
+import { asSentence } from './sentence.js';
 
 const { Target, Type, Stage, BATCH_PORT, parse } = globalThis.BackgroneMessages;
 const { t, localize } = globalThis.BackgroneI18n;
@@ -36,11 +37,14 @@ const $ = (id) => /** @type {any} */ (document.getElementById(id));
  * loses nothing; this popup renders it and copies each cut-out into a Blob of
  * its own (blob bytes live outside this page's heap) for thumbnail, download,
  * copy and drag-out.
- * @typedef {{name: string, sourceUrl: string, blob: Blob, thumb: string, fileUrl: string, filename: string}} Result
+ * @typedef {{
+ *   name: string, sourceUrl: string, blob: Blob, thumb: string, fileUrl: string, filename: string, output: string,
+ * }} Result
  */
 /**
- * A card and what this popup made for it.
- * @typedef {{card: HTMLElement, shown: string, result: Result | null}} Entry
+ * A card and what this popup made for it: `original` is a dimmed thumbnail of the file
+ * shown while it waits or is cut out ('' until made).
+ * @typedef {{card: HTMLElement, shown: string, result: Result | null, original: string}} Entry
  */
 /** @type {Map<string, Entry>} item id -> its card */
 const entries = new Map();
@@ -66,7 +70,7 @@ function addCard(name) {
   label.textContent = label.title = name;
   const preview = /** @type {HTMLButtonElement} */ (card.querySelector('.preview'));
   preview.disabled = true;
-  preview.setAttribute('aria-label', t('cardOpen', name));
+  preview.setAttribute('aria-hidden', 'true'); // nothing to open yet: the name and state say it all
   $('results').append(card);
   return card;
 }
@@ -122,7 +126,7 @@ function render(next) {
   for (const item of batch.items) {
     let entry = entries.get(item.id);
     if (!entry) {
-      entry = { card: addCard(item.name), shown: '', result: null };
+      entry = { card: addCard(item.name), shown: '', result: null, original: '' };
       entries.set(item.id, entry);
     }
     if (entry.shown !== item.state) showItem(entry, item);
@@ -142,21 +146,52 @@ function render(next) {
 
 function showItem(entry, item) {
   entry.shown = item.state;
-  const state = entry.card.querySelector('.state');
-  if (item.state === 'waiting') state.textContent = t('stateWaiting');
-  else if (item.state === 'working') state.textContent = t('stageRemoving');
-  else if (item.state === 'failed') {
-    state.textContent = item.error;
-    state.className = 'state error';
-    entry.card.dataset.state = 'failed';
+  const { card } = entry;
+  const state = card.querySelector('.state');
+  if (item.state === 'waiting' || item.state === 'working') {
+    card.dataset.progress = item.state;
+    state.textContent = t(item.state === 'waiting' ? 'stateWaiting' : 'stageRemoving');
+    if (!entry.original && item.sourceUrl) showOriginal(entry, item.sourceUrl);
+  } else if (item.state === 'failed') {
+    showFailed(entry, item.error);
   } else if (item.state === 'done') {
     showDone(entry, item).catch((err) => {
-      if (!entries.has(item.id)) return; // cleared meanwhile
-      state.textContent = err.message;
-      state.className = 'state error';
-      entry.card.dataset.state = 'failed';
+      if (entries.get(item.id) === entry) showFailed(entry, err.message); // else cleared meanwhile
     });
   }
+}
+
+/** The file itself, dimmed, until its cut-out comes (a blank checkerboard said nothing). */
+async function showOriginal(entry, sourceUrl) {
+  entry.original = 'loading';
+  const url = await thumbnailUrl(await fetchBlob(sourceUrl), 240).catch(() => '');
+  if (!url) return; // not an image a browser decodes: the engine will say so
+  if (!entry.card.isConnected || entry.result || entry.card.dataset.state) return URL.revokeObjectURL(url);
+  entry.original = url;
+  if (!entry.card.querySelector('img').getAttribute('src')) entry.card.querySelector('img').src = url;
+}
+
+/** A card that failed looks failed: a warning sign, no checkerboard, the reason as a sentence. */
+function showFailed(entry, error) {
+  const { card } = entry;
+  delete card.dataset.progress;
+  card.dataset.state = 'failed';
+  card.querySelector('img').removeAttribute('src');
+  dropOriginal(entry);
+  const state = card.querySelector('.state');
+  state.textContent = asSentence(error, chrome.i18n.getUILanguage());
+  state.className = 'state error';
+}
+
+function dropOriginal(entry) {
+  if (entry.original.startsWith('blob:')) URL.revokeObjectURL(entry.original);
+  entry.original = '';
+}
+
+/** What was made, as the card says it: kind, size (cropped or not), engine. */
+function caption(item) {
+  const kind = { mask: 'cardKindMask', color: 'cardKindColor' }[item.output] || 'cardKindCutout';
+  return t(item.crop ? 'cardDoneCropped' : 'cardDone', t(kind), item.width, item.height, t(`engineName_${item.engine}`));
 }
 
 async function showDone(entry, item) {
@@ -164,7 +199,7 @@ async function showDone(entry, item) {
   /** @type {Result} */
   const result = {
     name: item.name, sourceUrl: item.sourceUrl, blob, thumb: await thumbnailUrl(blob), fileUrl: URL.createObjectURL(blob),
-    filename: item.filename,
+    filename: item.filename, output: item.output,
   };
   if (entries.get(item.id) !== entry) return forget({ result }); // cleared meanwhile
   entry.result = result;
@@ -172,10 +207,13 @@ async function showDone(entry, item) {
   const img = card.querySelector('img');
   img.src = result.thumb;
   img.alt = t('cardAlt', result.name);
+  dropOriginal(entry);
   const state = card.querySelector('.state');
-  state.textContent = t('cardDone', item.width, item.height, t(`engineName_${item.engine}`));
+  state.textContent = caption(item);
   const preview = /** @type {HTMLButtonElement} */ (card.querySelector('.preview'));
   preview.disabled = false;
+  preview.removeAttribute('aria-hidden');
+  preview.setAttribute('aria-label', t('cardOpen', result.name));
   preview.addEventListener('click', () => openViewer(result));
   // Drag a finished card out as a file (Chromium takes DownloadURL; elsewhere the image itself).
   img.draggable = true;
@@ -189,11 +227,13 @@ async function showDone(entry, item) {
   card.querySelector('.copy').setAttribute('aria-label', t('cardCopy', result.name));
   card.querySelector('.download').addEventListener('click', () => save(result).catch((err) => (state.textContent = err.message)));
   card.querySelector('.copy').addEventListener('click', () => copy(result, state));
+  delete card.dataset.progress;
   card.dataset.state = 'done';
 }
 
 /** This popup's copies of a card's cut-out go. */
 function forget(entry) {
+  if (entry.original) dropOriginal(entry);
   if (!entry.result) return;
   URL.revokeObjectURL(entry.result.thumb);
   URL.revokeObjectURL(entry.result.fileUrl);
@@ -219,7 +259,11 @@ async function showSide(original) {
   img.dataset.original = String(original);
   img.src = url;
   img.alt = t(original ? 'viewerAltOriginal' : 'cardAlt', shown.name);
-  $('viewer-toggle').setAttribute('aria-pressed', String(original));
+  // The toggle says what it will show next, and looks pressed while the original shows.
+  const toggle = $('viewer-toggle');
+  toggle.textContent = t(original ? (shown.output === 'mask' ? 'viewerShowMask' : 'viewerShowCutout') : 'viewerOriginal');
+  if (original) toggle.dataset.showing = 'original';
+  else delete toggle.dataset.showing;
   $('viewer-img').parentElement.classList.toggle('checker', !original);
 }
 
@@ -354,8 +398,17 @@ async function init() {
   });
   document.addEventListener('paste', (e) => addFiles(Array.from(e.clipboardData?.files || [])));
   // All at once: Firefox closes the popup when its downloads panel opens after the first.
-  $('download-all').addEventListener('click', () => {
-    for (const entry of entries.values()) if (entry.result) save(entry.result).catch(() => {});
+  // Then the status line (announced politely) says how many were saved and skipped.
+  $('download-all').addEventListener('click', async () => {
+    const results = [...entries.values()].map((e) => e.result).filter((r) => r !== null);
+    const skipped = entries.size - results.length;
+    const outcomes = await Promise.allSettled(results.map(save));
+    const saved = outcomes.filter((o) => o.status === 'fulfilled').length;
+    const refused = outcomes.find((o) => o.status === 'rejected');
+    const words = [skipped ? t('popupSavedSkipped', saved, skipped) : t('popupSaved', saved)];
+    if (refused?.status === 'rejected') words.push(t('errorSave', refused.reason?.message ?? String(refused.reason)));
+    $('status').hidden = false;
+    $('status-text').textContent = words.join(' ');
   });
   // Clear, also during a batch: what is queued is cancelled and the kept batch goes.
   $('clear').addEventListener('click', async () => {
@@ -363,7 +416,7 @@ async function init() {
     if (answer) render(answer.batch);
     $('choose').focus();
   });
-  $('viewer-toggle').addEventListener('click', () => showSide($('viewer-toggle').getAttribute('aria-pressed') !== 'true'));
+  $('viewer-toggle').addEventListener('click', () => showSide($('viewer-toggle').dataset.showing !== 'original'));
   $('viewer-download').addEventListener('click', () => save(viewing).catch((err) => ($('viewer-state').textContent = err.message)));
   $('viewer-copy').addEventListener('click', () => copy(viewing, $('viewer-state')));
   $('viewer-close').addEventListener('click', () => $('viewer').close());

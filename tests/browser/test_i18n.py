@@ -55,9 +55,9 @@ def test_popup_and_engine_speak_german(german, tmp_path):
     popup.set_input_files("#files", [str(tmp_path / "ball.png"), str(tmp_path / "notiz.png")])
     popup.wait_for_function("() => document.querySelectorAll('.card[data-state]').length === 2")
     states = popup.locator(".card .state").all_inner_texts()
-    assert states[0] == "400×300, Schnell"
-    # The core's error for a text file, said by the engine in German.
-    assert states[1] == DE["core_text"], states
+    assert states[0] == "Freisteller, 400×300, Schnell"
+    # The core's error for a text file, said by the engine in German (alone: as a sentence).
+    assert states[1] == DE["core_text"][0].upper() + DE["core_text"][1:] + ".", states
     assert popup.locator("#status-text").inner_text() == "Fertig: 1 von 2 freigestellt."
     assert english_left(popup.locator("body").inner_text()) == []
     popup.close()

@@ -47,9 +47,9 @@ def test_popup_batch_preview_and_download_all(browser, files):
                 g.getImageData(c.width / 2, c.height * 0.52, 1, 1).data[3]]; }"""
         )
         assert alpha == [0, 255]
-        assert "400×300, Fast" in card.locator(".state").inner_text()
+        assert card.locator(".state").inner_text() == "Cut-out, 400×300, Fast"
     failed = popup.locator(".card[data-state=failed]")
-    assert failed.count() == 1 and "not an image" in failed.locator(".state").inner_text()
+    assert failed.count() == 1 and failed.locator(".state").inner_text() == "The file is text, not an image."
 
     popup.click("#download-all")
     names = ["red ball-cutout.png", "green box-cutout.png"]
@@ -83,6 +83,7 @@ def test_popup_output_choice_is_kept(browser, files):
             g.drawImage(img, 0, 0); const d = g.getImageData(1, 1, 1, 1).data; return Array.from(d); }"""
     )
     assert mode == [0, 0, 0, 255]  # a grayscale mask: black, opaque background
+    assert popup.locator(".card .state").inner_text() == "Mask, 400×300, Fast"
     popup.select_option("#output", "cutout")
     popup.close()
     assert browser.sw.evaluate("async () => (await chrome.storage.local.get('output')).output") == "cutout"

@@ -57,7 +57,7 @@ def test_closing_the_popup_loses_nothing(browser, photos):
     assert popup.locator("#batch-kept").is_visible()
     popup.wait_for_function("() => document.querySelectorAll('.card[data-state=done]').length === 3")
     assert popup.locator("#status-text").inner_text() == "Done: 3 of 3 cut out."
-    assert popup.locator(".card .state").all_inner_texts() == ["800×600, Fast"] * 3
+    assert popup.locator(".card .state").all_inner_texts() == ["Cut-out, 800×600, Fast"] * 3
 
     # The viewer still offers the original (the engine kept it too).
     popup.locator(".card .preview").first.click()

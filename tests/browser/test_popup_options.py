@@ -85,7 +85,9 @@ def test_format_and_crop_are_offered_remembered_and_applied(browser, photos, sit
     browser.keep_download_names(popup)
     popup.set_input_files("#files", [str(photos[0])])
     popup.wait_for_selector(".card[data-state=done]")
-    w, h = (int(v) for v in popup.locator(".card .state").inner_text().split(",")[0].split("×"))
+    caption = popup.locator(".card .state").inner_text()
+    assert caption.startswith("Cut-out, cropped to ") and caption.endswith(", Fast"), caption
+    w, h = (int(v) for v in caption.split(", ")[1].removeprefix("cropped to ").split("×"))
     assert w < 400 and h < 300  # cropped to the ball, with its margin
     popup.locator(".card .download").click()
     saved = browser.downloads / "ball0-cutout.webp"
