@@ -46,6 +46,7 @@ interface BackgroneMessages {
     JOB_START: string;
     SAVE: string;
     COPY: string;
+    FRAME_SHOWN: string;
     SOURCE: string;
     UNREADABLE: string;
     SHOWN: string;
@@ -123,7 +124,7 @@ interface BackgroneOverlay {
   status(text: string, fraction?: number | null): void;
   actions(text: string, buttons: BackgroneOverlayButton[], options?: { error?: boolean; notice?: string | null; focus?: string | null }): void;
   /** Show an extension page over the image's content box; resolves when it says it shows the cut-out. */
-  frame(url: string, notShown: string): Promise<void>;
+  frame(url: string, resultId: string, notShown: string): Promise<void>;
   /** Focus that frame (it copies its cut-out itself); false when there is none. */
   focusFrame(): boolean;
   /** Escape pressed in the box. */

@@ -19,6 +19,7 @@ const CONTENT_FILES = [
   'extension/content/content.js',
 ];
 const IMAGE_SCHEMES = ['http:', 'https:', 'data:', 'blob:'];
+const FRAME_PAGE = 'extension/frame/frame.html'; // the guarded cut-out's frame
 
 chrome.runtime.onInstalled.addListener(() => {
   chrome.contextMenus.removeAll(() =>
@@ -229,10 +230,34 @@ function downloadedName(id) {
   });
 }
 
+/** Our frame page, at the address it runs at (Chromium gives web-accessible pages a dynamic origin). */
+function isFramePage(url) {
+  try {
+    const { protocol, pathname } = new URL(url);
+    return protocol === new URL(chrome.runtime.getURL('')).protocol && pathname === `/${FRAME_PAGE}`;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A guarded frame says whether it shows its cut-out: passed on to the content scripts of the
+ * frame's own tab (the browser names it), never through the page; the frame learns its tab.
+ */
+function frameShown(data, sender) {
+  if (sender.tab?.id == null || !isFramePage(sender.url)) return { ok: false };
+  chrome.tabs.sendMessage(sender.tab.id, message(Target.CONTENT, Type.FRAME_SHOWN, data)).catch(() => {});
+  return { ok: true, tabId: sender.tab.id };
+}
+
 chrome.runtime.onMessage.addListener((m, sender, sendResponse) => {
   // Our own pages and content scripts only (there is no externally_connectable).
   if (sender.id !== chrome.runtime.id) return false;
   const msg = parse(m, Target.BACKGROUND);
+  if (msg?.type === Type.FRAME_SHOWN) {
+    sendResponse(frameShown(msg.data, sender));
+    return false;
+  }
   if (msg?.type !== Type.SAVE) return false;
   save(msg.data, sender).then(sendResponse, (err) => sendResponse({ ok: false, error: String(err?.message || err) }));
   return true;

@@ -289,7 +289,7 @@
     const style = getComputedStyle(img);
     url.hash = new URLSearchParams({ r: job.done.resultId, fit: style.objectFit, pos: style.objectPosition }).toString();
     // The picture moves out of its own box (clipped away); border, padding and layout stay.
-    return overlay.frame(url.href, t('errorFrameNotShown'))
+    return overlay.frame(url.href, job.done.resultId, t('errorFrameNotShown'))
       .then(() => img.style.setProperty('object-position', HIDDEN_POSITION, 'important'));
   }
 

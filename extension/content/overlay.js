@@ -156,13 +156,14 @@
 
     /**
      * Show an extension page over the image's content box; resolves once that
-     * page says it shows the cut-out (a message only our frame's window can
-     * send: its origin is the extension's), rejects when it can't.
+     * page says it shows the cut-out `resultId` (a runtime message: pages can't
+     * send those, nor hear them), rejects when it can't.
      * @param {string} url
+     * @param {string} resultId
      * @param {string} notShown the error when it can't
      * @returns {Promise<void>}
      */
-    frame(url, notShown) {
+    frame(url, resultId, notShown) {
       return new Promise((resolve, reject) => {
         const iframe = document.createElement('iframe');
         // The frame copies its cut-out. '*': its address (use_dynamic_url) is not the origin it runs at;
@@ -170,24 +171,27 @@
         iframe.allow = 'clipboard-write *';
         iframe.setAttribute('aria-hidden', 'true');
         iframe.tabIndex = -1;
-        const origin = new URL(chrome.runtime.getURL('')).origin; // chrome-extension://id, moz-extension://uuid
+        const { Target, Type, parse } = globalThis.BackgroneMessages;
         /** @param {Error | null} err */
         const done = (err) => {
           clearTimeout(timer);
-          window.removeEventListener('message', onMessage, true);
+          chrome.runtime.onMessage.removeListener(onMessage);
           if (!err) return resolve();
           iframe.remove();
           this.iframe = null;
           reject(err);
         };
-        /** @param {MessageEvent} e */
-        const onMessage = (e) => {
-          if (e.source !== iframe.contentWindow || e.origin !== origin || e.data?.backgroneFrame !== true) return;
-          e.stopImmediatePropagation();
-          done(e.data.ready ? null : new Error(notShown));
+        /**
+         * @param {unknown} m
+         * @param {chrome.runtime.MessageSender} sender
+         */
+        const onMessage = (m, sender) => {
+          const msg = parse(m, Target.CONTENT);
+          if (sender.id !== chrome.runtime.id || msg?.type !== Type.FRAME_SHOWN || msg.data.resultId !== resultId) return;
+          done(msg.data.shown ? null : new Error(notShown));
         };
         const timer = setTimeout(() => done(new Error(notShown)), 15_000);
-        window.addEventListener('message', onMessage, true);
+        chrome.runtime.onMessage.addListener(onMessage);
         iframe.src = url;
         this.iframe = iframe;
         this.root.prepend(iframe);

@@ -6,7 +6,7 @@ import '../lib/i18n.js';
 import '../lib/clipboard.js';
 import { callEngine } from '../lib/offscreen_client.js';
 
-const { Target, Type, parse } = globalThis.BackgroneMessages;
+const { Target, Type, message, parse } = globalThis.BackgroneMessages;
 const { t } = globalThis.BackgroneI18n;
 const { copyImage } = globalThis.BackgroneClipboard;
 const params = new URLSearchParams(location.hash.slice(1));
@@ -27,25 +27,49 @@ async function show() {
   document.documentElement.dataset.ready = 'true';
 }
 
+/** @type {(tabId: number | null) => void} */
+let learnTab = () => {};
+// The tab around us, as the browser names it (the service worker tells us, see tell()).
+const ownTab = new Promise((resolve) => {
+  learnTab = resolve;
+});
+
 // Copy, when the overlay's Copy button asks: a runtime message from our content script
 // in this tab (a page can't send those), for the result this frame shows.
 chrome.runtime.onMessage.addListener((m, sender, sendResponse) => {
   const msg = parse(m, Target.FRAME);
   if (msg?.type !== Type.COPY || sender.id !== chrome.runtime.id || !sender.tab || msg.data.resultId !== params.get('r')) return false;
+  ownTab.then((tabId) => {
+    if (tabId !== sender.tab.id) return sendResponse({ error: t('errorCopyNoFrame') }); // another tab's content script
+    copy(sendResponse);
+  });
+  return true;
+});
+
+/** @param {(answer: {error: string | null}) => void} sendResponse */
+function copy(sendResponse) {
   if (!cutout) {
     sendResponse({ error: t('errorCopyNoFrame') });
-    return false;
+    return;
   }
   copyImage(cutout).then(
     () => sendResponse({ error: null }),
     (err) => sendResponse({ error: String(err?.message || err) }),
   );
-  return true;
-});
+}
 
-// Tell the content script (in the page around us) whether the cut-out shows.
-// The message says nothing but that: the page may hear it too.
-const tell = (ready) => window.parent.postMessage({ backgroneFrame: true, ready }, '*');
+/**
+ * Tell our content script in this tab whether the cut-out shows, through the service worker
+ * (which passes it to this frame's tab only), never by a window message: that would hand the
+ * page our origin (in Firefox a per-user ID that follows the user across sites) and, when it
+ * can't show, whether the engine could fetch the image.
+ * @param {boolean} shown
+ */
+async function tell(shown) {
+  const note = message(Target.BACKGROUND, Type.FRAME_SHOWN, { resultId: params.get('r'), shown });
+  const answer = await chrome.runtime.sendMessage(note).catch(() => null);
+  learnTab(answer?.ok ? answer.tabId : null);
+}
 
 show().then(
   () => tell(true),

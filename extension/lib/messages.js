@@ -37,6 +37,9 @@
     SAVE: 'save', // {resultId} -> {ok, filename} | {ok:false, error}
     // CONTENT -> FRAME (runtime messages: pages can't send them)
     COPY: 'copy', // {resultId} -> {error: null | string}: the frame showing that result copies it
+    // FRAME -> BACKGROUND -> CONTENT of the frame's own tab (never window.postMessage, which would
+    // hand the page our origin, in Firefox an ID of the user's own): {resultId, shown} -> {ok, tabId}
+    FRAME_SHOWN: 'frame-shown', // the frame shows that result (or can't)
     // on a job port, content -> engine
     SOURCE: 'source', // {offset, total, chunk} the image bytes the page itself could read, in pieces
     UNREADABLE: 'unreadable', // {reason} the page could not read the image: the engine fetches it, result stays guarded;
@@ -139,6 +142,7 @@
     [Type.JOB_START]: { jobId: is.id(), srcUrl: is.str(64 * 1024 * 1024) },
     [Type.SAVE]: { resultId: is.id() },
     [Type.COPY]: { resultId: is.id() },
+    [Type.FRAME_SHOWN]: { resultId: is.id(), shown: is.bool() },
     [Type.SOURCE]: piece,
     [Type.UNREADABLE]: { reason: is.oneOf(['not-readable', 'timeout', 'broken']) },
     [Type.SHOWN]: { shown: is.bool(), error: opt(is.str()) },

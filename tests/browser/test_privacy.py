@@ -17,7 +17,10 @@ HOSTILE = """<!doctype html><meta charset="utf-8"><title>hostile</title>
 <img id="decoy" src="/ball.png" style="width:320px;height:240px;display:block">
 <img id="private" src="{private}" style="position:absolute;left:8px;top:8px;width:320px;height:240px;opacity:0.02">
 <script>
-window.__stolen = [];
+window.__stolen = []; window.__heard = [];
+// Our frame tells our content script that it shows the cut-out, never the page: a window message
+// would name our origin (and that the engine could fetch the image).
+addEventListener('message', (e) => {{ if (e.source !== window) window.__heard.push(e.origin); }}, true);
 const seen = new Set();
 async function tryRead(url) {{
   if (seen.has(url)) return; seen.add(url);
@@ -75,6 +78,7 @@ def test_a_hostile_page_gains_no_pixels_of_a_private_cross_site_image(browser, p
     page.wait_for_timeout(500)  # let the page's observers run
     # the page gained nothing: no readable copy, its <img> untouched, no way into the overlay
     assert page.evaluate("() => window.__stolen") == []
+    assert page.evaluate("() => window.__heard") == []
     assert page.eval_on_selector("#private", "img => img.src") == url
     assert page.evaluate("() => document.querySelector('backgrone-overlay').shadowRoot") is None
     # nor can it search the overlay's words (window.find() reaches into closed shadow roots)
