@@ -83,7 +83,7 @@ def popup(browser: Browser, samples: list[Path], out: Path) -> None:
     for scheme, name in [("light", "popup.png"), ("dark", "popup-dark.png")]:
         page = browser.ctx.new_page()
         page.emulate_media(color_scheme=scheme)
-        page.set_viewport_size({"width": 400, "height": 640})
+        page.set_viewport_size({"width": 400, "height": 600})  # the toolbar popup's real size (Chrome's most)
         page.goto(browser.ext_url("extension/popup/popup.html"))
         page.wait_for_selector("body[data-ready]")
         page.set_input_files("#files", [str(p) for p in samples])
@@ -92,8 +92,7 @@ def popup(browser: Browser, samples: list[Path], out: Path) -> None:
         page.wait_for_timeout(400)  # the progress bar's transition
         page.screenshot(path=str(out / name))
         if scheme == "light":
-            page.set_viewport_size({"width": 760, "height": 640})
-            page.locator(".card .preview").first.click()
+            page.locator(".card .preview").first.click()  # in the popup itself, at its own size
             page.locator("#viewer").wait_for(state="visible")
             page.wait_for_timeout(300)
             page.screenshot(path=str(out / "viewer.png"))
