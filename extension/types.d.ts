@@ -81,7 +81,7 @@ interface BackgroneMessages {
 
 // ---- lib/net.js ---------------------------------------------------------------
 
-type BackgroneFetchErrorCode = 'timeout' | 'network' | 'http' | 'too-large' | 'incomplete';
+type BackgroneFetchErrorCode = 'timeout' | 'network' | 'http' | 'too-large' | 'incomplete' | 'redirect' | 'refused';
 
 interface BackgroneFetchError extends Error {
   code: BackgroneFetchErrorCode;
@@ -103,6 +103,10 @@ interface BackgroneFetchOptions {
   exactBytes?: number | null;
   /** The caller's reason to stop: aborts the request with its reason. */
   signal?: AbortSignal | null;
+  /** 'manual': a redirect fails with code 'redirect' instead of being followed. */
+  redirect?: RequestRedirect;
+  /** After a followed redirect: a reason to refuse where it led (the final URL), or null. */
+  finalUrlProblem?: ((finalUrl: string) => string | null) | null;
   /** Hears the size of each piece as it arrives. */
   onBytes?: (n: number) => void;
 }

@@ -258,3 +258,15 @@ def test_help_says_how_results_are_named():
     text = " ".join(run("cut", "--help").stdout.split())
     assert "<name>-cutout.png" in text and "<name>-cutout-2.png" in text and "--overwrite" in text
     assert "PNG, JPEG, WebP, GIF, BMP, TIFF" in text
+
+
+def test_a_long_name_whose_result_fits_is_written(tmp_path):
+    """The temporary file beside the target has a short name of its own: a result name that fits
+    the file system (255 bytes) is written even when a name 15 bytes longer would not."""
+    stem = "p" * (255 - len("-cutout.png"))
+    folder = tmp_path / "photos"
+    photos(folder, names=(f"{stem}.png",))
+    proc = run("cut", str(folder / f"{stem}.png"), "--out", str(tmp_path / "out"), "--engine", "fast")
+    assert proc.returncode == 0, proc.stderr
+    assert is_cutout(tmp_path / "out" / f"{stem}-cutout.png")
+    assert listing(tmp_path / "out") == [f"{stem}-cutout.png"]  # no temporary file left

@@ -195,8 +195,10 @@
         if (job.port) postBytes(port, Target.PORT, Type.SOURCE, bytes);
         return;
       }
-      // An image the page's own <img> failed to load is fetched by nobody else.
-      const broken = await failedToLoad(job.img);
+      // An image the page's own <img> failed to load is fetched by nobody else; nor one the
+      // page swapped for another address meanwhile (what loaded is not what was clicked).
+      const swapped = !shows(job.img, absolute(srcUrl));
+      const broken = swapped || (await failedToLoad(job.img));
       if (job.port) port.postMessage(message(Target.PORT, Type.UNREADABLE, { reason: broken ? 'broken' : reason }));
     });
   }

@@ -5,7 +5,7 @@
   // At call time: i18n.js may load after this file.
   const t = (key, ...subs) => globalThis.BackgroneI18n.t(key, ...subs);
 
-  /** `code`: 'timeout' | 'network' | 'http' | 'too-large' | 'incomplete'. */
+  /** `code`: 'timeout' | 'network' | 'http' | 'too-large' | 'incomplete' | 'redirect' | 'refused'. */
   class FetchError extends Error {
     /**
      * @param {string} message
@@ -36,6 +36,8 @@
     exactBytes = null,
     onBytes = () => {},
     signal = null,
+    redirect = 'follow',
+    finalUrlProblem = null,
   } = {}) {
     const ctrl = new AbortController();
     // The caller's own reason to stop (a job's deadline, its page closed) ends the request too.
@@ -54,10 +56,15 @@
       arm(answerMs, t('fetchNoAnswer', thing, seconds(answerMs)));
       let response;
       try {
-        response = await fetch(url, { credentials, cache, signal: ctrl.signal, referrerPolicy });
+        response = await fetch(url, { credentials, cache, signal: ctrl.signal, referrerPolicy, redirect });
       } catch {
         throw ctrl.signal.aborted ? ctrl.signal.reason : new FetchError(t('fetchNetwork', thing), 'network');
       }
+      // redirect 'manual': the answer is a redirect, not followed (the caller decides what next).
+      if (response.type === 'opaqueredirect') throw new FetchError(t('fetchRedirected', thing), 'redirect');
+      // Where a followed redirect led may be refused before a byte of its body is read.
+      const problem = response.redirected && finalUrlProblem ? finalUrlProblem(response.url) : null;
+      if (problem) throw new FetchError(problem, 'refused');
       if (!response.ok) throw new FetchError(t('fetchHttp', thing, response.status), 'http');
       const declared = Number(response.headers.get('content-length'));
       if (declared > limit) throw new FetchError(t('fetchTooLarge', thing, Math.round(declared / 1e6)), 'too-large');

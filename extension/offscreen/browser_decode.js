@@ -19,8 +19,10 @@ export async function decodeImage(bytes, options) {
     return await decode(bytes, options);
   } catch (err) {
     if (err.kind !== 'UnsupportedFormatError' || !BROWSER_DECODES.includes(err.format)) throw err;
+    // No decoder sees a file whose size we can't read first (every HEIF image declares it).
     const declared = declaredSize(bytes);
-    if (declared) await checkSize(declared.width, declared.height, options);
+    if (!declared) throw err;
+    await checkSize(declared.width, declared.height, options);
     let bitmap;
     try {
       bitmap = await createImageBitmap(new Blob([bytes]), { premultiplyAlpha: 'none', imageOrientation: 'from-image' });

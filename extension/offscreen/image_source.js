@@ -30,18 +30,31 @@ export async function readSource(source, channel) {
   // The engine's request is exempt from the browser's private-network checks: a public page
   // gets no request to this device or the local network (nor learns its answer).
   if (localImageForPublicPage(source.url, [tab?.url, frame])) throw new Error(t('errorLocalImage'));
+  const fetchAs = (credentials, redirect) =>
+    fetchBytes(source.url, {
+      what: 'whatImage',
+      credentials,
+      // Nor from the cache: an answer stored for a request with cookies is not one for a request without.
+      cache: credentials === 'include' ? 'force-cache' : 'no-store',
+      redirect,
+      // A redirect can't take us where the address itself may not: a public page's image that
+      // leads to this device or the local network is refused, whatever it answered.
+      finalUrlProblem: (finalUrl) => (localImageForPublicPage(finalUrl, [tab?.url, frame]) ? t('errorLocalImage') : null),
+      maxBytes: MAX_IMAGE_BYTES,
+      answerMs: 20_000,
+      idleMs: 20_000,
+    });
   // The engine's request would carry even the cookies the page's <img> could not (its
   // requests count as same-site everywhere): cookies only when the image, the frame that
-  // shows it and the tab are on one host (a cross-site frame learns nothing of the tab's site).
-  const credentials = sameHost(source.url, frame, tab?.url) ? 'include' : 'omit';
-  const bytes = await fetchBytes(source.url, {
-    what: 'whatImage',
-    credentials,
-    // Nor from the cache: an answer stored for a request with cookies is not one for a request without.
-    cache: credentials === 'include' ? 'force-cache' : 'no-store',
-    maxBytes: MAX_IMAGE_BYTES,
-    answerMs: 20_000,
-    idleMs: 20_000,
-  });
-  return { bytes, guarded: true };
+  // shows it and the tab are on one host (a cross-site frame learns nothing of the tab's site),
+  // and never across a redirect (it could lead to any site): a redirected image is fetched
+  // again without them.
+  if (sameHost(source.url, frame, tab?.url)) {
+    try {
+      return { bytes: await fetchAs('include', 'manual'), guarded: true };
+    } catch (err) {
+      if (err?.code !== 'redirect') throw err;
+    }
+  }
+  return { bytes: await fetchAs('omit', 'follow'), guarded: true };
 }

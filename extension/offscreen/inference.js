@@ -123,6 +123,8 @@ async function createSession(spec, loadBytes) {
  */
 export function getSession(spec, loadBytes, wait = {}) {
   let task = sessions.get(spec.name);
+  // A download every waiter left is stopping: the next job starts afresh rather than fail with its reason.
+  if (task?.abandoned && !task.settled) task = undefined;
   if (task) {
     sessions.delete(spec.name); // refresh recency
   } else {
@@ -136,15 +138,20 @@ export function getSession(spec, loadBytes, wait = {}) {
   while (sessions.size > MAX_SESSIONS) {
     const [oldest, old] = sessions.entries().next().value;
     sessions.delete(oldest);
-    old.promise.then((s) => s.release()).catch(() => {});
+    release(old);
   }
   return task.join(wait);
+}
+
+/** Release a session once it is made and its last run has ended (never under a run). */
+function release(task) {
+  task.promise.then((s) => runs.run(s, () => s.release())).catch(() => {});
 }
 
 export async function dropSession(engine) {
   const task = sessions.get(engine);
   sessions.delete(engine);
-  if (task) task.promise.then((x) => x.release()).catch(() => {});
+  if (task) release(task);
 }
 
 /**
@@ -161,7 +168,7 @@ export function run(session, spec, tensor, shape) {
 }
 
 async function runNow(session, spec, tensor, shape) {
-  const { ort } = await loadRuntime();
+  const { ort } = await loadRuntime(spec.max_threads); // the runtime that made the session
   const input = new ort.Tensor('float32', tensor, shape);
   const out = await session.run({ [spec.input.name]: input }, [spec.output.name]);
   const result = out[spec.output.name];

@@ -66,11 +66,12 @@ def find_inputs(paths: Sequence[str], out_dir: Path, suffixes: Iterable[str]) ->
     return inputs, passed_over
 
 
-def _temporary(folder: Path, name: str) -> tuple[int, Path]:
-    """A new file beside the target (created, never opened through a link), for writing."""
+def _temporary(folder: Path) -> tuple[int, Path]:
+    """A new file beside the target (created, never opened through a link), for writing.
+    Its name is short whatever the target's (a long result name must not fail as a temporary one)."""
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
     while True:
-        path = folder / f".{name}.{secrets.token_hex(4)}.part"
+        path = folder / f".backgrone-{secrets.token_hex(8)}.part"
         try:
             return os.open(path, flags, 0o666), path
         except FileExistsError:
@@ -83,7 +84,7 @@ def prepare_out_dir(out_dir: Path) -> None:
         raise UsageError(f"--out {out_dir} is a file, not a folder: give a folder for the results")
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
-        fd, probe = _temporary(out_dir, "probe")
+        fd, probe = _temporary(out_dir)
         os.close(fd)
         probe.unlink()
     except OSError as exc:
@@ -147,7 +148,7 @@ class ResultWriter:
     def write(self, stem: str, data: bytes) -> Path:
         """Write one result; returns where it went. Raises ``OSError`` when it cannot be written
         (and leaves nothing behind)."""
-        fd, temporary = _temporary(self.out_dir, result_name(stem, 1, self.suffix))
+        fd, temporary = _temporary(self.out_dir)
         try:
             with os.fdopen(fd, "wb") as f:
                 f.write(data)

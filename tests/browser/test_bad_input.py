@@ -99,7 +99,9 @@ def test_popup(browser, tmp_path):
     for name, (state, text) in zip(FILES, states, strict=True):
         want = expected(name)
         if isinstance(want, str):
-            assert state == "failed" and want in text, (name, state, text)
+            # the card says it as a sentence: a capital first, a full stop last
+            sentence = want[0].upper() + want[1:]
+            assert state == "failed" and sentence in text and text.endswith("."), (name, state, text)
         else:
             assert state == "done" and f"{want[0]}×{want[1]}" in text, (name, state, text)
     popup.close()

@@ -133,12 +133,13 @@ def test_copy_and_viewer_in_the_popup(browser, files, reader):
         g.drawImage(img, 0, 0); return g.getImageData(1, 1, 1, 1).data[3]; }"""
     assert img.evaluate(corner) == 0  # transparent: the cut-out
     toggle = popup.locator("#viewer-toggle")
+    assert toggle.inner_text() == "Show original"
     toggle.click()
-    assert toggle.get_attribute("aria-pressed") == "true"
+    popup.wait_for_function("() => document.getElementById('viewer-toggle').textContent.trim() === 'Show cut-out'")
     popup.wait_for_function("() => document.getElementById('viewer-img').alt.startsWith('Original')")
     assert img.evaluate(corner) == 255  # opaque: the original photo
     toggle.click()
-    assert toggle.get_attribute("aria-pressed") == "false"
+    popup.wait_for_function("() => document.getElementById('viewer-toggle').textContent.trim() === 'Show original'")
     popup.keyboard.press("Escape")
     viewer.wait_for(state="hidden")
     popup.close()

@@ -121,7 +121,7 @@ def test_popup_batch(firefox):
         assert time.monotonic() < end, "the batch never finished"
         time.sleep(0.3)
     states = firefox.evaluate(ctx, "[...document.querySelectorAll('.card .state')].map((s) => s.textContent)")
-    assert states[:2] == ["400×300, Fast", "400×300, Fast"]
+    assert states[:2] == ["Cut-out, 400×300, Fast", "Cut-out, 400×300, Fast"]
     assert "not an image" in states[2]
     assert firefox.evaluate(ctx, "document.getElementById('status-text').textContent") == "Done: 2 of 3 cut out."
     firefox.evaluate(ctx, "document.getElementById('download-all').click()")

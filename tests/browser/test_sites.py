@@ -178,3 +178,34 @@ def test_no_fetch_for_an_image_that_failed_to_load(named, sites):
     assert "did not load on the page" in Overlays(page).wait_text("did not load")
     assert from_engine(b, before) == []
     page.close()
+
+
+def test_redirects_carry_no_cookies_elsewhere_and_reach_nothing_local(named, sites):
+    """A page's picture whose address redirects: the engine's cookies never follow a redirect
+    (evil.test's own address may bounce to bank.test's private picture), and a public page's
+    picture that redirects to a local address is refused, whatever the local host answered."""
+    a, b = sites
+    data, _ = composite("ball", 400, 300, seed=34)
+    b.route("/private8.png", 200, "image/png", data)
+    bank = f"http://bank.test:{port(b)}"
+    named.ctx.add_cookies([{"name": "session", "value": "secret", "url": bank, "sameSite": "Lax"}])
+    a.route("/bounce8.png", 302, "text/plain", b"", headers={"Location": f"{bank}/private8.png"})
+    a.route("/evil8.html", 200, "text/html", f'{STYLE}<img id="pic" src="/bounce8.png">'.encode())
+    page = open_page(named, f"http://evil.test:{port(a)}/evil8.html?{uuid.uuid4().hex}")
+    image = f"http://evil.test:{port(a)}/bounce8.png"  # image, frame and tab: one host
+    before = len(b.server.cookies)
+    result = right_click(named, page, image)
+    assert result["ok"] and result["guarded"], result
+    engine = [i for i, (p, h) in enumerate(b.server.headers[before:]) if "Origin" not in h and "Referer" not in h]
+    assert engine, b.server.headers[before:]
+    sent = [b.server.cookies[before + i][1] for i in engine]
+    assert not any(sent), sent  # bank.test's cookie stayed home
+    page.close()
+
+    b.route("/router9.png", 200, "image/png", data)
+    a.route("/bounce9.png", 302, "text/plain", b"", headers={"Location": f"http://127.0.0.1:{port(b)}/router9.png"})
+    a.route("/public9.html", 200, "text/html", f'{STYLE}<img id="pic" src="/bounce9.png">'.encode())
+    page = open_page(named, f"http://public.test:{port(a)}/public9.html?{uuid.uuid4().hex}")
+    result = right_click(named, page, f"http://public.test:{port(a)}/bounce9.png")
+    assert not result["ok"] and "local network" in result["error"], result
+    page.close()
