@@ -7,7 +7,7 @@ import { localImageForPublicPage, sameHost } from '../lib/hosts.js';
 
 const { t } = globalThis.BackgroneI18n;
 const { fetchBytes } = globalThis.BackgroneNet;
-export const MAX_IMAGE_BYTES = 200 * 1024 * 1024;
+const MAX_IMAGE_BYTES = 200 * 1024 * 1024; // as the content script's own cap (content.js)
 
 /**
  * The image's bytes and whether the result must stay out of the page's reach:
