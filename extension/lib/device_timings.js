@@ -1,0 +1,64 @@
+// How long each step takes on this device, measured here and kept here: the engine records
+// them; the overlay and popup fill their bars toward them, and the engine choice says
+// "about N s here". localStorage of the extension's origin, which the engine document, the
+// popup and options share (synchronously, without waking the engine). Nothing leaves the device.
+const KEY = 'backgrone.timings.v1';
+const KEEP = 5; // the last few runs of each step: a median that follows a changed machine
+
+/** The keys timings are kept under. */
+export const TimingKey = Object.freeze({
+  /** The engine's own start (Python and the core), once per browser session. */
+  boot: 'boot',
+  /** An engine's model from this device's store to a ready session. */
+  load: (engine) => `load:${engine}`,
+  /** One cut with a ready engine: decode to encoded result. */
+  run: (engine) => `run:${engine}`,
+});
+
+/** The median of a list of numbers (null for none). */
+export function median(values) {
+  if (!values?.length) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/** The kept record {key: [ms, ...]}; a missing or damaged one is empty. */
+export function readTimings(storage = globalThis.localStorage) {
+  try {
+    const record = JSON.parse(storage?.getItem(KEY) || '{}');
+    return record && typeof record === 'object' && !Array.isArray(record) ? record : {};
+  } catch {
+    return {};
+  }
+}
+
+/** Adds one measurement (milliseconds) under `key`, keeping the last few. */
+export function recordTiming(key, ms, storage = globalThis.localStorage) {
+  if (!storage || !Number.isFinite(ms) || ms < 0) return;
+  const record = readTimings(storage);
+  const list = Array.isArray(record[key]) ? record[key].filter(Number.isFinite) : [];
+  record[key] = [...list, Math.round(ms)].slice(-KEEP);
+  try {
+    storage.setItem(KEY, JSON.stringify(record));
+  } catch {
+    // storage full or refused: timings are a nicety
+  }
+}
+
+/** What `key` usually takes here, in milliseconds; null before it has been measured. */
+export function expectedMs(key, storage = globalThis.localStorage) {
+  const list = readTimings(storage)[key];
+  return Array.isArray(list) ? median(list.filter(Number.isFinite)) : null;
+}
+
+/** A cut with `engine` on this device, in seconds; null until it has run here. */
+export function typicalSeconds(engine, storage = globalThis.localStorage) {
+  const ms = expectedMs(TimingKey.run(engine), storage);
+  return ms === null ? null : ms / 1000;
+}
+
+/** Forgets every timing (a reset, or tests). */
+export function clearTimings(storage = globalThis.localStorage) {
+  storage?.removeItem(KEY);
+}
