@@ -21,7 +21,8 @@
     CUT: 'cut', // -> {ok, resultId, url, mime, width, height, engine, notice, guarded, filename} | {ok:false, error}
     RESULT_URL: 'result-url', // {resultId, tabId?} -> {ok, url, mime, filename}
     RELEASE: 'release', // {resultId} -> {ok}
-    MODEL_STATUS: 'model-status', // {} -> {ok, engines: {name: {cached, bundled, bytes}}}
+    MODEL_STATUS: 'model-status', // {} -> {ok, engines: {name: {cached, bundled, bytes, failed?: string}}}
+    DOWNLOAD_MODEL: 'download-model', // {engine, modelSource} -> {ok} | {ok:false, error}: on purpose, with MODEL_PROGRESS
     PING: 'ping', // {} -> {ok}: the engine is listening
     DELETE_MODELS: 'delete-models', // {engines?: [name]} -> {ok}
     // the popup's batch, kept by the engine (offscreen/batch.js) while the popup is closed
@@ -30,6 +31,7 @@
     BATCH_CLEAR: 'batch-clear', // {} -> {ok, batch}: queued files are cancelled, everything goes
     // from OFFSCREEN, broadcast to extension pages
     PROGRESS: 'progress', // {jobId, stage, engine?, loaded?, total?, position?, notice?}
+    MODEL_PROGRESS: 'model-progress', // {engine, phase: 'download'|'verify'|'done'|'failed', loaded?, total?, error?}
     BATCH: 'batch', // {version, items: [{id, jobId, name, state, ...}], notices, keptMinutes}: the batch changed
     // service worker -> CONTENT
     JOB_START: 'job-start', // {jobId, srcUrl} -> {found, error?}
@@ -55,6 +57,7 @@
   const Stage = Object.freeze({
     QUEUED: 'queued',
     FETCHING_IMAGE: 'fetching-image',
+    STARTING_ENGINE: 'starting-engine', // the engine itself boots (Python), the first job after the browser starts
     DECODING: 'decoding',
     LOADING_ENGINE: 'loading-engine',
     DOWNLOADING_MODEL: 'downloading-model',
@@ -97,6 +100,8 @@
   const progress = {
     jobId: is.id(), stage: is.oneOf(Object.values(Stage)), engine: opt(is.str(32)), loaded: opt(is.num()),
     total: opt(is.num()), position: opt(is.int()), notice: opt(is.str()),
+    // how long this stage took on this device last time (device_timings.js): a bar can fill toward it
+    expectedMs: opt(is.num()),
   };
   /** A predicate: `v` is an object of exactly this shape. */
   const shaped = (shape) => (v) => {
@@ -130,6 +135,11 @@
     [Type.MODEL_STATUS]: {},
     [Type.PING]: {},
     [Type.DELETE_MODELS]: { engines: opt(is.list(is.str(32))) },
+    [Type.DOWNLOAD_MODEL]: { engine: is.str(32), modelSource: is.str(2048) },
+    [Type.MODEL_PROGRESS]: {
+      engine: is.str(32), phase: is.oneOf(['download', 'verify', 'done', 'failed']), loaded: opt(is.num()),
+      total: opt(is.num()), error: opt(is.str()),
+    },
     [Type.BATCH_ADD]: {
       files: is.list(shaped(batchFile), 1000), engine: is.str(32), options: is.obj(), modelSource: is.str(2048),
     },

@@ -4,9 +4,10 @@
 import '../lib/messages.js';
 import '../lib/i18n.js';
 import { loadCatalogue } from '../lib/catalogue.js';
-import { deleteModel, loadModelBytes, modelState, pruneModels } from '../lib/model_store.js';
+import { deleteModel, modelState, pruneModels } from '../lib/model_store.js';
 import { cutoutFilename } from '../lib/names.js';
-import { backendInfo, dropSession, getSession, run } from './inference.js';
+import { backendInfo, dropSession, run } from './inference.js';
+import { sessionFor } from './model_session.js';
 import { acceptPort, claimPort } from './job_ports.js';
 import { JobQueue } from './job_queue.js';
 import { decodeImage } from './browser_decode.js';
@@ -21,7 +22,6 @@ const { t } = globalThis.BackgroneI18n;
 const languageLoaded = globalThis.BackgroneI18n.load(new URLSearchParams(location.search).get('lang') || 'en');
 
 const { Target, Type, Stage, BATCH_PORT, message, parse } = globalThis.BackgroneMessages;
-const FALLBACK_ENGINE = 'fast';
 const HEARTBEAT_MS = 5000;
 const SHOWN_MS = 30_000;
 const HELD_MS = 30 * 60_000; // how long an event page stays awake for a page that still offers Save
@@ -29,38 +29,6 @@ const queue = new JobQueue(10 * 60_000);
 
 function broadcast(data) {
   chrome.runtime.sendMessage(message(Target.UI, Type.PROGRESS, data)).catch(() => {});
-}
-
-/**
- * A session for the engine; on a model that can't be had, fall back to `fast` and say why.
- * `signal` (the job's deadline, its page closed) stops the wait, and the download when no
- * other job waits on it; every job waiting on a download hears its progress.
- */
-async function sessionFor(engine, modelSource, report, timings, signal) {
-  const catalogue = await loadCatalogue();
-  const spec = catalogue.engines[engine];
-  if (!spec) throw new Error(t('errorUnknownEngine', engine));
-  const load = async ({ signal: stop, onProgress }) => {
-    const t0 = performance.now();
-    const loaded = await loadModelBytes(spec, { source: modelSource, signal: stop, onProgress });
-    timings.modelBytes = performance.now() - t0;
-    return loaded;
-  };
-  const onProgress = ({ phase, loaded, total }) =>
-    report({ stage: phase === 'download' ? Stage.DOWNLOADING_MODEL : Stage.VERIFYING_MODEL, engine, loaded, total });
-  try {
-    report({ stage: Stage.LOADING_ENGINE, engine });
-    return { spec, session: await getSession(spec, load, { signal, onProgress }), notice: null };
-  } catch (err) {
-    if (engine === FALLBACK_ENGINE || signal.aborted) throw err;
-    const state = await modelState(spec).catch(() => ({ cached: false }));
-    if (state.cached) throw err;
-    const fallback = catalogue.engines[FALLBACK_ENGINE];
-    const notice = t('noticeFallback', t(`engineName_${engine}`), err.message, t(`engineName_${FALLBACK_ENGINE}`));
-    report({ stage: Stage.LOADING_ENGINE, engine: FALLBACK_ENGINE, notice });
-    const session = await getSession(fallback, ({ signal: stop }) => loadModelBytes(fallback, { signal: stop }), { signal });
-    return { spec: fallback, session, notice };
-  }
 }
 
 /**

@@ -4,10 +4,10 @@
 // engine's (offscreen/batch.js): a reopened popup finds it again.
 import '../lib/messages.js';
 import '../lib/i18n.js';
-import { ENGINES, engineAbout, loadCatalogue } from '../lib/catalogue.js';
 import '../lib/clipboard.js';
 import { callEngine } from '../lib/offscreen_client.js';
-import { bindSettings, loadSettings, pipelineOptions } from '../lib/settings.js';
+import { loadSettings, pipelineOptions } from '../lib/settings.js';
+import { initEngineLine } from './engine_line.js';
 import { asSentence } from './sentence.js';
 
 const { Target, Type, Stage, BATCH_PORT, parse } = globalThis.BackgroneMessages;
@@ -365,18 +365,7 @@ async function checkHostPermission() {
 async function init() {
   localize();
   checkHostPermission();
-  const catalogue = await loadCatalogue();
-  const engine = $('engine');
-  for (const name of ENGINES) engine.append(new Option(t(`engineName_${name}`), name));
-  let state = null;
-  const about = () => {
-    $('engine-about').textContent = engineAbout(catalogue.engines[engine.value], state?.engines?.[engine.value]);
-  };
-  await bindSettings(document);
-  about();
-  engine.addEventListener('change', about);
-  // Starts the engine while the user picks files; then says which models are on this device.
-  callEngine(Type.MODEL_STATUS, {}).then((s) => { state = s; about(); }, () => {});
+  await initEngineLine($('engine'), $('engine-about'));
   $('choose').addEventListener('click', () => $('files').click());
   $('files').addEventListener('change', (e) => {
     const input = /** @type {HTMLInputElement} */ (e.target);

@@ -19,6 +19,7 @@ from composites import composite
 
 from .firefox import BidiError, Firefox
 from .harness import IMG_ALPHA
+from .untrusted import UNTRUSTED
 
 pytestmark = pytest.mark.browser
 
@@ -227,30 +228,6 @@ def test_a_hostile_page_gains_no_pixels_of_a_private_cross_site_image(firefox, h
     assert saved.shape == (300, 400, 4)
     assert (saved[saved[..., 3] == 0][:, :3] == 0).all()
 
-
-# What a content script (or a renderer that took it over) can send, run in its very world.
-UNTRUSTED = """async ({ privateUrl, tabId, ownResult, otherResult }) => {
-  const uuid = () => crypto.randomUUID();
-  const send = (m) => chrome.runtime.sendMessage(m).then((r) => r === undefined ? 'no answer' : r, (e) => 'no answer');
-  const out = {};
-  out.cut = await send({ target: 'offscreen', type: 'cut', data: { jobId: uuid(),
-    source: { kind: 'page', url: privateUrl, tabId, frameId: 0 }, engine: 'fast', options: {}, modelSource: 'https://example.org/' } });
-  out.resultUrlOwn = await send({ target: 'offscreen', type: 'result-url', data: { resultId: ownResult } });
-  out.resultUrlOther = await send({ target: 'offscreen', type: 'result-url', data: { resultId: otherResult, tabId } });
-  out.ping = await send({ target: 'offscreen', type: 'ping', data: {} });
-  out.deleteModels = await send({ target: 'offscreen', type: 'delete-models', data: {} });
-  out.saveBytes = await send({ target: 'background', type: 'save', data: { dataUrl: 'data:image/png;base64,iVBORw0KGgo=', filename: '../../evil.exe' } });
-  out.saveUnknown = await send({ target: 'background', type: 'save', data: { resultId: uuid() } });
-  out.saveOtherTab = await send({ target: 'background', type: 'save', data: { resultId: otherResult } });
-  out.port = await new Promise((resolve) => {
-    const got = [];
-    const p = chrome.runtime.connect({ name: 'backgrone-job:' + uuid() });
-    p.onMessage.addListener((m) => got.push(m));
-    p.postMessage({ target: 'port', type: 'unreadable', data: { reason: 'not-readable' } });
-    setTimeout(() => resolve(got), 1500);
-  });
-  return out;
-}"""
 
 # A content script that connects the port of a job the service worker opened for another
 # tab or frame (as if it had learnt the job's id), and says it can't read the image, so

@@ -10,6 +10,7 @@ from PIL import Image
 from composites import composite
 
 from .harness import IMG_ALPHA, Overlays, cutout_frame
+from .untrusted import UNTRUSTED
 
 pytestmark = pytest.mark.browser
 
@@ -116,29 +117,6 @@ def test_saved_cut_out_carries_no_removed_background(browser, page):
     assert (rgba[clear][:, :3] == 0).all()
 
 
-# What a content script (or a renderer that took it over) can send, run in its very world.
-UNTRUSTED = """async ({ privateUrl, tabId, otherResult }) => {
-  const uuid = () => crypto.randomUUID();
-  const send = (m) => chrome.runtime.sendMessage(m).then((r) => r === undefined ? 'no answer' : r, (e) => 'no answer');
-  const out = {};
-  out.cut = await send({ target: 'offscreen', type: 'cut', data: { jobId: uuid(),
-    source: { kind: 'page', url: privateUrl, tabId, frameId: 0 }, engine: 'fast', options: {}, modelSource: 'https://example.org/' } });
-  out.resultUrl = await send({ target: 'offscreen', type: 'result-url', data: { resultId: otherResult } });
-  out.deleteModels = await send({ target: 'offscreen', type: 'delete-models', data: {} });
-  out.saveBytes = await send({ target: 'background', type: 'save', data: { dataUrl: 'data:image/png;base64,iVBORw0KGgo=', filename: '../../evil.exe' } });
-  out.saveUnknown = await send({ target: 'background', type: 'save', data: { resultId: uuid() } });
-  out.saveOtherTab = await send({ target: 'background', type: 'save', data: { resultId: otherResult } });
-  out.port = await new Promise((resolve) => {
-    const got = [];
-    const p = chrome.runtime.connect({ name: 'backgrone-job:' + uuid() });
-    p.onMessage.addListener((m) => got.push(m));
-    p.postMessage({ target: 'port', type: 'unreadable', data: { reason: 'not-readable' } });
-    setTimeout(() => resolve(got), 1500);
-  });
-  return out;
-}"""
-
-
 def test_content_script_messages_are_untrusted(browser, sites, private_image):
     page, url, b = private_image
     # a real result, made for another tab
@@ -152,7 +130,7 @@ def test_content_script_messages_are_untrusted(browser, sites, private_image):
         "async ([pageUrl, privateUrl, otherResult]) => {"
         "  const [tab] = await chrome.tabs.query({ url: pageUrl });"
         "  const [r] = await chrome.scripting.executeScript({ target: { tabId: tab.id },"
-        f"    func: {UNTRUSTED}, args: [{{ privateUrl, tabId: tab.id, otherResult }}] }});"
+        f"    func: {UNTRUSTED}, args: [{{ privateUrl, tabId: tab.id, ownResult: null, otherResult }}] }});"
         "  return r.result;"
         "}"
     )
@@ -160,9 +138,8 @@ def test_content_script_messages_are_untrusted(browser, sites, private_image):
         run_untrusted,
         [page.url, url, made["resultId"]],
     )
-    assert out["cut"] == "no answer"  # the engine takes commands from extension pages only
-    assert out["resultUrl"] == "no answer"
-    assert out["deleteModels"] == "no answer"
+    for asked in ["cut", "resultUrlOwn", "resultUrlOther", "ping", "deleteModels"]:
+        assert out[asked] == "no answer", (asked, out[asked])  # the engine takes commands from extension pages only
     assert out["saveBytes"] == "no answer"  # not the protocol's shape: dropped
     assert out["saveUnknown"]["ok"] is False and "no longer available" in out["saveUnknown"]["error"]
     assert out["saveOtherTab"]["ok"] is False and "another tab" in out["saveOtherTab"]["error"]
