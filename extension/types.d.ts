@@ -58,6 +58,7 @@ interface BackgroneMessages {
   readonly Stage: Readonly<{
     QUEUED: string;
     FETCHING_IMAGE: string;
+    STARTING_ENGINE: string;
     DECODING: string;
     LOADING_ENGINE: string;
     DOWNLOADING_MODEL: string;
