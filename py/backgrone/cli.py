@@ -10,7 +10,8 @@ from pathlib import Path
 
 from .catalogue import load_catalogue
 from .decode import READABLE
-from .errors import BackgroneError
+from .edit_log import EditLog, EditLogError, parse
+from .errors import BackgroneError, UsageError
 from .fetch import fetch_engine, fetch_models, is_valid, model_path
 from .outputs import ResultWriter, find_inputs, prepare_out_dir
 from .pipeline import Options, Segmenter, cut
@@ -31,10 +32,33 @@ def _step(args: argparse.Namespace, step: str) -> bool | None:
     return True if args.refine else None
 
 
-def _cut_one(src: Path, segmenter: Segmenter, options: Options, writer: ResultWriter) -> str | None:
-    """Cut out one file and write its result; what went wrong, or ``None``."""
+def _log_for(src: Path, edits: Path | None) -> Path | None:
+    """The edit log for ``src``: the one given, or ``<stem>.json`` in the folder given (if there)."""
+    if edits is None or not edits.is_dir():
+        return edits
+    log = edits / f"{src.stem}.json"
+    return log if log.is_file() else None
+
+
+def _read_log(log: Path) -> EditLog:
     try:
-        result = cut(src.read_bytes(), segmenter, options)
+        return parse(log.read_bytes())
+    except OSError as exc:
+        raise EditLogError(f"cannot read it ({exc.strerror or exc})") from None
+
+
+def _cut_one(
+    src: Path, segmenter: Segmenter, options: Options, writer: ResultWriter, log: Path | None = None
+) -> str | None:
+    """Cut out one file (with its edit log, if any) and write its result; what went wrong, or ``None``."""
+    try:
+        edits = _read_log(log) if log is not None else None
+    except EditLogError as exc:
+        return f"its edit log {log} was refused: {exc}"
+    try:
+        result = cut(src.read_bytes(), segmenter, options, edits)
+    except EditLogError as exc:
+        return f"its edit log {log} was refused: {exc}"
     except BackgroneError as exc:
         return str(exc)
     except OSError as exc:
@@ -44,6 +68,28 @@ def _cut_one(src: Path, segmenter: Segmenter, options: Options, writer: ResultWr
     except OSError as exc:
         return f"cannot write its result into {writer.out_dir} ({exc.strerror or exc})"
     return None
+
+
+def _check_edits(raw: str | None, inputs: list[Path]) -> Path | None:
+    """``--edits``: a log for the one input, or a folder of ``<stem>.json`` logs; says which
+    logs of a folder name no input (a misspelt name would otherwise pass unnoticed)."""
+    if raw is None:
+        return None
+    edits = Path(raw)
+    if edits.is_dir():
+        stems = {src.stem for src in inputs}
+        unused = sorted(p.name for p in edits.glob("*.json") if p.stem not in stems)
+        if unused:
+            _say(f"{len(unused)} edit log(s) in {edits} name no input image: {', '.join(unused[:5])}")
+        return edits
+    if not edits.is_file():
+        raise UsageError(f"--edits {edits} is neither an edit log nor a folder of them")
+    if len(inputs) != 1:
+        raise UsageError(
+            f"--edits {edits} is the log of one image, but {len(inputs)} images were given: "
+            "give a folder of <image name>.json logs instead"
+        )
+    return edits
 
 
 def cmd_cut(args: argparse.Namespace) -> int:
@@ -71,6 +117,7 @@ def cmd_cut(args: argparse.Namespace) -> int:
     if not inputs:
         _say("no images found in the given inputs")
         return 1
+    edits = _check_edits(args.edits, inputs)
     prepare_out_dir(out_dir)
     path = model_path(spec)
     if not is_valid(path, spec):
@@ -86,7 +133,7 @@ def cmd_cut(args: argparse.Namespace) -> int:
         progress = tqdm(total=len(inputs), unit="img", file=sys.stderr, dynamic_ncols=True)
     report = (lambda msg: progress.write(msg, file=sys.stderr)) if progress else _say
     for src in inputs:
-        problem = _cut_one(src, segmenter, options, writer)
+        problem = _cut_one(src, segmenter, options, writer, _log_for(src, edits))
         if problem:
             failed += 1
             report(f"skipped {src}: {problem}")
@@ -178,6 +225,12 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--margin", type=int, default=0, metavar="PX", help="margin around the subject with --crop")
     c.add_argument("--format", choices=["png", "webp"], default="png")
     c.add_argument("--max-megapixels", type=float, default=50.0, metavar="MP", help="refuse larger images (default 50)")
+    c.add_argument(
+        "--edits",
+        metavar="PATH",
+        help="replay corrections (an edit log, docs/edit-log.md): a log for the one image, "
+        "or a folder of <image name>.json logs (images without one are cut out as usual)",
+    )
     c.add_argument("--threads", type=int, default=None, help="inference threads (default: all cores)")
     c.set_defaults(func=cmd_cut)
 

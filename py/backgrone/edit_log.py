@@ -202,7 +202,8 @@ def parse(source: str | bytes | Mapping[str, Any]) -> EditLog:
     by :meth:`EditLog.check_inside`."""
     if isinstance(source, str | bytes):
         try:
-            doc = json.loads(source)
+            # UTF-8 (a byte-order mark allowed), as JSON files are written.
+            doc = json.loads(source.decode("utf-8-sig") if isinstance(source, bytes) else source)
         except UnicodeDecodeError:
             raise EditLogError("it is not text (UTF-8 JSON)") from None
         except json.JSONDecodeError as exc:

@@ -62,7 +62,7 @@ def start(alpha: np.ndarray) -> Edited:
 def _stroke(rgba: np.ndarray, state: Edited, edit: Stroke, hard: bool) -> Box:
     h, w = state.alpha.shape
     r = edit.radius
-    window = max(1, math.ceil(r * (1 - CORE)))
+    window = max(1, math.ceil(r * (1 - CORE)))  # the rim's width: its pixels' windows see both sides
     box = bounds(edit.points, r + 0.5 + 2 * window + 1, (w, h))
     d = distance(edit.points, box, r + 1)
     sure = d <= r * CORE
@@ -73,7 +73,8 @@ def _stroke(rgba: np.ndarray, state: Edited, edit: Stroke, hard: bool) -> Box:
 
 def _lasso(rgba: np.ndarray, state: Edited, edit: Lasso, hard: bool) -> Box | None:
     h, w = state.alpha.shape
-    reach = LASSO_BAND + 0.5 + 2 * LASSO_BAND + 1
+    # The fit's windows are as wide as the band, so each unknown pixel's window sees both sides.
+    reach = LASSO_BAND + 0.5 + 4 * LASSO_BAND + 1
     box = bounds(edit.polygon, reach, (w, h))
     ins = inside(edit.polygon, box)
     if not ins.any():
@@ -83,7 +84,7 @@ def _lasso(rgba: np.ndarray, state: Edited, edit: Lasso, hard: bool) -> Box | No
     band = min(float(LASSO_BAND), float(d[ins].max()) / 2)
     sure = ins & (d > band)
     cover = np.where(ins, 1.0, np.clip(band + 0.5 - d, 0.0, 1.0))
-    window = max(1, math.ceil(band))
+    window = max(1, math.ceil(2 * band))
     paint(rgba, state.alpha, state.locked, box, sure, (cover > 0) & ~sure, cover, edit.keep, window, hard)
     return bounds(edit.polygon, LASSO_BAND + 0.5, (w, h))
 

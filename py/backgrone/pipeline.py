@@ -17,6 +17,8 @@ from . import refine
 from .catalogue import EngineSpec
 from .compose import FORMATS, OUTPUTS, alpha_at_size, combine_alpha, encode, parse_color, render, subject_box
 from .decode import DEFAULT_MAX_PIXELS, decode_image, decode_pixels
+from .edit_log import EditLog
+from .edits import apply_edits
 from .errors import OptionsError
 from .infer import Segmenter
 from .preprocess import to_tensor
@@ -116,11 +118,19 @@ def prepare(data: bytes, spec: EngineSpec, max_pixels: int = DEFAULT_MAX_PIXELS)
     return with_tensor(load(data, max_pixels), spec)
 
 
-def compose(prepared: Prepared, mask: np.ndarray, options: Options = Options()) -> tuple[Image.Image, bytes | None]:
+def compose(
+    prepared: Prepared,
+    mask: np.ndarray,
+    options: Options = Options(),
+    edits: EditLog | None = None,
+    segmenter: Segmenter | None = None,
+) -> tuple[Image.Image, bytes | None]:
     """Scale the model mask to the image and compose the requested output (not yet encoded).
 
     Post-processing as ``options`` asks: speckle removal on the model's mask, edge refinement
     guided by the full-resolution image, foreground colours estimated in the soft edge.
+    ``edits``, the user's corrections (``edits.apply_edits``), apply after the edges are
+    refined and before the colours are estimated; ``segmenter`` runs their re-detects.
 
     Returns the picture and the colour profile to write with it.
     """
@@ -131,7 +141,13 @@ def compose(prepared: Prepared, mask: np.ndarray, options: Options = Options()) 
     alpha = alpha_at_size(mask, prepared.size)
     decontaminate = options.output != "mask" and options.uses("decontaminate")
     colours: tuple[np.ndarray, np.ndarray] | None = None
-    if options.uses("edges") and decontaminate:  # one pass shares the reduced image and edge cells
+    if edits is not None and edits.edits:
+        if options.uses("edges"):
+            alpha = refine.refine_edges(guide, alpha, mask)
+        alpha = apply_edits(guide, alpha, edits, segmenter, edges=options.uses("edges")).alpha
+        if decontaminate:
+            colours = refine.estimate_foreground(guide, alpha)
+    elif options.uses("edges") and decontaminate:  # one pass shares the reduced image and edge cells
         alpha, index, rgb = refine.refine(guide, alpha, mask)
         colours = (index, rgb)
     elif options.uses("edges"):
@@ -176,13 +192,21 @@ def _crop_colours(
     return (rows[inside] - top) * (right - left) + (cols[inside] - left), rgb[inside]
 
 
-def finish(prepared: Prepared, mask: np.ndarray, options: Options = Options()) -> bytes:
-    """Scale the model mask to the image, compose the requested output, encode it."""
-    image, icc = compose(prepared, mask, options)
+def finish(
+    prepared: Prepared,
+    mask: np.ndarray,
+    options: Options = Options(),
+    edits: EditLog | None = None,
+    segmenter: Segmenter | None = None,
+) -> bytes:
+    """Scale the model mask to the image, compose the requested output (with ``edits``), encode it."""
+    image, icc = compose(prepared, mask, options, edits, segmenter)
     return encode(image, options.format, icc=icc)
 
 
-def cut(data: bytes, segmenter: Segmenter, options: Options = Options()) -> bytes:
-    """Image bytes in, cut-out bytes out."""
+def cut(data: bytes, segmenter: Segmenter, options: Options = Options(), edits: EditLog | None = None) -> bytes:
+    """Image bytes in, cut-out bytes out; ``edits`` (checked against the image's size) applied."""
     prepared = load(data, options.max_pixels)
-    return finish(prepared, segmenter.run(to_tensor(prepared.rgba, segmenter.spec)), options)
+    if edits is not None:
+        edits.check_inside(prepared.size)
+    return finish(prepared, segmenter.run(to_tensor(prepared.rgba, segmenter.spec)), options, edits, segmenter)
