@@ -1,6 +1,7 @@
 // The model catalogue shipped in the package (models/catalogue.json), plus
 // which engines the build bundled (models/bundled.json).
 import './i18n.js';
+import { roundedSeconds } from './device_timings.js';
 
 const { t } = globalThis.BackgroneI18n;
 // The engines in the catalogue's order and its default (tests/test_catalogue.py keeps
@@ -27,20 +28,32 @@ export async function loadCatalogue() {
   return cached;
 }
 
+/** A number in the browser's language (its decimal mark). */
+const number = (x, digits) => new Intl.NumberFormat(t('localeCode').replace('_', '-'), { maximumFractionDigits: digits }).format(x);
+
 /** "88.2 MB" in the browser's language (its decimal mark, its unit words). */
 export function formatBytes(n) {
-  const number = (x, digits) => new Intl.NumberFormat(t('localeCode').replace('_', '-'), { maximumFractionDigits: digits }).format(x);
   return n >= 1e6 ? t('unitMB', number(n / 1e6, 1)) : t('unitKB', number(n / 1e3, 0));
 }
 
+/** "about 2 s here" once the engine has cut out an image on this device; '' before (no promised numbers). */
+export function timeHere(engine) {
+  const seconds = roundedSeconds(engine);
+  if (seconds === null) return '';
+  return seconds === 0 ? t('engineTimeHereUnderSecond') : t('engineTimeHere', number(seconds, 1));
+}
+
 /**
- * What an engine is for, in words: its speed and quality, its size, and
- * whether it is on this device already (`state` from the engine's MODEL_STATUS, when known).
+ * What an engine is for, in words: its speed and quality, its size, whether it is on this
+ * device already (`state` from the engine's MODEL_STATUS, when known), and how long it
+ * takes here once it has run here (measured on this device: lib/device_timings.js).
  * @param {{name: string, bytes: number, bundled: boolean}} spec
  * @param {{cached?: boolean} | undefined | null} state
  * @param {{where?: boolean}} [options] where: false leaves out whether it is on this device (said beside it)
  */
 export function engineAbout(spec, state, { where: say = true } = {}) {
   const where = !say ? '' : spec.bundled ? t('engineBuiltIn') : state?.cached ? t('engineDownloaded') : state ? t('engineNotDownloaded') : '';
-  return [t(`engineSummary_${spec.name}`), t('engineSize', formatBytes(spec.bytes)), where].filter(Boolean).join(' · ');
+  return [t(`engineSummary_${spec.name}`), t('engineSize', formatBytes(spec.bytes)), where, timeHere(spec.name)]
+    .filter(Boolean)
+    .join(' · ');
 }

@@ -2,7 +2,7 @@
 // them; the overlay and popup fill their bars toward them, and the engine choice says
 // "about N s here". localStorage of the extension's origin, which the engine document, the
 // popup and options share (synchronously, without waking the engine). Nothing leaves the device.
-const KEY = 'backgrone.timings.v1';
+const KEY = 'backgrone-timings-v1';
 const KEEP = 5; // the last few runs of each step: a median that follows a changed machine
 
 /** The keys timings are kept under. */
@@ -56,6 +56,17 @@ export function expectedMs(key, storage = globalThis.localStorage) {
 export function typicalSeconds(engine, storage = globalThis.localStorage) {
   const ms = expectedMs(TimingKey.run(engine), storage);
   return ms === null ? null : ms / 1000;
+}
+
+/**
+ * A cut with `engine` here, as words round it: null until it has run here, 0 for under a
+ * second, else seconds (one decimal under 2 s, whole above: "about 1.4 s", "about 3 s").
+ */
+export function roundedSeconds(engine, storage = globalThis.localStorage) {
+  const s = typicalSeconds(engine, storage);
+  if (s === null) return null;
+  if (s < 1) return 0;
+  return s < 2 ? Math.round(s * 10) / 10 : Math.round(s);
 }
 
 /** Forgets every timing (a reset, or tests). */

@@ -143,6 +143,11 @@ export function getSession(spec, loadBytes, wait = {}) {
   return task.join(wait);
 }
 
+/** True when `engine`'s session is made and kept: a job with it loads nothing. */
+export function sessionReady(engine) {
+  return sessions.get(engine)?.settled === true; // a failed one leaves the map as it settles
+}
+
 /** Release a session once it is made and its last run has ended (never under a run). */
 function release(task) {
   task.promise.then((s) => runs.run(s, () => s.release())).catch(() => {});

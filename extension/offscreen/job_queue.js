@@ -1,6 +1,7 @@
 // One job at a time, in arrival order; each waiting job hears its place in
-// line, and each job has a deadline after which the line moves on. A job is
-// given an AbortSignal that fires at its deadline, so that work it can still
+// line (only while some job is ahead of it: "waiting" with nothing ahead would
+// be untrue), and each job has a deadline after which the line moves on. A job
+// is given an AbortSignal that fires at its deadline, so that work it can still
 // stop (the steps after a long model run) stops and leaves nothing behind.
 import '../lib/i18n.js';
 
@@ -13,7 +14,8 @@ export class JobQueue {
   }
 
   /**
-   * Resolves with run()'s answer; onPlace(n) hears "n jobs ahead of you".
+   * Resolves with run()'s answer; onPlace(n) hears "n jobs ahead of you" (n >= 1; never
+   * called for a job that starts at once).
    * @template T
    * @param {(signal: AbortSignal) => Promise<T>} run
    * @param {(ahead: number) => void} [onPlace]
@@ -22,7 +24,8 @@ export class JobQueue {
   add(run, onPlace = () => {}) {
     return new Promise((resolve, reject) => {
       this.waiting.push({ run, onPlace, resolve, reject });
-      onPlace(this.waiting.length - 1 + (this.busy ? 1 : 0));
+      const ahead = this.waiting.length - 1 + (this.busy ? 1 : 0);
+      if (ahead > 0) onPlace(ahead);
       this.pump();
     });
   }

@@ -12,6 +12,7 @@ import { acceptPort, claimPort } from './job_ports.js';
 import { JobQueue } from './job_queue.js';
 import { decodeImage } from './browser_decode.js';
 import { finish, loadPython, tensorFor } from './python.js';
+import { keepRun, modelStep, readyPython } from './cold_start.js';
 import { IN_EVENT_PAGE, holdAwake, keepingAwake } from './host.js';
 import { addResult, releaseResult, resultUrl } from './results.js';
 import { readSource } from './image_source.js';
@@ -48,15 +49,18 @@ async function runCut({ engine, options, modelSource }, bytes, channel, report, 
     check();
   };
   check();
-  await loadPython();
+  const booted = await readyPython(engine, report); // says STARTING_ENGINE while Python boots
   lap('python');
+  const runStart = performance.now();
   // A bad file fails here, before any model is downloaded or loaded.
   report({ stage: Stage.DECODING });
   const image = await decodeImage(bytes, options);
   try {
     lap('decode');
-    const { spec, session, notice } = await sessionFor(engine, modelSource, report, timings, signal);
+    const model = await modelStep(engine, report);
+    const { spec, session, notice } = await sessionFor(engine, modelSource, model.report, timings, signal);
     lap('model');
+    model.done(spec.name, timings.model);
     report({ stage: Stage.REMOVING_BACKGROUND, engine: spec.name });
     const { tensor, shape } = await tensorFor(image, spec.name);
     lap('prepare');
@@ -77,6 +81,8 @@ async function runCut({ engine, options, modelSource }, bytes, channel, report, 
     const done = await finish(image, output, spec.name, options);
     lap('finish');
     Object.assign(timings, done.timings); // postprocess, encode: the two halves of finish
+    // The warm figure: only a cut that waited for neither Python nor a model says what the next one takes.
+    if (!booted && model.warm) keepRun(spec.name, performance.now() - runStart);
     return { done, spec, notice, width: done.width, height: done.height }; // the result's size (cropped or not)
   } finally {
     image.release();
@@ -104,7 +110,7 @@ async function cut(data) {
     timings.fetch = performance.now() - t0;
     const made = await queue.add(
       (signal) => runCut(data, bytes, channel, report, timings, signal),
-      (position) => position > 0 && report({ stage: Stage.QUEUED, position }),
+      (position) => report({ stage: Stage.QUEUED, position }), // only with a job ahead (JobQueue)
     );
     // Delivery happens outside the queue: a slow page holds up nobody.
     const filename = cutoutFilename(name || source.url, made.done.mime);

@@ -1,9 +1,12 @@
 // The Python core in Pyodide: numpy + Pillow + py/backgrone, all from the package.
 import { loadPyodide } from '../../vendor/pyodide/pyodide.mjs';
 import '../lib/i18n.js';
+import { TimingKey, recordTiming } from '../lib/device_timings.js';
 
 const url = (path) => chrome.runtime.getURL(path);
 let ready = null;
+let loaded = false;
+let bootStarted = 0;
 
 async function boot() {
   const indexURL = url('vendor/pyodide/');
@@ -23,15 +26,30 @@ async function boot() {
   return { pyodide, mod };
 }
 
+/** Python and the core, booted once (its time kept for this device's estimates). */
 export function loadPython() {
   if (!ready) {
-    ready = boot().catch((err) => {
-      ready = null;
-      throw err;
-    });
+    bootStarted = performance.now();
+    ready = boot().then(
+      (python) => {
+        loaded = true;
+        recordTiming(TimingKey.boot, performance.now() - bootStarted);
+        return python;
+      },
+      (err) => {
+        ready = null;
+        throw err;
+      },
+    );
   }
   return ready;
 }
+
+/** True once Python is up: a job then waits for no boot. */
+export const pythonLoaded = () => loaded;
+
+/** How long the boot under way has run, in ms (0 when none is). */
+export const bootElapsedMs = () => (ready && !loaded ? performance.now() - bootStarted : 0);
 
 /** A message for the user (from the core's typed errors), not a crash; `kind` names the error class. */
 class UserError extends Error {

@@ -9,6 +9,8 @@ import { callEngine } from '../lib/offscreen_client.js';
 import { loadSettings, pipelineOptions } from '../lib/settings.js';
 import { initEngineLine } from './engine_line.js';
 import { asSentence } from './sentence.js';
+import { ItemProgress } from './item_progress.js';
+import { expectedMs } from '../lib/device_timings.js';
 
 const { Target, Type, Stage, BATCH_PORT, parse } = globalThis.BackgroneMessages;
 const { t, localize } = globalThis.BackgroneI18n;
@@ -54,13 +56,75 @@ let viewing = null;
 /** @type {chrome.runtime.Port | null} */
 let watching = null;
 const MAX_FILES = 1000; // one message's worth; the engine keeps fewer (and says so)
+/** @type {ItemProgress | null} the file in the engine now, as its progress messages tell it */
+let current = null;
+/** @type {{stage: string, loaded?: number, total?: number} | null} its last download or check */
+let fetching = null;
+let ticking = 0;
 
+/** The status line and its bar; `fraction` null: busy, for how long unknown (the bar moves, no value). */
 function status(text, fraction) {
   $('status').hidden = false;
-  $('status-text').textContent = text;
+  if ($('status-text').textContent !== text) $('status-text').textContent = text; // announced when it changes
+  const bar = $('status-bar').parentElement;
+  bar.classList.toggle('unknown', fraction === null);
+  if (fraction === null) {
+    $('status-bar').style.width = '';
+    bar.removeAttribute('aria-valuenow');
+    return;
+  }
   const percent = Math.round(Math.max(0, Math.min(1, fraction)) * 100);
   $('status-bar').style.width = `${percent}%`;
-  $('status-bar').parentElement.setAttribute('aria-valuenow', String(percent));
+  bar.setAttribute('aria-valuenow', String(percent));
+}
+
+/** A stage's words, for a card and the status line alike (the overlay's words). */
+function stageWords(stage, engine) {
+  if (stage === Stage.STARTING_ENGINE) return t('stageStartingEngine');
+  if (stage === Stage.LOADING_ENGINE) return t('stageLoadingModel', t(`engineName_${engine}`));
+  const key = {
+    [Stage.QUEUED]: 'stageQueued', [Stage.FETCHING_IMAGE]: 'stageReading', [Stage.DECODING]: 'stageReading', [Stage.DOWNLOADING_MODEL]: 'stageDownloading',
+    [Stage.VERIFYING_MODEL]: 'stageVerifying', [Stage.REMOVING_BACKGROUND]: 'stageRemoving', [Stage.ENCODING]: 'stageFinishing',
+  }[stage];
+  return t(key || 'stageWorking');
+}
+
+/**
+ * The batch's status line: how many are done, or what the file in the engine is doing now
+ * when that is more than cutting out (the engine starting, a model loading or downloading);
+ * the bar counts finished files and fills toward the one in the engine's usual time here.
+ */
+function showStatus() {
+  const total = batch.items.length;
+  if (!total) {
+    $('status').hidden = true;
+    return;
+  }
+  const finished = batch.items.filter((i) => i.state === 'done' || i.state === 'failed').length;
+  const done = batch.items.filter((i) => i.state === 'done').length;
+  if (finished === total) return status(t('statusDone', done, total), 1);
+  const working = batch.items.find((i) => i.state === 'working');
+  const now = current && current.jobId === working?.jobId ? current : null;
+  const name = now?.engine ? t(`engineName_${now.engine}`) : '';
+  if (now && fetching?.stage === Stage.DOWNLOADING_MODEL && fetching.total) {
+    const { loaded, total: size } = fetching;
+    return status(t('statusDownloading', name, Math.round((loaded / size) * 100), (size / 1e6).toFixed(0)), loaded / size);
+  }
+  if (now && fetching?.stage === Stage.VERIFYING_MODEL) return status(t('statusVerifying', name), 1);
+  const share = now ? now.fraction(performance.now()) : 0;
+  const cold = now?.stage === Stage.STARTING_ENGINE || now?.stage === Stage.LOADING_ENGINE;
+  const text = cold ? stageWords(now.stage, now.engine) : t('statusProcessing', finished + 1, total);
+  status(text, now?.unknown && !finished ? null : (finished + share) / total);
+}
+
+/** While an estimate fills the bar, it moves on its own between messages. */
+function tick() {
+  const moving = current && current.eta !== null && batch.items.some((i) => i.jobId === current.jobId && i.state === 'working');
+  if (moving && !ticking) ticking = window.setInterval(showStatus, 250);
+  if (!moving && ticking) {
+    clearInterval(ticking);
+    ticking = 0;
+  }
 }
 
 function addCard(name) {
@@ -131,11 +195,10 @@ function render(next) {
     }
     if (entry.shown !== item.state) showItem(entry, item);
   }
-  const finished = batch.items.filter((i) => i.state === 'done' || i.state === 'failed').length;
   const done = batch.items.filter((i) => i.state === 'done').length;
   const total = batch.items.length;
-  if (total) status(finished === total ? t('statusDone', done, total) : t('statusProcessing', finished + 1, total), finished / total);
-  else $('status').hidden = true;
+  showStatus();
+  tick();
   $('batch-notice').textContent = batch.notices.join(' ');
   $('batch-notice').hidden = !batch.notices.length;
   $('batch-kept').textContent = t('popupBatchKept', batch.keptMinutes);
@@ -150,7 +213,7 @@ function showItem(entry, item) {
   const state = card.querySelector('.state');
   if (item.state === 'waiting' || item.state === 'working') {
     card.dataset.progress = item.state;
-    state.textContent = t(item.state === 'waiting' ? 'stateWaiting' : 'stageRemoving');
+    state.textContent = item.state === 'waiting' ? t('stateWaiting') : stageWords(current?.jobId === item.jobId ? current.stage : null);
     if (!entry.original && item.sourceUrl) showOriginal(entry, item.sourceUrl);
   } else if (item.state === 'failed') {
     showFailed(entry, item.error);
@@ -306,19 +369,21 @@ function showTrouble(text) {
 chrome.runtime.onMessage.addListener((m) => {
   const msg = parse(m, Target.UI);
   if (msg?.type === Type.BATCH) return void render(msg.data);
-  const working = batch.items.find((i) => i.state === 'working');
-  if (msg?.type !== Type.PROGRESS || msg.data.jobId !== working?.jobId) return;
-  const { stage, loaded, total: size, engine } = msg.data;
-  const name = engine ? t(`engineName_${engine}`) : '';
-  const finished = batch.items.filter((i) => i.state === 'done' || i.state === 'failed').length;
-  const total = batch.items.length;
-  if (stage === Stage.DOWNLOADING_MODEL && size) {
-    status(t('statusDownloading', name, Math.round((loaded / size) * 100), (size / 1e6).toFixed(0)), loaded / size);
-  } else if (stage === Stage.VERIFYING_MODEL) {
-    status(t('statusVerifying', name), 1);
-  } else if (stage === Stage.REMOVING_BACKGROUND) {
-    status(t('statusProcessing', finished + 1, total), finished / total);
+  if (msg?.type !== Type.PROGRESS || msg.data.stage === Stage.HEARTBEAT) return;
+  const item = batch.items.find((i) => i.jobId === msg.data.jobId);
+  if (!item || item.state === 'done' || item.state === 'failed') return;
+  if (current?.jobId !== item.jobId) {
+    current = new ItemProgress(item.jobId, performance.now(), (key) => expectedMs(key));
+    fetching = null;
   }
+  current.update(msg.data, performance.now());
+  const { stage } = msg.data;
+  fetching = stage === Stage.DOWNLOADING_MODEL || stage === Stage.VERIFYING_MODEL ? msg.data : null;
+  // The card in the engine says what is happening to it (the engine starting, its model loading, ...).
+  const entry = entries.get(item.id);
+  if (entry && entry.shown === 'working') entry.card.querySelector('.state').textContent = stageWords(stage, current.engine);
+  showStatus();
+  tick();
 });
 
 /**

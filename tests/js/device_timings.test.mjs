@@ -1,7 +1,9 @@
 // Per-device timings: kept per step, the last few, read back as their median.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { TimingKey, clearTimings, expectedMs, median, recordTiming, typicalSeconds } from '../../extension/lib/device_timings.js';
+import {
+  TimingKey, clearTimings, expectedMs, median, recordTiming, roundedSeconds, typicalSeconds,
+} from '../../extension/lib/device_timings.js';
 
 /** A localStorage of our own (Node has none by default). */
 function memoryStorage() {
@@ -35,10 +37,21 @@ test('bad numbers are ignored; a damaged record reads as empty and is replaced',
   recordTiming(TimingKey.boot, Number.NaN, s);
   recordTiming(TimingKey.boot, -5, s);
   assert.equal(expectedMs(TimingKey.boot, s), null);
-  s.setItem('backgrone.timings.v1', '{not json');
+  s.setItem('backgrone-timings-v1', '{not json');
   assert.equal(expectedMs(TimingKey.boot, s), null);
   recordTiming(TimingKey.boot, 4000, s);
   assert.equal(expectedMs(TimingKey.boot, s), 4000);
   clearTimings(s);
   assert.equal(expectedMs(TimingKey.boot, s), null);
+});
+
+test('rounded for words: nothing before a run, 0 under a second, one decimal under 2 s, whole above', () => {
+  const s = memoryStorage();
+  assert.equal(roundedSeconds('fast', s), null);
+  recordTiming(TimingKey.run('fast'), 640, s);
+  assert.equal(roundedSeconds('fast', s), 0);
+  recordTiming(TimingKey.run('standard'), 1440, s);
+  assert.equal(roundedSeconds('standard', s), 1.4);
+  recordTiming(TimingKey.run('detailed'), 3490, s);
+  assert.equal(roundedSeconds('detailed', s), 3);
 });
