@@ -126,8 +126,12 @@ interface BackgroneOverlayButton {
 }
 
 interface BackgroneOverlay {
-  status(text: string, fraction?: number | null): void;
-  actions(text: string, buttons: BackgroneOverlayButton[], options?: { error?: boolean; notice?: string | null; focus?: string | null }): void;
+  /** Progress: known `fraction`, else a bar filling toward `expectedMs` (per `stage`), else busy. */
+  status(text: string, how?: { fraction?: number | null; expectedMs?: number | null; stage?: string }): void;
+  actions(text: string, buttons: BackgroneOverlayButton[], options?: { error?: boolean; notice?: string | null; focus?: string | null; chip?: string | null }): void;
+  /** Unfold a box folded to its chip; `focusFirst`: the keyboard goes to its first action. */
+  expand(focusFirst: boolean): void;
+  box: HTMLElement;
   /** Show an extension page over the image's content box; resolves when it says it shows the cut-out. */
   frame(url: string, resultId: string, notShown: string): Promise<void>;
   /** Focus that frame (it copies its cut-out itself); false when there is none. */

@@ -6,18 +6,12 @@ import '../lib/i18n.js';
 import { callEngine, ensureOffscreen } from '../lib/offscreen_client.js';
 import { localImageForPublicPage } from '../lib/hosts.js';
 import { loadSettings, pipelineOptions } from '../lib/settings.js';
+import { CONTENT_FILES, OVERLAY_FILES, POINTER_FILE } from './content_files.js';
 
 const { Target, Type, message, parse } = globalThis.BackgroneMessages;
 const { t } = globalThis.BackgroneI18n;
 const MENU_ID = 'backgrone-remove-background';
 const COMMAND_CUT = 'cut-under-pointer'; // manifest.json "commands"
-const POINTER_FILE = 'extension/content/pointer.js'; // manifest.json "content_scripts"
-const OVERLAY_FILES = ['extension/lib/i18n.js', 'extension/content/overlay.js'];
-// The content script's classic scripts, in load order (each keeps to one copy per frame).
-const CONTENT_FILES = [
-  POINTER_FILE, 'extension/lib/messages.js', 'extension/lib/net.js', 'extension/lib/clipboard.js', ...OVERLAY_FILES,
-  'extension/content/content.js',
-];
 const IMAGE_SCHEMES = ['http:', 'https:', 'data:', 'blob:'];
 const FRAME_PAGE = 'extension/frame/frame.html'; // the guarded cut-out's frame
 
@@ -97,7 +91,8 @@ async function sayOnPage(tabId, error) {
 
 /**
  * Right-click -> cut-out in place. Resolves once the page shows the result or
- * the error: {ok: true, engine, notice, guarded, ...} or {ok: false, error}.
+ * the error: {ok: true, engine, notice, guarded, ...} or {ok: false, error}; on an
+ * image that already shows our cut-out, {ok: true, offered: 'restore'} (the page offers Restore).
  */
 async function onMenuClick(info, tab) {
   if (info.menuItemId && info.menuItemId !== MENU_ID) return { ok: false, error: 'not our menu item' };
@@ -135,6 +130,8 @@ async function onMenuClick(info, tab) {
   if (!started?.found) {
     return cannotRun(tabId, t('errorImageNotFound'));
   }
+  // The image already shows our cut-out: the page offers Restore instead of cutting the cut-out again.
+  if (started.cutOut) return { ok: true, offered: 'restore' };
   const settings = await settingsRead;
   try {
     const result = await callEngine(Type.CUT, {

@@ -1,6 +1,8 @@
-// Content script: finds the right-clicked image, hands the engine the bytes
-// the page itself could read, shows progress, and shows the cut-out. Injected
-// on demand, once per frame. It lives in a hostile page, so:
+// Content script: one job per right-clicked image, from the engine's first word to
+// Save, Copy, Restore or Close. Injected on demand, once per frame, after the modules
+// it uses (content_files.js lists them): page_image.js (the page's <img>), job_port.js
+// (the port to the engine), stage_words.js (what each stage says), overlay.js (the box).
+// It lives in a hostile page, so:
 // - it reads the image only as the page could (its fetch is bound by the
 //   page's CORS); an image the page could not read is fetched by the engine,
 //   and its cut-out is shown in an extension frame the page can't look into;
@@ -9,225 +11,50 @@
   if (globalThis.__backgroneContent) return;
   globalThis.__backgroneContent = true;
 
-  const { Target, Type, Stage, JOB_PORT, message, parse, postBytes, Assembler } = globalThis.BackgroneMessages;
-  const { fetchBytes } = globalThis.BackgroneNet;
+  const { Target, Type, Stage, message, parse } = globalThis.BackgroneMessages;
   const Overlay = globalThis.BackgroneOverlay;
   const { t } = globalThis.BackgroneI18n;
   const { copyImage } = globalThis.BackgroneClipboard;
+  const { stageView, firstWords } = globalThis.BackgroneStageWords;
+  const { openJobPort } = globalThis.BackgroneJobPort;
+  const { findImage, isCutOut, rememberOriginal, keepObjectUrl, swap, restore } = globalThis.BackgronePageImage;
   const FRAME_PAGE = 'extension/frame/frame.html';
-  const MAX_IMAGE_BYTES = 200 * 1024 * 1024;
   const HIDDEN_POSITION = '-100000px -100000px';
   const jobs = new Map(); // jobId -> {img, overlay, port, ...}
-  const originals = new WeakMap(); // img -> what to put back on Restore
-  const STAGE_TEXT = {
-    [Stage.QUEUED]: 'stageQueued',
-    [Stage.FETCHING_IMAGE]: 'stageReading',
-    [Stage.DECODING]: 'stageReading',
-    [Stage.LOADING_ENGINE]: 'stageStarting',
-    [Stage.DOWNLOADING_MODEL]: 'stageDownloading',
-    [Stage.VERIFYING_MODEL]: 'stageVerifying',
-    [Stage.REMOVING_BACKGROUND]: 'stageRemoving',
-    [Stage.ENCODING]: 'stageFinishing',
-  };
+  const frames = new WeakMap(); // img -> the overlay whose frame shows its cut-out (Restore takes it away)
   // If the engine goes silent (hung, or its heartbeat stopped), say so instead of spinning forever.
   const SILENCE_MS = 120_000;
   const PAGE_READS = Symbol('the page may read the clipboard');
 
-  function absolute(url) {
-    try {
-      return new URL(url, document.baseURI).href;
-    } catch {
-      return url;
-    }
-  }
-
   /**
-   * Every <img> in the document and in open shadow roots.
-   * @param {Document | ShadowRoot} [root]
-   * @param {HTMLImageElement[]} [out]
-   * @returns {HTMLImageElement[]}
-   */
-  function allImages(root = document, out = []) {
-    for (const el of root.querySelectorAll('*')) {
-      if (el instanceof HTMLImageElement) out.push(el);
-      if (el.shadowRoot) allImages(el.shadowRoot, out);
-    }
-    return out;
-  }
-
-  /**
-   * The finished box takes the keyboard focus (itself, not a button: a stray key
-   * does nothing) only in a window that has it, from nothing else on the page.
+   * The finished box takes the keyboard focus (itself, not a button; Enter saves) only
+   * in a window that has it, from nothing else on the page.
    */
   const mayFocus = () => {
     const el = document.activeElement;
-    return document.hasFocus() && (!el || el === document.body || el instanceof HTMLImageElement) ? 'box' : null;
+    return document.hasFocus() && (!el || el === document.body || el instanceof HTMLImageElement);
   };
 
-  const shows = (img, target) =>
-    img.currentSrc === target || absolute(img.getAttribute('src') || '') === target || img.dataset.backgroneSrc === target;
-
-  /** The image the user right-clicked: the element itself when we saw the click, else the first match. */
-  function findImage(srcUrl) {
-    const target = absolute(srcUrl);
-    const clicked = globalThis.__backgronePointer?.image;
-    if (clicked?.isConnected && shows(clicked, target)) return clicked;
-    return allImages().find((img) => shows(img, target)) || null;
+  /** The original back: the <img>'s own sources, and no frame over it. */
+  function putBack(img) {
+    restore(img);
+    const framed = frames.get(img);
+    frames.delete(img);
+    framed?.remove();
   }
 
-  function rememberOriginal(img) {
-    if (originals.has(img)) return; // a second cut of the same image keeps the first original
-    const sources = img.parentElement?.tagName === 'PICTURE'
-      ? Array.from(img.parentElement.querySelectorAll('source')).map((s) => [s, s.getAttribute('srcset')])
-      : [];
-    originals.set(img, {
-      src: img.getAttribute('src'),
-      srcset: img.getAttribute('srcset'),
-      sizes: img.getAttribute('sizes'),
-      loading: img.getAttribute('loading'),
-      objectPosition: img.style.getPropertyValue('object-position'),
-      objectPositionPriority: img.style.getPropertyPriority('object-position'),
-      sources,
-      shown: img.currentSrc || img.src,
-      objectUrl: null,
-    });
-  }
-
-  function setAttr(el, name, value) {
-    if (value == null) el.removeAttribute(name);
-    else el.setAttribute(name, value);
-  }
-
-  /**
-   * Put the cut-out into the very same <img>. The new source keeps the density
-   * of the one shown (a 2x srcset image stays at its CSS size).
-   * @param {HTMLImageElement} img
-   * @param {string} url
-   * @param {number} pixelWidth
-   * @returns {Promise<void>}
-   */
-  function swap(img, url, pixelWidth) {
-    rememberOriginal(img);
-    const o = originals.get(img);
-    img.dataset.backgroneSrc = absolute(o.shown);
-    const density = img.naturalWidth > 0 ? pixelWidth / img.naturalWidth : 1;
-    for (const [source] of o.sources) source.removeAttribute('srcset');
-    // srcset before sizes: the other order leaves Chrome with the old density.
-    img.removeAttribute('srcset');
-    img.removeAttribute('sizes');
-    img.loading = 'eager'; // a lazy image out of view would never load the cut-out
-    return new Promise((resolve, reject) => {
-      const off = () => {
-        img.removeEventListener('load', done);
-        img.removeEventListener('error', fail);
-      };
-      const done = () => {
-        off();
-        resolve();
-      };
-      const fail = () => {
-        off();
-        reject(new Error(t('errorPageRefusedCutout')));
-      };
-      img.addEventListener('load', done);
-      img.addEventListener('error', fail);
-      if (Math.abs(density - 1) > 0.01) {
-        // srcset alone: a src beside it would count as a 1x candidate and win at 1 dppx.
-        img.removeAttribute('src');
-        img.setAttribute('srcset', `${url} ${+density.toFixed(4)}x`);
-      } else {
-        img.src = url;
-      }
-    });
-  }
-
-  function restore(img) {
-    const o = originals.get(img);
-    if (!o) return;
-    for (const [source, srcset] of o.sources) setAttr(source, 'srcset', srcset);
-    setAttr(img, 'srcset', o.srcset);
-    setAttr(img, 'sizes', o.sizes);
-    setAttr(img, 'src', o.src);
-    setAttr(img, 'loading', o.loading);
-    img.style.setProperty('object-position', o.objectPosition, o.objectPositionPriority);
-    if (!img.getAttribute('style')) img.removeAttribute('style');
-    delete img.dataset.backgroneSrc;
-    originals.delete(img);
-    if (o.objectUrl) URL.revokeObjectURL(o.objectUrl);
-  }
-
-  /** {bytes} as the page itself could read them, or {reason} why it can't. */
-  async function pageBytes(srcUrl) {
-    try {
-      // Default credentials: cookies same-origin, anonymous CORS cross-origin, as page code gets.
-      const bytes = await fetchBytes(srcUrl, {
-        what: 'whatImage', credentials: 'same-origin', cache: 'force-cache', maxBytes: MAX_IMAGE_BYTES, answerMs: 15_000, idleMs: 15_000,
-        referrerPolicy: '', // the page's own policy, as its <img> used (hotlink-protected images need it)
-      });
-      return { bytes };
-    } catch (err) {
-      // 'network' is also what a cross-origin image without CORS gives: the engine fetches it.
-      return { reason: err.code === 'timeout' ? 'timeout' : 'not-readable' };
-    }
-  }
-
-  function connect(jobId, srcUrl) {
-    const job = jobs.get(jobId);
-    const port = chrome.runtime.connect({ name: `${JOB_PORT}:${jobId}` });
-    job.port = port;
-    const result = new Assembler(Infinity);
-    port.onMessage.addListener((m) => {
-      const msg = parse(m, Target.PORT);
-      if (!msg || job.settled) return;
-      if (msg.type === Type.STATUS) job.queued = msg.data.stage === Stage.QUEUED;
-      watch(job);
-      if (msg.type === Type.STATUS) progress(job, msg.data);
-      else if (msg.type === Type.RESULT) job.bytes = result.add(msg.data) || job.bytes;
-      else if (msg.type === Type.DONE) onDone(job, msg.data);
-      else if (msg.type === Type.FAILED) onFailed(job, msg.data.error);
-    });
-    port.onDisconnect.addListener(() => {
-      job.port = null;
-      if (!job.settled) onFailed(job, t('errorEngineStopped'));
-    });
-    pageBytes(srcUrl).then(async ({ bytes, reason }) => {
-      if (bytes) {
-        if (job.port) postBytes(port, Target.PORT, Type.SOURCE, bytes);
-        return;
-      }
-      // An image the page's own <img> failed to load is fetched by nobody else; nor one the
-      // page swapped for another address meanwhile (what loaded is not what was clicked).
-      const swapped = !shows(job.img, absolute(srcUrl));
-      const broken = swapped || (await failedToLoad(job.img));
-      if (job.port) port.postMessage(message(Target.PORT, Type.UNREADABLE, { reason: broken ? 'broken' : reason }));
-    });
-  }
-
-  /** The <img> tried and failed (a broken address, an error page, a blocked request): not still loading, not SVG without a size. */
-  function failedToLoad(img) {
-    if (!img.complete || img.naturalWidth > 0) return Promise.resolve(false);
-    return img.decode().then(() => false, () => true);
-  }
-
-  function progress(job, { stage, loaded, total, position }) {
-    if (stage === Stage.HEARTBEAT) return;
-    let text = t(STAGE_TEXT[stage] || 'stageWorking');
-    let fraction = null;
-    if (stage === Stage.QUEUED && position > 1) text = t('stageQueuedMany', position);
-    if (stage === Stage.DOWNLOADING_MODEL && total) {
-      fraction = loaded / total;
-      text = t('stageDownloadingPercent', Math.round(fraction * 100), (total / 1e6).toFixed(0));
-    }
-    job.overlay.status(text, fraction);
+  function progress(job, data) {
+    const view = stageView(data, t);
+    if (view) job.overlay.status(view.text, view);
   }
 
   function buttons(job, ...names) {
     const all = {
       save: { label: t('buttonSave'), primary: true, onClick: () => save(job) },
       copy: { label: t('buttonCopy'), onClick: () => copy(job) },
-      restore: { label: t('buttonRestore'), onClick: () => { restore(job.img); finishJob(job); } },
+      restore: { label: t('buttonRestore'), onClick: () => { putBack(job.img); finishJob(job); } },
       close: { label: t('buttonClose'), onClick: () => finishJob(job, { keepFrame: true }) },
-      dismiss: { label: t('buttonDismiss'), onClick: () => { restore(job.img); finishJob(job); } },
+      dismiss: { label: t('buttonDismiss'), onClick: () => { putBack(job.img); finishJob(job); } },
     };
     return names.map((n) => all[n]);
   }
@@ -292,35 +119,37 @@
     url.hash = new URLSearchParams({ r: job.done.resultId, fit: style.objectFit, pos: style.objectPosition }).toString();
     // The picture moves out of its own box (clipped away); border, padding and layout stay.
     return overlay.frame(url.href, job.done.resultId, t('errorFrameNotShown'))
-      .then(() => img.style.setProperty('object-position', HIDDEN_POSITION, 'important'));
+      .then(() => {
+        img.style.setProperty('object-position', HIDDEN_POSITION, 'important');
+        frames.set(img, overlay);
+      });
   }
 
-  async function onDone(job, done) {
+  async function onDone(job, done, bytes) {
     job.settled = true;
     job.done = done;
     clearTimeout(job.timer);
     const { img, overlay } = job;
+    const focus = mayFocus() ? 'box' : null;
     let shown;
     try {
       if (done.guarded) {
         await showGuarded(job);
       } else {
-        if (!job.bytes) throw new Error(t('errorNoCutout'));
-        job.blob = new Blob([job.bytes], { type: done.mime });
+        if (!bytes) throw new Error(t('errorNoCutout'));
+        job.blob = new Blob([bytes], { type: done.mime });
         const url = URL.createObjectURL(job.blob);
-        job.bytes = null;
-        rememberOriginal(img);
-        originals.get(img).objectUrl = url;
+        keepObjectUrl(img, url);
         await swap(img, url, done.width);
       }
       job.actionNames = ['save', 'copy', 'restore', 'close'];
-      overlay.actions(t('done'), buttons(job, ...job.actionNames), { notice: done.notice, focus: mayFocus() });
+      overlay.actions(t('done'), buttons(job, ...job.actionNames), { notice: done.notice, focus });
       shown = { shown: true };
     } catch (err) {
       // e.g. a page whose CSP forbids blob: images: the cut-out can still be saved (and copied, when ours).
-      restore(img);
+      putBack(img);
       job.actionNames = done.guarded ? ['save', 'close'] : ['save', 'copy', 'close'];
-      overlay.actions(t('errorNotShownCanSave', err.message), buttons(job, ...job.actionNames), { error: true, focus: mayFocus() });
+      overlay.actions(t('errorNotShownCanSave', err.message), buttons(job, ...job.actionNames), { error: true, focus });
       shown = { shown: false, error: err.message };
     }
     job.port?.postMessage(message(Target.PORT, Type.SHOWN, shown));
@@ -329,7 +158,9 @@
   function onFailed(job, error) {
     job.settled = true;
     clearTimeout(job.timer);
-    job.overlay.actions(t('errorCut', error), buttons(job, 'dismiss'), { error: true, focus: mayFocus() });
+    job.overlay.actions(t('errorCut', error), buttons(job, 'dismiss'), {
+      error: true, focus: mayFocus() ? 'box' : null, chip: t('chipFailed'),
+    });
   }
 
   /** The watchdog runs while the engine works on this job; waiting in line, the port says if the engine dies. */
@@ -353,20 +184,61 @@
     jobs.delete(job.jobId);
   }
 
+  /**
+   * A right-click (or the shortcut) on an image that shows our cut-out: its box comes back
+   * (or a new one), offering Restore rather than cutting the cut-out again.
+   */
+  function offerRestore(img) {
+    const focus = mayFocus();
+    const running = [...jobs.values()].find((j) => j.img === img && j.overlay.box.isConnected);
+    if (running?.settled) {
+      running.overlay.expand(false);
+      running.overlay.actions(t('alreadyCutOut'), buttons(running, 'restore', ...running.actionNames.filter((n) => n !== 'restore')), {
+        focus: focus ? t('buttonRestore') : null, chip: t('chipAlreadyCutOut'),
+      });
+      return;
+    }
+    const overlay = new Overlay(img);
+    const gone = () => overlay.remove();
+    overlay.onEscape = gone;
+    overlay.actions(t('alreadyCutOut'), [
+      { label: t('buttonRestore'), primary: true, onClick: () => { putBack(img); gone(); } },
+      { label: t('buttonClose'), onClick: gone },
+    ], { focus: focus ? t('buttonRestore') : null, chip: t('chipAlreadyCutOut') });
+  }
+
   const handlers = {
     [Type.JOB_START]({ jobId, srcUrl }) {
       const img = findImage(srcUrl);
       if (!img) return { found: false };
+      if (isCutOut(img)) {
+        offerRestore(img);
+        return { found: true, cutOut: true };
+      }
       for (const other of jobs.values()) if (other.img === img) finishJob(other);
       const overlay = new Overlay(img);
-      overlay.status(t(STAGE_TEXT[Stage.QUEUED]));
+      overlay.status(firstWords(t));
       const job = {
-        jobId, img, overlay, port: null, bytes: null, blob: null, settled: false, done: null, queued: false, actionNames: [],
+        jobId, img, overlay, port: null, blob: null, settled: false, done: null, queued: false, actionNames: [],
       };
       overlay.onEscape = () => finishJob(job, { keepFrame: true });
       jobs.set(jobId, job);
       watch(job);
-      connect(jobId, srcUrl);
+      job.port = openJobPort(jobId, srcUrl, img, {
+        heard: () => !job.settled && watch(job),
+        status: (data) => {
+          if (job.settled) return;
+          job.queued = data.stage === Stage.QUEUED;
+          watch(job);
+          progress(job, data);
+        },
+        done: (done, bytes) => !job.settled && onDone(job, done, bytes),
+        failed: (error) => !job.settled && onFailed(job, error),
+        closed: () => {
+          job.port = null;
+          if (!job.settled) onFailed(job, t('errorEngineStopped'));
+        },
+      });
       return { found: true };
     },
   };

@@ -6,16 +6,21 @@
 // content (from an attribute the page can't read): window.find() searches even
 // closed shadow roots, and "HTTP 403" over another site's image would tell the
 // page whether you are logged in there.
+// Its box goes where it hides least of the image (placement.js), clear of the
+// other boxes on the page; a finished box folds to a small chip when left alone.
 (() => {
   if (globalThis.BackgroneOverlay) return;
+  const { placeBox, placeToast } = globalThis.BackgronePlacement;
+  // At call time: the words come from i18n.js, loaded beside this file.
+  const t = (key, ...subs) => globalThis.BackgroneI18n.t(key, ...subs);
 
   const CSS = `
-    .box { position: absolute; left: 8px; top: 8px; max-width: calc(100% - 16px); box-sizing: border-box;
+    .box { position: absolute; left: 0; top: 0; width: max-content; min-width: 200px; max-width: 340px; box-sizing: border-box;
       pointer-events: auto; font: 13px/1.35 system-ui, sans-serif; color: #fff; background: rgba(20,22,28,.88);
       border-radius: 8px; padding: 8px 10px; box-shadow: 0 2px 10px rgba(0,0,0,.35); z-index: 1; }
     .text { display: block; }
     .bar { height: 4px; margin-top: 6px; background: rgba(255,255,255,.2); border-radius: 2px; overflow: hidden; }
-    .fill { height: 100%; width: 0; background: #5ad19a; transition: width .15s; }
+    .fill { height: 100%; width: 0; background: #5ad19a; transition: width .2s linear; }
     .bar.busy .fill { width: 30%; animation: slide 1.1s infinite ease-in-out; }
     @keyframes slide { from { margin-left: -30%; } to { margin-left: 100%; } }
     .actions { display: flex; gap: 6px; margin-top: 6px; flex-wrap: wrap; }
@@ -24,22 +29,74 @@
     button:focus-visible { outline: 2px solid #8ab4f8; outline-offset: 2px; }
     .error { color: #ffb4a9; }
     .notice { color: #ffe08a; margin-top: 4px; display: block; }
+    .chip { display: none; align-items: center; gap: 6px; color: #fff; background: transparent; padding: 0 2px; }
+    .chip::after { content: ''; order: -1; width: 8px; height: 8px; border-radius: 50%; background: #5ad19a; }
+    .chip.failed::after { background: #ffb4a9; }
+    .box.collapsed { min-width: 0; padding: 5px 8px; border-radius: 14px; }
+    .box.collapsed > :not(.chip) { display: none; }
+    .box.collapsed > .chip { display: inline-flex; }
     iframe { position: absolute; border: 0; background: transparent; pointer-events: none; color-scheme: normal; }
+    @media (prefers-reduced-motion: reduce) { .fill { transition: none; } .bar.busy .fill { animation: none; width: 100%; opacity: .5; } }
   `;
   // Set inline with !important: beats any page rule, even an !important one.
   const HOST_STYLE = {
     all: 'initial', position: 'absolute', 'z-index': '2147483647', 'pointer-events': 'none',
     display: 'block', visibility: 'visible', opacity: '1', transform: 'none', filter: 'none', margin: '0', padding: '0',
   };
+  const IDLE_MS = 4000; // a finished box left alone this long folds to a chip
+  const TICK_MS = 200; // a bar filling toward an estimate moves this often
 
   const px = (v) => parseFloat(v) || 0;
-  const open = []; // overlays on this page, newest last: Escape with nothing focused closes the newest
+  const all = []; // overlays on this page (a box, or a frame), oldest first: older boxes keep their place
+  const boxes = () => all.filter((o) => o.box.isConnected);
   const idle = () => !document.activeElement || document.activeElement === document.body;
+  const viewSize = () => ({
+    width: Math.min(window.innerWidth, document.documentElement.clientWidth || window.innerWidth),
+    height: Math.min(window.innerHeight, document.documentElement.clientHeight || window.innerHeight),
+  });
+
+  /** Every overlay in turn, each box clear of the ones before it. */
+  function placeAll() {
+    const view = viewSize();
+    const taken = [];
+    for (const o of all) {
+      const r = o.place(view, taken);
+      if (r) taken.push(r);
+    }
+  }
+
+  function listen(on) {
+    const method = on ? 'addEventListener' : 'removeEventListener';
+    window[method]('scroll', placeAll, true);
+    window[method]('resize', placeAll);
+  }
+
+  /** "Close all" on every finished box while two or more are on the page. */
+  function syncCloseAll() {
+    const finished = boxes().filter((o) => o.finished);
+    for (const o of finished) o.closeAllButton(finished.length >= 2);
+  }
+
+  /** A button that acts only on a user's click. */
+  function button(label, onClick, className = '') {
+    const b = document.createElement('button');
+    b.type = 'button';
+    b.dataset.text = label;
+    b.setAttribute('aria-label', label); // generated content is not a name for every reader
+    if (className) b.className = className;
+    b.addEventListener('click', (e) => {
+      e.preventDefault();
+      e.stopPropagation();
+      if (e.isTrusted) onClick();
+    });
+    return b;
+  }
 
   class Overlay {
     constructor(img) {
       this.img = img;
       this.host = document.createElement('backgrone-overlay');
+      for (const [k, v] of Object.entries(HOST_STYLE)) this.host.style.setProperty(k, v, 'important');
       this.root = this.host.attachShadow({ mode: 'closed' });
       const style = document.createElement('style');
       style.textContent = `${CSS} [data-text]::before { content: attr(data-text); }`;
@@ -55,42 +112,76 @@
       this.fill = document.createElement('div');
       this.fill.className = 'fill';
       this.bar.append(this.fill);
-      this.box.append(this.text, this.bar);
+      // The folded box: a button that unfolds it (a Tab stop, so the keyboard finds it).
+      this.chip = button(t('chipReady'), () => this.expand(true), 'chip');
+      this.chip.setAttribute('aria-expanded', 'false');
+      this.box.append(this.text, this.bar, this.chip);
       this.root.append(style, this.box);
       this.iframe = null;
       /** Escape in the box: the content script makes it end the job (as Close). */
       this.onEscape = () => this.closeBox();
-      document.documentElement.append(this.host);
-      this.place = this.place.bind(this);
       this.finished = false; // showing its result (or error) and actions, not progress
+      this.primary = null; // the first action (Save): Enter on the focused box does it
+      this.hovered = false;
+      this.mustBeSeen = false; // an error or a notice folds only once the user has been in it
+      this.seen = false;
+      this.quiet = false; // our own focus moves, which must not unfold the chip
+      this.idleTimer = 0;
+      this.estimate = null; // {stage, since, expectedMs, shown}: the bar filling toward an estimate
       this.onKey = (e) => {
         if (e.key !== 'Escape' || !e.isTrusted || !this.box.isConnected) return;
         if (this.box.contains(this.root.activeElement)) {
           e.stopPropagation();
           this.onEscape();
-        } else if (this.finished && idle() && open.filter((o) => o.finished).at(-1) === this) {
+        } else if (this.finished && idle() && boxes().filter((o) => o.finished).at(-1) === this) {
           this.onEscape(); // nothing has the focus: the newest finished box goes; the page still hears the key
         }
       };
-      open.push(this);
-      window.addEventListener('scroll', this.place, true);
-      window.addEventListener('resize', this.place);
+      this.box.addEventListener('keydown', (e) => {
+        if (e.key !== 'Enter' || !e.isTrusted || this.root.activeElement !== this.box || !this.primary) return;
+        e.preventDefault();
+        e.stopPropagation();
+        this.primary(); // the box has the focus (after a right-click): Enter is its first action, Save
+      });
+      this.box.addEventListener('pointerenter', () => {
+        this.hovered = true;
+        this.seen = true;
+        this.expand(false);
+      });
+      this.box.addEventListener('pointerleave', () => {
+        this.hovered = false;
+        this.foldLater();
+      });
+      this.box.addEventListener('focusin', (e) => {
+        if (this.quiet) return;
+        if (e.target !== this.box) this.seen = true; // the user moved in (the script focuses the box itself)
+        if (e.target === this.chip) this.expand(true);
+        else clearTimeout(this.idleTimer);
+      });
+      this.box.addEventListener('focusout', () => setTimeout(() => this.foldLater()));
+      if (!all.length) listen(true);
+      all.push(this);
       window.addEventListener('keydown', this.onKey, true);
-      this.place();
+      document.documentElement.append(this.host);
+      placeAll();
     }
 
-    place() {
+    /**
+     * Puts the host over the image and the box where it hides least; returns the box's
+     * rectangle in the window (null without a box).
+     * @param {{width: number, height: number}} view
+     * @param {{left: number, top: number, width: number, height: number}[]} taken
+     */
+    place(view = viewSize(), taken = []) {
       const r = this.img.getBoundingClientRect();
-      const s = getComputedStyle(this.img);
-      for (const [k, v] of Object.entries(HOST_STYLE)) this.host.style.setProperty(k, v, 'important');
       const set = (k, v) => this.host.style.setProperty(k, v, 'important');
       set('left', `${r.left + window.scrollX}px`);
       set('top', `${r.top + window.scrollY}px`);
       set('width', `${r.width}px`);
       set('height', `${r.height}px`);
-      this.box.style.minWidth = r.width < 180 ? '180px' : '';
       if (this.iframe) {
         // The content box of the <img>: inside its border and padding.
+        const s = getComputedStyle(this.img);
         const left = px(s.borderLeftWidth) + px(s.paddingLeft);
         const top = px(s.borderTopWidth) + px(s.paddingTop);
         Object.assign(this.iframe.style, {
@@ -100,27 +191,72 @@
           height: `${Math.max(0, r.height - top - px(s.borderBottomWidth) - px(s.paddingBottom))}px`,
         });
       }
+      if (!this.box.isConnected) return null;
+      this.box.style.maxWidth = `${Math.max(160, Math.min(340, view.width - 8))}px`;
+      const size = { width: this.box.offsetWidth, height: this.box.offsetHeight };
+      const image = { left: r.left, top: r.top, width: r.width, height: r.height };
+      const at = placeBox(size, image, view, taken);
+      this.box.style.left = `${at.left - r.left}px`;
+      this.box.style.top = `${at.top - r.top}px`;
+      this.box.dataset.where = at.where; // for tests (inside the closed root)
+      return at;
     }
 
-    status(text, fraction = null) {
+    /**
+     * Progress: `fraction` is known progress (0..1); without it, `expectedMs` fills the bar
+     * toward the time this stage took last (never back, never full); without either, busy.
+     * @param {string} text
+     * @param {{fraction?: number | null, expectedMs?: number | null, stage?: string}} [how]
+     */
+    status(text, { fraction = null, expectedMs = null, stage = text } = {}) {
       this.text.dataset.text = text;
       this.text.className = 'text';
       this.bar.hidden = false;
-      this.bar.className = fraction == null ? 'bar busy' : 'bar';
-      this.fill.style.width = fraction == null ? '' : `${Math.round(fraction * 100)}%`;
+      clearInterval(this.estimate?.timer);
+      if (fraction == null && expectedMs) {
+        const same = this.estimate?.stage === stage;
+        const since = same ? this.estimate.since : performance.now();
+        const shown = same ? this.estimate.shown : 0;
+        this.estimate = { stage, since, expectedMs, shown, timer: setInterval(() => this.tick(), TICK_MS) };
+        this.bar.className = 'bar';
+        this.tick();
+      } else {
+        this.estimate = null;
+        this.bar.className = fraction == null ? 'bar busy' : 'bar';
+        this.fill.style.width = fraction == null ? '' : `${Math.round(fraction * 100)}%`;
+      }
+      placeAll();
+    }
+
+    tick() {
+      const e = this.estimate;
+      if (!e || !this.box.isConnected) return clearInterval(e?.timer);
+      const f = globalThis.BackgroneStageWords.towardEstimate(performance.now() - e.since, e.expectedMs);
+      e.shown = Math.max(e.shown, f);
+      this.fill.style.width = `${(e.shown * 100).toFixed(1)}%`;
+      this.fill.dataset.fraction = e.shown.toFixed(3); // for tests (inside the closed root)
     }
 
     /**
      * The result or error, with buttons. `focus`: 'box' puts the keyboard focus on the
-     * box (read out; Tab goes on to its buttons), a label on that button.
+     * box (read out; Enter does the first action; Tab goes on to its buttons), a label on
+     * that button. `chip`: the words of the folded box.
      */
-    actions(text, buttons, { error = false, notice = null, focus = null } = {}) {
+    actions(text, buttons, { error = false, notice = null, focus = null, chip = null } = {}) {
       this.finished = true;
+      clearInterval(this.estimate?.timer);
+      this.estimate = null;
       this.text.dataset.text = text;
       this.text.className = error ? 'text error' : 'text';
       this.box.setAttribute('role', error ? 'alert' : 'status');
+      const chipText = chip || t('chipReady');
+      this.chip.dataset.text = chipText;
+      this.chip.setAttribute('aria-label', chipText);
+      this.chip.classList.toggle('failed', !!error && !chip);
       // A keyboard user on a button keeps the focus on the new row (on the button of that name, if any).
-      const had = this.box.contains(this.root.activeElement) ? this.root.activeElement.getAttribute('aria-label') || true : null;
+      const active = this.root.activeElement;
+      const had = active && active !== this.chip && this.box.contains(active) && active !== this.box
+        ? active.getAttribute('aria-label') || true : null;
       this.bar.hidden = true;
       this.box.querySelector('.actions')?.remove();
       this.box.querySelector('.notice')?.remove();
@@ -128,30 +264,76 @@
         const n = document.createElement('span');
         n.className = 'notice';
         n.dataset.text = notice;
-        this.box.append(n);
+        this.chip.before(n);
       }
       const row = document.createElement('div');
       row.className = 'actions';
-      for (const { label, onClick, primary } of buttons) {
-        const b = document.createElement('button');
-        b.type = 'button';
-        b.dataset.text = label;
-        b.setAttribute('aria-label', label); // generated content is not a name for every reader
-        if (primary) b.className = 'primary';
-        b.addEventListener('click', (e) => {
-          e.preventDefault();
-          e.stopPropagation();
-          if (e.isTrusted) onClick();
-        });
-        row.append(b);
-      }
-      this.box.append(row);
-      this.place();
+      for (const { label, onClick, primary } of buttons) row.append(button(label, onClick, primary ? 'primary' : ''));
+      this.primary = buttons[0]?.onClick || null;
+      this.chip.before(row);
+      this.mustBeSeen = !!(error || notice) && !this.seen;
+      this.expand(false);
+      syncCloseAll();
       // Keyboard users land on the first action (Save), as after a dialog opens, or on the one named.
       const want = focus && focus !== 'box' ? focus : had;
       const named = Array.from(row.children).find((b) => b.getAttribute('aria-label') === want);
       if (named || had) /** @type {HTMLElement} */ (named || row.firstElementChild).focus({ preventScroll: true });
       else if (focus === 'box') this.box.focus({ preventScroll: true });
+      this.foldLater();
+    }
+
+    /** Adds or removes the "Close all" button at the end of the actions. */
+    closeAllButton(show) {
+      const row = this.box.querySelector('.actions');
+      const there = row?.querySelector('.close-all');
+      if (!row || !!there === show) return;
+      if (show) row.append(button(t('buttonCloseAll'), () => Overlay.closeAll(), 'close-all'));
+      else there.remove();
+      placeAll();
+    }
+
+    /** Every finished box closes, as its Close does (the cut-outs stay); boxes still at work stay. */
+    static closeAll() {
+      for (const o of boxes().filter((b) => b.finished)) o.onEscape();
+    }
+
+    /** Folds the finished box to its chip after a while alone: no pointer in it, no button focused, seen if it must be. */
+    foldLater() {
+      clearTimeout(this.idleTimer);
+      if (!this.finished || !this.box.isConnected || this.box.classList.contains('collapsed')) return;
+      this.idleTimer = setTimeout(() => {
+        const active = this.root.activeElement;
+        const busy = this.hovered || (active && active !== this.box && this.box.contains(active));
+        if (busy || (this.mustBeSeen && !this.seen)) return;
+        this.collapse();
+      }, IDLE_MS);
+    }
+
+    collapse() {
+      const hadFocus = this.box.contains(this.root.activeElement);
+      this.box.classList.add('collapsed');
+      this.chip.setAttribute('aria-expanded', 'false');
+      if (hadFocus) {
+        this.quiet = true; // the keyboard keeps its place, on the chip, without unfolding it
+        this.chip.focus({ preventScroll: true });
+        this.quiet = false;
+      }
+      placeAll();
+    }
+
+    /** Unfolds the box; `focusFirst`: the keyboard goes on to its first action. */
+    expand(focusFirst) {
+      clearTimeout(this.idleTimer);
+      if (this.box.classList.contains('collapsed')) {
+        this.box.classList.remove('collapsed');
+        this.chip.setAttribute('aria-expanded', 'true');
+        placeAll();
+      }
+      if (focusFirst) {
+        this.seen = true;
+        /** @type {HTMLElement | null} */ (this.box.querySelector('.actions')?.firstElementChild)?.focus({ preventScroll: true });
+      }
+      if (!this.hovered) this.foldLater();
     }
 
     /**
@@ -195,24 +377,33 @@
         iframe.src = url;
         this.iframe = iframe;
         this.root.prepend(iframe);
-        this.place();
+        placeAll();
       });
     }
 
-
     /** Remove the message box; a frame showing a cut-out stays. */
     closeBox() {
+      clearTimeout(this.idleTimer);
+      clearInterval(this.estimate?.timer);
       this.box.remove();
-      open.splice(open.indexOf(this) >>> 0, 1);
+      window.removeEventListener('keydown', this.onKey, true);
       if (!this.iframe) this.remove();
+      else {
+        syncCloseAll();
+        placeAll();
+      }
     }
 
     remove() {
-      window.removeEventListener('scroll', this.place, true);
-      window.removeEventListener('resize', this.place);
+      clearTimeout(this.idleTimer);
+      clearInterval(this.estimate?.timer);
       window.removeEventListener('keydown', this.onKey, true);
       this.host.remove();
-      open.splice(open.indexOf(this) >>> 0, 1);
+      const i = all.indexOf(this);
+      if (i >= 0) all.splice(i, 1);
+      if (!all.length) listen(false);
+      syncCloseAll();
+      placeAll();
     }
 
     /** Focus our frame: the clipboard is written by a focused document (the frame copies, not the page). */
@@ -223,7 +414,7 @@
 
     /**
      * A short message with no image to anchor it to (the shortcut found none),
-     * at the top of the window; it goes by itself, or with Escape.
+     * at the top of the window, clear of the boxes on the page; it goes by itself, or with Escape.
      * @param {string} text
      */
     static toast(text) {
@@ -231,7 +422,7 @@
       const root = host.attachShadow({ mode: 'closed' });
       const style = document.createElement('style');
       style.textContent = `${CSS} [data-text]::before { content: attr(data-text); }
-        .box { position: fixed; left: 50%; top: 16px; transform: translateX(-50%); max-width: 420px; }`;
+        .box { position: fixed; max-width: min(420px, calc(100vw - 8px)); }`;
       const box = document.createElement('div');
       box.className = 'box';
       box.setAttribute('role', 'alert');
@@ -242,6 +433,10 @@
         host.style.setProperty(k, v, 'important');
       }
       document.documentElement.append(host);
+      const taken = boxes().map((o) => o.box.getBoundingClientRect());
+      const at = placeToast({ width: box.offsetWidth, height: box.offsetHeight }, viewSize(), taken);
+      box.style.left = `${at.left}px`;
+      box.style.top = `${at.top}px`;
       const gone = () => {
         clearTimeout(timer);
         window.removeEventListener('keydown', onKey, true);

@@ -404,6 +404,7 @@ class Overlays:
                 frame = any(c.get("nodeName") == "IFRAME" for r in roots for c in r.get("children", []))
                 found.append(
                     {
+                        "box": box["backendNodeId"] if box else None,
                         "text": " ".join(text_of(box).split()) if box else "",
                         "buttons": buttons_of(box, []) if box else [],
                         "frame": frame,
@@ -457,10 +458,15 @@ class Overlays:
 
     def click(self, name: str) -> None:
         """A real mouse click on the last overlay's button called `name`."""
-        buttons = dict(self.last()["buttons"])
+        last = self.last()
+        buttons = dict(last["buttons"])
         assert name in buttons, f"no {name!r} button in {buttons}"
         cdp = self.page.context.new_cdp_session(self.page)
         try:
+            # The pointer on the box first: a box left alone folds to a chip, and unfolds under the pointer.
+            cdp.send("DOM.scrollIntoViewIfNeeded", {"backendNodeId": last["box"]})
+            box = cdp.send("DOM.getContentQuads", {"backendNodeId": last["box"]})["quads"][0]
+            self.page.mouse.move(sum(box[0::2]) / 4, sum(box[1::2]) / 4)
             cdp.send("DOM.scrollIntoViewIfNeeded", {"backendNodeId": buttons[name]})
             quad = cdp.send("DOM.getContentQuads", {"backendNodeId": buttons[name]})["quads"][0]
         finally:

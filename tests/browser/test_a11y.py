@@ -112,8 +112,8 @@ def test_popup_works_by_keyboard(browser, photo):
 
 
 def test_overlay_by_keyboard_alone(browser, page):
-    """The finished overlay's box takes the focus (nothing else had it); Tab reaches its
-    buttons, Enter presses one, Escape closes it."""
+    """The finished overlay's box takes the focus (nothing else had it); Enter on it saves
+    (its first action), Tab reaches its buttons, Escape closes it."""
     src = page.eval_on_selector("#other", "img => img.currentSrc")
     result = browser.menu_click(page, src)
     assert result["ok"], result
@@ -121,12 +121,10 @@ def test_overlay_by_keyboard_alone(browser, page):
     overlays.wait_text("Background removed")
     assert page.evaluate("() => document.activeElement.tagName") == "BACKGRONE-OVERLAY"  # its box, in its closed root
     browser.keep_download_names(page)
-    page.keyboard.press("Enter")  # on the box itself: nothing happens
-    page.keyboard.press("Tab")  # to Save, the first action
-    page.keyboard.press("Enter")
+    page.keyboard.press("Enter")  # on the box itself: its first action, Save
     assert "box2-cutout" in overlays.wait_text("Saved as")
-    assert page.evaluate("() => document.activeElement.tagName") == "BACKGRONE-OVERLAY"  # focus stays in the row
-    page.keyboard.press("Tab")
+    assert page.evaluate("() => document.activeElement.tagName") == "BACKGRONE-OVERLAY"  # focus stays in the box
+    page.keyboard.press("Tab")  # to Copy, now the first action
     page.keyboard.press("Escape")  # Close: the box goes, the cut-out stays
     page.wait_for_function("() => !document.querySelector('backgrone-overlay')")
     assert page.eval_on_selector("#other", "img => img.src.startsWith('blob:')")
@@ -142,14 +140,18 @@ def test_overlay_markup_has_no_serious_violations(browser, sites):
     (the real one is closed, which axe can't enter): its roles, names and states."""
     a, _ = sites
     (a.root / "overlay.html").write_text(OVERLAY_PAGE)
-    a.route("/overlay.js", 200, "text/javascript", (ROOT / "extension" / "content" / "overlay.js").read_bytes())
+    for name in ("placement.js", "overlay.js"):
+        a.route(f"/{name}", 200, "text/javascript", (ROOT / "extension" / "content" / name).read_bytes())
     page = browser.ctx.new_page()
     page.goto(a.url("overlay.html"))
     page.evaluate(
         """async () => {
             const attach = Element.prototype.attachShadow;
             Element.prototype.attachShadow = function (init) { return attach.call(this, { ...init, mode: 'open' }); };
-            await new Promise((ok) => { const s = document.createElement('script'); s.src = '/overlay.js'; s.onload = ok; document.head.append(s); });
+            globalThis.BackgroneI18n = { t: (key) => key };  // the words are the locales' business (test_i18n)
+            for (const src of ['/placement.js', '/overlay.js']) {
+                await new Promise((ok) => { const s = document.createElement('script'); s.src = src; s.onload = ok; document.head.append(s); });
+            }
             const img = document.getElementById('pic');
             await img.decode();
             const busy = new BackgroneOverlay(img);

@@ -1,0 +1,70 @@
+// Globals the content script's own modules publish (classic scripts, on globalThis).
+
+interface BackgroneRect {
+  left: number;
+  top: number;
+  width: number;
+  height: number;
+}
+
+interface BackgronePlacement {
+  placeBox(
+    box: { width: number; height: number },
+    image: BackgroneRect,
+    view: { width: number; height: number },
+    taken?: BackgroneRect[],
+  ): BackgroneRect & { where: 'below' | 'above' | 'right' | 'left' | 'inside' };
+  placeToast(box: { width: number; height: number }, view: { width: number; height: number }, taken?: BackgroneRect[]): BackgroneRect;
+  overlaps(a: BackgroneRect, b: BackgroneRect): boolean;
+  GAP: number;
+  MARGIN: number;
+}
+
+interface BackgroneStageView {
+  text: string;
+  fraction: number | null;
+  expectedMs: number | null;
+  stage: string;
+}
+
+interface BackgroneStageWords {
+  stageView(
+    progress: { stage: string; loaded?: number; total?: number; position?: number; expectedMs?: number },
+    t: (key: string, ...subs: (string | number)[]) => string,
+  ): BackgroneStageView | null;
+  firstWords(t: (key: string) => string): string;
+  towardEstimate(elapsedMs: number, expectedMs: number): number;
+  STAGE_KEYS: Record<string, string>;
+  CAP: number;
+}
+
+interface BackgronePageImage {
+  absolute(url: string): string;
+  shows(img: HTMLImageElement, target: string): boolean;
+  findImage(srcUrl: string): HTMLImageElement | null;
+  isCutOut(img: HTMLImageElement): boolean;
+  rememberOriginal(img: HTMLImageElement): void;
+  keepObjectUrl(img: HTMLImageElement, url: string): void;
+  swap(img: HTMLImageElement, url: string, pixelWidth: number): Promise<void>;
+  restore(img: HTMLImageElement): void;
+  failedToLoad(img: HTMLImageElement): Promise<boolean>;
+}
+
+interface BackgroneJobHandle {
+  postMessage(m: unknown): void;
+  disconnect(): void;
+}
+
+interface BackgroneJobPort {
+  openJobPort(
+    jobId: string,
+    srcUrl: string,
+    img: HTMLImageElement,
+    on: { heard: () => void; status: (p: any) => void; done: (done: any, bytes: Uint8Array | null) => void; failed: (error: string) => void; closed: () => void },
+  ): BackgroneJobHandle;
+}
+
+declare var BackgronePlacement: BackgronePlacement;
+declare var BackgroneStageWords: BackgroneStageWords;
+declare var BackgronePageImage: BackgronePageImage;
+declare var BackgroneJobPort: BackgroneJobPort;
