@@ -52,19 +52,65 @@ def _window_sums(plane: np.ndarray, r: int) -> np.ndarray:
     return rows_b[:, right] - rows_t[:, right] - rows_b[:, left] + rows_t[:, left]
 
 
-def guided(rgb: np.ndarray, p: np.ndarray, known: np.ndarray, r: int, eps: float = EPS) -> np.ndarray:
+def _cells(plane: np.ndarray, s: int) -> np.ndarray:
+    """Sums over ``s x s`` cells (the last ones cut by the border) of an integer plane, in
+    int64: exact."""
+    if s == 1:
+        return plane.astype(np.int64)
+    h, w = plane.shape
+    gh, gw = -(-h // s), -(-w // s)
+    if (h, w) != (gh * s, gw * s):
+        padded = np.zeros((gh * s, gw * s), plane.dtype)
+        padded[:h, :w] = plane
+        plane = padded
+    # A cell of uint8 products fits int32 up to 181 x 181 px; summed in it, then widened.
+    small = np.int32 if s * s * 65025 < 2**31 else np.int64
+    return plane.reshape(gh, s, gw, s).sum(axis=3, dtype=small).sum(axis=1, dtype=small).astype(np.int64)
+
+
+def _bilinear(grid: np.ndarray, s: int, ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
+    """Samples of a ``(k, gh, gw)`` grid of cell values at pixels ``(ys, xs)``; cell ``(i, j)``
+    is centred on pixel ``((j + 0.5) s - 0.5, (i + 0.5) s - 0.5)``, edge cells held beyond."""
+    _, gh, gw = grid.shape
+    if s == 1:
+        return grid[:, ys, xs]
+
+    def axis(v: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        f = (v + 0.5) / s - 0.5
+        lo = np.floor(f)
+        i = lo.astype(np.int64)
+        return np.clip(i, 0, size - 1), np.clip(i + 1, 0, size - 1), f - lo
+
+    ya, yb, wy = axis(ys.astype(np.float64), gh)
+    xa, xb, wx = axis(xs.astype(np.float64), gw)
+    top = grid[:, ya, xa] * (1 - wx) + grid[:, ya, xb] * wx
+    bottom = grid[:, yb, xa] * (1 - wx) + grid[:, yb, xb] * wx
+    return top * (1 - wy) + bottom * wy
+
+
+def guided(rgb: np.ndarray, p: np.ndarray, known: np.ndarray, r: int, want: np.ndarray, eps: float = EPS) -> np.ndarray:
     """The weighted colour guided filter: ``rgb`` ``(h, w, 3)`` uint8 guide, ``p`` ``(h, w)``
-    uint8 alpha, read only where ``known``; window radius ``r``. Returns ``q``,
-    float64 ``(h, w)`` in 0..1, snapped to 0 or 1 within :data:`SNAP`."""
-    k = known.astype(np.int64)
-    colours = [rgb[..., c].astype(np.int64) for c in range(3)]
-    pk = p.astype(np.int64) * k
-    n = _window_sums(k, r)
+    uint8 alpha, read only where ``known``; window radius ``r`` px. Returns ``q`` at the
+    pixels ``want`` (in row-major order), float64 in 0..1, snapped to 0 or 1 within
+    :data:`SNAP`.
+
+    As the fast guided filter (He & Sun 2015, arXiv:1505.00996), the window statistics and
+    coefficients live on cells of about ``r / 4`` px (exact integer cell sums), and the
+    averaged coefficients are sampled bilinearly at the wanted pixels, where ``q = a . I + b``
+    uses their own full-resolution colour: the cost follows the box's area over the cells'
+    and the wanted pixels, not the window's size."""
+    s = max(1, round(r / 4))
+    rc = max(1, round(r / s))
+    # Products of uint8 values fit int32 (and halve the memory traffic); cell sums are int64.
+    k = known.astype(np.int32)
+    colours = [rgb[..., c].astype(np.int32) for c in range(3)]
+    pk = p.astype(np.int32) * k
+    n = _window_sums(_cells(k, s), rc)
     some = n > 0
     nn = np.where(some, n, 1).astype(np.float64)
 
     def mean(plane: np.ndarray, scale: float) -> np.ndarray:
-        return _window_sums(plane, r) / (nn * scale)
+        return _window_sums(_cells(plane, s), rc) / (nn * scale)
 
     mean_i = [mean(c * k, 255.0) for c in colours]
     mean_p = mean(pk, 255.0)
@@ -82,18 +128,18 @@ def guided(rgb: np.ndarray, p: np.ndarray, known: np.ndarray, r: int, eps: float
     a_b = (i_rb * cov[0] + i_gb * cov[1] + i_bb * cov[2]) / det
     b = mean_p - a_r * mean_i[0] - a_g * mean_i[1] - a_b * mean_i[2]
 
-    # Average the windows' models over the windows covering each pixel, each weighted by
+    # Average the windows' models over the windows covering each cell, each weighted by
     # its known pixels times the variance of their alpha (plus INFORMED): a window that saw
     # both sides knows where the edge is, one that saw one side only predicts a constant,
     # and must not smear that side's alpha across the edge.
-    var_p = mean(pk * p.astype(np.int64), 65025.0) - mean_p * mean_p
+    var_p = mean(pk * p.astype(np.int32), 65025.0) - mean_p * mean_p
     total = np.where(some, n * (np.maximum(var_p, 0.0) + INFORMED), 0.0)
-    norm = _window_sums(total, r)
+    norm = _window_sums(total, rc)
     norm[norm == 0] = 1.0
-    q = _window_sums(total * b, r)
-    for a, c in zip((a_r, a_g, a_b), colours, strict=True):
-        q += _window_sums(total * a, r) * (c / 255.0)
-    q /= norm
+    coef = np.stack([_window_sums(total * c, rc) / norm for c in (a_r, a_g, a_b, b)])
+    ys, xs = np.nonzero(want)
+    at = _bilinear(coef, s, ys, xs)
+    q = at[3] + at[0] * (rgb[ys, xs, 0] / 255.0) + at[1] * (rgb[ys, xs, 1] / 255.0) + at[2] * (rgb[ys, xs, 2] / 255.0)
     np.clip(q, 0.0, 1.0, out=q)
     q[q < SNAP] = 0.0
     q[q > 1.0 - SNAP] = 1.0
@@ -131,10 +177,8 @@ def paint(
     if not free.any():
         return
     if hard:
-        new = np.full(a.shape, float(target))
+        new = np.full(int(free.sum()), float(target))
     else:
-        known = ~unknown | lk
-        new = guided(rgba[y0:y1, x0:x1, :3], a, known, radius) * 255.0
-    cur = a.astype(np.float64)
-    mixed = np.floor(cur + (new - cur) * cover + 0.5)
-    a[free] = mixed[free].astype(np.uint8)
+        new = guided(rgba[y0:y1, x0:x1, :3], a, ~unknown | lk, radius, free) * 255.0
+    cur = a[free].astype(np.float64)
+    a[free] = np.floor(cur + (new - cur) * cover[free] + 0.5).astype(np.uint8)
