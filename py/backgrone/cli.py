@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from .backgrounds import BLUR_DEFAULT
 from .catalogue import load_catalogue
 from .decode import READABLE
 from .edit_log import EditLog, EditLogError, parse
@@ -15,6 +17,7 @@ from .errors import BackgroneError, UsageError
 from .fetch import fetch_engine, fetch_models, is_valid, model_path
 from .outputs import ResultWriter, find_inputs, prepare_out_dir
 from .pipeline import Options, Segmenter, cut
+from .presets import load_presets, parse_size, resolve
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".gif", ".bmp", ".tif", ".tiff", ".jfif"}
 # Not read, but reported (with what to do) rather than silently passed over in a folder.
@@ -48,15 +51,21 @@ def _read_log(log: Path) -> EditLog:
 
 
 def _cut_one(
-    src: Path, segmenter: Segmenter, options: Options, writer: ResultWriter, log: Path | None = None
+    src: Path,
+    segmenter: Segmenter,
+    options: Options,
+    writer: ResultWriter,
+    log: Path | None = None,
+    report: dict | None = None,
 ) -> str | None:
-    """Cut out one file (with its edit log, if any) and write its result; what went wrong, or ``None``."""
+    """Cut out one file (with its edit log, if any) and write its result; what went wrong, or ``None``.
+    ``report`` receives the cut-out's "check these first" score and where it was written."""
     try:
         edits = _read_log(log) if log is not None else None
     except EditLogError as exc:
         return f"its edit log {log} was refused: {exc}"
     try:
-        result = cut(src.read_bytes(), segmenter, options, edits)
+        result = cut(src.read_bytes(), segmenter, options, edits, report)
     except EditLogError as exc:
         return f"its edit log {log} was refused: {exc}"
     except BackgroneError as exc:
@@ -64,7 +73,9 @@ def _cut_one(
     except OSError as exc:
         return f"cannot read it ({exc.strerror or exc})"
     try:
-        writer.write(src.stem, result)
+        written = writer.write(src.stem, result)
+        if report is not None:
+            report["output"] = str(written)
     except OSError as exc:
         return f"cannot write its result into {writer.out_dir} ({exc.strerror or exc})"
     return None
@@ -92,22 +103,69 @@ def _check_edits(raw: str | None, inputs: list[Path]) -> Path | None:
     return edits
 
 
+def _layer_options(args: argparse.Namespace) -> dict:
+    """Backgrounds, shadow and canvas: the preset's options (``--preset``), then each flag given."""
+    chosen = resolve(args.preset) if args.preset else {}
+    chosen.pop("format", None)  # the file format stays the command line's own choice
+    if args.background == "blur" or (args.blur is not None and not args.background_image):
+        chosen["output"] = "blur"
+    elif args.background:
+        chosen.update(output="color", background=args.background)
+    if args.blur is not None:
+        chosen["blur"] = args.blur
+    if args.background_image:
+        try:
+            chosen.update(output="image", background_image=Path(args.background_image).read_bytes())
+        except OSError as exc:
+            raise UsageError(
+                f"cannot read the background image {args.background_image} ({exc.strerror or exc})"
+            ) from None
+    flags = {"shadow": "shadow", "shadow_opacity": "shadow_opacity", "canvas": "canvas", "fill": "fill"}
+    chosen.update({key: getattr(args, flag) for key, flag in flags.items() if getattr(args, flag) is not None})
+    if args.position is not None:
+        chosen["position"] = args.position
+    return chosen
+
+
+def _options(args: argparse.Namespace) -> Options:
+    """The command line's options, checked (before any model loads)."""
+    layered = _layer_options(args)
+    if args.mask_only and layered:
+        raise UsageError("--mask-only writes the mask: it takes no background, shadow, canvas or preset")
+    return Options.from_dict(
+        {
+            "output": "mask" if args.mask_only else "cutout",
+            "background": "white",
+            "crop": args.crop,
+            "margin": 0,
+            "format": args.format,
+            "max_pixels": int(args.max_megapixels * 1_000_000),
+            "despeckle": _step(args, "despeckle"),
+            "edges": _step(args, "edges"),
+            "decontaminate": _step(args, "decontaminate"),
+            **layered,
+            **({"margin": args.margin} if args.margin is not None else {}),
+        }
+    )
+
+
+def _write_report(path: Path | None, rows: list[dict]) -> None:
+    """``--report``: every input's score (and result), as JSON; flagged ones printed too."""
+    flagged = [r for r in rows if r.get("flag")]
+    if flagged:
+        flagged.sort(key=lambda r: -r["check"])
+        _say(f"check these first ({len(flagged)}): " + ", ".join(f"{r['input']} ({r['check']:.2f})" for r in flagged))
+    if path is not None:
+        path.write_text(json.dumps({"cutouts": rows}, indent=1) + "\n", encoding="utf-8")
+
+
 def cmd_cut(args: argparse.Namespace) -> int:
     from .infer import OnnxSegmenter  # onnxruntime only for commands that run a model
 
     catalogue = load_catalogue()
     spec = catalogue.get(args.engine)
-    options = Options(
-        output="mask" if args.mask_only else ("color" if args.background else "cutout"),
-        background=args.background or "white",
-        crop=args.crop,
-        margin=args.margin,
-        format=args.format,
-        max_pixels=int(args.max_megapixels * 1_000_000),
-        despeckle=_step(args, "despeckle"),
-        edges=_step(args, "edges"),
-        decontaminate=_step(args, "decontaminate"),
-    )
+    options = _options(args)
+    report_path = Path(args.report) if args.report else None
     out_dir = Path(args.out)
     if out_dir.exists() and not out_dir.is_dir():
         prepare_out_dir(out_dir)  # says what is wrong before any work
@@ -119,6 +177,8 @@ def cmd_cut(args: argparse.Namespace) -> int:
         return 1
     edits = _check_edits(args.edits, inputs)
     prepare_out_dir(out_dir)
+    if report_path is not None and (report_path.is_dir() or not report_path.absolute().parent.is_dir()):
+        raise UsageError(f"--report {report_path}: give a file in an existing folder")
     path = model_path(spec)
     if not is_valid(path, spec):
         fetch_engine(spec, log=_say)
@@ -132,15 +192,19 @@ def cmd_cut(args: argparse.Namespace) -> int:
 
         progress = tqdm(total=len(inputs), unit="img", file=sys.stderr, dynamic_ncols=True)
     report = (lambda msg: progress.write(msg, file=sys.stderr)) if progress else _say
+    scores: list[dict] = []
     for src in inputs:
-        problem = _cut_one(src, segmenter, options, writer, _log_for(src, edits))
+        scores.append({"input": str(src)})
+        problem = _cut_one(src, segmenter, options, writer, _log_for(src, edits), scores[-1])
         if problem:
             failed += 1
             report(f"skipped {src}: {problem}")
+            scores[-1]["error"] = problem
         if progress:
             progress.update(1)
     if progress:
         progress.close()
+    _write_report(report_path, scores)
     done = len(inputs) - failed
     _say(f"{done} of {len(inputs)} image(s) cut out into {out_dir}" + (f"; {failed} failed" if failed else ""))
     if writer.renamed:
@@ -220,9 +284,36 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument(
         "--no-decontaminate", action="store_true", help="keep the image's own colours in the soft edge of the cut-out"
     )
-    c.add_argument("--background", metavar="COLOR", help="fill the background with a colour, e.g. white or '#00ff00'")
+    c.add_argument(
+        "--background",
+        metavar="COLOR|blur",
+        help="fill the background with a colour, e.g. white or '#00ff00'; or 'blur': the original, blurred",
+    )
+    c.add_argument(
+        "--background-image", metavar="PATH", help="put the subject on this image (scaled to cover, centred)"
+    )
+    c.add_argument(
+        "--blur",
+        type=float,
+        metavar="PX",
+        help=f"blur strength for --background blur: px per 1000 px of the long side (default {BLUR_DEFAULT:g})",
+    )
+    c.add_argument("--shadow", choices=["contact", "drop"], help="a soft shadow under the subject")
+    c.add_argument("--shadow-opacity", type=float, metavar="0-1", help="the shadow's opacity (default: the style's)")
+    c.add_argument(
+        "--canvas", type=parse_size, metavar="WxH", help="place the subject on a canvas of this size, e.g. 2000x2000"
+    )
+    c.add_argument("--fill", type=float, metavar="SHARE", help="with --canvas: the subject's share (default 0.85)")
+    c.add_argument("--position", choices=["center", "bottom"], help="with --canvas: centred (default) or standing")
+    c.add_argument(
+        "--preset",
+        choices=sorted(load_presets()),
+        help="a named layout (models/presets.json), e.g. marketplace-white-square; flags given override it",
+    )
     c.add_argument("--crop", action="store_true", help="crop to the subject")
-    c.add_argument("--margin", type=int, default=0, metavar="PX", help="margin around the subject with --crop")
+    c.add_argument(
+        "--margin", type=int, default=None, metavar="PX", help="margin around the subject with --crop or --canvas"
+    )
     c.add_argument("--format", choices=["png", "webp"], default="png")
     c.add_argument("--max-megapixels", type=float, default=50.0, metavar="MP", help="refuse larger images (default 50)")
     c.add_argument(
@@ -230,6 +321,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="replay corrections (an edit log, docs/edit-log.md): a log for the one image, "
         "or a folder of <image name>.json logs (images without one are cut out as usual)",
+    )
+    c.add_argument(
+        "--report",
+        metavar="FILE",
+        help="write every cut-out's 'check these first' score to this JSON file (flagged ones are printed anyway)",
     )
     c.add_argument("--threads", type=int, default=None, help="inference threads (default: all cores)")
     c.set_defaults(func=cmd_cut)

@@ -14,7 +14,7 @@ from PIL import Image, ImageColor
 
 from .errors import EncodeError, OptionsError
 
-OUTPUTS = ("cutout", "color", "mask")
+OUTPUTS = ("cutout", "color", "mask", "blur", "image")
 FORMATS = ("png", "webp")
 
 # The largest width or height a WebP file can hold.
@@ -101,6 +101,41 @@ def render(
         base.alpha_composite(image)
         return base.convert("RGB") if colour[3] == 255 else base
     raise OptionsError(f"unknown output '{output}': choose one of {', '.join(OUTPUTS)}")
+
+
+def layers(
+    cutout: Image.Image,
+    shadow: np.ndarray | None = None,
+    background: Image.Image | tuple[int, int, int, int] | None = None,
+    shadow_colour: tuple[int, int, int] = (0, 0, 0),
+) -> Image.Image:
+    """The cut-out (``RGBA``, as :func:`render` makes it) over a shadow (an ``(H, W)`` uint8
+    alpha of ``shadow_colour``) over a background: a colour, a picture of the same size, or none.
+
+    With no background the result stays transparent and the shadow is a semi-transparent layer
+    of its own colour: nothing of the removed background is in it, and a fully transparent pixel
+    holds no colour. Where the cut-out is opaque, its pixels come through unchanged."""
+    if shadow is None and background is None:
+        return cutout
+    if isinstance(background, Image.Image):
+        base = background.convert("RGBA")
+    elif background is not None:
+        base = Image.new("RGBA", cutout.size, background)
+    else:
+        base = Image.new("RGBA", cutout.size, (0, 0, 0, 0))
+    if shadow is not None:
+        shade = np.empty((*shadow.shape, 4), np.uint8)
+        shade[..., :3] = shadow_colour
+        shade[..., 3] = shadow
+        height, width = shadow.shape
+        base.alpha_composite(Image.frombuffer("RGBA", (width, height), shade, "raw", "RGBA", 0, 1))
+    base.alpha_composite(cutout)
+    if background is None:
+        pixels = np.array(base, dtype=np.uint8, order="C")
+        pixels.view("<u4").reshape(pixels.shape[:2])[pixels[..., 3] == 0] = 0
+        return Image.frombuffer("RGBA", base.size, pixels, "raw", "RGBA", 0, 1)
+    opaque = isinstance(background, Image.Image) or background[3] == 255
+    return base.convert("RGB") if opaque else base
 
 
 def encode(

@@ -7,15 +7,25 @@ two synchronous Python calls; :func:`cut` chains the three for CPython.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
 from PIL import Image
 
-from . import refine
+from . import backgrounds, check_score, presets, refine, shadow
 from .catalogue import EngineSpec
-from .compose import FORMATS, OUTPUTS, alpha_at_size, combine_alpha, encode, parse_color, render, subject_box
+from .compose import (
+    FORMATS,
+    OUTPUTS,
+    alpha_at_size,
+    combine_alpha,
+    encode,
+    layers,
+    parse_color,
+    render,
+    subject_box,
+)
 from .decode import DEFAULT_MAX_PIXELS, decode_image, decode_pixels
 from .edit_log import EditLog
 from .edits import apply_edits
@@ -29,7 +39,17 @@ POST_STEPS = ("despeckle", "edges", "decontaminate")
 
 @dataclass(frozen=True)
 class Options:
-    """What to produce. ``background`` is only used with ``output='color'``."""
+    """What to produce. ``background`` is only used with ``output='color'``.
+
+    Backgrounds beyond a colour (docs/outputs.md): ``output='blur'``, the original blurred
+    without its subject (``blur``: radius in px per 1000 px of the long side); ``output='image'``,
+    ``background_image`` (file bytes) cover-fitted. ``shadow``: ``'contact'`` or ``'drop'``
+    (``shadow_opacity`` 0..1, ``shadow_blur`` and ``shadow_offset`` as shares of the subject's
+    height; ``None`` = the style's own). ``canvas`` ``(width, height)``: the subject scaled to
+    ``fill`` of it, at ``position`` ``'center'`` or ``'bottom'``, at least ``margin`` px from its
+    edge; ``min_size``: the least a canvas side may be (a preset's rule). Named presets:
+    ``presets.resolve``. None of these is used unless asked for.
+    """
 
     output: str = "cutout"
     background: str = "white"
@@ -42,6 +62,18 @@ class Options:
     despeckle: bool | None = None
     edges: bool | None = None
     decontaminate: bool | None = None
+    blur: float = backgrounds.BLUR_DEFAULT
+    background_image: bytes | None = None
+    shadow: str = "none"
+    shadow_opacity: float | None = None
+    shadow_blur: float | None = None
+    shadow_offset: tuple[float, float] | None = None
+    canvas: tuple[int, int] | None = None
+    fill: float = 0.85
+    position: str = "center"
+    min_size: int = 0
+    # The background image, decoded once for a whole batch.
+    _backdrop: Image.Image | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         for step in POST_STEPS:
@@ -56,12 +88,43 @@ class Options:
         if not isinstance(self.max_pixels, int) or self.max_pixels <= 0:
             raise OptionsError("the pixel limit must be a positive whole number")
         parse_color(self.background)  # fail early on a bad colour
+        self._check_layers()
+
+    def _check_layers(self) -> None:
+        """Check (and normalise: JSON lists to tuples, buffers to bytes) the background, shadow
+        and canvas options; decode the background image once."""
+        if isinstance(self.blur, bool) or not isinstance(self.blur, (int, float)):
+            raise OptionsError(f"the blur strength must be a number, not {self.blur!r}")
+        if not 0 < self.blur <= backgrounds.BLUR_MAX:
+            raise OptionsError(
+                f"the blur strength must be above 0 and at most {backgrounds.BLUR_MAX:g}, not {self.blur!r}"
+            )
+        if isinstance(self.shadow_offset, list):
+            object.__setattr__(self, "shadow_offset", tuple(self.shadow_offset))
+        shadow.check(self.shadow, self.shadow_opacity, self.shadow_blur, self.shadow_offset)
+        canvas = presets.check(self.canvas, self.fill, self.position, self.margin, self.min_size, self.max_pixels)
+        object.__setattr__(self, "canvas", canvas)
+        if self.output == "mask" and (canvas is not None or self.shadow != "none"):
+            raise OptionsError("a mask has no canvas or shadow: choose a cut-out or a background instead")
+        if self.background_image is not None:
+            if self.output != "image":
+                raise OptionsError("a background image is used only with the 'image' output")
+            backdrop = backgrounds.read_image(self.background_image, self.max_pixels)
+            object.__setattr__(self, "background_image", bytes(self.background_image))
+            object.__setattr__(self, "_backdrop", backdrop)
+        elif self.output == "image":
+            raise OptionsError("the 'image' output needs a background image: choose one")
+
+    @property
+    def layered(self) -> bool:
+        """Whether a new layer (blur, image, shadow, canvas) is asked for."""
+        return self.output in ("blur", "image") or self.shadow != "none" or self.canvas is not None
 
     @classmethod
     def from_dict(cls, raw: Mapping[str, Any] | None) -> Options:
         """Build from a plain dict (the extension's JSON); unknown keys are an error."""
         raw = dict(raw or {})
-        known = {f.name for f in fields(cls)}
+        known = {f.name for f in fields(cls) if f.init}
         unknown = sorted(set(raw) - known)
         if unknown:
             raise OptionsError(f"unknown option(s): {', '.join(unknown)}")
@@ -124,6 +187,7 @@ def compose(
     options: Options = Options(),
     edits: EditLog | None = None,
     segmenter: Segmenter | None = None,
+    report: dict[str, Any] | None = None,
 ) -> tuple[Image.Image, bytes | None]:
     """Scale the model mask to the image and compose the requested output (not yet encoded).
 
@@ -132,8 +196,13 @@ def compose(
     ``edits``, the user's corrections (``edits.apply_edits``), apply after the edges are
     refined and before the colours are estimated; ``segmenter`` runs their re-detects.
 
+    A ``report`` dict, when given, receives ``check`` (0..1: how likely the cut-out is to need
+    a fix, from the model's own mask, ``check_score.score``) and ``flag`` (check it first).
+
     Returns the picture and the colour profile to write with it.
     """
+    if report is not None:
+        report.update(check_score.report(mask))
     rgba = prepared.rgba
     guide = _visible(rgba)
     if options.uses("despeckle"):
@@ -164,11 +233,41 @@ def compose(
             alpha = alpha[top:bottom, left:right]
             if colours is not None:
                 colours = _crop_colours(colours, width, box)
-    image = render(rgba, alpha, options.output, parse_color(options.background), colours)
+    if options.layered:
+        image = _layered(rgba, alpha, colours, options)
+    else:
+        image = render(rgba, alpha, options.output, parse_color(options.background), colours)
     # The colour profile describes RGB values: it goes with a cut-out or a colour
     # fill, never with the grayscale mask.
     icc = prepared.icc if options.output != "mask" else None
     return image, icc
+
+
+def _layered(
+    rgba: np.ndarray, alpha: np.ndarray, colours: tuple[np.ndarray, np.ndarray] | None, options: Options
+) -> Image.Image:
+    """The cut-out placed on its canvas (if any), over its shadow (if any), over the background
+    asked for: a colour, the original blurred without its subject, an image, or none."""
+    cutout = render(rgba, alpha, "cutout", None, colours)
+    scale, shift = (1.0, 1.0), (0.0, 0.0)
+    if options.canvas is not None:
+        where = (options.canvas, options.fill, options.position, options.margin)
+        cutout, scale, shift = presets.place(cutout, alpha, *where)
+        subject = np.asarray(cutout)[..., 3]
+    else:
+        subject = alpha
+    shade = shadow.shadow(subject, options.shadow, options.shadow_opacity, options.shadow_blur, options.shadow_offset)
+    background: Image.Image | tuple[int, int, int, int] | None = None
+    if options.output == "color":
+        background = parse_color(options.background)
+    elif options.output == "blur":
+        # Laid out as the subject is, so the place it was taken from lies under it again.
+        small, factor = backgrounds.blurred_background(rgba, alpha, options.blur)
+        background = backgrounds.aligned(small, factor, cutout.size, scale, shift)
+    elif options.output == "image":
+        assert options._backdrop is not None  # checked with the options
+        background = backgrounds.fit(options._backdrop, cutout.size)
+    return layers(cutout, shade, background)
 
 
 def _visible(rgba: np.ndarray) -> np.ndarray:
@@ -198,15 +297,25 @@ def finish(
     options: Options = Options(),
     edits: EditLog | None = None,
     segmenter: Segmenter | None = None,
+    report: dict[str, Any] | None = None,
 ) -> bytes:
-    """Scale the model mask to the image, compose the requested output (with ``edits``), encode it."""
-    image, icc = compose(prepared, mask, options, edits, segmenter)
+    """Scale the model mask to the image, compose the requested output (with ``edits``), encode it
+    (``report``: see :func:`compose`)."""
+    image, icc = compose(prepared, mask, options, edits, segmenter, report)
     return encode(image, options.format, icc=icc)
 
 
-def cut(data: bytes, segmenter: Segmenter, options: Options = Options(), edits: EditLog | None = None) -> bytes:
-    """Image bytes in, cut-out bytes out; ``edits`` (checked against the image's size) applied."""
+def cut(
+    data: bytes,
+    segmenter: Segmenter,
+    options: Options = Options(),
+    edits: EditLog | None = None,
+    report: dict[str, Any] | None = None,
+) -> bytes:
+    """Image bytes in, cut-out bytes out; ``edits`` (checked against the image's size) applied;
+    ``report``: see :func:`compose`."""
     prepared = load(data, options.max_pixels)
     if edits is not None:
         edits.check_inside(prepared.size)
-    return finish(prepared, segmenter.run(to_tensor(prepared.rgba, segmenter.spec)), options, edits, segmenter)
+    mask = segmenter.run(to_tensor(prepared.rgba, segmenter.spec))
+    return finish(prepared, mask, options, edits, segmenter, report)
