@@ -1,9 +1,17 @@
 """The "check these first" score of a cut-out from the model's own mask."""
 
+import json
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
+import pytest
+from PIL import Image
 
 from backgrone import check_score
 from backgrone.pipeline import Options, compose
+from conftest import ROOT
 from test_backgrounds import scene
 
 
@@ -52,3 +60,25 @@ def test_compose_reports_the_score():
     report: dict = {}
     compose(prepared, mask, Options(), report=report)
     assert report == check_score.report(mask)
+
+
+@pytest.mark.model
+def test_the_cli_reports_scores_and_applies_a_preset(tmp_path):
+    """The CLI with the real 'fast' model: a preset for the batch and every score in --report."""
+    out = tmp_path / "out"
+    args = ["samples/chelsea.jpg", "samples/coffee.jpg", "--out", str(out), "--engine", "fast"]
+    args += ["--preset", "marketplace-white-square-1600", "--report", str(tmp_path / "r.json")]
+    proc = subprocess.run(
+        [sys.executable, "-m", "backgrone", "cut", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert proc.returncode == 0, proc.stderr
+    rows = json.loads((tmp_path / "r.json").read_text())["cutouts"]
+    assert [Path(r["input"]).name for r in rows] == ["chelsea.jpg", "coffee.jpg"]
+    for row in rows:
+        assert 0 <= row["check"] <= 1 and row["flag"] == (row["check"] >= check_score.FLAG_AT)
+        assert Image.open(row["output"]).size == (1600, 1600)
+    flagged = [Path(r["input"]).name for r in rows if r["flag"]]
+    assert ("check these first" in proc.stderr) == bool(flagged)

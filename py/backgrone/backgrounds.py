@@ -20,6 +20,8 @@ element-wise numpy run, so CPython and Pyodide give the same bytes.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 from PIL import Image, ImageFilter, ImageOps
 
@@ -136,12 +138,18 @@ def fit(background: Image.Image, size: tuple[int, int]) -> Image.Image:
 
 def read_image(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Image:
     """A background image from file bytes, as opaque RGB (its transparent parts on white).
+    The last one is kept: a host checks the same options several times per job and batch.
 
     Raises :class:`OptionsError` naming what is wrong when the bytes are not a readable image."""
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise OptionsError("the background image must be the bytes of an image file")
+    return _read_image(bytes(data), max_pixels)
+
+
+@functools.lru_cache(maxsize=1)
+def _read_image(data: bytes, max_pixels: int) -> Image.Image:
     try:
-        rgba = decode_image(bytes(data), max_pixels=max_pixels).rgba
+        rgba = decode_image(data, max_pixels=max_pixels).rgba
     except DecodeError as exc:
         raise OptionsError(f"the background image cannot be used: {exc}") from None
     h, w = rgba.shape[:2]

@@ -100,7 +100,7 @@ def check(canvas: Any, fill: Any, position: Any, margin: int, min_size: Any, max
 
 def parse_size(text: str) -> tuple[int, int]:
     """``'2000x2000'`` -> ``(2000, 2000)``; an error naming the text otherwise."""
-    parts = text.lower().replace("\u00d7", "x").split("x")  # 2000×2000 (multiplication sign) too
+    parts = text.lower().replace("\u00d7", "x").split("x")  # the multiplication sign too
     if len(parts) != 2 or not all(p.strip().isdigit() for p in parts):
         raise OptionsError(f"'{text}' is not a canvas size: give width x height in px, e.g. 2000x2000")
     return int(parts[0]), int(parts[1])
