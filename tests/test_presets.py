@@ -115,3 +115,14 @@ def test_the_cli_refuses_bad_values_in_one_line_before_any_work(tmp_path, args, 
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines() == [proc.stderr.strip()] and message in proc.stderr
     assert not out.exists()  # refused before the output folder, and so before any model
+
+
+@pytest.mark.parametrize("shadow", ["none", "drop"])
+def test_a_transparent_canvas_holds_no_colour_where_nothing_shows(shadow):
+    prepared, mask = product()
+    rgba = prepared.rgba.copy()
+    rgba[..., :3] = (250, 10, 250)  # a loud background around the subject
+    rgba[60:200, 250:470, :3] = (40, 90, 200)
+    out = run(Prepared(rgba=rgba), mask, canvas=[300, 300], shadow=shadow)
+    clear = out[..., 3] == 0
+    assert clear.sum() > 10000 and not out[clear][:, :3].any()
