@@ -47,6 +47,7 @@ VARIANTS: dict[str, dict] = {
         "fill": 0.85,
         "shadow": "contact",
     },
+    "blur on canvas, drop": {"output": "blur", "canvas": [1600, 2000], "position": "bottom", "shadow": "drop"},
 }
 PYODIDE = ROOT / "dist" / "extension" / "vendor" / "pyodide"
 
