@@ -276,6 +276,33 @@ def test_toggle_fills_an_enclosed_hole_and_flips_back():
     assert back.alpha[60, 60] == 0 and back.alpha[60, 40] == 0  # the whole subject now, hole included, went
 
 
+def test_nothing_beyond_12_px_of_a_flipped_region_changes():
+    from PIL import ImageFilter
+
+    from backgrone.refine import label
+
+    rng = np.random.default_rng(3)
+    noise = Image.fromarray(rng.integers(0, 256, (H // 8, W // 8), dtype=np.uint8)).resize((W, H), Image.BICUBIC)
+    alpha = np.asarray(noise.filter(ImageFilter.GaussianBlur(3)).point(lambda v: max(0, min(255, (v - 118) * 6))))
+    rgba = photo(alpha / 255.0)
+    for x, y in rng.uniform([0, 0], [W, H], (10, 2)):
+        subject = alpha >= 128
+        side = subject if subject[int(y), int(x)] else ~subject
+        labels, _ = label(side, 8 if subject[int(y), int(x)] else 4)
+        region = labels == labels[int(y), int(x)]
+        out = apply_edits(rgba, alpha, log({"op": "toggle", "point": [float(x), float(y)]})).alpha
+        near = region.copy()
+        for _ in range(12):  # grown by 12 px (a square)
+            grown = near.copy()
+            grown[1:] |= near[:-1]
+            grown[:-1] |= near[1:]
+            near = grown.copy()
+            near[:, 1:] |= grown[:, :-1]
+            near[:, :-1] |= grown[:, 1:]
+        assert (out[region] != alpha[region]).any() or region.all()
+        assert changed_far(alpha, out, near) == 0
+
+
 def test_toggle_background_is_4_connected():
     alpha = np.zeros((20, 20), np.uint8)
     for k in range(10):  # a diagonal outline: 8-connected subject, a hole that touches the outside only diagonally
