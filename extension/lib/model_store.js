@@ -164,15 +164,20 @@ async function fetchChunk(url, expected, onBytes, signal) {
     signal,
   });
   if ((await sha256Hex(data)) !== expected.sha256) {
-    throw new Error(msg('errorChunkHash'));
+    throw coded(new Error(msg('errorChunkHash')), 'damaged');
   }
   return data.buffer;
+}
+
+/** `err` with a `code` saying what went wrong (lib/model_failures.js turns it into words a user can act on). */
+function coded(err, code) {
+  return Object.assign(err, { code });
 }
 
 /** IndexedDB's quota error, in words; other errors unchanged. */
 function storageError(err, spec) {
   if (err?.name === 'QuotaExceededError') {
-    return new Error(msg('errorStorageFull', msg(`engineName_${spec.name}`), Math.round(spec.bytes / 1e6)));
+    return coded(new Error(msg('errorStorageFull', msg(`engineName_${spec.name}`), Math.round(spec.bytes / 1e6))), 'storage');
   }
   return err;
 }
@@ -217,7 +222,7 @@ export async function loadModelBytes(spec, { source, signal, onProgress = () => 
   const missing = expected.map((c, i) => i).filter((i) => !chunks.has(i));
   if (missing.length) {
     const problem = modelSourceProblem(source);
-    if (problem) throw new Error(problem);
+    if (problem) throw coded(new Error(problem), 'source');
     onProgress({ phase: 'download', loaded, total });
     for (const i of missing) {
       signal?.throwIfAborted();
@@ -245,7 +250,7 @@ export async function loadModelBytes(spec, { source, signal, onProgress = () => 
   onProgress({ phase: 'verify', loaded: total, total });
   if ((await sha256Hex(bytes.buffer)) !== spec.sha256) {
     await deleteModel(spec.name);
-    throw new Error(msg('errorModelHash'));
+    throw coded(new Error(msg('errorModelHash')), 'damaged');
   }
   await tx([MODELS], 'readwrite', (t) =>
     t.objectStore(MODELS).put({ engine: spec.name, sha256: spec.sha256, bytes: total, completedAt: Date.now() }, spec.name),

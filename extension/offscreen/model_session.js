@@ -1,17 +1,92 @@
 // The model session a job runs with: the chosen engine's, from this device's store or
-// downloaded; when that model can't be had, a built-in engine's, and a notice why.
+// downloaded; when that model can't be had, the nearest built-in engine's, and a notice why.
+// Also the download a user starts on purpose ("Download now", Retry), which shares the
+// download (and session) any job waits on.
 import '../lib/messages.js';
 import '../lib/i18n.js';
-import { loadCatalogue } from '../lib/catalogue.js';
+import { formatBytes, loadCatalogue } from '../lib/catalogue.js';
 import { loadModelBytes, modelState } from '../lib/model_store.js';
+import { clearFailure, failureKind, failureOf, recordFailure } from '../lib/model_failures.js';
 import { getSession } from './inference.js';
 
 const { t } = globalThis.BackgroneI18n;
-const { Stage } = globalThis.BackgroneMessages;
-const FALLBACK_ENGINE = 'fast';
+const { Stage, Target, Type, message } = globalThis.BackgroneMessages;
+
+/** @type {Map<string, {phase: string, loaded: number, total: number}>} engine -> its download's progress, while one runs */
+const downloads = new Map();
+/** @type {Set<string>} engines whose model is being loaded now (downloaded or read from the store) */
+const loading = new Set();
+
+/** Tell the extension's pages (options, popup) how a model's download goes. */
+function announce(engine, data) {
+  chrome.runtime.sendMessage(message(Target.UI, Type.MODEL_PROGRESS, { engine, ...data })).catch(() => {});
+}
 
 /**
- * A session for the engine; on a model that can't be had, fall back to `fast` and say why.
+ * The bytes loader getSession runs once for all the jobs waiting on it: it keeps the download's
+ * progress for MODEL_STATUS, tells the pages (each whole percent, not each network read), and
+ * remembers a failed download (lib/model_failures.js) until one succeeds.
+ */
+function loader(spec, modelSource, timings) {
+  return async ({ signal, onProgress }) => {
+    const t0 = performance.now();
+    if (spec.bundled) return loadModelBytes(spec, { signal });
+    const engine = spec.name;
+    let said = '';
+    const hear = (p) => {
+      onProgress(p);
+      downloads.set(engine, { phase: p.phase, loaded: p.loaded, total: p.total });
+      const now = `${p.phase}:${Math.floor((100 * p.loaded) / p.total)}`;
+      if (now !== said) announce(engine, { phase: p.phase, loaded: p.loaded, total: p.total });
+      said = now;
+    };
+    loading.add(engine);
+    try {
+      const loaded = await loadModelBytes(spec, { source: modelSource, signal, onProgress: hear });
+      if (timings) timings.modelBytes = performance.now() - t0;
+      clearFailure(engine);
+      if (said) announce(engine, { phase: 'done' });
+      return loaded;
+    } catch (err) {
+      // Every job left (their pages closed): nothing failed, the chunks stored stay for the next try.
+      if (signal.aborted) announce(engine, { phase: 'stopped' });
+      else {
+        recordFailure(engine, err);
+        announce(engine, { phase: 'failed', error: String(err?.message || err).slice(0, 500) });
+      }
+      throw err;
+    } finally {
+      loading.delete(engine);
+      downloads.delete(engine);
+    }
+  };
+}
+
+/** The built-in engine to use when `spec`'s model can't be had: the catalogue's `fallback`, else the default. */
+function fallbackFor(catalogue, spec) {
+  const candidates = [spec.fallback, catalogue.default_engine, ...Object.keys(catalogue.engines)];
+  return catalogue.engines[candidates.find((name) => name && name !== spec.name && catalogue.engines[name]?.bundled)];
+}
+
+// Why the model is missing (lib/model_failures.js FailureKind) -> the notice.
+const NOTICE = {
+  network: 'noticeModelMissing_network',
+  source: 'noticeModelMissing_source',
+  storage: 'noticeModelMissing_storage',
+  damaged: 'noticeModelMissing_damaged',
+};
+
+/** Plain sentences: the model is not here, why, what was used instead, what to do. */
+function fallbackNotice(spec, fallback, kind) {
+  return t(NOTICE[kind] || NOTICE.network, t(`engineName_${spec.name}`), t(`engineName_${fallback.name}`), formatBytes(spec.bytes));
+}
+
+const isCached = (spec) => modelState(spec).then((s) => s.cached, () => false);
+
+/**
+ * A session for the engine. A model that can't be had is replaced by the nearest built-in
+ * engine, with a notice; its failed download is remembered, and later jobs use the built-in
+ * engine at once (no network) until a download on purpose succeeds.
  * `signal` (the job's deadline, its page closed) stops the wait, and the download when no
  * other job waits on it; every job waiting on a download hears its progress.
  */
@@ -19,25 +94,53 @@ export async function sessionFor(engine, modelSource, report, timings, signal) {
   const catalogue = await loadCatalogue();
   const spec = catalogue.engines[engine];
   if (!spec) throw new Error(t('errorUnknownEngine', engine));
-  const load = async ({ signal: stop, onProgress }) => {
-    const t0 = performance.now();
-    const loaded = await loadModelBytes(spec, { source: modelSource, signal: stop, onProgress });
-    timings.modelBytes = performance.now() - t0;
-    return loaded;
+  const useFallback = async (kind) => {
+    const fallback = fallbackFor(catalogue, spec);
+    if (!fallback) return null;
+    const notice = fallbackNotice(spec, fallback, kind);
+    report({ stage: Stage.LOADING_ENGINE, engine: fallback.name, notice });
+    const session = await getSession(fallback, loader(fallback, modelSource, null), { signal });
+    return { spec: fallback, session, notice };
   };
+  // A download that failed is not tried again by every job: a download under way (Retry) is joined.
+  const failed = !spec.bundled && !loading.has(engine) && failureOf(engine);
+  if (failed && !(await isCached(spec))) {
+    const instead = await useFallback(failed.kind);
+    if (instead) return instead;
+  }
   const onProgress = ({ phase, loaded, total }) =>
     report({ stage: phase === 'download' ? Stage.DOWNLOADING_MODEL : Stage.VERIFYING_MODEL, engine, loaded, total });
   try {
     report({ stage: Stage.LOADING_ENGINE, engine });
-    return { spec, session: await getSession(spec, load, { signal, onProgress }), notice: null };
+    return { spec, session: await getSession(spec, loader(spec, modelSource, timings), { signal, onProgress }), notice: null };
   } catch (err) {
-    if (engine === FALLBACK_ENGINE || signal.aborted) throw err;
-    const state = await modelState(spec).catch(() => ({ cached: false }));
-    if (state.cached) throw err;
-    const fallback = catalogue.engines[FALLBACK_ENGINE];
-    const notice = t('noticeFallback', t(`engineName_${engine}`), err.message, t(`engineName_${FALLBACK_ENGINE}`));
-    report({ stage: Stage.LOADING_ENGINE, engine: FALLBACK_ENGINE, notice });
-    const session = await getSession(fallback, ({ signal: stop }) => loadModelBytes(fallback, { signal: stop }), { signal });
-    return { spec: fallback, session, notice };
+    if (spec.bundled || signal.aborted || (await isCached(spec))) throw err;
+    const instead = await useFallback(failureKind(err));
+    if (!instead) throw err;
+    return instead;
   }
+}
+
+/**
+ * Download `engine`'s model on purpose ("Download now", Retry in options or popup), with
+ * MODEL_PROGRESS for the pages. A job that asks for the engine meanwhile waits on this very
+ * download; this one is not stopped when such a job leaves.
+ * @param {{engine: string, modelSource: string}} data
+ */
+export async function downloadModel({ engine, modelSource }) {
+  const catalogue = await loadCatalogue();
+  const spec = catalogue.engines[engine];
+  if (!spec) throw new Error(t('errorUnknownEngine', engine));
+  if (!spec.bundled) await getSession(spec, loader(spec, modelSource, null));
+  return { ok: true };
+}
+
+/**
+ * What MODEL_STATUS adds for an engine: its remembered failure, its download under way.
+ * @param {string} engine
+ */
+export function downloadState(engine) {
+  const failed = failureOf(engine);
+  const downloading = downloads.get(engine);
+  return { ...(failed && { failed }), ...(downloading && { downloading }) };
 }

@@ -1,9 +1,11 @@
-// Options: engine choice (what each is for, its size, whether it is on this device),
-// output, clean-up, the keyboard shortcut, stored models, storage, model source.
+// Options: engine choice (what each is for, its size, where its model is: built in, on this
+// device, downloadable now, downloading, failed with Retry), output, clean-up, the keyboard
+// shortcut, stored models, storage, and the model source (under Advanced).
 import '../lib/messages.js';
 import '../lib/i18n.js';
-import { DEFAULT_ENGINE, ENGINES, engineAbout, formatBytes, loadCatalogue } from '../lib/catalogue.js';
+import { DEFAULT_ENGINE, ENGINES, engineAbout, formatBytes } from '../lib/catalogue.js';
 import { callEngine } from '../lib/offscreen_client.js';
+import { showModel, watchModels } from '../lib/model_view.js';
 import { DEFAULT_MODEL_SOURCE, bindSettings, loadSettings, saveSettings } from '../lib/settings.js';
 
 const { Type } = globalThis.BackgroneMessages;
@@ -15,6 +17,7 @@ const COMMAND_CUT = 'cut-under-pointer'; // manifest.json "commands"
  *   engines: HTMLElement, storage: HTMLElement, 'delete-all': HTMLButtonElement, 'source-form': HTMLFormElement,
  *   source: HTMLInputElement, 'source-reset': HTMLButtonElement, 'source-state': HTMLElement,
  *   'engine-row': HTMLTemplateElement, shortcut: HTMLElement, 'shortcut-change': HTMLButtonElement, 'shortcut-note': HTMLElement,
+ *   'nothing-downloaded': HTMLElement,
  * }} Elements
  */
 /**
@@ -24,10 +27,13 @@ const COMMAND_CUT = 'cut-under-pointer'; // manifest.json "commands"
  */
 const $ = (id) => /** @type {any} */ (document.getElementById(id));
 
-async function render() {
-  const [settings, status, catalogue] = await Promise.all([loadSettings(), callEngine(Type.MODEL_STATUS, {}), loadCatalogue()]);
+/** @type {Awaited<ReturnType<typeof watchModels>> | null} */
+let models = null;
+
+/** One row per engine, made once; update() fills in where each model is. */
+function makeRows(settings) {
+  const { catalogue } = models;
   const rows = ENGINES.map((name) => {
-    const info = status.engines[name];
     const row = /** @type {HTMLElement} */ ($('engine-row').content.firstElementChild.cloneNode(true));
     localize(row);
     row.dataset.engine = name;
@@ -35,27 +41,63 @@ async function render() {
     radio.id = `engine-${name}`;
     radio.value = name;
     radio.checked = settings.engine === name;
-    radio.addEventListener('change', () => saveSettings({ engine: name }));
+    radio.addEventListener('change', async () => {
+      markChosen();
+      await saveSettings({ engine: name });
+    });
     row.querySelector('label').htmlFor = radio.id;
     const title = t(`engineName_${name}`);
     row.querySelector('.title').textContent = name === DEFAULT_ENGINE ? t('engineDefault', title) : title;
     row.querySelector('.about').textContent = engineAbout(catalogue.engines[name], null, { where: false });
-    const state = row.querySelector('.state');
-    state.textContent = info.bundled ? t('engineBuiltIn') : info.cached ? t('engineDownloaded') : t('engineNotDownloaded');
-    state.classList.toggle('cached', info.cached);
+    const action = /** @type {HTMLButtonElement} */ (row.querySelector('.model-action'));
+    action.addEventListener('click', () => models.download(name));
     const del = /** @type {HTMLButtonElement} */ (row.querySelector('.delete'));
-    del.hidden = info.bundled || !info.cached;
     del.setAttribute('aria-label', t('optionsDeleteOne', title));
     del.addEventListener('click', async () => {
       await callEngine(Type.DELETE_MODELS, { engines: [name] });
-      await render();
-      document.getElementById(`engine-${name}`)?.focus(); // the button is gone: focus stays in its row
+      await models.refresh();
     });
     return row;
   });
   $('engines').replaceChildren(...rows);
+  markChosen();
+}
+
+/** The chosen engine's row stands out (class "chosen"), in light and dark. */
+function markChosen() {
+  for (const row of /** @type {HTMLElement[]} */ (Array.from($('engines').querySelectorAll('.engine')))) {
+    row.classList.toggle('chosen', row.querySelector('input').checked);
+  }
+}
+
+/** Where each model is; Delete and "Delete downloaded models" only with something to delete. */
+async function update() {
+  let anyDownloaded = false;
+  for (const row of /** @type {HTMLElement[]} */ (Array.from($('engines').querySelectorAll('.engine')))) {
+    const name = row.dataset.engine;
+    const spec = models.catalogue.engines[name];
+    const view = models.view(name);
+    const lostFocus = showModel(row, spec, view);
+    const info = models.status.engines?.[name];
+    const deletable = !spec.bundled && !!info?.cached;
+    anyDownloaded ||= deletable;
+    const del = /** @type {HTMLButtonElement} */ (row.querySelector('.delete'));
+    const hadFocus = document.activeElement === del;
+    del.hidden = !deletable;
+    // A button that went away leaves the focus in its row, not at the top of the page.
+    if (lostFocus || (hadFocus && del.hidden)) row.querySelector('input').focus();
+  }
+  $('delete-all').disabled = !anyDownloaded;
+  $('nothing-downloaded').hidden = anyDownloaded;
   const { usage = 0 } = (await navigator.storage?.estimate?.()) || {};
   $('storage').textContent = t('optionsStorageUsed', formatBytes(usage));
+}
+
+async function render() {
+  const settings = await loadSettings();
+  models ??= await watchModels(() => update());
+  makeRows(settings);
+  await models.refresh();
   $('source').value = settings.modelSource;
 }
 
@@ -76,7 +118,9 @@ $('shortcut-change').addEventListener('click', () =>
 document.addEventListener('visibilitychange', () => document.visibilityState === 'visible' && showShortcut());
 $('delete-all').addEventListener('click', async () => {
   await callEngine(Type.DELETE_MODELS, {});
-  render();
+  await models?.refresh();
+  // The button is off now: the focus goes to the chosen engine.
+  if ($('delete-all').disabled) Array.from($('engines').querySelectorAll('input')).find((radio) => radio.checked)?.focus();
 });
 $('source-form').addEventListener('submit', async (e) => {
   e.preventDefault();
@@ -93,7 +137,7 @@ $('source-form').addEventListener('submit', async (e) => {
 });
 $('source-reset').addEventListener('click', async () => {
   await saveSettings({ modelSource: DEFAULT_MODEL_SOURCE });
-  render();
+  $('source').value = DEFAULT_MODEL_SOURCE;
 });
 
 render().catch((err) => {

@@ -50,7 +50,7 @@ def test_popup_and_engine_speak_german(german, tmp_path):
     assert popup.locator("html").get_attribute("lang") == "de"
     assert popup.locator("#choose").inner_text() == DE["popupChoose"]
     popup.wait_for_function(
-        "(t) => document.getElementById('engine-about').textContent.includes(t)", arg=DE["engineBuiltIn"]
+        "(t) => document.getElementById('engine-about').textContent.includes(t)", arg=DE["modelBuiltIn"]
     )
     popup.set_input_files("#files", [str(tmp_path / "ball.png"), str(tmp_path / "notiz.png")])
     popup.wait_for_function("() => document.querySelectorAll('.card[data-state]').length === 2")
