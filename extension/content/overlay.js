@@ -222,6 +222,7 @@
         this.tick();
       } else {
         this.estimate = null;
+        delete this.fill.dataset.fraction;
         this.bar.className = fraction == null ? 'bar busy' : 'bar';
         this.fill.style.width = fraction == null ? '' : `${Math.round(fraction * 100)}%`;
       }
@@ -324,9 +325,9 @@
     /** Unfolds the box; `focusFirst`: the keyboard goes on to its first action. */
     expand(focusFirst) {
       clearTimeout(this.idleTimer);
+      this.chip.setAttribute('aria-expanded', 'true');
       if (this.box.classList.contains('collapsed')) {
         this.box.classList.remove('collapsed');
-        this.chip.setAttribute('aria-expanded', 'true');
         placeAll();
       }
       if (focusFirst) {

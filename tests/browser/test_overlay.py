@@ -26,7 +26,8 @@ BOX_STATE = """function () {
     const r = this.getBoundingClientRect();
     const active = this.getRootNode().activeElement;
     return { left: r.left, top: r.top, width: r.width, height: r.height, collapsed: this.classList.contains('collapsed'),
-             where: this.dataset.where || null, focused: active ? active.getAttribute('aria-label') || active.className : null };
+             where: this.dataset.where || null,
+             fraction: this.querySelector('.fill')?.dataset.fraction ?? null, focused: active ? active.getAttribute('aria-label') || active.className : null };
 }"""
 
 
@@ -255,3 +256,30 @@ def test_firefox_after_a_real_right_click_the_box_has_the_focus_and_enter_saves(
         assert Image.open(path).mode == "RGBA"
     finally:
         ff.close()
+
+
+def test_a_cold_start_names_the_engine_starting_and_fills_its_bar_toward_the_last_time(browser, page):
+    """The engine's boot, after it was timed once here: the box says what happens, and its bar
+    fills toward the time it took (never back, never full); it never says it waits."""
+    cut(browser, page, "#same")  # the engine has booted (and timed its boot) at least once
+    Overlays(page).click("Close")
+    browser.sw.evaluate("() => chrome.offscreen.closeDocument().catch(() => {})")  # as after a browser restart
+    browser.sw.evaluate(
+        """async (pageUrl) => {
+            const [tab] = await chrome.tabs.query({ url: pageUrl });
+            const srcUrl = new URL('/box2.png', pageUrl).href;
+            globalThis.__cold = globalThis.backgrone.onMenuClick({ menuItemId: 'backgrone-remove-background', srcUrl, pageUrl, frameId: 0 }, tab);
+        }""",
+        page.url,
+    )
+    seen = []
+    end = time.monotonic() + 60
+    while not any("Background removed" in text for text, _ in seen):
+        assert time.monotonic() < end, seen
+        seen += [(b["text"], b["fraction"]) for b in boxes(page)]
+    starting = [
+        float(f) for text, f in seen if "Starting the engine, the first time after the browser starts" in text and f
+    ]
+    assert starting, seen  # named, with a determinate bar
+    assert starting == sorted(starting) and all(0 <= f < 1 for f in starting), starting
+    assert not any("Waiting" in text for text, _ in seen), seen
