@@ -5,7 +5,7 @@ same bytes.
 
     .venv/bin/python bench/bench_layers.py [--repeat 3] [--sizes 2MP,12MP] [--no-pyodide]
 
-The images are ``bench_images.py``'s (a sample photo with a subject of known alpha); the "model
+The images are ``bench_images.py``'s as PNG (a sample photo with a subject of known alpha); the "model
 mask" is the true alpha reduced to 1024 px, so no model runs. Each variant's ``finish`` (mask to
 full size, post-processing, the layers, PNG encoding) is timed, median of ``--repeat`` warm runs;
 the cost of a layer is its ``finish`` minus the default cut-out's. Pyodide needs
@@ -15,6 +15,7 @@ the cost of a layer is its ``finish`` minus the default cut-out's. Pyodide needs
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import hashlib
 import json
 import statistics
@@ -128,7 +129,8 @@ def main() -> int:
     parser.add_argument("--sizes", default="2MP,12MP")
     parser.add_argument("--no-pyodide", action="store_true")
     args = parser.parse_args()
-    sizes = [s for s in bench_images.SIZES if s.label in args.sizes.split(",")]
+    # PNG input: JPEG decodes slightly differently in Pyodide (libjpeg) than natively (libjpeg-turbo).
+    sizes = [dataclasses.replace(s, format="png") for s in bench_images.SIZES if s.label in args.sizes.split(",")]
     images = {}
     for size in sizes:
         data, alpha = bench_images.make(size)

@@ -1,21 +1,22 @@
 """Backgrounds behind a cut-out: the original photo blurred without its subject, or an image.
 
-The blurred original is a weight-normalised ("normalised convolution", Knutsson & Westin 1993,
-CVPR) Gaussian blur: every pixel weighs in by how much of it is background, ``1 - alpha`` (and
-nothing where the source itself was transparent, whose colours were never seen), so
+The blurred original is a normalised convolution (Knutsson & Westin 1993, "Normalized and
+differential convolution", CVPR): a Gaussian blur in which only clean background counts,
 
-    B = blur(I * (1 - a)) / blur(1 - a)
+    B = blur(I * w) / blur(w),   w = 1 where alpha is 0 (and the source showed the pixel), else 0,
 
-holds only the background's colours: the subject's colour does not bleed into the blur, and
-its soft edge, laid over B, shows no halo of itself. Pillow does the division: an RGBA layer
-whose alpha is the weight, converted to premultiplied ``RGBa``, blurred, and read back.
+so B holds only the background's colours: neither the subject nor its soft edge (whose colours
+mix the subject's in) bleeds into the blur, and the soft edge laid over B shows no halo of
+itself. Colours the source itself hid under alpha 0 weigh 0 too: they never show. Pillow does
+the division: a layer whose alpha is ``w``, premultiplied (``RGBa``), blurred, and read back.
 Where the blur reaches no background at all (inside a large subject), a much wider blur of the
 same kind fills in, so every pixel has a colour.
 
-The blur runs on the image reduced so that its radius is a few cells (:data:`WORK_RADIUS`)
-and is scaled back up bilinearly: a blur this wide has no detail that the reduction loses, and
-at 12 MP this costs a fraction of blurring at full size. Only Pillow's integer filters and
-element-wise numpy run, so CPython and Pyodide give the same bytes.
+The blur runs on the image reduced so that its radius is a few cells (:data:`WORK_RADIUS`), with
+``w`` per cell (1 only where all its pixels are clean), and is scaled back up bilinearly: a blur
+this wide has no detail that the reduction loses, and at 12 MP this costs a fraction of
+blurring at full size. Only Pillow's integer filters and element-wise numpy run, so CPython and
+Pyodide give the same bytes.
 """
 
 from __future__ import annotations
@@ -62,6 +63,34 @@ def _mean_colour(small: Image.Image) -> np.ndarray | None:
     return arr[:, :3].sum(axis=0).astype(np.float32) * np.float32(255 / total)
 
 
+def _clean_blocks(alpha: np.ndarray, source: np.ndarray, factor: int) -> np.ndarray:
+    """Per block of ``factor`` x ``factor`` px: 255 where every pixel is background (alpha 0)
+    and visible in the source (alpha 255), else 0. Exact (no rounding of a mean)."""
+    h, w = alpha.shape
+    gh, gw = -(-h // factor), -(-w // factor)
+    bad = np.zeros((gh * factor, gw * factor), np.bool_)
+    bad[:h, :w] = alpha != 0
+    if source.min() < 255:
+        bad[:h, :w] |= source != 255
+    blocks = bad.reshape(gh, factor, gw, factor).any(axis=(1, 3))
+    return np.where(blocks, np.uint8(0), np.uint8(255))
+
+
+def _weighted(rgba: np.ndarray, alpha: np.ndarray, factor: int) -> Image.Image:
+    """The image reduced by ``factor`` as ``RGBa``, each cell weighing 1 where it is all visible
+    background and 0 where it holds any of the subject (its soft edge's colours mix the subject's
+    in) or anything the source hid (never seen: it must not show)."""
+    if factor == 1:
+        return _premultiplied(rgba[..., :3], _clean_blocks(alpha, rgba[..., 3], 1))
+    h, w = alpha.shape
+    colour = np.asarray(Image.frombuffer("RGBX", (w, h), rgba, "raw", "RGBX", 0, 1).reduce(factor))
+    weight = _clean_blocks(alpha, rgba[..., 3], factor)
+    small = np.empty(colour.shape, np.uint8)
+    small[..., :3] = colour[..., :3] * (weight[..., None] // 255)
+    small[..., 3] = weight
+    return Image.fromarray(small, "RGBa")
+
+
 def blurred_background(rgba: np.ndarray, alpha: np.ndarray, strength: float) -> tuple[Image.Image, int]:
     """The original without its subject, blurred: an RGB image reduced by a whole factor, and
     that factor (:func:`aligned` brings it to the image or a canvas).
@@ -71,10 +100,8 @@ def blurred_background(rgba: np.ndarray, alpha: np.ndarray, strength: float) -> 
     """
     h, w = alpha.shape
     radius = max(strength * max(h, w) / BLUR_REFERENCE, 0.5)
-    # What may be seen: never the subject, never what the source itself hid.
-    weight = np.minimum(255 - alpha, rgba[..., 3])
     factor = max(1, int(radius / WORK_RADIUS))
-    small = _reduced(_premultiplied(rgba[..., :3], weight), factor)
+    small = _weighted(np.ascontiguousarray(rgba), alpha, factor)
     fine = np.asarray(small.filter(ImageFilter.GaussianBlur(radius / factor)), np.float32)
     # The fill-in colour, where the fine blur saw little or no background: a coarse blur of the
     # same kind, or, where the subject leaves none anywhere, of the whole visible image.
@@ -82,7 +109,7 @@ def blurred_background(rgba: np.ndarray, alpha: np.ndarray, strength: float) -> 
     c = max(1, max(gh, gw) // COARSE_SIDE)
     mean = _mean_colour(small)
     if mean is None:  # no background anywhere: the whole visible image's colour
-        mean = _mean_colour(_reduced(_premultiplied(rgba[..., :3], rgba[..., 3]), factor))
+        mean = _mean_colour(_weighted(np.ascontiguousarray(rgba), np.zeros_like(alpha), factor))
     coarse = np.asarray(_reduced(small, c).filter(ImageFilter.GaussianBlur(COARSE_SIDE / 4)), np.float32)
     cw = coarse[..., 3:]
     base = np.zeros(3, np.float32) if mean is None else mean
@@ -122,13 +149,16 @@ def aligned(
     if any(p != (0, 0) for p in pad[:2]):
         small = Image.fromarray(np.pad(np.asarray(small), pad, mode="edge"), "RGB")
     px, py = pad[1][0], pad[0][0]
-    return small.transform(size, Image.Transform.AFFINE, (a, 0, c + px, 0, e, f + py), Image.Resampling.BILINEAR)
+    # A resize of the box the output spans (separable: faster than a general transform).
+    region = (c + px, f + py, a * width + c + px, e * height + f + py)
+    return small.resize(size, Image.Resampling.BILINEAR, box=region)
 
 
 def fit(background: Image.Image, size: tuple[int, int]) -> Image.Image:
-    """``background`` scaled to cover ``size`` (its aspect kept) and cropped to it, centred."""
+    """``background`` scaled to cover ``size`` (its aspect kept) and cropped to it, centred: a
+    new image (the caller may draw on it)."""
     if background.size == size:
-        return background
+        return background.copy()
     width, height = size
     bw, bh = background.size
     if bw * height == bh * width:

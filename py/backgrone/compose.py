@@ -110,13 +110,28 @@ def layers(
     shadow_colour: tuple[int, int, int] = (0, 0, 0),
 ) -> Image.Image:
     """The cut-out (``RGBA``, as :func:`render` makes it) over a shadow (an ``(H, W)`` uint8
-    alpha of ``shadow_colour``) over a background: a colour, a picture of the same size, or none.
+    alpha of ``shadow_colour``) over a background: a colour, a picture of the same size (an RGB
+    picture is drawn on in place), or none.
 
     With no background the result stays transparent and the shadow is a semi-transparent layer
     of its own colour: nothing of the removed background is in it, and a fully transparent pixel
     holds no colour. Where the cut-out is opaque, its pixels come through unchanged."""
     if shadow is None and background is None:
         return cutout
+    if isinstance(background, Image.Image) or (background is not None and background[3] == 255):
+        # Opaque: the shadow's colour and the subject blended into the background in place,
+        # each by its alpha as a mask (two passes; no RGBA copy of a full-size picture).
+        if isinstance(background, Image.Image):
+            base = background if background.mode == "RGB" else background.convert("RGB")
+        else:
+            base = Image.new("RGB", cutout.size, background[:3])
+        if shadow is not None:
+            height, width = shadow.shape
+            base.paste(
+                shadow_colour, (0, 0, width, height), Image.frombuffer("L", (width, height), shadow, "raw", "L", 0, 1)
+            )
+        base.paste(cutout, (0, 0), cutout)
+        return base
     if isinstance(background, Image.Image):
         base = background.convert("RGBA")
     elif background is not None:
