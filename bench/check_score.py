@@ -12,8 +12,10 @@ allows.
     .venv/bin/python bench/check_score.py [--engine standard] [--masks DIR] [--out bench/results]
 
 ``--masks DIR`` keeps the model's masks (the same files as ``bench_quality.py --masks``), so a
-second run needs no model. Writes ``check_score-<engine>-<stamp>.{json,md}`` and the ROC curves
-as ``docs/images/check-score-roc-<engine>.png``.
+second run needs no model. ``--rescore JSON`` (with ``--masks``) takes IoU and baseline from an
+earlier run's JSON and scores its masks again: seconds, for a change of the score alone.
+Writes ``check_score-<engine>-<stamp>.{json,md}`` and the ROC curves as
+``docs/images/check-score-roc-<engine>.png``.
 """
 
 from __future__ import annotations
@@ -104,6 +106,21 @@ def collect(engine: str, masks: Path | None, log=print) -> list[dict]:
     return rows
 
 
+def rescore(engine: str, previous: Path, masks: Path) -> list[dict]:
+    """An earlier run's rows (IoU, baseline: they do not depend on the score) scored again."""
+    spec = load_catalogue().get(engine)
+    side = "x".join(map(str, spec.input_size))
+    rows = json.loads(previous.read_text())["rows"]
+    for r in rows:
+        mask = np.load(masks / f"{spec.sha256[:16]}-{side}-{r['case']}.npy").astype(np.float32)
+        r.update(
+            score=check_score.score(mask),
+            uncertainty=round(check_score.uncertainty(mask), 5),
+            touching=round(check_score.touching(mask), 5),
+        )
+    return rows
+
+
 def summarise(rows: list[dict]) -> dict:
     positive = np.array([r["iou"] < GOOD_IOU for r in rows])
     out: dict = {"images": len(rows), "need_a_fix": int(positive.sum())}
@@ -179,9 +196,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--engine", default="standard")
     parser.add_argument("--masks", type=Path, help="keep and reuse the model's masks in this folder")
+    parser.add_argument("--rescore", type=Path, help="an earlier run's JSON: score its masks again")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
     args = parser.parse_args()
-    rows = collect(args.engine, args.masks)
+    if args.rescore and not args.masks:
+        parser.error("--rescore needs --masks")
+    rows = rescore(args.engine, args.rescore, args.masks) if args.rescore else collect(args.engine, args.masks)
     summary = summarise(rows)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     args.out.mkdir(parents=True, exist_ok=True)
