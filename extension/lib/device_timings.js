@@ -15,6 +15,9 @@ export const TimingKey = Object.freeze({
   run: (engine) => `run:${engine}`,
 });
 
+/** A kept measurement worth reading: a store edited by hand or damaged holds anything. */
+const usable = (v) => Number.isFinite(v) && v >= 0;
+
 /** The median of a list of numbers (null for none). */
 export function median(values) {
   if (!values?.length) return null;
@@ -37,7 +40,7 @@ export function readTimings(storage = globalThis.localStorage) {
 export function recordTiming(key, ms, storage = globalThis.localStorage) {
   if (!storage || !Number.isFinite(ms) || ms < 0) return;
   const record = readTimings(storage);
-  const list = Array.isArray(record[key]) ? record[key].filter(Number.isFinite) : [];
+  const list = Array.isArray(record[key]) ? record[key].filter(usable) : [];
   record[key] = [...list, Math.round(ms)].slice(-KEEP);
   try {
     storage.setItem(KEY, JSON.stringify(record));
@@ -49,7 +52,7 @@ export function recordTiming(key, ms, storage = globalThis.localStorage) {
 /** What `key` usually takes here, in milliseconds; null before it has been measured. */
 export function expectedMs(key, storage = globalThis.localStorage) {
   const list = readTimings(storage)[key];
-  return Array.isArray(list) ? median(list.filter(Number.isFinite)) : null;
+  return Array.isArray(list) ? median(list.filter(usable)) : null;
 }
 
 /** A cut with `engine` on this device, in seconds; null until it has run here. */

@@ -41,6 +41,9 @@ test('bad numbers are ignored; a damaged record reads as empty and is replaced',
   assert.equal(expectedMs(TimingKey.boot, s), null);
   recordTiming(TimingKey.boot, 4000, s);
   assert.equal(expectedMs(TimingKey.boot, s), 4000);
+  s.setItem('backgrone-timings-v1', JSON.stringify({ boot: [-3, 'x', null, 2000], 'run:fast': 'x' }));
+  assert.equal(expectedMs(TimingKey.boot, s), 2000);
+  assert.equal(typicalSeconds('fast', s), null);
   clearTimings(s);
   assert.equal(expectedMs(TimingKey.boot, s), null);
 });
