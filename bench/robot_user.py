@@ -6,7 +6,8 @@ the pipeline makes it (edges refined); then, up to three times, the robot acts o
 wrong region (8-connected pixels on the wrong side of 0.5):
 
 * a **toggle** when that region is (at least 90% of) a whole blob or hole of the cut-out;
-* a **lasso** when it is large (its box over 96 px on a side): the region's convex hull;
+* a **lasso** when it is large (its box over 96 px on a side): around its outline, seen from
+  its centre (72 directions, 4 px out), or its convex hull;
 * else a **stroke** along its middle (the centres of ten slices across its long axis), with a
   radius that makes the core cover about the region's half thickness;
 
@@ -88,6 +89,27 @@ def hull(ys: np.ndarray, xs: np.ndarray) -> list[tuple[float, float]]:
     return lower[:-1] + upper[:-1]
 
 
+def outline(region: np.ndarray, cx: float, cy: float, margin: float = 4.0) -> list[tuple[float, float]]:
+    """A lasso a person would draw around the region: seen from its centre, the farthest
+    region pixel in each of 72 directions, :data:`margin` px farther out (the region's
+    convex hull when its centre lies outside it: no star to trace)."""
+    by, bx = boundary_pixels(region)
+    if not region[int(cy), int(cx)]:
+        return hull(by, bx)
+    dx, dy = bx + 0.5 - (cx + 0.5), by + 0.5 - (cy + 0.5)
+    angle = np.arctan2(dy, dx)
+    reach = np.hypot(dx, dy)
+    bins = ((angle + np.pi) / (2 * np.pi) * 72).astype(int) % 72
+    far = np.full(72, -1.0)
+    np.maximum.at(far, bins, reach)
+    poly = []
+    for b in np.flatnonzero(far >= 0):
+        t = (b + 0.5) / 72 * 2 * np.pi - np.pi
+        r = far[b] + margin
+        poly.append((cx + 0.5 + r * np.cos(t), cy + 0.5 + r * np.sin(t)))
+    return poly
+
+
 def boundary_pixels(region: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     edge = region.copy()
     edge[1:-1, 1:-1] &= ~(region[:-2, 1:-1] & region[2:, 1:-1] & region[1:-1, :-2] & region[1:-1, 2:])
@@ -115,8 +137,7 @@ def choose(state: Edited, truth: np.ndarray) -> tuple[Edit, np.ndarray | None] |
         return Toggle((px + 0.5, py + 0.5)), blob
     height, width = truth.shape
     if max(ys.max() - ys.min(), xs.max() - xs.min()) + 1 > LARGE:
-        by, bx = boundary_pixels(region)
-        poly = hull(by, bx)
+        poly = outline(region, cx, cy)
         if len(poly) >= 3:
             return Lasso(keep, tuple((min(max(x, 0.0), width), min(max(y, 0.0), height)) for x, y in poly)), None
     # A stroke along the middle: the principal axis, in ten slices.
@@ -145,7 +166,8 @@ def far_share(before: np.ndarray, after: np.ndarray, edit: Edit, blob: np.ndarra
     if isinstance(edit, Stroke):
         near = distance(edit.points, (0, 0, w, h), FAR_STROKE * edit.radius + 1) <= FAR_STROKE * edit.radius
     elif isinstance(edit, Lasso):
-        near = inside(edit.polygon, (0, 0, w, h)) | (distance(edit.polygon, (0, 0, w, h), FAR_REGION + 1, True) <= 12)
+        band = distance(edit.polygon, (0, 0, w, h), FAR_REGION + 1, True) <= FAR_REGION + 0.5
+        near = inside(edit.polygon, (0, 0, w, h)) | band
     else:
         assert blob is not None
         near = quality_metrics.dilate_square(blob, FAR_REGION)
