@@ -63,3 +63,12 @@ def test_bad_shadow_values_are_refused(options, message):
 def test_no_subject_no_shadow():
     assert shadow(np.zeros((50, 60), np.uint8), "drop") is None
     assert shadow(np.full((50, 60), 255, np.uint8), "none") is None
+
+
+def test_a_see_through_colour_takes_the_shadow_too():
+    prepared, mask = scene()
+    plain = run(prepared, mask, output="color", background="#ffffff80")
+    shaded = run(prepared, mask, output="color", background="#ffffff80", shadow="drop")
+    outside = run(prepared, mask)[..., 3] == 0
+    darker = outside & (shaded[..., 3] > plain[..., 3])
+    assert darker.sum() > 500 and np.all(shaded[darker][:, :3] < 255)

@@ -132,25 +132,25 @@ def layers(
             )
         base.paste(cutout, (0, 0), cutout)
         return base
-    if isinstance(background, Image.Image):
-        base = background.convert("RGBA")
-    elif background is not None:
-        base = Image.new("RGBA", cutout.size, background)
-    else:
-        base = Image.new("RGBA", cutout.size, (0, 0, 0, 0))
+    # A see-through colour, or none: the shadow as an RGBA layer of its own colour (its alpha
+    # put in as a band), over the colour if any, and the subject over it.
+    size = cutout.size
+    base = Image.new("RGBA", size, (0, 0, 0, 0) if background is None else background)
     if shadow is not None:
-        shade = np.empty((*shadow.shape, 4), np.uint8)
-        shade[..., :3] = shadow_colour
-        shade[..., 3] = shadow
         height, width = shadow.shape
-        base.alpha_composite(Image.frombuffer("RGBA", (width, height), shade, "raw", "RGBA", 0, 1))
+        shade = Image.new("RGBA", size, (*shadow_colour, 0))
+        shade.putalpha(Image.frombuffer("L", (width, height), shadow, "raw", "L", 0, 1))
+        if background is None:
+            base = shade
+        else:
+            base.alpha_composite(shade)
     base.alpha_composite(cutout)
-    if background is None:
+    if background is None and any(shadow_colour):
+        # Where nothing shows, no colour (a black shadow leaves none there anyway).
         pixels = np.array(base, dtype=np.uint8, order="C")
         pixels.view("<u4").reshape(pixels.shape[:2])[pixels[..., 3] == 0] = 0
-        return Image.frombuffer("RGBA", base.size, pixels, "raw", "RGBA", 0, 1)
-    opaque = isinstance(background, Image.Image) or background[3] == 255
-    return base.convert("RGB") if opaque else base
+        return Image.frombuffer("RGBA", size, pixels, "raw", "RGBA", 0, 1)
+    return base
 
 
 def encode(
