@@ -29,7 +29,7 @@ interface BackgroneStageView {
 
 interface BackgroneStageWords {
   stageView(
-    progress: { stage: string; loaded?: number; total?: number; position?: number; expectedMs?: number },
+    progress: { stage: string; engine?: string; loaded?: number; total?: number; position?: number; expectedMs?: number },
     t: (key: string, ...subs: (string | number)[]) => string,
   ): BackgroneStageView | null;
   firstWords(t: (key: string) => string): string;

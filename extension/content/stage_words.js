@@ -25,11 +25,11 @@
    * The overlay's view of a progress message: {text, fraction, expectedMs} (fraction:
    * known progress 0..1, or null; expectedMs: an estimate to fill toward, or null);
    * null for a message that changes nothing (the heartbeat).
-   * @param {{stage: string, loaded?: number, total?: number, position?: number, expectedMs?: number}} progress
+   * @param {{stage: string, engine?: string, loaded?: number, total?: number, position?: number, expectedMs?: number}} progress
    * @param {(key: string, ...subs: (string | number)[]) => string} t
    * @returns {{text: string, fraction: number | null, expectedMs: number | null, stage: string} | null}
    */
-  function stageView({ stage, loaded, total, position, expectedMs }, t) {
+  function stageView({ stage, engine, loaded, total, position, expectedMs }, t) {
     if (stage === Stage.HEARTBEAT) return null;
     const estimate = Number.isFinite(expectedMs) && expectedMs > 0 ? expectedMs : null;
     if (stage === Stage.DOWNLOADING_MODEL && total > 0) {
@@ -37,7 +37,10 @@
       const text = t('stageDownloadingPercent', Math.round(fraction * 100), (total / 1e6).toFixed(0));
       return { text, fraction, expectedMs: null, stage };
     }
-    const text = stage === Stage.QUEUED && position > 1 ? t('stageQueuedMany', position) : t(STAGE_KEYS[stage] || 'stageWorking');
+    let text;
+    if (stage === Stage.QUEUED && position > 1) text = t('stageQueuedMany', position);
+    else if (stage === Stage.LOADING_ENGINE && engine) text = t('stageLoadingModel', t(`engineName_${engine}`)); // as the popup says
+    else text = t(STAGE_KEYS[stage] || 'stageWorking');
     return { text, fraction: null, expectedMs: estimate, stage };
   }
 

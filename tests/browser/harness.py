@@ -390,8 +390,14 @@ class Overlays:
             parts = [own_text(node), *(text_of(c) for c in node.get("children", []))]
             return " ".join(t for t in parts if t)
 
+        def is_action(node):
+            """A button of the box's actions (not the chip of a folded box, which stands for them)."""
+            attrs = node.get("attributes", [])
+            classes = dict(zip(attrs[0::2], attrs[1::2], strict=True)).get("class", "")
+            return node.get("nodeName") == "BUTTON" and "chip" not in classes.split()
+
         def buttons_of(node, out):
-            if node.get("nodeName") == "BUTTON":
+            if is_action(node):
                 out.append((own_text(node), node["backendNodeId"]))
             for c in node.get("children", []) + node.get("shadowRoots", []):
                 buttons_of(c, out)

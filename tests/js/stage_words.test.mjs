@@ -16,6 +16,12 @@ test('the engine starting says so, and fills toward the time it took last', () =
   assert.equal(stageView({ stage: Stage.STARTING_ENGINE }, t).expectedMs, null); // no estimate: a busy bar
 });
 
+test('loading a model names it, as the popup does, and fills toward its last time', () => {
+  const v = stageView({ stage: Stage.LOADING_ENGINE, engine: 'fast', expectedMs: 900 }, t);
+  assert.equal(v.text, 'stageLoadingModel|engineName_fast');
+  assert.equal(v.expectedMs, 900);
+});
+
 test('a new box does not say it waits: nothing is known to be ahead yet', () => {
   assert.equal(firstWords(t), 'stageReading');
 });
