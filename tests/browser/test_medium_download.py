@@ -13,6 +13,7 @@ import pytest
 from conftest import ROOT
 
 from .harness import Browser, Overlays
+from .test_a11y import serious
 
 pytestmark = pytest.mark.browser
 
@@ -97,6 +98,7 @@ def test_download_now_shows_progress_ends_on_this_device_and_a_cut_meanwhile_sha
     state = row.locator(".model-state").inner_text()
     assert state.startswith("Downloading: ") and state.endswith("%"), state
     assert row.locator(".model-progress").is_visible()
+    assert serious(options) == []
 
     # A cut with Medium now waits on this very download: every chunk is fetched once.
     page = open_page(b, sites)
@@ -132,6 +134,9 @@ def test_a_failed_download_stays_failed_cuts_use_detailed_without_the_network_un
         "Check the connection and choose Retry; until then Detailed is used."
     )
     assert row.locator(".model-action").inner_text() == "Retry"
+    for scheme in ("light", "dark"):
+        options.emulate_media(color_scheme=scheme)
+        assert serious(options) == [], scheme
 
     # It stays failed: a reload of the page, and a new engine document (failures are kept on the device).
     b.sw.evaluate("() => chrome.offscreen.closeDocument()")
@@ -141,6 +146,7 @@ def test_a_failed_download_stays_failed_cuts_use_detailed_without_the_network_un
     popup.locator("#engine-about .model-line[data-model=failed]").wait_for()
     assert popup.locator("#engine-about .model-action").inner_text() == "Retry"
     assert "until then Detailed is used" in popup.locator("#engine-about .model-problem").inner_text()
+    assert serious(popup) == []
     popup.close()
 
     # A cut with Medium uses Detailed at once: a plain notice, no request to the source.
