@@ -206,3 +206,33 @@ def test_options_mark_the_chosen_engine_keep_the_source_under_advanced_and_say_n
         "(localhost or 127.0.0.1)."
     )
     options.close()
+
+
+def test_in_firefox_a_failed_download_outlives_the_event_page_and_cuts_use_detailed(ext_dir, sites, mirror, tmp_path):
+    """Firefox: the engine lives in the event page, which the browser suspends; the failure is
+    kept on the device all the same, and a cut with Medium uses Detailed without a request."""
+    from pathlib import Path
+
+    from .firefox import Firefox
+
+    mirror.reset()
+    ff = Firefox(Path(ext_dir), tmp_path / "profile", tmp_path / "downloads")
+    try:
+        ff.settings(engine="medium", modelSource=mirror.url)
+        mirror.fail_after(2)
+        options = ff.open_ext_page("extension/options/options.html")
+        model = "() => document.querySelector('[data-engine=medium]')?.dataset.model"
+        wait_for(lambda: ff.call(options, model) == "absent", 60)
+        ff.call(options, "() => document.querySelector('[data-engine=medium] .model-action').click()")
+        wait_for(lambda: ff.call(options, model) == "failed", 60)
+        ff.terminate_background()
+        asked = len(mirror.requests)
+        page = ff.new_tab()
+        ff.navigate(page, sites[0].url("index.html"))
+        result = ff.menu_click(page, sites[0].url("ball.png"))
+        assert result["ok"] and result["engine"] == "detailed", result
+        assert result["notice"] == FAILED_NOTICE
+        assert len(mirror.requests) == asked
+    finally:
+        mirror.reset()
+        ff.close()
