@@ -36,6 +36,8 @@ interface BackgroneMessages {
     RESULT_URL: string;
     RELEASE: string;
     MODEL_STATUS: string;
+    DOWNLOAD_MODEL: string;
+    MODEL_PROGRESS: string;
     PING: string;
     DELETE_MODELS: string;
     BATCH_ADD: string;

@@ -21,7 +21,8 @@
     CUT: 'cut', // -> {ok, resultId, url, mime, width, height, engine, notice, guarded, filename} | {ok:false, error}
     RESULT_URL: 'result-url', // {resultId, tabId?} -> {ok, url, mime, filename}
     RELEASE: 'release', // {resultId} -> {ok}
-    MODEL_STATUS: 'model-status', // {} -> {ok, engines: {name: {cached, bundled, bytes, failed?: string}}}
+    // failed: the last download failed (kept until one succeeds); downloading: one runs now
+    MODEL_STATUS: 'model-status', // {} -> {ok, engines: {name: {cached, bundled, bytes, failed?: {kind, detail, at}, downloading?: {phase, loaded, total}}}}
     DOWNLOAD_MODEL: 'download-model', // {engine, modelSource} -> {ok} | {ok:false, error}: on purpose, with MODEL_PROGRESS
     PING: 'ping', // {} -> {ok}: the engine is listening
     DELETE_MODELS: 'delete-models', // {engines?: [name]} -> {ok}
@@ -31,7 +32,7 @@
     BATCH_CLEAR: 'batch-clear', // {} -> {ok, batch}: queued files are cancelled, everything goes
     // from OFFSCREEN, broadcast to extension pages
     PROGRESS: 'progress', // {jobId, stage, engine?, loaded?, total?, position?, notice?}
-    MODEL_PROGRESS: 'model-progress', // {engine, phase: 'download'|'verify'|'done'|'failed', loaded?, total?, error?}
+    MODEL_PROGRESS: 'model-progress', // {engine, phase: 'download'|'verify'|'done'|'failed'|'stopped' (every job left), loaded?, total?, error?}
     BATCH: 'batch', // {version, items: [{id, jobId, name, state, ...}], notices, keptMinutes}: the batch changed
     // service worker -> CONTENT
     JOB_START: 'job-start', // {jobId, srcUrl} -> {found, error?}
@@ -137,7 +138,7 @@
     [Type.DELETE_MODELS]: { engines: opt(is.list(is.str(32))) },
     [Type.DOWNLOAD_MODEL]: { engine: is.str(32), modelSource: is.str(2048) },
     [Type.MODEL_PROGRESS]: {
-      engine: is.str(32), phase: is.oneOf(['download', 'verify', 'done', 'failed']), loaded: opt(is.num()),
+      engine: is.str(32), phase: is.oneOf(['download', 'verify', 'done', 'failed', 'stopped']), loaded: opt(is.num()),
       total: opt(is.num()), error: opt(is.str()),
     },
     [Type.BATCH_ADD]: {

@@ -7,7 +7,7 @@ import { loadCatalogue } from '../lib/catalogue.js';
 import { deleteModel, modelState, pruneModels } from '../lib/model_store.js';
 import { cutoutFilename } from '../lib/names.js';
 import { backendInfo, dropSession, run } from './inference.js';
-import { sessionFor } from './model_session.js';
+import { downloadModel, downloadState, sessionFor } from './model_session.js';
 import { acceptPort, claimPort } from './job_ports.js';
 import { JobQueue } from './job_queue.js';
 import { decodeImage } from './browser_decode.js';
@@ -160,7 +160,7 @@ async function modelStatus() {
   const engines = {};
   for (const [name, spec] of Object.entries(catalogue.engines)) {
     const state = spec.bundled ? { cached: true } : await modelState(spec);
-    engines[name] = { ...state, bundled: spec.bundled, bytes: spec.bytes, title: spec.title };
+    engines[name] = { ...state, bundled: spec.bundled, bytes: spec.bytes, title: spec.title, ...downloadState(name) };
   }
   return { ok: true, engines };
 }
@@ -184,6 +184,7 @@ const handlers = {
     return { ok: true };
   },
   [Type.MODEL_STATUS]: modelStatus,
+  [Type.DOWNLOAD_MODEL]: (data) => keepingAwake(() => downloadModel(data)), // on purpose: Download now, Retry
   [Type.PING]: () => ({ ok: true }),
   [Type.DELETE_MODELS]: (data) => queue.add(() => deleteModels(data)),
 };
