@@ -44,16 +44,11 @@ export function timeHere(engine) {
 }
 
 /**
- * What an engine is for, in words: its speed and quality, its size, whether it is on this
- * device already (`state` from the engine's MODEL_STATUS, when known), and how long it
- * takes here once it has run here (measured on this device: lib/device_timings.js).
- * @param {{name: string, bytes: number, bundled: boolean}} spec
- * @param {{cached?: boolean} | undefined | null} state
- * @param {{where?: boolean}} [options] where: false leaves out whether it is on this device (said beside it)
+ * What an engine is for, in words: its speed and quality, its size, and how long it takes
+ * here once it has run here (measured on this device: lib/device_timings.js). Whether its
+ * model is on this device is said beside it (lib/model_view.js).
+ * @param {{name: string, bytes: number}} spec
  */
-export function engineAbout(spec, state, { where: say = true } = {}) {
-  const where = !say ? '' : spec.bundled ? t('engineBuiltIn') : state?.cached ? t('engineDownloaded') : state ? t('engineNotDownloaded') : '';
-  return [t(`engineSummary_${spec.name}`), t('engineSize', formatBytes(spec.bytes)), where, timeHere(spec.name)]
-    .filter(Boolean)
-    .join(' · ');
+export function engineAbout(spec) {
+  return [t(`engineSummary_${spec.name}`), t('engineSize', formatBytes(spec.bytes)), timeHere(spec.name)].filter(Boolean).join(' · ');
 }

@@ -48,7 +48,7 @@ function makeRows(settings) {
     row.querySelector('label').htmlFor = radio.id;
     const title = t(`engineName_${name}`);
     row.querySelector('.title').textContent = name === DEFAULT_ENGINE ? t('engineDefault', title) : title;
-    row.querySelector('.about').textContent = engineAbout(catalogue.engines[name], null, { where: false });
+    row.querySelector('.about').textContent = engineAbout(catalogue.engines[name]);
     const action = /** @type {HTMLButtonElement} */ (row.querySelector('.model-action'));
     action.addEventListener('click', () => models.download(name));
     const del = /** @type {HTMLButtonElement} */ (row.querySelector('.delete'));

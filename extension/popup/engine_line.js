@@ -39,7 +39,7 @@ export async function initEngineLine(select, aboutLine) {
     const spec = catalogue.engines[select.value];
     // Until the engine has said where the models are, only what the package knows.
     const view = models ? models.view(select.value) : spec.bundled ? modelView(spec, undefined, undefined, '') : null;
-    const words = engineAbout(spec, null, { where: false });
+    const words = engineAbout(spec);
     text.textContent = view ? `${words} · ` : words;
     model.hidden = !view;
     if (view && showModel(model, spec, view)) select.focus(); // its button went away: the focus stays nearby

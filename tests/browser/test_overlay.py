@@ -278,7 +278,7 @@ def test_a_cold_start_names_the_engine_starting_and_fills_its_bar_toward_the_las
         assert time.monotonic() < end, seen
         seen += [(b["text"], b["fraction"]) for b in boxes(page)]
     starting = [
-        float(f) for text, f in seen if "Starting the engine, the first time after the browser starts" in text and f
+        float(f) for text, f in seen if "Starting the engine; only the first image after a break" in text and f
     ]
     assert starting, seen  # named, with a determinate bar
     assert starting == sorted(starting) and all(0 <= f < 1 for f in starting), starting

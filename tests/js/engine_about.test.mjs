@@ -25,7 +25,7 @@ const spec = (name) => ({ name, bytes: 44_600_000, bundled: true });
 
 test('before an engine has run here: its words, no seconds', () => {
   for (const name of ['fast', 'standard', 'detailed', 'medium']) {
-    const about = engineAbout(spec(name), null, { where: false });
+    const about = engineAbout(spec(name));
     assert.ok(!/\d\s*(s|sec|second)|half a second|seconds/.test(about.replace('44.6 MB', '')), about);
   }
 });
@@ -33,13 +33,12 @@ test('before an engine has run here: its words, no seconds', () => {
 test('once it has run here: "about N s here" from the median of this device', () => {
   for (const ms of [2300, 2400, 2600]) recordTiming(TimingKey.run('standard'), ms);
   recordTiming(TimingKey.run('fast'), 700);
-  assert.match(engineAbout(spec('standard'), null, { where: false }), / · about 2\u00a0s here$/);
-  assert.match(engineAbout(spec('standard'), null), /built in · about 2\u00a0s here$/);
-  assert.match(engineAbout(spec('fast'), null, { where: false }), / · under a second here$/);
-  assert.doesNotMatch(engineAbout(spec('detailed'), null), /here/);
+  assert.match(engineAbout(spec('standard')), / · about 2\u00a0s here$/);
+  assert.match(engineAbout(spec('fast')), / · under a second here$/);
+  assert.doesNotMatch(engineAbout(spec('detailed')), /here/);
 });
 
 test('a damaged record reads as not measured', () => {
   localStorage.setItem('backgrone-timings-v1', '[1, 2');
-  assert.doesNotMatch(engineAbout(spec('standard'), null), /here/);
+  assert.doesNotMatch(engineAbout(spec('standard')), /here/);
 });
