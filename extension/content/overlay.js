@@ -298,13 +298,14 @@
       for (const o of boxes().filter((b) => b.finished)) o.onEscape();
     }
 
-    /** Folds the finished box to its chip after a while alone: no pointer in it, no button focused, seen if it must be. */
+    /** Folds the finished box to its chip after a while alone: no pointer or keyboard focus in it, seen if it must be. */
     foldLater() {
       clearTimeout(this.idleTimer);
       if (!this.finished || !this.box.isConnected || this.box.classList.contains('collapsed')) return;
       this.idleTimer = setTimeout(() => {
         const active = this.root.activeElement;
-        const busy = this.hovered || (active && active !== this.box && this.box.contains(active));
+        // The keyboard's place (the box itself after a right-click, or a button) keeps it open.
+        const busy = this.hovered || (active && this.box.contains(active));
         if (busy || (this.mustBeSeen && !this.seen)) return;
         this.collapse();
       }, IDLE_MS);
