@@ -103,11 +103,36 @@ def _check_edits(raw: str | None, inputs: list[Path]) -> Path | None:
     return edits
 
 
-def _layer_options(args: argparse.Namespace) -> dict:
+def _refuse_conflicts(args: argparse.Namespace, preset: dict) -> None:
+    """Flags that contradict each other, or modify what is not asked for, are a usage error
+    naming both (rather than one silently winning). A preset's values count as asked for."""
+    if args.background and args.background_image:
+        raise UsageError(f"--background {args.background} and --background-image conflict: give one of them")
+    if args.blur is not None:
+        if args.background_image:
+            raise UsageError("--blur and --background-image conflict: --blur is the strength of --background blur")
+        if args.background and args.background != "blur":
+            raise UsageError(
+                f"--blur and --background {args.background} conflict: --blur is the strength of --background blur"
+            )
+        if args.background is None and preset.get("output") != "blur":
+            raise UsageError("--blur is the strength of --background blur: add --background blur")
+    canvas = args.canvas is not None or preset.get("canvas") is not None
+    for flag, value in (("--fill", args.fill), ("--position", args.position)):
+        if value is not None and not canvas:
+            raise UsageError(f"{flag} places the subject on a canvas: add --canvas WxH (or a --preset with one)")
+    if args.margin is not None and not (canvas or args.crop):
+        raise UsageError("--margin is the margin of --crop or --canvas: add one of them")
+    if args.shadow_opacity is not None and args.shadow is None and preset.get("shadow", "none") == "none":
+        raise UsageError("--shadow-opacity is the opacity of --shadow: add --shadow contact or drop")
+    if args.refine and not args.mask_only:
+        raise UsageError("--refine post-processes --mask-only's mask (a cut-out is refined anyway): add --mask-only")
+
+
+def _layer_options(args: argparse.Namespace, preset: dict) -> dict:
     """Backgrounds, shadow and canvas: the preset's options (``--preset``), then each flag given."""
-    chosen = resolve(args.preset) if args.preset else {}
-    chosen.pop("format", None)  # the file format stays the command line's own choice
-    if args.background == "blur" or (args.blur is not None and not args.background_image):
+    chosen = dict(preset)
+    if args.background == "blur":
         chosen["output"] = "blur"
     elif args.background:
         chosen.update(output="color", background=args.background)
@@ -128,11 +153,13 @@ def _layer_options(args: argparse.Namespace) -> dict:
 
 
 def _options(args: argparse.Namespace) -> Options:
-    """The command line's options, checked (before any model loads)."""
-    layered = _layer_options(args)
+    """The command line's options, checked (before any model loads): each value, then how they go together."""
+    preset = resolve(args.preset) if args.preset else {}
+    preset.pop("format", None)  # the file format stays the command line's own choice
+    layered = _layer_options(args, preset)
     if args.mask_only and layered:
         raise UsageError("--mask-only writes the mask: it takes no background, shadow, canvas or preset")
-    return Options.from_dict(
+    options = Options.from_dict(
         {
             "output": "mask" if args.mask_only else "cutout",
             "background": "white",
@@ -147,16 +174,25 @@ def _options(args: argparse.Namespace) -> Options:
             **({"margin": args.margin} if args.margin is not None else {}),
         }
     )
+    _refuse_conflicts(args, preset)
+    return options
 
 
-def _write_report(path: Path | None, rows: list[dict]) -> None:
-    """``--report``: every input's score (and result), as JSON; flagged ones printed too."""
+def _write_report(path: Path | None, rows: list[dict], writer: ResultWriter) -> bool:
+    """``--report``: every input's score (and result), as JSON, written as a result is (never onto
+    an input or an existing file unless --overwrite); flagged ones printed too. Whether it went."""
     flagged = [r for r in rows if r.get("flag")]
     if flagged:
         flagged.sort(key=lambda r: -r["check"])
         _say(f"check these first ({len(flagged)}): " + ", ".join(f"{r['input']} ({r['check']:.2f})" for r in flagged))
-    if path is not None:
-        path.write_text(json.dumps({"cutouts": rows}, indent=1) + "\n", encoding="utf-8")
+    if path is None:
+        return True
+    try:
+        writer.write_file(path, (json.dumps({"cutouts": rows}, indent=1) + "\n").encode("utf-8"))
+    except OSError as exc:
+        _say(f"cannot write the report {path} ({exc.strerror or exc})")
+        return False
+    return True
 
 
 def cmd_cut(args: argparse.Namespace) -> int:
@@ -176,15 +212,15 @@ def cmd_cut(args: argparse.Namespace) -> int:
         _say("no images found in the given inputs")
         return 1
     edits = _check_edits(args.edits, inputs)
+    writer = ResultWriter(out_dir, "." + options.format, inputs, overwrite=args.overwrite)
+    if report_path is not None:
+        writer.check_file(report_path, "--report")
     prepare_out_dir(out_dir)
-    if report_path is not None and (report_path.is_dir() or not report_path.absolute().parent.is_dir()):
-        raise UsageError(f"--report {report_path}: give a file in an existing folder")
     path = model_path(spec)
     if not is_valid(path, spec):
         fetch_engine(spec, log=_say)
     segmenter = OnnxSegmenter(path, spec, threads=args.threads)  # loaded once for the batch
 
-    writer = ResultWriter(out_dir, "." + options.format, inputs, overwrite=args.overwrite)
     failed = 0
     progress = None
     if len(inputs) > 1:
@@ -204,7 +240,7 @@ def cmd_cut(args: argparse.Namespace) -> int:
             progress.update(1)
     if progress:
         progress.close()
-    _write_report(report_path, scores)
+    reported = _write_report(report_path, scores, writer)
     done = len(inputs) - failed
     _say(f"{done} of {len(inputs)} image(s) cut out into {out_dir}" + (f"; {failed} failed" if failed else ""))
     if writer.renamed:
@@ -212,7 +248,7 @@ def cmd_cut(args: argparse.Namespace) -> int:
             f"{writer.renamed} result(s) got a numbered name (<name>-cutout-2.png, ...): "
             "a file of the plain name was there already (--overwrite replaces it instead)"
         )
-    return 1 if failed else 0
+    return 1 if failed or not reported else 0
 
 
 def cmd_models_fetch(args: argparse.Namespace) -> int:

@@ -3,7 +3,8 @@
 Inputs are found without our own results; each result gets a name that takes no input and,
 unless asked to overwrite, no existing file; it is written beside its target under a temporary
 name and then linked or renamed into place, so a failed write leaves no half file and a link
-at the target is replaced, never followed.
+at the target is replaced, never followed. The run's other files (``--report``) are checked
+before any work and written the same way.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import errno
 import os
 import re
 import secrets
+import stat
 from collections.abc import Iterable, Sequence
 from itertools import count
 from pathlib import Path
@@ -26,6 +28,13 @@ _NO_LINKS = {errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.ENOSYS, errno.E
 
 def result_name(stem: str, n: int, suffix: str) -> str:
     return f"{stem}-cutout{'' if n == 1 else f'-{n}'}{suffix}"
+
+
+def _lstat(path: Path) -> os.stat_result | None:
+    try:
+        return os.lstat(path)
+    except FileNotFoundError:
+        return None
 
 
 def _where(path: Path) -> Path:
@@ -78,6 +87,38 @@ def _temporary(folder: Path) -> tuple[int, Path]:
             continue
 
 
+def _write_temporary(folder: Path, data: bytes) -> Path:
+    """``data`` in a new temporary file in ``folder``, on disk; the caller places or removes it."""
+    fd, temporary = _temporary(folder)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    return temporary
+
+
+def _place(temporary: Path, target: Path, replace: bool) -> None:
+    """Move the written ``temporary`` to ``target``: with ``replace``, over whatever is there (a
+    link is replaced, never written through); else only where nothing is (``FileExistsError``)."""
+    if replace:
+        os.replace(temporary, target)
+        return
+    try:
+        os.link(temporary, target)  # fails if anything, even a dangling link, is there
+    except FileExistsError:
+        raise
+    except OSError as exc:
+        if exc.errno not in _NO_LINKS:
+            raise
+        if os.path.lexists(target):
+            raise FileExistsError(errno.EEXIST, "exists", str(target)) from None
+        os.replace(temporary, target)
+
+
 def prepare_out_dir(out_dir: Path) -> None:
     """Create ``out_dir`` if needed and check that results can be written there."""
     if out_dir.exists() and not out_dir.is_dir():
@@ -102,6 +143,7 @@ class ResultWriter:
         self.renamed = 0  # results that got a number because an existing file had the name
         self._input_paths: set[Path] = set()
         self._input_files: set[tuple[int, int]] = set()
+        self._reserved: set[Path] = set()  # files of this run's own (--report): no result goes there
         for path in inputs:
             self._input_paths.add(_where(path))
             try:
@@ -119,7 +161,7 @@ class ResultWriter:
         """Whether a result may go to ``target``: True (free), False (taken), None (taken by a file
         that --overwrite may replace: a regular file or a link, never an input, a folder or a result
         of this run)."""
-        if target in self.written:
+        if target in self.written or _where(target) in self._reserved:
             return False
         try:
             st = os.lstat(target)
@@ -130,30 +172,11 @@ class ResultWriter:
         replaceable = st.st_mode & 0o170000 in (0o100000, 0o120000)  # S_IFREG, S_IFLNK
         return None if replaceable else False
 
-    def _place(self, temporary: Path, target: Path, replace: bool) -> None:
-        if replace:
-            os.replace(temporary, target)  # renames over a link: never writes through it
-            return
-        try:
-            os.link(temporary, target)  # fails if anything, even a dangling link, is there
-        except FileExistsError:
-            raise
-        except OSError as exc:
-            if exc.errno not in _NO_LINKS:
-                raise
-            if os.path.lexists(target):
-                raise FileExistsError(errno.EEXIST, "exists", str(target)) from None
-            os.replace(temporary, target)
-
     def write(self, stem: str, data: bytes) -> Path:
         """Write one result; returns where it went. Raises ``OSError`` when it cannot be written
         (and leaves nothing behind)."""
-        fd, temporary = _temporary(self.out_dir)
+        temporary = _write_temporary(self.out_dir, data)
         try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-                f.flush()
-                os.fsync(f.fileno())
             existing = False
             for n in count(1):
                 target = self.out_dir / result_name(stem, n, self.suffix)
@@ -163,7 +186,7 @@ class ResultWriter:
                 if free is False or (free is None and not self.overwrite):
                     continue
                 try:
-                    self._place(temporary, target, replace=free is None)
+                    _place(temporary, target, replace=free is None)
                 except FileExistsError:  # appeared meanwhile
                     existing = True
                     continue
@@ -171,5 +194,32 @@ class ResultWriter:
                 self.renamed += existing
                 return target
             raise AssertionError("unreachable")
+        finally:
+            temporary.unlink(missing_ok=True)
+
+    def check_file(self, path: Path, flag: str) -> None:
+        """Refuse (``UsageError``, before any work) ``path`` for a file of this run's own other than
+        a result (``flag``: the option that names it, e.g. ``--report``): a folder, a path in no
+        folder, an input, or, unless --overwrite, anything already there. No result takes its name."""
+        st = _lstat(path)
+        if (st is not None and stat.S_ISDIR(st.st_mode)) or not path.absolute().parent.is_dir():
+            raise UsageError(f"{flag} {path}: give a file in an existing folder")
+        if self._is_input(path, st):
+            raise UsageError(f"{flag} {path} is one of the input images: give another file")
+        if st is not None and not self.overwrite:
+            raise UsageError(f"{flag} {path} exists already: give a new file, or add --overwrite to replace it")
+        if st is not None and not stat.S_ISREG(st.st_mode) and not stat.S_ISLNK(st.st_mode):
+            raise UsageError(f"{flag} {path} is not a regular file: give another file")
+        self._reserved.add(_where(path))
+
+    def write_file(self, path: Path, data: bytes) -> None:
+        """Write a file :meth:`check_file` allowed, as a result is written: never onto an input or a
+        result of this run, over something there only with --overwrite (a link replaced, not followed).
+        Raises ``OSError``, leaving nothing behind."""
+        if self._is_input(path, _lstat(path)) or _where(path) in {_where(p) for p in self.written}:
+            raise FileExistsError(errno.EEXIST, "an input or a result of this run is there now", str(path))
+        temporary = _write_temporary(path.absolute().parent, data)
+        try:
+            _place(temporary, path, replace=self.overwrite)
         finally:
             temporary.unlink(missing_ok=True)
