@@ -17,7 +17,7 @@
   const { copyImage } = globalThis.BackgroneClipboard;
   const { stageView, firstWords } = globalThis.BackgroneStageWords;
   const { openJobPort } = globalThis.BackgroneJobPort;
-  const { findImage, isCutOut, rememberOriginal, keepObjectUrl, swap, restore } = globalThis.BackgronePageImage;
+  const { findImage, isCutOut, forgetStale, rememberOriginal, keepObjectUrl, swap, restore } = globalThis.BackgronePageImage;
   const FRAME_PAGE = 'extension/frame/frame.html';
   const HIDDEN_POSITION = '-100000px -100000px';
   const jobs = new Map(); // jobId -> {img, overlay, port, ...}
@@ -214,6 +214,11 @@
       if (isCutOut(img)) {
         offerRestore(img);
         return { found: true, cutOut: true };
+      }
+      // The page put another picture in this <img> since our cut (a carousel): a new cut, and the old frame goes.
+      if (forgetStale(img)) {
+        frames.get(img)?.remove();
+        frames.delete(img);
       }
       for (const other of jobs.values()) if (other.img === img) finishJob(other);
       const overlay = new Overlay(img);

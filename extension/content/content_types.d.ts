@@ -34,8 +34,10 @@ interface BackgroneStageWords {
   ): BackgroneStageView | null;
   firstWords(t: (key: string) => string): string;
   towardEstimate(elapsedMs: number, expectedMs: number): number;
+  jobFraction(base: number, stageFraction: number): number;
   STAGE_KEYS: Record<string, string>;
   CAP: number;
+  STAGE_SHARE: number;
 }
 
 interface BackgronePageImage {
@@ -47,6 +49,7 @@ interface BackgronePageImage {
   keepObjectUrl(img: HTMLImageElement, url: string): void;
   swap(img: HTMLImageElement, url: string, pixelWidth: number): Promise<void>;
   restore(img: HTMLImageElement): void;
+  forgetStale(img: HTMLImageElement): boolean;
   failedToLoad(img: HTMLImageElement): Promise<boolean>;
 }
 

@@ -65,10 +65,39 @@
     }
   }
 
+  // Scrolls (of any element, captured) come many a frame: the boxes move once per frame.
+  let placing = 0;
+  const placeSoon = () => {
+    placing ||= requestAnimationFrame(() => {
+      placing = 0;
+      placeAll();
+    });
+  };
+
+  /**
+   * Escape, for all boxes at once: one key closes one box, the one with the keyboard focus,
+   * else (nothing has it) the newest finished one; a listener per box would let the box
+   * closed first hand the focus to <body>, and the next one would close too.
+   * @param {KeyboardEvent} e
+   */
+  function onKey(e) {
+    if (e.key !== 'Escape' || !e.isTrusted) return;
+    const open = boxes();
+    const focused = open.find((o) => o.box.contains(o.root.activeElement));
+    if (focused) {
+      e.stopPropagation();
+      focused.onEscape();
+      return;
+    }
+    const newest = open.filter((o) => o.finished).at(-1);
+    if (newest && idle()) newest.onEscape(); // the page still hears the key
+  }
+
   function listen(on) {
     const method = on ? 'addEventListener' : 'removeEventListener';
-    window[method]('scroll', placeAll, true);
-    window[method]('resize', placeAll);
+    window[method]('scroll', placeSoon, true);
+    window[method]('resize', placeSoon);
+    window[method]('keydown', onKey, true);
   }
 
   /** "Close all" on every finished box while two or more are on the page. */
@@ -127,16 +156,9 @@
       this.seen = false;
       this.quiet = false; // our own focus moves, which must not unfold the chip
       this.idleTimer = 0;
-      this.estimate = null; // {stage, since, expectedMs, shown}: the bar filling toward an estimate
-      this.onKey = (e) => {
-        if (e.key !== 'Escape' || !e.isTrusted || !this.box.isConnected) return;
-        if (this.box.contains(this.root.activeElement)) {
-          e.stopPropagation();
-          this.onEscape();
-        } else if (this.finished && idle() && boxes().filter((o) => o.finished).at(-1) === this) {
-          this.onEscape(); // nothing has the focus: the newest finished box goes; the page still hears the key
-        }
-      };
+      /** @type {{stage: string, base: number, since: number, expectedMs: number | null, timer: number} | null} */
+      this.estimate = null; // the stage now shown: where the bar was when it began, and its estimate
+      this.shown = 0; // how full the job's bar is: never less within one job
       this.box.addEventListener('keydown', (e) => {
         if (e.key !== 'Enter' || !e.isTrusted || this.root.activeElement !== this.box || !this.primary) return;
         e.preventDefault();
@@ -161,7 +183,6 @@
       this.box.addEventListener('focusout', () => setTimeout(() => this.foldLater()));
       if (!all.length) listen(true);
       all.push(this);
-      window.addEventListener('keydown', this.onKey, true);
       document.documentElement.append(this.host);
       placeAll();
     }
@@ -203,8 +224,10 @@
     }
 
     /**
-     * Progress: `fraction` is known progress (0..1); without it, `expectedMs` fills the bar
-     * toward the time this stage took last (never back, never full); without either, busy.
+     * Progress of one stage: `fraction` is its known progress (0..1); without it, `expectedMs`
+     * fills the bar toward the time this stage took last; without either, the bar holds where
+     * it is, or is busy while nothing was measured yet. One bar for the whole job: each stage
+     * fills its share of what is left from where the bar is (never back, never full).
      * @param {string} text
      * @param {{fraction?: number | null, expectedMs?: number | null, stage?: string}} [how]
      */
@@ -213,29 +236,37 @@
       this.text.className = 'text';
       this.bar.hidden = false;
       clearInterval(this.estimate?.timer);
-      if (fraction == null && expectedMs) {
-        const same = this.estimate?.stage === stage;
-        const since = same ? this.estimate.since : performance.now();
-        const shown = same ? this.estimate.shown : 0;
-        this.estimate = { stage, since, expectedMs, shown, timer: setInterval(() => this.tick(), TICK_MS) };
-        this.bar.className = 'bar';
-        this.tick();
-      } else {
-        this.estimate = null;
+      const same = this.estimate?.stage === stage;
+      const base = same ? this.estimate.base : this.shown;
+      const since = same ? this.estimate.since : performance.now();
+      const estimating = fraction == null && !!expectedMs;
+      const timer = estimating ? setInterval(() => this.tick(), TICK_MS) : 0;
+      this.estimate = { stage, base, since, expectedMs: estimating ? expectedMs : null, timer };
+      const { jobFraction } = globalThis.BackgroneStageWords;
+      if (estimating) this.tick();
+      else if (fraction != null) this.show(jobFraction(base, fraction));
+      else if (this.shown > 0) this.show(this.shown);
+      else {
         delete this.fill.dataset.fraction;
-        this.bar.className = fraction == null ? 'bar busy' : 'bar';
-        this.fill.style.width = fraction == null ? '' : `${Math.round(fraction * 100)}%`;
+        this.bar.className = 'bar busy';
+        this.fill.style.width = '';
       }
       placeAll();
     }
 
     tick() {
       const e = this.estimate;
-      if (!e || !this.box.isConnected) return clearInterval(e?.timer);
-      const f = globalThis.BackgroneStageWords.towardEstimate(performance.now() - e.since, e.expectedMs);
-      e.shown = Math.max(e.shown, f);
-      this.fill.style.width = `${(e.shown * 100).toFixed(1)}%`;
-      this.fill.dataset.fraction = e.shown.toFixed(3); // for tests (inside the closed root)
+      if (!e?.expectedMs || !this.box.isConnected) return clearInterval(e?.timer);
+      const { jobFraction, towardEstimate } = globalThis.BackgroneStageWords;
+      this.show(jobFraction(e.base, towardEstimate(performance.now() - e.since, e.expectedMs)));
+    }
+
+    /** The job's bar at `f`, or where it is when that is further. */
+    show(f) {
+      this.shown = Math.max(this.shown, f);
+      this.bar.className = 'bar';
+      this.fill.style.width = `${(this.shown * 100).toFixed(1)}%`;
+      this.fill.dataset.fraction = this.shown.toFixed(3); // for tests (inside the closed root)
     }
 
     /**
@@ -247,6 +278,7 @@
       this.finished = true;
       clearInterval(this.estimate?.timer);
       this.estimate = null;
+      this.shown = 0; // the job's progress is over: Saving… is a bar of its own
       this.text.dataset.text = text;
       this.text.className = error ? 'text error' : 'text';
       this.box.setAttribute('role', error ? 'alert' : 'status');
@@ -388,7 +420,6 @@
       clearTimeout(this.idleTimer);
       clearInterval(this.estimate?.timer);
       this.box.remove();
-      window.removeEventListener('keydown', this.onKey, true);
       if (!this.iframe) this.remove();
       else {
         syncCloseAll();
@@ -399,7 +430,6 @@
     remove() {
       clearTimeout(this.idleTimer);
       clearInterval(this.estimate?.timer);
-      window.removeEventListener('keydown', this.onKey, true);
       this.host.remove();
       const i = all.indexOf(this);
       if (i >= 0) all.splice(i, 1);
@@ -441,12 +471,12 @@
       box.style.top = `${at.top}px`;
       const gone = () => {
         clearTimeout(timer);
-        window.removeEventListener('keydown', onKey, true);
+        window.removeEventListener('keydown', onToastKey, true);
         host.remove();
       };
-      const onKey = (e) => e.key === 'Escape' && e.isTrusted && gone();
+      const onToastKey = (e) => e.key === 'Escape' && e.isTrusted && gone();
       const timer = setTimeout(gone, 5000);
-      window.addEventListener('keydown', onKey, true);
+      window.addEventListener('keydown', onToastKey, true);
     }
   }
 

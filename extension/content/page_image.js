@@ -39,8 +39,39 @@
     return allImages().find((img) => shows(img, target)) || null;
   }
 
+  /** The <img>'s own sources ask for `url` (set by us, maybe not loaded yet). */
+  const asksFor = (img, url) =>
+    img.getAttribute('src') === url || (img.getAttribute('srcset') || '').trim().split(/\s+/)[0] === url;
+
+  /**
+   * The image still shows the cut-out we remember: in itself (our object URL), or in our frame
+   * over it while the page has left its sources as they were. A carousel or gallery that
+   * changes the source of the same <img> shows another picture: not ours any more.
+   */
+  function showsOurs(img, o) {
+    if (o.objectUrl) return img.currentSrc === o.objectUrl || asksFor(img, o.objectUrl);
+    return img.getAttribute('src') === o.src && img.getAttribute('srcset') === o.srcset
+      && o.sources.every(([source, srcset]) => source.isConnected && source.getAttribute('srcset') === srcset);
+  }
+
   /** The image shows our cut-out (in itself, or in our frame over it): by what we remember, not by what the page says. */
-  const isCutOut = (img) => originals.has(img);
+  const isCutOut = (img) => originals.has(img) && showsOurs(img, originals.get(img));
+
+  /**
+   * Forgets a cut-out the page has since replaced with another picture (its original is not
+   * put back: that would undo the page's change); the page's own object-position returns, as
+   * it was moved for our frame. True when there was one: its frame, if any, must go too.
+   */
+  function forgetStale(img) {
+    const o = originals.get(img);
+    if (!o || showsOurs(img, o)) return false;
+    originals.delete(img);
+    img.style.setProperty('object-position', o.objectPosition, o.objectPositionPriority);
+    if (!img.getAttribute('style')) img.removeAttribute('style');
+    delete img.dataset.backgroneSrc;
+    if (o.objectUrl) URL.revokeObjectURL(o.objectUrl);
+    return true;
+  }
 
   function rememberOriginal(img) {
     if (originals.has(img)) return; // a second cut of the same image keeps the first original
@@ -114,9 +145,10 @@
     });
   }
 
+  /** The original back, unless the page has put another picture there since (then only forgotten). */
   function restore(img) {
     const o = originals.get(img);
-    if (!o) return;
+    if (!o || forgetStale(img)) return;
     for (const [source, srcset] of o.sources) setAttr(source, 'srcset', srcset);
     setAttr(img, 'srcset', o.srcset);
     setAttr(img, 'sizes', o.sizes);
@@ -136,6 +168,6 @@
   }
 
   globalThis.BackgronePageImage = {
-    absolute, shows, findImage, isCutOut, rememberOriginal, keepObjectUrl, swap, restore, failedToLoad,
+    absolute, shows, findImage, isCutOut, forgetStale, rememberOriginal, keepObjectUrl, swap, restore, failedToLoad,
   };
 })();

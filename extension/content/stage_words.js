@@ -20,6 +20,9 @@
   // never to the end: the stage is done when the engine says so, not when the clock does.
   const AT_ESTIMATE = 0.9;
   const CAP = 0.97;
+  // A stage fills at most this share of what the job's bar has left: the page doesn't know
+  // which stages follow (the model's load, the cut), so each leaves room for them.
+  const STAGE_SHARE = 0.7;
 
   /**
    * The overlay's view of a progress message: {text, fraction, expectedMs} (fraction:
@@ -58,11 +61,24 @@
   }
 
   /**
+   * The job's bar once a stage has come `stageFraction` (0..1) of its way, that stage having
+   * begun with the bar at `base`: it fills its share of the space left, so the bar never goes
+   * back from one stage to the next, and never reaches the end before the job does.
+   * @param {number} base
+   * @param {number} stageFraction
+   * @returns {number}
+   */
+  function jobFraction(base, stageFraction) {
+    const f = Math.min(1, Math.max(0, stageFraction));
+    return base + (1 - base) * STAGE_SHARE * f;
+  }
+
+  /**
    * What a new box says before the engine's first word: the page's own read of the image
    * starts at once; waiting is said only when the engine puts the job behind another.
    * @param {(key: string) => string} t
    */
   const firstWords = (t) => t('stageReading');
 
-  globalThis.BackgroneStageWords = { stageView, firstWords, towardEstimate, STAGE_KEYS, CAP };
+  globalThis.BackgroneStageWords = { stageView, firstWords, towardEstimate, jobFraction, STAGE_KEYS, CAP, STAGE_SHARE };
 })();

@@ -5,7 +5,7 @@ import '../../extension/lib/messages.js';
 import '../../extension/content/stage_words.js';
 
 const { Stage } = globalThis.BackgroneMessages;
-const { stageView, firstWords, towardEstimate, CAP } = globalThis.BackgroneStageWords;
+const { stageView, firstWords, towardEstimate, jobFraction, CAP } = globalThis.BackgroneStageWords;
 const t = (key, ...subs) => [key, ...subs].join('|');
 
 test('the engine starting says so, and fills toward the time it took last', () => {
@@ -50,4 +50,22 @@ test('the bar toward an estimate rises with the clock, never reaches the end, ne
   }
   assert.ok(Math.abs(towardEstimate(2000, 4000) - 0.45) < 1e-9);
   assert.ok(last > 0.95);
+});
+
+test("one job's bar: each stage goes on from where the last left it, never back, never full", () => {
+  // A cold start: the boot, then the model's load, each toward its time here; then the cut.
+  let base = 0;
+  let last = 0;
+  for (const expected of [8000, 1500, 1500]) {
+    for (let ms = 0; ms <= 4 * expected; ms += 100) {
+      const f = jobFraction(base, towardEstimate(ms, expected));
+      assert.ok(f >= last, `${expected}@${ms}: ${f} < ${last}`);
+      assert.ok(f < 1);
+      last = f;
+    }
+    base = last;
+  }
+  assert.equal(jobFraction(0.5, 0), 0.5); // a new stage starts where the bar is
+  assert.ok(jobFraction(0, 1) < 1 && jobFraction(0.9, 1) < 1); // a known fraction's end leaves room for what follows
+  assert.ok(jobFraction(0, towardEstimate(8000, 8000)) < 0.7); // the boot alone leaves room for the load and the cut
 });
