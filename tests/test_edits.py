@@ -119,6 +119,29 @@ def test_a_point_outside_the_image_is_refused(edit, says):
         apply_edits(photo(half_plane()), alpha8(half_plane()), parsed)
 
 
+def test_the_whole_log_has_a_cost_bound():
+    """A log within every per-edit bound can still ask for hours of work in all: refused by name."""
+    stroke = {"op": "keep", "radius": 1, "points": [[1, 1]] * 100_000}
+    with pytest.raises(EditLogError, match=r"1,000,001 points in all: at most 1,000,000"):
+        parse(json.dumps({"version": 1, "edits": [stroke] * 10 + [{"op": "keep", "radius": 1, "points": [[1, 1]]}]}))
+    redetect = {"op": "redetect", "box": [0, 0, 10, 10]}
+    with pytest.raises(EditLogError, match=r"101 re-detects .* at most 100"):
+        parse(log(*[redetect] * 101))
+    parse(log(*[redetect] * 100))
+    # the pixels worked on: a 2000 px brush zigzagging over a 8000x6000 photo, a toggle per pixel row
+    zigzag = [[0, 0], [8000, 6000]] * 500
+    big = parse(log({"op": "remove", "radius": 2000, "points": zigzag}))
+    with pytest.raises(EditLogError, match=r"megapixels of the 8000x6000 image in all.*at most 10,000 are allowed"):
+        big.check_inside((8000, 6000))
+    toggle = {"op": "toggle", "point": [1, 1]}  # labels the whole image: 48 MP each
+    parse(log(*[toggle] * 208)).check_inside((8000, 6000))
+    with pytest.raises(EditLogError, match="10,032 megapixels"):
+        parse(log(*[toggle] * 209)).check_inside((8000, 6000))
+    # 40 strokes of a 200 px brush across the photo, a point every 8 px: 6,500 MP, allowed
+    person = {"op": "keep", "radius": 200, "points": [[x, 3000] for x in range(100, 7900, 8)]}
+    parse(log(*[person] * 40)).check_inside((8000, 6000))
+
+
 # --- rasterising ----------------------------------------------------------------------------
 
 

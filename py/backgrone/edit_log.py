@@ -28,14 +28,22 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from .errors import BackgroneError
 
 VERSION = 1
 OPS = ("keep", "remove", "toggle", "redetect")
 # Bounds that keep a log's cost reasonable: far beyond what a person draws.
 MAX_EDITS = 10_000
-MAX_POINTS = 100_000
+MAX_POINTS = 100_000  # in one stroke or lasso
 MAX_RADIUS = 2_000.0
+MAX_TOTAL_POINTS = 1_000_000  # in the whole log
+MAX_REDETECTS = 100  # each runs the model once
+# The pixels the edits work on, summed over the log (each stroke's segments' boxes and its own
+# box, each lasso's box, the whole image for each toggle; clipped to the image): about 200 passes
+# over a 50 MP image, minutes of work, where a hostile log could otherwise ask for days.
+MAX_WORK_PIXELS = 10_000_000_000
 
 Point = tuple[float, float]
 
@@ -106,6 +114,13 @@ class EditLog:
                     f"edit {n} (toggle): the point [{_num(edit.point[0])}, {_num(edit.point[1])}] "
                     f"is on the far edge of the {width}x{height} image, not on a pixel"
                 )
+        work = sum(_work(edit, size) for edit in self.edits)
+        if work > MAX_WORK_PIXELS:
+            raise EditLogError(
+                f"its edits work on {work / 1e6:,.0f} megapixels of the {width}x{height} image in all "
+                f"(each stroke segment's and lasso's box, the whole image per toggle): "
+                f"at most {MAX_WORK_PIXELS / 1e6:,.0f} are allowed"
+            )
         return self
 
     def to_json(self) -> dict[str, Any]:
@@ -121,6 +136,29 @@ class EditLog:
             else:
                 out.append({"op": "redetect", "box": list(edit.box)})
         return {"version": VERSION, "edits": out}
+
+
+def _box_area(xs: np.ndarray, ys: np.ndarray, reach: float, size: tuple[int, int]) -> int:
+    """Pixels in the boxes from ``xs[:, 0]``..``xs[:, 1]`` (and the same for ``ys``) grown by
+    ``reach``, clipped to the image: the work of a shape's rasterisation, about."""
+    w = np.clip(xs.max(axis=1) + reach, 0, size[0]) - np.clip(xs.min(axis=1) - reach, 0, size[0])
+    h = np.clip(ys.max(axis=1) + reach, 0, size[1]) - np.clip(ys.min(axis=1) - reach, 0, size[1])
+    return int((w * h).sum())
+
+
+def _work(edit: Edit, size: tuple[int, int]) -> int:
+    """About how many pixels applying ``edit`` to an image of ``size`` works on (a re-detect's
+    model run is bounded by :data:`MAX_REDETECTS` instead)."""
+    if isinstance(edit, Toggle):
+        return size[0] * size[1]  # a toggle labels the whole image
+    if isinstance(edit, Redetect):
+        return 0
+    pts = np.asarray(edit.points if isinstance(edit, Stroke) else edit.polygon, np.float64)
+    whole = _box_area(pts[None, :, 0], pts[None, :, 1], edit.radius + 1 if isinstance(edit, Stroke) else 1, size)
+    if isinstance(edit, Lasso):
+        return whole
+    ends = np.stack((pts[:-1], pts[1:]), axis=1) if len(pts) > 1 else pts[:, None, :]
+    return whole + _box_area(ends[..., 0], ends[..., 1], edit.radius + 1, size)
 
 
 def _name(edit: Edit) -> str:
@@ -223,4 +261,15 @@ def parse(source: str | bytes | Mapping[str, Any]) -> EditLog:
         raise EditLogError('it must have "edits": a list of edits')
     if len(edits) > MAX_EDITS:
         raise EditLogError(f"it has {len(edits)} edits: at most {MAX_EDITS} are allowed")
-    return EditLog(tuple(_edit(raw, n) for n, raw in enumerate(edits, 1)))
+    log = EditLog(tuple(_edit(raw, n) for n, raw in enumerate(edits, 1)))
+    points = sum(
+        len(e.points) if isinstance(e, Stroke) else len(e.polygon) for e in log.edits if isinstance(e, Stroke | Lasso)
+    )
+    if points > MAX_TOTAL_POINTS:
+        raise EditLogError(
+            f"its strokes and lassos have {points:,} points in all: at most {MAX_TOTAL_POINTS:,} are allowed"
+        )
+    redetects = sum(isinstance(e, Redetect) for e in log.edits)
+    if redetects > MAX_REDETECTS:
+        raise EditLogError(f"it has {redetects} re-detects (each runs the model): at most {MAX_REDETECTS} are allowed")
+    return log
