@@ -32,6 +32,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import quality_metrics  # noqa: E402
 import quality_set  # noqa: E402
+from mask_cache import model_mask  # noqa: E402
 from quality_metrics import edge_band  # noqa: E402, F401  (kept importable from here)
 
 from backgrone import Options, load_catalogue  # noqa: E402
@@ -197,15 +199,7 @@ def run_engine(
         prepared = with_tensor(load(data), segmenter.spec)
         t1 = time.perf_counter()
         assert prepared.tensor is not None
-        side = "x".join(map(str, segmenter.spec.input_size))  # engines may share a file at other sizes
-        kept = masks / f"{segmenter.spec.sha256[:16]}-{side}-{case.name}.npy" if masks else None
-        if kept is not None and kept.exists():
-            mask = np.load(kept).astype(np.float32)
-        else:
-            mask = segmenter.run(prepared.tensor)
-            if kept is not None:
-                kept.parent.mkdir(parents=True, exist_ok=True)
-                np.save(kept, mask.astype(np.float16))
+        mask = model_mask(masks, segmenter.spec, case.name, partial(segmenter.run, prepared.tensor))
         t2 = time.perf_counter()
         line = []
         for name, fields in variants.items():

@@ -24,6 +24,7 @@ import argparse
 import json
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -33,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import quality_metrics  # noqa: E402
 import quality_set  # noqa: E402
+from mask_cache import mask_file, model_mask  # noqa: E402
 
 from backgrone import Options, check_score, load_catalogue  # noqa: E402
 from backgrone.pipeline import compose, load, with_tensor  # noqa: E402
@@ -73,19 +75,16 @@ def collect(engine: str, masks: Path | None, log=print) -> list[dict]:
     spec = load_catalogue().get(engine)
     segmenter = None
     rows = []
+
+    def run(tensor: np.ndarray | None) -> np.ndarray:
+        nonlocal segmenter
+        segmenter = segmenter or OnnxSegmenter(model_path(spec), spec)  # only when a mask is not kept
+        assert tensor is not None
+        return segmenter.run(tensor)
+
     for case in quality_set.cases():
         prepared = with_tensor(load(case.encoded()), spec)
-        side = "x".join(map(str, spec.input_size))
-        kept = masks / f"{spec.sha256[:16]}-{side}-{case.name}.npy" if masks else None
-        if kept is not None and kept.exists():
-            mask = np.load(kept).astype(np.float32)
-        else:
-            segmenter = segmenter or OnnxSegmenter(model_path(spec), spec)
-            assert prepared.tensor is not None
-            mask = segmenter.run(prepared.tensor)
-            if kept is not None:
-                kept.parent.mkdir(parents=True, exist_ok=True)
-                np.save(kept, mask.astype(np.float16))
+        mask = model_mask(masks, spec, case.name, partial(run, prepared.tensor))
         report: dict = {}
         image, _ = compose(prepared, mask, Options(), report=report)
         alpha = np.asarray(image)[..., 3]
@@ -109,10 +108,9 @@ def collect(engine: str, masks: Path | None, log=print) -> list[dict]:
 def rescore(engine: str, previous: Path, masks: Path) -> list[dict]:
     """An earlier run's rows (IoU, baseline: they do not depend on the score) scored again."""
     spec = load_catalogue().get(engine)
-    side = "x".join(map(str, spec.input_size))
     rows = json.loads(previous.read_text())["rows"]
     for r in rows:
-        mask = np.load(masks / f"{spec.sha256[:16]}-{side}-{r['case']}.npy").astype(np.float32)
+        mask = np.load(mask_file(masks, spec, r["case"])).astype(np.float32)
         r.update(
             score=check_score.score(mask),
             uncertainty=round(check_score.uncertainty(mask), 5),

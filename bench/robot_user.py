@@ -28,6 +28,7 @@ import argparse
 import json
 import sys
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 import quality_metrics  # noqa: E402
 import quality_set  # noqa: E402
+from mask_cache import model_mask  # noqa: E402
 
 from backgrone.catalogue import load_catalogue  # noqa: E402
 from backgrone.edit_log import Edit, Lasso, Stroke, Toggle  # noqa: E402
@@ -235,15 +237,7 @@ def main() -> int:
     for n, case in enumerate(quality_set.cases(args.seed, args.count_per_kind), 1):
         prepared = with_tensor(load(case.encoded()), spec)
         assert prepared.tensor is not None
-        side = "x".join(map(str, spec.input_size))
-        kept = args.masks / f"{spec.sha256[:16]}-{side}-{case.name}.npy" if args.masks else None
-        if kept is not None and kept.exists():
-            mask = np.load(kept).astype(np.float32)
-        else:
-            mask = segmenter.run(prepared.tensor)
-            if kept is not None:
-                kept.parent.mkdir(parents=True, exist_ok=True)
-                np.save(kept, mask.astype(np.float16))
+        mask = model_mask(args.masks, spec, case.name, partial(segmenter.run, prepared.tensor))
         image, _ = compose(prepared, mask, Options(output="mask", despeckle=True, edges=True))
         alpha = np.asarray(image)
         row: dict[str, Any] = {"case": case.name, "kind": case.kind}
