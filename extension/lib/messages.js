@@ -58,7 +58,7 @@
   const Stage = Object.freeze({
     QUEUED: 'queued',
     FETCHING_IMAGE: 'fetching-image',
-    STARTING_ENGINE: 'starting-engine', // the engine itself boots (Python), the first job after the browser starts
+    STARTING_ENGINE: 'starting-engine', // the engine itself boots (Python): the first job after the browser starts, Firefox's event page woke, or the engine rested
     DECODING: 'decoding',
     LOADING_ENGINE: 'loading-engine',
     DOWNLOADING_MODEL: 'downloading-model',

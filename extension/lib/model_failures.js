@@ -7,9 +7,9 @@ const KEY = 'backgrone-model-failures-v1';
 
 /** What went wrong, in the words a user can act on. */
 export const FailureKind = Object.freeze({
-  /** The connection: no answer, a network error, a server error, a download cut off. */
+  /** The connection: no answer, a network error, a server error (5xx, 408, 429), a download cut off. */
   network: 'network',
-  /** The model source does not offer the model (a redirect, an address refused). */
+  /** The model source does not offer the model (a redirect, an address refused, a 403, 404, 410: any other 4xx). */
   source: 'source',
   /** Not enough free storage to keep it. */
   storage: 'storage',
@@ -19,7 +19,7 @@ export const FailureKind = Object.freeze({
 
 /**
  * The kind of a download's error: model_store.js marks storage and damage (`code`),
- * net.js marks fetch errors (`code`: timeout, network, http, redirect, refused, …).
+ * net.js marks fetch errors (`code`: timeout, network, http with its `status`, redirect, refused, …).
  * @param {any} err
  * @returns {string} one of FailureKind
  */
@@ -27,6 +27,9 @@ export function failureKind(err) {
   const code = err?.code;
   if (code === 'storage' || code === 'damaged') return code;
   if (code === 'redirect' || code === 'refused' || code === 'source') return FailureKind.source;
+  // A client error is the source's answer (moved, gone, forbidden); only "too slow, too many" is passing.
+  const status = Number(err?.status);
+  if (code === 'http' && status >= 400 && status < 500 && status !== 408 && status !== 429) return FailureKind.source;
   return FailureKind.network;
 }
 
@@ -67,7 +70,7 @@ export function recordFailure(engine, err, storage = globalThis.localStorage) {
   writeAll(record, storage);
 }
 
-/** Forgets `engine`'s failure (its download succeeded, or its model was deleted). */
+/** Forgets `engine`'s failure (its download succeeded, or its model was deleted: offscreen/main.js). */
 export function clearFailure(engine, storage = globalThis.localStorage) {
   const record = readAll(storage);
   if (!(engine in record)) return;

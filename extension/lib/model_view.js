@@ -55,7 +55,7 @@ export function modelView(spec, info, live, fallbackName) {
   if (info?.cached) return { state: ModelState.onDevice, text: t('modelOnDevice'), action: 'delete' };
   if (info?.failed) {
     const key = FAILED_SENTENCE[info.failed.kind] || FAILED_SENTENCE.network;
-    return { state: ModelState.failed, text: t('modelFailed'), sentence: t(key, fallbackName, formatBytes(spec.bytes)), action: 'retry' };
+    return { state: ModelState.failed, text: t('modelFailed'), sentence: t(key, fallbackName, t(`engineName_${spec.name}`), formatBytes(spec.bytes)), action: 'retry' };
   }
   return { state: ModelState.absent, text: t('modelAbsent'), action: 'download' };
 }

@@ -5,7 +5,10 @@
   // At call time: i18n.js may load after this file.
   const t = (key, ...subs) => globalThis.BackgroneI18n.t(key, ...subs);
 
-  /** `code`: 'timeout' | 'network' | 'http' | 'too-large' | 'incomplete' | 'redirect' | 'refused'. */
+  /**
+   * `code`: 'timeout' | 'network' | 'http' | 'too-large' | 'incomplete' | 'redirect' | 'refused';
+   * an 'http' error also has the answer's `status` (a 404 is the source's, a 503 the connection's).
+   */
   class FetchError extends Error {
     /**
      * @param {string} message
@@ -65,7 +68,9 @@
       // Where a followed redirect led may be refused before a byte of its body is read.
       const problem = response.redirected && finalUrlProblem ? finalUrlProblem(response.url) : null;
       if (problem) throw new FetchError(problem, 'refused');
-      if (!response.ok) throw new FetchError(t('fetchHttp', thing, response.status), 'http');
+      if (!response.ok) {
+        throw Object.assign(new FetchError(t('fetchHttp', thing, response.status), 'http'), { status: response.status });
+      }
       const declared = Number(response.headers.get('content-length'));
       if (declared > limit) throw new FetchError(t('fetchTooLarge', thing, Math.round(declared / 1e6)), 'too-large');
       const reader = response.body.getReader();

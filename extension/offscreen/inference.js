@@ -143,6 +143,12 @@ export function getSession(spec, loadBytes, wait = {}) {
   return task.join(wait);
 }
 
+/** True while `engine`'s session is being made (its runtime starting, its bytes loading): a job joins it. */
+export function sessionPending(engine) {
+  const task = sessions.get(engine);
+  return !!task && !task.settled && !task.abandoned;
+}
+
 /** True when `engine`'s session is made and kept: a job with it loads nothing. */
 export function sessionReady(engine) {
   return sessions.get(engine)?.settled === true; // a failed one leaves the map as it settles

@@ -5,6 +5,7 @@ import '../lib/messages.js';
 import '../lib/i18n.js';
 import { loadCatalogue } from '../lib/catalogue.js';
 import { deleteModel, modelState, pruneModels } from '../lib/model_store.js';
+import { clearFailure } from '../lib/model_failures.js';
 import { cutoutFilename } from '../lib/names.js';
 import { backendInfo, dropSession, run } from './inference.js';
 import { downloadModel, downloadState, sessionFor } from './model_session.js';
@@ -171,6 +172,7 @@ async function deleteModels({ engines }) {
     if (catalogue.engines[name]?.bundled) continue;
     await dropSession(name);
     await deleteModel(name);
+    clearFailure(name); // a deleted model is simply absent: a stale failure would keep cuts on the fallback
   }
   if (!engines) await pruneModels(Object.keys(catalogue.engines)); // "delete all" means all
   return { ok: true };

@@ -1,13 +1,15 @@
 // The model session a job runs with: the chosen engine's, from this device's store or
 // downloaded; when that model can't be had, the nearest built-in engine's, and a notice why.
-// Also the download a user starts on purpose ("Download now", Retry), which shares the
-// download (and session) any job waits on.
+// Also the download a user starts on purpose ("Download now", Retry): the bytes only, stored,
+// no session (which would take the place of one a user cuts with); a job meanwhile waits on
+// those very bytes, and a download on purpose joins a job's download under way.
 import '../lib/messages.js';
 import '../lib/i18n.js';
 import { formatBytes, loadCatalogue } from '../lib/catalogue.js';
 import { loadModelBytes, modelState } from '../lib/model_store.js';
 import { clearFailure, failureKind, failureOf, recordFailure } from '../lib/model_failures.js';
-import { getSession } from './inference.js';
+import { getSession, sessionPending } from './inference.js';
+import { SharedTask } from './shared_task.js';
 
 const { t } = globalThis.BackgroneI18n;
 const { Stage, Target, Type, message } = globalThis.BackgroneMessages;
@@ -16,6 +18,8 @@ const { Stage, Target, Type, message } = globalThis.BackgroneMessages;
 const downloads = new Map();
 /** @type {Set<string>} engines whose model is being loaded now (downloaded or read from the store) */
 const loading = new Set();
+/** @type {Map<string, SharedTask<{bytes: Uint8Array, verify: () => Promise<boolean>}>>} engine -> its download on purpose, while it runs */
+const deliberate = new Map();
 
 /** Tell the extension's pages (options, popup) how a model's download goes. */
 function announce(engine, data) {
@@ -25,13 +29,17 @@ function announce(engine, data) {
 /**
  * The bytes loader getSession runs once for all the jobs waiting on it: it keeps the download's
  * progress for MODEL_STATUS, tells the pages (each whole percent, not each network read), and
- * remembers a failed download (lib/model_failures.js) until one succeeds.
+ * remembers a failed download (lib/model_failures.js) until one succeeds. `forJob` false: the
+ * download on purpose itself (a job's loader waits on that one instead).
  */
-function loader(spec, modelSource, timings) {
+function loader(spec, modelSource, timings, forJob = true) {
   return async ({ signal, onProgress }) => {
     const t0 = performance.now();
     if (spec.bundled) return loadModelBytes(spec, { signal });
     const engine = spec.name;
+    // A job's: a download on purpose under way is waited on (leaving it does not stop it).
+    const running = forJob && deliberate.get(engine);
+    if (running) return running.join({ signal, onProgress });
     let said = '';
     const hear = (p) => {
       onProgress(p);
@@ -103,7 +111,8 @@ export async function sessionFor(engine, modelSource, report, timings, signal) {
     return { spec: fallback, session, notice };
   };
   // A download that failed is not tried again by every job: a download under way (Retry) is joined.
-  const failed = !spec.bundled && !loading.has(engine) && failureOf(engine);
+  const busy = loading.has(engine) || deliberate.has(engine) || sessionPending(engine); // even before its first byte
+  const failed = !spec.bundled && !busy && failureOf(engine);
   if (failed && !(await isCached(spec))) {
     const instead = await useFallback(failed.kind);
     if (instead) return instead;
@@ -123,15 +132,29 @@ export async function sessionFor(engine, modelSource, report, timings, signal) {
 
 /**
  * Download `engine`'s model on purpose ("Download now", Retry in options or popup), with
- * MODEL_PROGRESS for the pages. A job that asks for the engine meanwhile waits on this very
- * download; this one is not stopped when such a job leaves.
+ * MODEL_PROGRESS for the pages: into the store only, no session (with two kept, an 88 MB
+ * one could push out the session a user cuts with). A job's download under way is joined;
+ * a job that asks for the engine meanwhile waits on this very download, and this one is not
+ * stopped when such a job leaves.
  * @param {{engine: string, modelSource: string}} data
  */
 export async function downloadModel({ engine, modelSource }) {
   const catalogue = await loadCatalogue();
   const spec = catalogue.engines[engine];
   if (!spec) throw new Error(t('errorUnknownEngine', engine));
-  if (!spec.bundled) await getSession(spec, loader(spec, modelSource, null));
+  if (spec.bundled) return { ok: true };
+  if (sessionPending(engine)) {
+    await getSession(spec, loader(spec, modelSource, null)); // joins it (no new session: the loader goes unused)
+    return { ok: true };
+  }
+  let task = deliberate.get(engine);
+  if (!task) {
+    const made = new SharedTask((signal, onProgress) => loader(spec, modelSource, null, false)({ signal, onProgress }));
+    deliberate.set(engine, made);
+    made.promise.catch(() => {}).finally(() => deliberate.delete(engine));
+    task = made;
+  }
+  await task.join(); // no signal: only the download itself ends it
   return { ok: true };
 }
 

@@ -1,8 +1,9 @@
 // How far the file in the engine has come, for the popup's bar: its progress messages name
 // the stage, and where this device has timed that stage before (lib/device_timings.js), the
 // item's bar fills toward the time it should end. An estimate, so it stops short of full,
-// and a later, longer estimate holds the bar where it is rather than move it back.
-// Pure (the clock and the timings are passed in): Node-tested.
+// and a later, longer estimate holds the bar where it is rather than move it back; a model's
+// download fills it by its bytes. The batch's bar (BatchBar) counts finished files plus that
+// share and never moves back within a batch. Pure (the clock, timings, words passed in): Node-tested.
 import '../lib/messages.js';
 import { TimingKey } from '../lib/device_timings.js';
 
@@ -31,13 +32,16 @@ export class ItemProgress {
    * One progress message. A cold step with its usual time (STARTING_ENGINE, LOADING_ENGINE)
    * sets the end to that plus what follows it (the model's load after a boot, the cut itself);
    * a message naming the engine sets it from the cut's usual time alone when nothing else did.
-   * @param {{stage: string, engine?: string, expectedMs?: number}} p
+   * A model's download fills the share by its bytes, its check to the cap.
+   * @param {{stage: string, engine?: string, expectedMs?: number, loaded?: number, total?: number}} p
    * @param {number} now ms
    */
-  update({ stage, engine, expectedMs }, now) {
+  update({ stage, engine, expectedMs, loaded, total }, now) {
     if (stage === Stage.HEARTBEAT) return;
     this.stage = stage;
     this.engine = engine ?? this.engine;
+    if (stage === Stage.DOWNLOADING_MODEL && total > 0) this.shown = Math.max(this.shown, CAP * Math.min(1, loaded / total));
+    if (stage === Stage.VERIFYING_MODEL) this.shown = CAP;
     const run = this.engine ? this.usual(TimingKey.run(this.engine)) : null;
     const load = this.engine ? this.usual(TimingKey.load(this.engine)) : null;
     if (stage === Stage.STARTING_ENGINE && expectedMs) this.eta = now + expectedMs + (load ?? 0) + (run ?? 0);
@@ -59,4 +63,51 @@ export class ItemProgress {
     }
     return this.shown;
   }
+}
+
+/**
+ * The batch's bar: (finished files + the share of the one in the engine) / files, whatever the
+ * stage, and never less than shown before in this batch (a progress message that comes before
+ * the batch says the last file is done, or a stage that knows less, would move it back).
+ * A batch of another size (files added, Clear) starts afresh.
+ */
+export class BatchBar {
+  constructor() {
+    this.total = 0;
+    this.shown = 0;
+  }
+
+  /**
+   * @param {number} finished files done or failed
+   * @param {number} total files in the batch
+   * @param {number} share the file in the engine's share done, 0..1
+   * @returns {number} 0..1
+   */
+  value(finished, total, share) {
+    if (total !== this.total) {
+      this.total = total;
+      this.shown = 0;
+    }
+    if (!total) return 0;
+    const now = Math.min(1, (finished + Math.max(0, Math.min(1, share))) / total);
+    this.shown = Math.max(this.shown, now);
+    return this.shown;
+  }
+}
+
+/**
+ * A stage's words, for a card and the status line alike (the overlay's words); a model loading
+ * is named when the engine is known.
+ * @param {string | null} stage
+ * @param {string | null | undefined} engine
+ * @param {(key: string, ...subs: any[]) => string} t
+ */
+export function stageWords(stage, engine, t) {
+  if (stage === Stage.STARTING_ENGINE) return t('stageStartingEngine');
+  if (stage === Stage.LOADING_ENGINE) return engine ? t('stageLoadingModel', t(`engineName_${engine}`)) : t('stageLoadingAModel');
+  const key = {
+    [Stage.QUEUED]: 'stageQueued', [Stage.FETCHING_IMAGE]: 'stageReading', [Stage.DECODING]: 'stageReading', [Stage.DOWNLOADING_MODEL]: 'stageDownloading',
+    [Stage.VERIFYING_MODEL]: 'stageVerifying', [Stage.REMOVING_BACKGROUND]: 'stageRemoving', [Stage.ENCODING]: 'stageFinishing',
+  }[stage];
+  return t(key || 'stageWorking');
 }

@@ -9,7 +9,7 @@ import { callEngine } from '../lib/offscreen_client.js';
 import { loadSettings, pipelineOptions } from '../lib/settings.js';
 import { initEngineLine } from './engine_line.js';
 import { asSentence } from './sentence.js';
-import { ItemProgress } from './item_progress.js';
+import { BatchBar, ItemProgress, stageWords as wordsFor } from './item_progress.js';
 import { expectedMs } from '../lib/device_timings.js';
 
 const { Target, Type, Stage, BATCH_PORT, parse } = globalThis.BackgroneMessages;
@@ -61,6 +61,7 @@ let current = null;
 /** @type {{stage: string, loaded?: number, total?: number} | null} its last download or check */
 let fetching = null;
 let ticking = 0;
+const bar = new BatchBar();
 
 /** The status line and its bar; `fraction` null: busy, for how long unknown (the bar moves, no value). */
 function status(text, fraction) {
@@ -78,43 +79,37 @@ function status(text, fraction) {
   bar.setAttribute('aria-valuenow', String(percent));
 }
 
-/** A stage's words, for a card and the status line alike (the overlay's words). */
-function stageWords(stage, engine) {
-  if (stage === Stage.STARTING_ENGINE) return t('stageStartingEngine');
-  if (stage === Stage.LOADING_ENGINE) return t('stageLoadingModel', t(`engineName_${engine}`));
-  const key = {
-    [Stage.QUEUED]: 'stageQueued', [Stage.FETCHING_IMAGE]: 'stageReading', [Stage.DECODING]: 'stageReading', [Stage.DOWNLOADING_MODEL]: 'stageDownloading',
-    [Stage.VERIFYING_MODEL]: 'stageVerifying', [Stage.REMOVING_BACKGROUND]: 'stageRemoving', [Stage.ENCODING]: 'stageFinishing',
-  }[stage];
-  return t(key || 'stageWorking');
-}
+/** A stage's words, for a card and the status line alike (item_progress.js). */
+const stageWords = (stage, engine) => wordsFor(stage, engine, t);
 
 /**
  * The batch's status line: how many are done, or what the file in the engine is doing now
  * when that is more than cutting out (the engine starting, a model loading or downloading);
- * the bar counts finished files and fills toward the one in the engine's usual time here.
+ * the bar counts finished files and fills toward the one in the engine's usual time here (or by
+ * its model's download), and never moves back within a batch.
  */
 function showStatus() {
   const total = batch.items.length;
+  const finished = batch.items.filter((i) => i.state === 'done' || i.state === 'failed').length;
+  const working = batch.items.find((i) => i.state === 'working');
+  const now = current && current.jobId === working?.jobId ? current : null;
+  // Every stage: finished files + this file's share, never back within a batch (Clear starts afresh).
+  const value = bar.value(finished, total, now ? now.fraction(performance.now()) : 0);
   if (!total) {
     $('status').hidden = true;
     return;
   }
-  const finished = batch.items.filter((i) => i.state === 'done' || i.state === 'failed').length;
   const done = batch.items.filter((i) => i.state === 'done').length;
   if (finished === total) return status(t('statusDone', done, total), 1);
-  const working = batch.items.find((i) => i.state === 'working');
-  const now = current && current.jobId === working?.jobId ? current : null;
   const name = now?.engine ? t(`engineName_${now.engine}`) : '';
   if (now && fetching?.stage === Stage.DOWNLOADING_MODEL && fetching.total) {
     const { loaded, total: size } = fetching;
-    return status(t('statusDownloading', name, Math.round((loaded / size) * 100), (size / 1e6).toFixed(0)), loaded / size);
+    return status(t('statusDownloading', name, Math.round((loaded / size) * 100), (size / 1e6).toFixed(0)), value);
   }
-  if (now && fetching?.stage === Stage.VERIFYING_MODEL) return status(t('statusVerifying', name), 1);
-  const share = now ? now.fraction(performance.now()) : 0;
+  if (now && fetching?.stage === Stage.VERIFYING_MODEL) return status(t('statusVerifying', name), value);
   const cold = now?.stage === Stage.STARTING_ENGINE || now?.stage === Stage.LOADING_ENGINE;
   const text = cold ? stageWords(now.stage, now.engine) : t('statusProcessing', finished + 1, total);
-  status(text, now?.unknown && !finished ? null : (finished + share) / total);
+  status(text, now?.unknown && !value ? null : value);
 }
 
 /** While an estimate fills the bar, it moves on its own between messages. */
@@ -213,7 +208,7 @@ function showItem(entry, item) {
   const state = card.querySelector('.state');
   if (item.state === 'waiting' || item.state === 'working') {
     card.dataset.progress = item.state;
-    state.textContent = item.state === 'waiting' ? t('stateWaiting') : stageWords(current?.jobId === item.jobId ? current.stage : null);
+    state.textContent = item.state === 'waiting' ? t('stateWaiting') : stageWords(current?.jobId === item.jobId ? current.stage : null, current?.engine);
     if (!entry.original && item.sourceUrl) showOriginal(entry, item.sourceUrl);
   } else if (item.state === 'failed') {
     showFailed(entry, item.error);

@@ -106,7 +106,7 @@ RETRY = """async (modelSource) => {
 }"""
 NETWORK_NOTICE = (
     "The Medium model could not be downloaded, so Detailed was used. "
-    "Check the connection and choose Retry in the settings, or pick Detailed."
+    "Check the connection and choose Retry in the settings, or choose Detailed in the popup or the settings."
 )
 
 

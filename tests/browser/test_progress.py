@@ -116,6 +116,7 @@ def test_the_popups_bar_fills_during_a_cold_start_and_never_moves_back(browser, 
     assert any(s["text"] == starting for s in cold), seen
     assert any(s["card"] == starting for s in seen), seen  # the card says it too
     assert max(s["width"] for s in cold) > 0, cold  # not stuck at 0 through the cold start
+    assert not [s for s in seen if "engineName_" in s["card"] + s["text"]], seen  # never a raw key
     widths = [s["width"] for s in seen if s["text"]]
     assert widths == sorted(widths), widths  # never back
     assert seen[-1]["width"] == 100 and seen[-1]["text"] == "Done: 1 of 1 cut out.", seen[-1]

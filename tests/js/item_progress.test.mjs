@@ -2,7 +2,7 @@
 // of full, never moves back; with no time known for a cold step it claims no value.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { CAP, ItemProgress } from '../../extension/popup/item_progress.js';
+import { BatchBar, CAP, ItemProgress, stageWords } from '../../extension/popup/item_progress.js';
 
 const { Stage } = globalThis.BackgroneMessages;
 const times = (table) => (key) => table[key] ?? null;
@@ -38,4 +38,45 @@ test('a warm cut fills toward its usual run time; heartbeats change nothing', ()
   item.update({ stage: Stage.HEARTBEAT }, 500);
   assert.equal(item.stage, Stage.REMOVING_BACKGROUND);
   assert.ok(Math.abs(item.fraction(1050) - 0.5) < 1e-9);
+});
+
+test("a model's download fills the file's share by its bytes, its check to the cap; the share never moves back", () => {
+  const item = new ItemProgress('j', 0, times({}));
+  item.update({ stage: Stage.LOADING_ENGINE, engine: 'medium' }, 0);
+  item.update({ stage: Stage.DOWNLOADING_MODEL, engine: 'medium', loaded: 44, total: 88 }, 100);
+  assert.equal(item.fraction(100), CAP / 2);
+  item.update({ stage: Stage.VERIFYING_MODEL, engine: 'medium', loaded: 88, total: 88 }, 200);
+  assert.equal(item.fraction(200), CAP);
+  item.update({ stage: Stage.REMOVING_BACKGROUND, engine: 'medium' }, 300); // no time known for the cut
+  assert.equal(item.fraction(300), CAP);
+});
+
+test('the batch bar is (finished + share) / files at every stage and never moves back within a batch', () => {
+  const bar = new BatchBar();
+  // A batch of 5, the first file downloads Medium: its share, not its download's percent, fills the bar.
+  const item = new ItemProgress('j', 0, times({}));
+  item.update({ stage: Stage.DOWNLOADING_MODEL, engine: 'medium', loaded: 88, total: 88 }, 0);
+  assert.equal(bar.value(0, 5, item.fraction(0)), CAP / 5);
+  item.update({ stage: Stage.VERIFYING_MODEL, engine: 'medium' }, 10);
+  assert.equal(bar.value(0, 5, item.fraction(10)), CAP / 5);
+  // The next file's first message comes before the batch says the first is done: it holds.
+  assert.equal(bar.value(0, 5, 0), CAP / 5);
+  assert.equal(bar.value(1, 5, 0), 1 / 5);
+  assert.equal(bar.value(1, 5, 0.5), 1.5 / 5);
+  assert.equal(bar.value(5, 5, 0), 1);
+  // Clear, then a new batch of the same size: it starts afresh.
+  assert.equal(bar.value(0, 0, 0), 0);
+  assert.equal(bar.value(0, 5, 0), 0);
+  // Files added to a batch: a batch of another size starts from what it has.
+  assert.equal(bar.value(2, 10, 0), 0.2);
+});
+
+test("a card's words: a model loading named when its engine is known, a plain sentence when not (never a raw key)", () => {
+  const t = (key, ...subs) => (key === 'engineName_undefined' ? key : [key, ...subs].join('|'));
+  assert.equal(stageWords(Stage.LOADING_ENGINE, 'medium', t), 'stageLoadingModel|engineName_medium');
+  assert.equal(stageWords(Stage.LOADING_ENGINE, undefined, t), 'stageLoadingAModel');
+  assert.equal(stageWords(Stage.LOADING_ENGINE, null, t), 'stageLoadingAModel');
+  assert.equal(stageWords(Stage.STARTING_ENGINE, null, t), 'stageStartingEngine');
+  assert.equal(stageWords(Stage.DOWNLOADING_MODEL, 'medium', t), 'stageDownloading');
+  assert.equal(stageWords(null, null, t), 'stageWorking');
 });

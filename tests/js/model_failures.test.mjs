@@ -13,6 +13,10 @@ test('the kind follows the error code: what a user can act on', () => {
   assert.equal(failureKind(Object.assign(new Error('x'), { code: 'network' })), FailureKind.network);
   assert.equal(failureKind(Object.assign(new Error('x'), { code: 'timeout' })), FailureKind.network);
   assert.equal(failureKind(Object.assign(new Error('x'), { code: 'http' })), FailureKind.network);
+  // A moved or custom source that answers 403, 404, 410 does not offer the model; a server error is passing.
+  const http = (status) => failureKind(Object.assign(new Error('x'), { code: 'http', status }));
+  for (const status of [400, 403, 404, 410]) assert.equal(http(status), FailureKind.source, String(status));
+  for (const status of [408, 429, 500, 502, 503]) assert.equal(http(status), FailureKind.network, String(status));
   assert.equal(failureKind(Object.assign(new Error('x'), { code: 'redirect' })), FailureKind.source);
   assert.equal(failureKind(Object.assign(new Error('x'), { code: 'storage' })), FailureKind.storage);
   assert.equal(failureKind(Object.assign(new Error('x'), { code: 'damaged' })), FailureKind.damaged);
@@ -43,4 +47,27 @@ test('a damaged or foreign record reads as no failure', () => {
   assert.equal(failureOf('medium', s), null);
   recordFailure('medium', new Error('x'), s); // a damaged record is replaced, not a reason to fail
   assert.equal(failureOf('medium', s).kind, 'network');
+});
+
+test("net.js puts the HTTP status on its error: a source's 404 is the source's, a 503 the connection's", async () => {
+  const { createServer } = await import('node:http');
+  globalThis.BackgroneI18n ??= { t: (key, ...subs) => [key, ...subs].join('|') };
+  await import('../../extension/lib/net.js');
+  const server = createServer((req, res) => {
+    res.writeHead(Number(req.url.slice(1)));
+    res.end('no');
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const base = `http://127.0.0.1:${server.address().port}/`;
+  const errorOf = (status) => globalThis.BackgroneNet.fetchBytes(base + status).then(() => null, (err) => err);
+  try {
+    const gone = await errorOf(404);
+    assert.equal(gone.code, 'http');
+    assert.equal(gone.status, 404);
+    assert.equal(failureKind(gone), FailureKind.source);
+    assert.equal(failureKind(await errorOf(410)), FailureKind.source);
+    assert.equal(failureKind(await errorOf(503)), FailureKind.network);
+  } finally {
+    server.close();
+  }
 });
