@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """The README's pictures, from the real built extension in headless Chromium, so they
-stay true: the overlay on a page, the popup with a batch (and the viewer), the options
-page; light, plus the popup in dark.
+stay true: the overlay on a page (and beside a small image), the popup with a batch (and the
+viewer), the options page, and Medium in the options failed and then downloaded (from a loopback
+copy of the registry package's files); light, plus the popup in dark.
 
     .venv/bin/python scripts/screenshots.py [--out docs/images] [--ext dist/extension]
 """
@@ -18,9 +19,19 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from browser.harness import Browser, Overlays, Site  # noqa: E402
+from browser.harness import Browser, ModelMirror, Overlays, Site  # noqa: E402
 
-SHOTS = ["overlay.png", "popup.png", "popup-dark.png", "viewer.png", "options.png"]
+SHOTS = [
+    "overlay.png",
+    "overlay-small.png",
+    "popup.png",
+    "popup-dark.png",
+    "viewer.png",
+    "options.png",
+    "options-medium-failed.png",
+    "options-medium.png",
+]
+MIRRORED = ROOT / "node_modules" / "@imgly" / "background-removal-data" / "dist"  # npm ci puts it there
 
 
 def main() -> int:
@@ -48,12 +59,25 @@ def main() -> int:
             f"<img src='{html.escape(samples[0].name)}' style='width:420px;border-radius:6px'>"
             "<p style='max-width:420px;color:#444'>Right-click the photo, choose “Remove background”.</p>"
         )
+        (site_dir / "small.html").write_text(
+            "<!doctype html><html lang='en'><meta charset='utf-8'><title>A small photo</title>"
+            "<body style='margin:0;padding:24px;font:16px system-ui;background:#f4f1ea'>"
+            "<h2 style='margin:0 0 12px'>Shop</h2>"
+            f"<img src='{html.escape(samples[0].name)}' style='width:220px;border-radius:6px'>"
+            "<p style='max-width:440px;color:#444'>A 220 px picture: the box goes below it, not over it.</p>"
+        )
         site = Site(site_dir)
         with sync_playwright() as pw:
             browser = Browser(pw, Path(args.ext), Path(tmp) / "profile", Path(tmp) / "downloads")
             overlay(browser, site, out / "overlay.png")
+            overlay(browser, site, out / "overlay-small.png", page_name="small.html")
             popup(browser, samples, out)
             options(browser, out / "options.png")
+            mirror = ModelMirror(MIRRORED)
+            try:
+                medium_options(browser, mirror, out)
+            finally:
+                mirror.close()
             browser.close()
         site.close()
     missing = [name for name in SHOTS if not (out / name).is_file()]
@@ -64,10 +88,10 @@ def main() -> int:
     return 0
 
 
-def overlay(browser: Browser, site: Site, path: Path) -> None:
+def overlay(browser: Browser, site: Site, path: Path, page_name: str = "index.html") -> None:
     page = browser.ctx.new_page()
     page.set_viewport_size({"width": 520, "height": 520})
-    page.goto(site.url("index.html"))
+    page.goto(site.url(page_name))
     img = page.locator("img")
     img.evaluate("img => img.decode()")
     result = browser.menu_click(page, img.evaluate("img => img.currentSrc"))
@@ -109,6 +133,27 @@ def options(browser: Browser, path: Path) -> None:
     page.wait_for_function("() => document.querySelector('#engines').children.length > 0")
     page.wait_for_function("() => document.getElementById('shortcut').textContent !== ''")
     page.screenshot(path=str(path), full_page=True)
+    page.close()
+
+
+def medium_options(browser: Browser, mirror: ModelMirror, out: Path) -> None:
+    """Medium chosen, its download failed (nothing listens at the source), then downloaded."""
+    browser.settings(engine="medium", modelSource="http://127.0.0.1:9/")
+    page = browser.ctx.new_page()
+    page.set_viewport_size({"width": 820, "height": 900})
+    page.goto(browser.ext_url("extension/options/options.html"))
+    medium = page.locator("[data-engine=medium]")
+    medium.locator(".model-action", has_text="Download now").click()
+    page.locator("[data-engine=medium][data-model=failed]").wait_for(timeout=60_000)
+    page.locator("#advanced summary").click()
+    page.mouse.move(0, 0)
+    page.screenshot(path=str(out / "options-medium-failed.png"), full_page=True)
+    browser.settings(modelSource=mirror.url)
+    page.reload()
+    medium.locator(".model-action", has_text="Retry").click()
+    page.locator("[data-engine=medium][data-model=on-device]").wait_for(timeout=300_000)
+    page.mouse.move(0, 0)
+    page.screenshot(path=str(out / "options-medium.png"), full_page=True)
     page.close()
 
 
