@@ -73,6 +73,11 @@ def boxes(page) -> list[dict]:
     return out
 
 
+def layout_count(cdp) -> float:
+    """How many layouts the page has run (Chromium's performance counter)."""
+    return next(m["value"] for m in cdp.send("Performance.getMetrics")["metrics"] if m["name"] == "LayoutCount")
+
+
 def rect(page, selector: str) -> dict:
     return page.eval_on_selector(
         selector,
@@ -213,6 +218,39 @@ def test_one_escape_closes_only_the_box_with_the_focus(browser, sites):
         page.keyboard.press("Escape")
         left = [o["box"] for o in Overlays(page).all() if o["box"] is not None]
         assert left == [newer], left  # the older box closed; the newer one (the newest finished) stays
+    finally:
+        page.close()
+
+
+def test_a_box_follows_a_scrolling_element_once_a_frame_however_many_scroll_events(browser, sites):
+    page = page_with(
+        browser,
+        sites,
+        "scroller.html",
+        """
+        <div id="scroller" style="height: 400px; overflow: auto; margin-top: 20px">
+          <img id="a" src="/ball.png" style="width: 200px; height: 150px" alt="a">
+          <div style="height: 2000px"></div>
+        </div>""",
+    )
+    try:
+        cut(browser, page, "#a")
+        before = wait_for(lambda: [b for b in boxes(page) if "Background removed" in b["text"]], "no finished box")[0]
+        cdp = page.context.new_cdp_session(page)
+        try:
+            cdp.send("Performance.enable")
+            start = layout_count(cdp)
+            # A burst of scrolls within one frame: the boxes move once, not once per event.
+            page.eval_on_selector(
+                "#scroller",
+                "s => { for (let y = 1; y <= 60; y++) { s.scrollTop = y; s.dispatchEvent(new Event('scroll')); } }",
+            )
+            burst = layout_count(cdp) - start
+        finally:
+            cdp.detach()
+        assert burst < 30, burst
+        after = wait_for(lambda: [b for b in boxes(page) if b["top"] < before["top"] - 50], "the box did not follow")[0]
+        assert round(before["top"] - after["top"]) == 60, (before, after)
     finally:
         page.close()
 
