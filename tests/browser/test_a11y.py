@@ -140,8 +140,10 @@ def test_overlay_markup_has_no_serious_violations(browser, sites):
     (the real one is closed, which axe can't enter): its roles, names and states."""
     a, _ = sites
     (a.root / "overlay.html").write_text(OVERLAY_PAGE)
-    for name in ("placement.js", "overlay.js"):
-        a.route(f"/{name}", 200, "text/javascript", (ROOT / "extension" / "content" / name).read_bytes())
+    # The box's own scripts, in the content script's order (content_files.js): its bar needs the stage words.
+    scripts = ["lib/messages.js", "content/stage_words.js", "content/placement.js", "content/overlay.js"]
+    for path in scripts:
+        a.route(f"/{path.split('/')[1]}", 200, "text/javascript", (ROOT / "extension" / path).read_bytes())
     page = browser.ctx.new_page()
     page.goto(a.url("overlay.html"))
     page.evaluate(
@@ -149,7 +151,7 @@ def test_overlay_markup_has_no_serious_violations(browser, sites):
             const attach = Element.prototype.attachShadow;
             Element.prototype.attachShadow = function (init) { return attach.call(this, { ...init, mode: 'open' }); };
             globalThis.BackgroneI18n = { t: (key) => key };  // the words are the locales' business (test_i18n)
-            for (const src of ['/placement.js', '/overlay.js']) {
+            for (const src of ['/messages.js', '/stage_words.js', '/placement.js', '/overlay.js']) {
                 await new Promise((ok) => { const s = document.createElement('script'); s.src = src; s.onload = ok; document.head.append(s); });
             }
             const img = document.getElementById('pic');
