@@ -266,6 +266,16 @@ class Browser:
     def ext_url(self, path: str) -> str:
         return f"chrome-extension://{self.ext_id}/{path}"
 
+    def open_popup(self, scheme: str = "light", viewport: dict | None = None):
+        """The toolbar popup's page in a tab, ready (its batch attached), in that colour scheme."""
+        popup = self.ctx.new_page()
+        popup.emulate_media(color_scheme=scheme)
+        if viewport:
+            popup.set_viewport_size(viewport)
+        popup.goto(self.ext_url("extension/popup/popup.html"))
+        popup.wait_for_selector("body[data-ready]")
+        return popup
+
     def restart(self) -> None:
         self.ctx.close()
         self.start()

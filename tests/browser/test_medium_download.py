@@ -53,13 +53,6 @@ def open_options(b):
     return options
 
 
-def open_popup(b):
-    popup = b.ctx.new_page()
-    popup.goto(b.ext_url("extension/popup/popup.html"))
-    popup.wait_for_selector("body[data-ready]")
-    return popup
-
-
 def open_page(b, sites):
     page = b.ctx.new_page()
     page.goto(sites[0].url(f"index.html?tab={uuid.uuid4().hex}"))  # menu_click finds the tab by URL
@@ -77,7 +70,7 @@ def wait_for(what, timeout_s: float):
 
 def test_download_now_shows_progress_ends_on_this_device_and_a_cut_meanwhile_shares_it(fresh, sites, mirror):
     b = fresh
-    popup = open_popup(b)
+    popup = b.open_popup()
     line = popup.locator("#engine-about .model-line")
     line.locator(".model-state", has_text="Not downloaded yet").wait_for()
     assert line.get_attribute("data-model") == "absent"
@@ -112,7 +105,7 @@ def test_download_now_shows_progress_ends_on_this_device_and_a_cut_meanwhile_sha
     assert cut["ok"] and cut["engine"] == "medium" and cut["notice"] is None, cut
     assert mirror.requests == CHUNKS  # one download, shared
 
-    popup = open_popup(b)
+    popup = b.open_popup()
     popup.locator("#engine-about .model-line[data-model=on-device]", has_text="On this device").wait_for()
     assert not popup.locator("#engine-about .model-action").is_visible()
     popup.close()
@@ -142,7 +135,7 @@ def test_a_failed_download_stays_failed_cuts_use_detailed_without_the_network_un
     b.sw.evaluate("() => chrome.offscreen.closeDocument()")
     options.reload()
     options.locator(f"{MEDIUM}[data-model=failed]").wait_for()
-    popup = open_popup(b)
+    popup = b.open_popup()
     popup.locator("#engine-about .model-line[data-model=failed]").wait_for()
     assert popup.locator("#engine-about .model-action").inner_text() == "Retry"
     assert "until then, a cut with Medium uses Detailed" in popup.locator("#engine-about .model-problem").inner_text()

@@ -33,15 +33,8 @@ def photos(tmp_path):
     return paths
 
 
-def open_popup(browser):
-    popup = browser.ctx.new_page()
-    popup.goto(browser.ext_url("extension/popup/popup.html"))
-    popup.wait_for_selector("body[data-ready]")
-    return popup
-
-
 def test_closing_the_popup_loses_nothing(browser, photos):
-    popup = open_popup(browser)
+    popup = browser.open_popup()
     popup.evaluate(LISTEN)
     popup.set_input_files("#files", [str(p) for p in photos])
     popup.wait_for_function("() => window.__batch?.items[0].state === 'done'")
@@ -51,7 +44,7 @@ def test_closing_the_popup_loses_nothing(browser, photos):
     assert popup.locator("#batch-kept").inner_text() == "This batch is kept for 30 minutes after the popup closes."
     popup.close()
 
-    popup = open_popup(browser)
+    popup = browser.open_popup()
     browser.keep_download_names(popup)
     assert popup.locator(".card .name").all_inner_texts() == ["ball0.png", "ball1.png", "ball2.png"]
     popup.wait_for_selector(".card:first-child[data-state=done]")
@@ -92,13 +85,13 @@ def test_closing_the_popup_loses_nothing(browser, photos):
     assert popup.locator("#status").is_hidden() and popup.locator("#batch-kept").is_hidden()
     assert popup.locator("#clear").is_disabled() and popup.locator("#download-all").is_disabled()
     popup.close()
-    popup = open_popup(browser)
+    popup = browser.open_popup()
     assert popup.locator(".card").count() == 0 and popup.locator("#batch-kept").is_hidden()
     popup.close()
 
 
 def test_clear_during_a_batch_cancels_what_is_queued(browser, photos):
-    popup = open_popup(browser)
+    popup = browser.open_popup()
     # Every job the engine starts says so (its progress); a cancelled file's job never starts.
     # Clear is pressed as soon as the first file is in the model (the popup shares its thread
     # with the engine in Chromium: a click from outside could come only after the batch).
@@ -161,7 +154,7 @@ def test_the_kept_batch_is_bounded(browser, tmp_path):
         data, _ = composite("ball", 200, 150, seed=i)
         files.append([f"b{i}.png", base64.b64encode(data).decode()])
     sizes = [len(base64.b64decode(b)) for _, b in files]
-    page = open_popup(browser)
+    page = browser.open_popup()
     limits = {"keptMs": 400, "maxItems": 3, "maxBytes": sizes[0] + sizes[1] // 2, "watchedMs": 60_000}
     added = page.evaluate(BOUNDS, [files, limits])
     assert added["refused"] == 1  # a fourth file: more than maxItems, and the batch says so

@@ -32,22 +32,13 @@ def batch(tmp_path):
     return paths
 
 
-def open_popup(browser, scheme="light"):
-    popup = browser.ctx.new_page()
-    popup.emulate_media(color_scheme=scheme)
-    popup.set_viewport_size(POPUP)
-    popup.goto(browser.ext_url("extension/popup/popup.html"))
-    popup.wait_for_selector("body[data-ready]")
-    return popup
-
-
 def in_view(popup, selector):
     box = popup.locator(selector).bounding_box()
     return box is not None and box["y"] >= 0 and box["y"] + box["height"] <= POPUP["height"]
 
 
 def test_a_batch_fits_the_popup_and_says_what_it_made(browser, batch):
-    popup = open_popup(browser)
+    popup = browser.open_popup(viewport=POPUP)
     browser.keep_download_names(popup)
     # While a file waits, its card shows the original, dimmed (not a blank checkerboard). The
     # popup shares its thread with the engine in Chromium: a watcher in the page sees it.
@@ -117,7 +108,7 @@ def test_a_batch_fits_the_popup_and_says_what_it_made(browser, batch):
 
 
 def test_a_disabled_button_looks_disabled_in_dark_mode(browser):
-    popup = open_popup(browser, "dark")
+    popup = browser.open_popup("dark", POPUP)
     style = "(b) => getComputedStyle(b).backgroundColor"
     assert popup.locator("#download-all").is_disabled()
     accent = popup.locator("#choose").evaluate(style)  # an enabled primary button
@@ -129,7 +120,7 @@ def test_a_disabled_button_looks_disabled_in_dark_mode(browser):
 
 
 def test_an_error_alone_reads_as_a_sentence(browser):
-    popup = open_popup(browser)
+    popup = browser.open_popup(viewport=POPUP)
     said = popup.evaluate(
         """async () => {
             const { asSentence } = await import('/extension/popup/sentence.js');
