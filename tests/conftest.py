@@ -1,4 +1,5 @@
 import io
+import subprocess
 import sys
 from pathlib import Path
 
@@ -11,6 +12,11 @@ sys.path.insert(0, str(Path(__file__).parent))
 from backgrone.catalogue import load_catalogue, parse_engine
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def run_cli(*args, cwd=ROOT):
+    """``python -m backgrone ARGS`` as a user runs it (from the repository unless ``cwd``)."""
+    return subprocess.run([sys.executable, "-m", "backgrone", *args], capture_output=True, text=True, cwd=cwd)
 
 
 def encode(image: Image.Image, fmt: str = "PNG", **kw) -> bytes:

@@ -8,13 +8,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import ROOT, decode_png, icc_profile
+from conftest import ROOT, decode_png, icc_profile, run_cli
 
 pytestmark = pytest.mark.model
 
 
-def run(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "backgrone", *args], capture_output=True, text=True, cwd=cwd)
+run = run_cli
 
 
 def test_batch_with_a_bad_file(tmp_path):

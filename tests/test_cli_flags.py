@@ -1,11 +1,8 @@
 """Flags that contradict each other, or modify what was not asked for, are refused naming both."""
 
-import subprocess
-import sys
-
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, run_cli
 
 
 @pytest.mark.parametrize(
@@ -31,12 +28,7 @@ from conftest import ROOT
 )
 def test_conflicting_flags_are_a_usage_error_before_any_work(tmp_path, args, names):
     out = tmp_path / "out"
-    proc = subprocess.run(
-        [sys.executable, "-m", "backgrone", "cut", "samples/chelsea.jpg", "--out", str(out), *args],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-    )
+    proc = run_cli("cut", "samples/chelsea.jpg", "--out", str(out), *args)
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and proc.stderr.startswith("error: ")
     assert all(name in proc.stderr for name in names), proc.stderr
     assert not out.exists()

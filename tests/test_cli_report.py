@@ -2,17 +2,15 @@
 
 import json
 import os
-import subprocess
-import sys
 
 import pytest
 from PIL import Image
 
-from conftest import ROOT
+from conftest import ROOT, run_cli
 
 
 def run(*args):
-    return subprocess.run([sys.executable, "-m", "backgrone", "cut", *args], capture_output=True, text=True, cwd=ROOT)
+    return run_cli("cut", *args)
 
 
 @pytest.fixture

@@ -1,8 +1,6 @@
 """Edit logs through ``python -m backgrone cut --edits`` and re-detect with the real 'fast' model."""
 
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -14,7 +12,7 @@ from backgrone.fetch import model_path
 from backgrone.infer import OnnxSegmenter
 from backgrone.pipeline import Options, compose, load
 from backgrone.preprocess import to_tensor
-from conftest import ROOT, decode_png
+from conftest import ROOT, decode_png, run_cli
 
 pytestmark = pytest.mark.model
 
@@ -23,8 +21,7 @@ CAT = ROOT / "samples" / "chelsea.jpg"  # 451 x 300
 FACE = {"op": "remove", "polygon": [[150, 60], [260, 60], [260, 160], [150, 160]]}
 
 
-def run(*args):
-    return subprocess.run([sys.executable, "-m", "backgrone", *args], capture_output=True, text=True)
+run = run_cli
 
 
 def alpha_of(path):

@@ -1,16 +1,13 @@
 """Product-photo presets: a canvas of the asked size, the subject filling the asked share,
 centred or standing, on a background that is exactly white outside the subject and its shadow."""
 
-import subprocess
-import sys
-
 import numpy as np
 import pytest
 
 from backgrone.errors import OptionsError
 from backgrone.pipeline import Options, Prepared
 from backgrone.presets import box, layout, load_presets, resolve
-from conftest import ROOT
+from conftest import run_cli
 from test_backgrounds import run
 
 
@@ -106,12 +103,7 @@ def test_bad_canvas_values_are_refused(options, message):
 )
 def test_the_cli_refuses_bad_values_in_one_line_before_any_work(tmp_path, args, message):
     out = tmp_path / "out"
-    proc = subprocess.run(
-        [sys.executable, "-m", "backgrone", "cut", "samples/chelsea.jpg", "--out", str(out), *args],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-    )
+    proc = run_cli("cut", "samples/chelsea.jpg", "--out", str(out), *args)
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines() == [proc.stderr.strip()] and message in proc.stderr
     assert not out.exists()  # refused before the output folder, and so before any model
