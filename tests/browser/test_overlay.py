@@ -176,18 +176,24 @@ def test_a_finished_box_folds_to_a_chip_and_unfolds_on_focus_and_hover(browser, 
         page.close()
 
 
-def test_close_all_closes_every_box_and_keeps_the_cut_outs(browser, sites):
+def two_cut_outs(browser, sites, name: str):
+    """A page of two small pictures, both cut out (their boxes side by side below them)."""
     page = page_with(
         browser,
         sites,
-        "closeall.html",
+        f"{name}.html",
         """
         <img id="a" src="/ball.png" style="width: 200px; height: 150px" alt="a">
         <img id="b" src="/box2.png" style="width: 200px; height: 150px" alt="b">""",
     )
+    results = browser.menu_clicks(page, [page.eval_on_selector(s, "i => i.currentSrc") for s in ("#a", "#b")])
+    assert all(r["ok"] for r in results), results
+    return page
+
+
+def test_close_all_closes_every_box_and_keeps_the_cut_outs(browser, sites):
+    page = two_cut_outs(browser, sites, "closeall")
     try:
-        results = browser.menu_clicks(page, [page.eval_on_selector(s, "i => i.currentSrc") for s in ("#a", "#b")])
-        assert all(r["ok"] for r in results), results
         wait_for(lambda: len([b for b in boxes(page) if "Close all" in b["buttons"]]) == 2, "no Close all on two boxes")
         Overlays(page).click("Close all")
         page.wait_for_function("() => !document.querySelector('backgrone-overlay')", timeout=5000)
@@ -197,17 +203,8 @@ def test_close_all_closes_every_box_and_keeps_the_cut_outs(browser, sites):
 
 
 def test_one_escape_closes_only_the_box_with_the_focus(browser, sites):
-    page = page_with(
-        browser,
-        sites,
-        "escape.html",
-        """
-        <img id="a" src="/ball.png" style="width: 200px; height: 150px" alt="a">
-        <img id="b" src="/box2.png" style="width: 200px; height: 150px" alt="b">""",
-    )
+    page = two_cut_outs(browser, sites, "escape")
     try:
-        results = browser.menu_clicks(page, [page.eval_on_selector(s, "i => i.currentSrc") for s in ("#a", "#b")])
-        assert all(r["ok"] for r in results), results
         wait_for(lambda: len([b for b in boxes(page) if "Background removed" in b["text"]]) == 2, "two finished boxes")
         older, newer = (o["box"] for o in Overlays(page).all())
         cdp = page.context.new_cdp_session(page)
