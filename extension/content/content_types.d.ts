@@ -28,6 +28,7 @@ interface BackgroneStageView {
 }
 
 interface BackgroneStageWords {
+  stageWords(stage: string | null, engine: string | null | undefined, t: (key: string, ...subs: any[]) => string): string;
   stageView(
     progress: { stage: string; engine?: string; loaded?: number; total?: number; position?: number; expectedMs?: number },
     t: (key: string, ...subs: (string | number)[]) => string,

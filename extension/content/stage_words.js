@@ -1,6 +1,7 @@
-// What the overlay says at each stage of a job, and how far its bar has filled: pure,
-// so tests/js/stage_words.test.mjs checks it without a browser. A classic script
-// (content scripts), published on globalThis; messages.js comes first.
+// What each stage of a job is called (the overlay and the popup say the same words), and how
+// far the overlay's bar has filled: pure, so tests/js/stage_words.test.mjs checks it without a
+// browser. A classic script (content scripts; the popup imports it), published on globalThis;
+// messages.js comes first.
 (() => {
   if (globalThis.BackgroneStageWords) return;
   const { Stage } = globalThis.BackgroneMessages;
@@ -10,7 +11,7 @@
     [Stage.FETCHING_IMAGE]: 'stageReading',
     [Stage.STARTING_ENGINE]: 'stageStartingEngine',
     [Stage.DECODING]: 'stageReading',
-    [Stage.LOADING_ENGINE]: 'stageStarting',
+    [Stage.LOADING_ENGINE]: 'stageLoadingAModel', // the engine's model named when known: stageWords
     [Stage.DOWNLOADING_MODEL]: 'stageDownloading',
     [Stage.VERIFYING_MODEL]: 'stageVerifying',
     [Stage.REMOVING_BACKGROUND]: 'stageRemoving',
@@ -23,6 +24,17 @@
   // A stage fills at most this share of what the job's bar has left: the page doesn't know
   // which stages follow (the model's load, the cut), so each leaves room for them.
   const STAGE_SHARE = 0.7;
+
+  /**
+   * A stage's words; a model loading is named when the engine is known.
+   * @param {string | null} stage
+   * @param {string | null | undefined} engine
+   * @param {(key: string, ...subs: (string | number)[]) => string} t
+   */
+  function stageWords(stage, engine, t) {
+    if (stage === Stage.LOADING_ENGINE && engine) return t('stageLoadingModel', t(`engineName_${engine}`));
+    return t(STAGE_KEYS[stage] || 'stageWorking');
+  }
 
   /**
    * The overlay's view of a progress message: {text, fraction, expectedMs} (fraction:
@@ -40,10 +52,7 @@
       const text = t('stageDownloadingPercent', Math.round(fraction * 100), (total / 1e6).toFixed(0));
       return { text, fraction, expectedMs: null, stage };
     }
-    let text;
-    if (stage === Stage.QUEUED && position > 1) text = t('stageQueuedMany', position);
-    else if (stage === Stage.LOADING_ENGINE && engine) text = t('stageLoadingModel', t(`engineName_${engine}`)); // as the popup says
-    else text = t(STAGE_KEYS[stage] || 'stageWorking');
+    const text = stage === Stage.QUEUED && position > 1 ? t('stageQueuedMany', position) : stageWords(stage, engine, t);
     return { text, fraction: null, expectedMs: estimate, stage };
   }
 
@@ -80,5 +89,5 @@
    */
   const firstWords = (t) => t('stageReading');
 
-  globalThis.BackgroneStageWords = { stageView, firstWords, towardEstimate, jobFraction, STAGE_KEYS, CAP, STAGE_SHARE };
+  globalThis.BackgroneStageWords = { stageWords, stageView, firstWords, towardEstimate, jobFraction, STAGE_KEYS, CAP, STAGE_SHARE };
 })();

@@ -5,6 +5,7 @@
 // download fills it by its bytes. The batch's bar (BatchBar) counts finished files plus that
 // share and never moves back within a batch. Pure (the clock, timings, words passed in): Node-tested.
 import '../lib/messages.js';
+import '../content/stage_words.js';
 import { TimingKey } from '../lib/device_timings.js';
 
 const { Stage } = globalThis.BackgroneMessages;
@@ -95,19 +96,5 @@ export class BatchBar {
   }
 }
 
-/**
- * A stage's words, for a card and the status line alike (the overlay's words); a model loading
- * is named when the engine is known.
- * @param {string | null} stage
- * @param {string | null | undefined} engine
- * @param {(key: string, ...subs: any[]) => string} t
- */
-export function stageWords(stage, engine, t) {
-  if (stage === Stage.STARTING_ENGINE) return t('stageStartingEngine');
-  if (stage === Stage.LOADING_ENGINE) return engine ? t('stageLoadingModel', t(`engineName_${engine}`)) : t('stageLoadingAModel');
-  const key = {
-    [Stage.QUEUED]: 'stageQueued', [Stage.FETCHING_IMAGE]: 'stageReading', [Stage.DECODING]: 'stageReading', [Stage.DOWNLOADING_MODEL]: 'stageDownloading',
-    [Stage.VERIFYING_MODEL]: 'stageVerifying', [Stage.REMOVING_BACKGROUND]: 'stageRemoving', [Stage.ENCODING]: 'stageFinishing',
-  }[stage];
-  return t(key || 'stageWorking');
-}
+/** A stage's words, for a card and the status line alike: the overlay's (content/stage_words.js). */
+export const { stageWords } = globalThis.BackgroneStageWords;
