@@ -71,6 +71,7 @@ interface BackgroneMessages {
   }>;
   /** The job port's name; the job id follows a colon. */
   readonly JOB_PORT: string;
+  readonly EDIT_PORT: string;
   /** The port a popup holds open to the engine: the kept batch does not expire while one is. */
   readonly BATCH_PORT: string;
   message(target: string, type: string, data?: object): BackgroneMessage<object>;

@@ -15,6 +15,7 @@
     UI: 'ui', // popup and options pages (broadcasts)
     PORT: 'port', // messages on a job port (content script <-> engine)
     FRAME: 'frame', // the extension frame that shows a guarded cut-out in a page
+    EDIT: 'edit', // messages on an edit port (the refine editor <-> engine), both ways
   });
   const Type = Object.freeze({
     // to OFFSCREEN (from extension pages only)
@@ -38,6 +39,9 @@
     JOB_START: 'job-start', // {jobId, srcUrl} -> {found, error?}
     // CONTENT -> BACKGROUND
     SAVE: 'save', // {resultId} -> {ok, filename} | {ok:false, error}
+    // the overlay's Refine: the service worker checks the result is this tab's, then opens
+    // extension/editor/editor.html#<resultId> in a tab beside it
+    OPEN_EDITOR: 'open-editor', // {resultId} -> {ok} | {ok:false, error}
     // CONTENT -> FRAME (runtime messages: pages can't send them)
     COPY: 'copy', // {resultId} -> {error: null | string}: the frame showing that result copies it
     // FRAME -> BACKGROUND -> CONTENT of the frame's own tab (never window.postMessage, which would
@@ -53,6 +57,22 @@
     RESULT: 'result', // {offset, total, chunk} the cut-out's bytes, only for images the page could read
     DONE: 'done', // {resultId, mime, width, height, engine, notice, guarded, filename}
     FAILED: 'failed', // {error}
+    // engine -> content: the editor's Done replaced the cut-out (same resultId). For an image the
+    // page could read, RESULT pieces with the new bytes come first; a guarded one's frame reloads.
+    REFINED: 'refined', // {resultId, mime, width, height, filename}
+    // on an edit port (name EDIT_PORT:<refineId>), editor -> engine. Every request carries a
+    // seq; the engine answers each with EDIT_STATE / EDIT_RENDERED or EDIT_FAILED of that seq.
+    // The editor sends the whole log it wants (apply = one more edit; undo/redo/reset/import =
+    // another list); the engine replays only what differs from what it has.
+    EDIT_SET: 'edit-set', // {seq, edits: [edit-log edits, schema v1]}
+    EDIT_RENDER: 'edit-render', // {seq, replace}: encode the refined cut-out; replace: it takes the old one's place everywhere (Done)
+    // edit port, engine -> editor. URLs are blob: URLs of the extension's origin holding raw bytes:
+    // image: RGBA (width*height*4), start/alpha/patch: one byte per pixel (row-major).
+    EDIT_READY: 'edit-ready', // {width, height, engine, filename, mime, guarded, imageUrl, startUrl, alphaUrl, edits}
+    EDIT_STATE: 'edit-state', // {seq, length, box?: [x0, y0, x1, y1], patchUrl?}: alpha inside box changed (none: nothing did)
+    EDIT_PROGRESS: 'edit-progress', // {seq, stage, loaded?, total?}: a re-detect runs the model (or a Done encodes)
+    EDIT_RENDERED: 'edit-rendered', // {seq, url, mime, width, height, filename}
+    EDIT_FAILED: 'edit-failed', // {seq?, error}: seq absent: the session itself could not open (the editor says why)
   });
   // Progress stages, in the order a job goes through them.
   const Stage = Object.freeze({
@@ -68,6 +88,8 @@
     HEARTBEAT: 'heartbeat', // sent only while inference runs
   });
   const JOB_PORT = 'backgrone-job'; // port name; the job id follows the colon
+  const EDIT_PORT = 'backgrone-edit'; // port name; the refine id (a result id) follows the colon
+  const MAX_EDITS = 10_000;
   const BATCH_PORT = 'backgrone-batch'; // a popup holds one open: while any is, the kept batch does not expire
   const BATCH_STATES = ['waiting', 'working', 'done', 'failed'];
   const CHUNK_CHARS = 8 * 1024 * 1024; // base64 characters per piece: far under Chrome's 64 MiB message cap
@@ -119,7 +141,9 @@
     width: opt(is.int(1)), height: opt(is.int(1)), engine: opt(is.str(32)), mime: opt(is.oneOf(['image/png', 'image/webp'])),
     filename: opt(is.str(200)), timings: opt(is.obj()), resultUrl: opt(is.url(['blob:'])), sourceUrl: opt(is.url(['blob:'])),
     output: opt(is.oneOf(['cutout', 'color', 'mask'])), crop: opt(is.bool()),
+    refineId: opt(is.id()), // open the editor on this item: extension/editor/editor.html#<refineId>
   };
+  const box = is.list(is.int(), 4);
   const SHAPES = {
     [Type.CUT]: {
       jobId: is.id(),
@@ -152,6 +176,22 @@
     },
     [Type.JOB_START]: { jobId: is.id(), srcUrl: is.str(64 * 1024 * 1024) },
     [Type.SAVE]: { resultId: is.id() },
+    [Type.OPEN_EDITOR]: { resultId: is.id() },
+    [Type.REFINED]: { resultId: is.id(), mime: is.oneOf(['image/png', 'image/webp']), width: is.int(1), height: is.int(1), filename: is.str(200) },
+    [Type.EDIT_SET]: { seq: is.int(), edits: is.list(is.obj(), MAX_EDITS) },
+    [Type.EDIT_RENDER]: { seq: is.int(), replace: is.bool() },
+    [Type.EDIT_READY]: {
+      width: is.int(1), height: is.int(1), engine: is.str(32), filename: is.str(200), mime: is.oneOf(['image/png', 'image/webp']),
+      guarded: is.bool(), imageUrl: is.url(['blob:']), startUrl: is.url(['blob:']), alphaUrl: is.url(['blob:']),
+      edits: is.list(is.obj(), MAX_EDITS),
+    },
+    [Type.EDIT_STATE]: { seq: is.int(), length: is.int(), box: opt(box), patchUrl: opt(is.url(['blob:'])) },
+    [Type.EDIT_PROGRESS]: { seq: is.int(), stage: is.oneOf(Object.values(Stage)), loaded: opt(is.num()), total: opt(is.num()) },
+    [Type.EDIT_RENDERED]: {
+      seq: is.int(), url: is.url(['blob:']), mime: is.oneOf(['image/png', 'image/webp']), width: is.int(1), height: is.int(1),
+      filename: is.str(200),
+    },
+    [Type.EDIT_FAILED]: { seq: opt(is.int()), error: is.str() },
     [Type.COPY]: { resultId: is.id() },
     [Type.FRAME_SHOWN]: { resultId: is.id(), shown: is.bool() },
     [Type.SOURCE]: piece,
@@ -249,6 +289,6 @@
   }
 
   globalThis.BackgroneMessages = Object.freeze({
-    Target, Type, Stage, JOB_PORT, BATCH_PORT, message, parse, validate, postBytes, Assembler,
+    Target, Type, Stage, JOB_PORT, EDIT_PORT, BATCH_PORT, message, parse, validate, postBytes, Assembler,
   });
 })();
