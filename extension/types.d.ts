@@ -30,7 +30,7 @@ interface BackgroneAssembler {
 }
 
 interface BackgroneMessages {
-  readonly Target: Readonly<{ BACKGROUND: string; OFFSCREEN: string; CONTENT: string; UI: string; PORT: string; FRAME: string }>;
+  readonly Target: Readonly<{ BACKGROUND: string; OFFSCREEN: string; CONTENT: string; UI: string; PORT: string; FRAME: string; EDIT: string }>;
   readonly Type: Readonly<{
     CUT: string;
     RESULT_URL: string;
@@ -47,6 +47,7 @@ interface BackgroneMessages {
     BATCH: string;
     JOB_START: string;
     SAVE: string;
+    OPEN_EDITOR: string;
     COPY: string;
     FRAME_SHOWN: string;
     SOURCE: string;
@@ -56,6 +57,14 @@ interface BackgroneMessages {
     RESULT: string;
     DONE: string;
     FAILED: string;
+    REFINED: string;
+    EDIT_SET: string;
+    EDIT_RENDER: string;
+    EDIT_READY: string;
+    EDIT_STATE: string;
+    EDIT_PROGRESS: string;
+    EDIT_RENDERED: string;
+    EDIT_FAILED: string;
   }>;
   readonly Stage: Readonly<{
     QUEUED: string;
