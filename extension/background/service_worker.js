@@ -1,4 +1,4 @@
-// Routes menus and saves. Keeps no state a restart would lose: a job's page
+// Routes menus, saves and the overlay's Refine (the editor's tab). Keeps no state a restart would lose: a job's page
 // talks to the engine over its own port, so a service worker that is stopped
 // mid-job changes nothing for it.
 import '../lib/messages.js';
@@ -14,6 +14,7 @@ const MENU_ID = 'backgrone-remove-background';
 const COMMAND_CUT = 'cut-under-pointer'; // manifest.json "commands"
 const IMAGE_SCHEMES = ['http:', 'https:', 'data:', 'blob:'];
 const FRAME_PAGE = 'extension/frame/frame.html'; // the guarded cut-out's frame
+const EDITOR_PAGE = 'extension/editor/editor.html'; // the refine editor: #<resultId>
 
 chrome.runtime.onInstalled.addListener(() => {
   chrome.contextMenus.removeAll(() =>
@@ -203,6 +204,20 @@ async function save({ resultId }, sender) {
 }
 
 /**
+ * A content script's Refine: the editor, in a tab beside the page's, on a result the engine made
+ * for this very tab (RESULT_URL with the tab refuses another tab's, or one that is gone).
+ */
+async function openEditor({ resultId }, sender) {
+  const tab = sender.tab;
+  if (tab?.id == null) return { ok: false, error: t('refineNotPage') };
+  await callEngine(Type.RESULT_URL, { resultId, tabId: tab.id });
+  await chrome.tabs.create({
+    url: `${chrome.runtime.getURL(EDITOR_PAGE)}#${resultId}`, index: tab.index + 1, openerTabId: tab.id, windowId: tab.windowId,
+  });
+  return { ok: true };
+}
+
+/**
  * Waits for a download to finish; resolves to the file's name in the downloads folder,
  * rejects with the browser's reason when it is interrupted.
  * @param {number} id
@@ -255,8 +270,9 @@ chrome.runtime.onMessage.addListener((m, sender, sendResponse) => {
     sendResponse(frameShown(msg.data, sender));
     return false;
   }
-  if (msg?.type !== Type.SAVE) return false;
-  save(msg.data, sender).then(sendResponse, (err) => sendResponse({ ok: false, error: String(err?.message || err) }));
+  const act = { [Type.SAVE]: save, [Type.OPEN_EDITOR]: openEditor }[msg?.type];
+  if (!act) return false;
+  act(msg.data, sender).then(sendResponse, (err) => sendResponse({ ok: false, error: String(err?.message || err) }));
   return true;
 });
 

@@ -1,5 +1,5 @@
 // Content script: one job per right-clicked image, from the engine's first word to
-// Save, Copy, Restore or Close. Injected on demand, once per frame, after the modules
+// Save, Copy, Refine (the editor's Done puts the refined cut-out in the same place), Restore or Close. Injected on demand, once per frame, after the modules
 // it uses (content_files.js lists them): page_image.js (the page's <img>), job_port.js
 // (the port to the engine), stage_words.js (what each stage says), overlay.js (the box).
 // It lives in a hostile page, so:
@@ -52,6 +52,7 @@
     const all = {
       save: { label: t('buttonSave'), primary: true, onClick: () => save(job) },
       copy: { label: t('buttonCopy'), onClick: () => copy(job) },
+      refine: { label: t('refineButton'), onClick: () => refine(job) },
       restore: { label: t('buttonRestore'), onClick: () => { putBack(job.img); finishJob(job); } },
       close: { label: t('buttonClose'), onClick: () => finishJob(job, { keepFrame: true }) },
       dismiss: { label: t('buttonDismiss'), onClick: () => { putBack(job.img); finishJob(job); } },
@@ -72,6 +73,58 @@
     job.saving = false;
     job.overlay.actions(r?.ok ? t('savedAs', r.filename) : t('errorSave', r?.error || t('errorUnknown')),
       buttons(job, ...job.actionNames.filter((n) => n !== 'save')), { error: !r?.ok });
+  }
+
+  /**
+   * Opens the editor on this cut-out, in a tab beside this one (the service worker checks the
+   * result is this tab's). The job's port stays open from now on, even when the box closes: it
+   * keeps the result alive, and the editor's Done comes back over it (REFINED).
+   */
+  async function refine(job) {
+    if (job.opening) return; // one tab per press, however many clicks
+    job.opening = true;
+    let r;
+    try {
+      r = await chrome.runtime.sendMessage(message(Target.BACKGROUND, Type.OPEN_EDITOR, { resultId: job.done.resultId }));
+    } catch (err) {
+      r = { ok: false, error: err.message };
+    }
+    job.opening = false;
+    if (r?.ok) job.editing = true;
+    job.overlay.actions(r?.ok ? t('refineOpened') : t('refineOpenFailed', r?.error || t('errorUnknown')),
+      buttons(job, ...job.actionNames), { error: !r?.ok, focus: t('refineButton') });
+  }
+
+  /**
+   * The editor's Done replaced the cut-out (same resultId; Save already gives the new one): the
+   * page's image shows it in the same element (a guarded image's frame reloads by itself), Copy
+   * takes the new bytes, Restore still puts back the original.
+   * @param {any} job
+   * @param {{resultId: string, mime: string, width: number, height: number, filename: string}} refined
+   * @param {any} bytes the new bytes (Uint8Array), for an image the page could read
+   */
+  async function onRefined(job, refined, bytes) {
+    if (!job.done || refined.resultId !== job.done.resultId) return;
+    job.done = { ...job.done, mime: refined.mime, width: refined.width, height: refined.height, filename: refined.filename };
+    let error = null;
+    if (!job.done.guarded) {
+      const { img } = job;
+      if (bytes) job.blob = new Blob([bytes], { type: refined.mime });
+      // Not once the user has put the original back, nor over another picture the page put there.
+      if (!bytes) error = t('errorNoCutout');
+      else if (isCutOut(img)) {
+        const url = URL.createObjectURL(job.blob);
+        const old = keepObjectUrl(img, url);
+        try {
+          await swap(img, url, refined.width);
+        } catch (err) {
+          error = err.message;
+        }
+        if (old && old !== url) URL.revokeObjectURL(old);
+      }
+    }
+    if (!job.overlay.box.isConnected) return; // closed while the editor worked: the picture changed all the same
+    job.overlay.actions(error ? t('refineNotShown', error) : t('refineApplied'), buttons(job, ...job.actionNames), { error: !!error });
   }
 
   /** The cut-out as PNG (what clipboards take) on the clipboard. */
@@ -142,7 +195,7 @@
         keepObjectUrl(img, url);
         await swap(img, url, done.width);
       }
-      job.actionNames = ['save', 'copy', 'restore', 'close'];
+      job.actionNames = ['save', 'copy', 'refine', 'restore', 'close'];
       overlay.actions(t('done'), buttons(job, ...job.actionNames), { notice: done.notice, focus });
       shown = { shown: true };
     } catch (err) {
@@ -179,9 +232,16 @@
     clearTimeout(job.timer);
     if (keepFrame) job.overlay.closeBox();
     else job.overlay.remove();
+    // Closed while an editor may still refine it: the port (and the result) stay, until Restore or the page goes.
+    if (keepFrame && job.editing && job.port) return;
     job.port?.disconnect(); // tells the engine to forget the result
     job.port = null;
     jobs.delete(job.jobId);
+  }
+
+  /** The jobs of an image whose box was closed while an editor held their result: the original is back, they end. */
+  function letGo(img) {
+    for (const job of [...jobs.values()]) if (job.img === img && !job.overlay.box.isConnected) finishJob(job);
   }
 
   /**
@@ -202,7 +262,7 @@
     const gone = () => overlay.remove();
     overlay.onEscape = gone;
     overlay.actions(t('alreadyCutOut'), [
-      { label: t('buttonRestore'), primary: true, onClick: () => { putBack(img); gone(); } },
+      { label: t('buttonRestore'), primary: true, onClick: () => { putBack(img); gone(); letGo(img); } },
       { label: t('buttonClose'), onClick: gone },
     ], { focus: focus ? t('buttonRestore') : null, chip: t('chipAlreadyCutOut') });
   }
@@ -238,6 +298,7 @@
           progress(job, data);
         },
         done: (done, bytes) => !job.settled && onDone(job, done, bytes),
+        refined: (refined, bytes) => job.settled && onRefined(job, refined, bytes),
         failed: (error) => !job.settled && onFailed(job, error),
         closed: () => {
           job.port = null;

@@ -47,7 +47,7 @@ interface BackgronePageImage {
   findImage(srcUrl: string): HTMLImageElement | null;
   isCutOut(img: HTMLImageElement): boolean;
   rememberOriginal(img: HTMLImageElement): void;
-  keepObjectUrl(img: HTMLImageElement, url: string): void;
+  keepObjectUrl(img: HTMLImageElement, url: string): string | null;
   swap(img: HTMLImageElement, url: string, pixelWidth: number): Promise<void>;
   restore(img: HTMLImageElement): void;
   forgetStale(img: HTMLImageElement): boolean;
@@ -64,7 +64,7 @@ interface BackgroneJobPort {
     jobId: string,
     srcUrl: string,
     img: HTMLImageElement,
-    on: { heard: () => void; status: (p: any) => void; done: (done: any, bytes: Uint8Array | null) => void; failed: (error: string) => void; closed: () => void },
+    on: { heard: () => void; status: (p: any) => void; done: (done: any, bytes: Uint8Array | null) => void; refined: (refined: any, bytes: Uint8Array | null) => void; failed: (error: string) => void; closed: () => void },
   ): BackgroneJobHandle;
 }
 

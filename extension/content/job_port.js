@@ -26,27 +26,34 @@
   /**
    * Opens the job's port (the engine accepts only the one the service worker named) and
    * hands over the image. `on`: heard() for every message, status(progress), done(done, bytes),
-   * failed(error), closed() when the engine let go. Returns {postMessage, disconnect}.
+   * refined(refined, bytes) when the editor's Done replaced the cut-out, failed(error), closed()
+   * when the engine let go. Returns {postMessage, disconnect}.
    * @param {string} jobId
    * @param {string} srcUrl
    * @param {HTMLImageElement} img
-   * @param {{heard: Function, status: Function, done: Function, failed: Function, closed: Function}} on
+   * @param {{heard: Function, status: Function, done: Function, refined: Function, failed: Function, closed: Function}} on
    */
   function openJobPort(jobId, srcUrl, img, on) {
     const port = chrome.runtime.connect({ name: `${JOB_PORT}:${jobId}` });
     let open = true;
     let bytes = null;
-    const result = new Assembler(Infinity);
+    // One per cut-out: the first, then each the editor's Done replaces it with (same resultId).
+    let result = new Assembler(Infinity);
+    /** The bytes gathered for this cut-out (null: none came, a guarded image), and a fresh start for the next. */
+    const take = () => {
+      const got = bytes;
+      bytes = null;
+      result = new Assembler(Infinity);
+      return got;
+    };
     port.onMessage.addListener((m) => {
       const msg = parse(m, Target.PORT);
       if (!msg) return;
       on.heard();
       if (msg.type === Type.STATUS) on.status(msg.data);
       else if (msg.type === Type.RESULT) bytes = result.add(msg.data) || bytes;
-      else if (msg.type === Type.DONE) {
-        on.done(msg.data, bytes);
-        bytes = null;
-      }
+      else if (msg.type === Type.DONE) on.done(msg.data, take());
+      else if (msg.type === Type.REFINED) on.refined(msg.data, take());
       else if (msg.type === Type.FAILED) on.failed(msg.data.error);
     });
     port.onDisconnect.addListener(() => {

@@ -91,10 +91,16 @@
     });
   }
 
-  /** The cut-out's object URL goes with the original: Restore revokes it. */
+  /**
+   * The cut-out's object URL goes with the original: Restore revokes it. Returns the one it
+   * replaces (a refined cut-out's place), for the caller to revoke once the new one shows.
+   */
   function keepObjectUrl(img, url) {
     rememberOriginal(img);
-    originals.get(img).objectUrl = url;
+    const o = originals.get(img);
+    const before = o.objectUrl;
+    o.objectUrl = url;
+    return before;
   }
 
   function setAttr(el, name, value) {

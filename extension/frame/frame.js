@@ -1,6 +1,7 @@
 // Shows a cut-out of an image the page could not read, inside the page but
 // out of its reach: this frame is of the extension's origin, so the page can't
-// read its pixels. The result id comes in the URL's fragment.
+// read its pixels. The result id comes in the URL's fragment. When the refine editor's Done
+// replaces the cut-out (same result id), the engine says so and the frame shows the new one.
 import '../lib/messages.js';
 import '../lib/i18n.js';
 import '../lib/clipboard.js';
@@ -22,10 +23,27 @@ async function show() {
   cutout = blob;
   img.style.objectFit = FITS.includes(params.get('fit')) ? params.get('fit') : 'fill';
   img.style.objectPosition = /^[\d.%\spxa-z-]{1,40}$/i.test(params.get('pos') || '') ? params.get('pos') : '50% 50%';
+  const before = img.src;
   img.src = URL.createObjectURL(blob);
   await img.decode();
+  if (before.startsWith('blob:')) URL.revokeObjectURL(before);
   document.documentElement.dataset.ready = 'true';
+  document.documentElement.dataset.shown = String(Number(document.documentElement.dataset.shown || 0) + 1); // for tests
 }
+
+/** The sender is one of the extension's own pages (the engine), not a content script in some page. */
+const fromExtension = (sender) =>
+  sender.id === chrome.runtime.id && !sender.tab && typeof sender.url === 'string'
+  && sender.url.startsWith(new URL(chrome.runtime.getURL('')).origin + '/');
+
+// The editor's Done replaced this frame's cut-out: show the new one (the engine broadcasts it to
+// extension pages; a page can't send or hear runtime messages).
+chrome.runtime.onMessage.addListener((m, sender) => {
+  const msg = parse(m, Target.FRAME);
+  if (msg?.type !== Type.REFINED || !fromExtension(sender) || msg.data.resultId !== params.get('r')) return false;
+  show().catch((err) => (document.documentElement.dataset.error = String(err?.message || err)));
+  return false;
+});
 
 /** @type {(tabId: number | null) => void} */
 let learnTab = () => {};

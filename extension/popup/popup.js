@@ -1,6 +1,6 @@
 // Toolbar popup: choose, drop or paste images; each is cut out in turn and
 // shown on a checkerboard; open one large (with the original a toggle away),
-// download or copy one, drag it out, or download all. The batch is the
+// download or copy one, drag it out, refine one in the editor (a tab), or download all. The batch is the
 // engine's (offscreen/batch.js): a reopened popup finds it again.
 import '../lib/messages.js';
 import '../lib/i18n.js';
@@ -24,6 +24,7 @@ const { copyImage } = globalThis.BackgroneClipboard;
  *   results: HTMLElement, 'download-all': HTMLButtonElement, clear: HTMLButtonElement, card: HTMLTemplateElement,
  *   viewer: HTMLDialogElement, 'viewer-img': HTMLImageElement, 'viewer-name': HTMLElement,
  *   'viewer-toggle': HTMLButtonElement, 'viewer-download': HTMLButtonElement, 'viewer-copy': HTMLButtonElement,
+ *   'viewer-refine': HTMLButtonElement,
  *   'viewer-close': HTMLButtonElement, 'viewer-state': HTMLElement, permission: HTMLElement, 'permission-grant': HTMLButtonElement,
  * }} Elements
  */
@@ -41,12 +42,14 @@ const $ = (id) => /** @type {any} */ (document.getElementById(id));
  * copy and drag-out.
  * @typedef {{
  *   name: string, sourceUrl: string, blob: Blob, thumb: string, fileUrl: string, filename: string, output: string,
+ *   refineId: string | null,
  * }} Result
  */
 /**
  * A card and what this popup made for it: `original` is a dimmed thumbnail of the file
- * shown while it waits or is cut out ('' until made).
- * @typedef {{card: HTMLElement, shown: string, result: Result | null, original: string}} Entry
+ * shown while it waits or is cut out ('' until made); `resultUrl` the engine's cut-out it
+ * shows (a refined one comes under a new URL); `wired`: its buttons listen.
+ * @typedef {{card: HTMLElement, shown: string, result: Result | null, original: string, resultUrl?: string, wired?: boolean}} Entry
  */
 /** @type {Map<string, Entry>} item id -> its card */
 const entries = new Map();
@@ -188,7 +191,8 @@ function render(next) {
       entry = { card: addCard(item.name), shown: '', result: null, original: '' };
       entries.set(item.id, entry);
     }
-    if (entry.shown !== item.state) showItem(entry, item);
+    // A refined cut-out (the editor's Done) stays done, under a new URL.
+    if (entry.shown !== item.state || (item.state === 'done' && entry.resultUrl !== item.resultUrl)) showItem(entry, item);
   }
   const done = batch.items.filter((i) => i.state === 'done').length;
   const total = batch.items.length;
@@ -213,8 +217,9 @@ function showItem(entry, item) {
   } else if (item.state === 'failed') {
     showFailed(entry, item.error);
   } else if (item.state === 'done') {
+    entry.resultUrl = item.resultUrl;
     showDone(entry, item).catch((err) => {
-      if (entries.get(item.id) === entry) showFailed(entry, err.message); // else cleared meanwhile
+      if (entries.get(item.id) === entry && entry.resultUrl === item.resultUrl) showFailed(entry, err.message); // else cleared or refined meanwhile
     });
   }
 }
@@ -252,14 +257,22 @@ function caption(item) {
   return t(item.crop ? 'cardDoneCropped' : 'cardDone', t(kind), item.width, item.height, t(`engineName_${item.engine}`));
 }
 
+/** The refine editor on this cut-out, in a tab (the popup closes as it loses the focus). */
+function openEditor(refineId) {
+  chrome.tabs.create({ url: `${chrome.runtime.getURL('extension/editor/editor.html')}#${refineId}` });
+}
+
+/** A done card shows its cut-out: the first one, or a refined one in its place (the viewer follows). */
 async function showDone(entry, item) {
   const blob = await fetchBlob(item.resultUrl);
   /** @type {Result} */
   const result = {
     name: item.name, sourceUrl: item.sourceUrl, blob, thumb: await thumbnailUrl(blob), fileUrl: URL.createObjectURL(blob),
-    filename: item.filename, output: item.output,
+    filename: item.filename, output: item.output, refineId: item.refineId || null,
   };
-  if (entries.get(item.id) !== entry) return forget({ result }); // cleared meanwhile
+  // Cleared meanwhile, or refined again (the newer one shows).
+  if (entries.get(item.id) !== entry || entry.resultUrl !== item.resultUrl) return forget({ result });
+  const before = entry.result;
   entry.result = result;
   const { card } = entry;
   const img = card.querySelector('img');
@@ -268,25 +281,49 @@ async function showDone(entry, item) {
   dropOriginal(entry);
   const state = card.querySelector('.state');
   state.textContent = caption(item);
+  state.classList.remove('error');
   const preview = /** @type {HTMLButtonElement} */ (card.querySelector('.preview'));
   preview.disabled = false;
   preview.removeAttribute('aria-hidden');
   preview.setAttribute('aria-label', t('cardOpen', result.name));
-  preview.addEventListener('click', () => openViewer(result));
+  /** @type {HTMLElement} */ (card.querySelector('.actions')).hidden = false;
+  // Every card has these: their names say whose they are.
+  card.querySelector('.download').setAttribute('aria-label', t('cardDownload', result.name));
+  card.querySelector('.copy').setAttribute('aria-label', t('cardCopy', result.name));
+  const refine = /** @type {HTMLButtonElement} */ (card.querySelector('.refine'));
+  refine.setAttribute('aria-label', t('refineCard', result.name));
+  refine.hidden = !result.refineId;
+  if (!entry.wired) wireCard(entry);
+  delete card.dataset.progress;
+  card.dataset.state = 'done';
+  if (!before) return;
+  URL.revokeObjectURL(before.thumb);
+  URL.revokeObjectURL(before.fileUrl);
+  if (viewing === before) {
+    viewing = result;
+    showViewerButtons();
+    if ($('viewer-toggle').dataset.showing !== 'original') showSide(false);
+  }
+}
+
+/** A done card's buttons, once: each acts on the card's cut-out of the moment. */
+function wireCard(entry) {
+  entry.wired = true;
+  const { card } = entry;
+  const state = card.querySelector('.state');
+  const img = card.querySelector('img');
+  card.querySelector('.preview').addEventListener('click', () => entry.result && openViewer(entry.result));
   // Drag a finished card out as a file (Chromium takes DownloadURL; elsewhere the image itself).
   img.draggable = true;
   img.addEventListener('dragstart', (e) => {
+    const { result } = entry;
+    if (!result) return;
     e.dataTransfer.setData('DownloadURL', `${result.blob.type}:${result.filename}:${result.fileUrl}`);
     e.dataTransfer.effectAllowed = 'copy';
   });
-  /** @type {HTMLElement} */ (card.querySelector('.actions')).hidden = false;
-  // Every card has these two: their names say whose they are.
-  card.querySelector('.download').setAttribute('aria-label', t('cardDownload', result.name));
-  card.querySelector('.copy').setAttribute('aria-label', t('cardCopy', result.name));
-  card.querySelector('.download').addEventListener('click', () => save(result).catch((err) => (state.textContent = err.message)));
-  card.querySelector('.copy').addEventListener('click', () => copy(result, state));
-  delete card.dataset.progress;
-  card.dataset.state = 'done';
+  card.querySelector('.download').addEventListener('click', () => entry.result && save(entry.result).catch((err) => (state.textContent = err.message)));
+  card.querySelector('.copy').addEventListener('click', () => entry.result && copy(entry.result, state));
+  card.querySelector('.refine').addEventListener('click', () => entry.result?.refineId && openEditor(entry.result.refineId));
 }
 
 /** This popup's copies of a card's cut-out go. */
@@ -303,8 +340,14 @@ function openViewer(result) {
   viewing = result;
   $('viewer-name').textContent = result.name;
   $('viewer-state').textContent = '';
+  showViewerButtons();
   showSide(false);
   $('viewer').showModal();
+}
+
+/** Refine… in the viewer only for a cut-out the engine can open in the editor. */
+function showViewerButtons() {
+  $('viewer-refine').hidden = !viewing?.refineId;
 }
 
 /** The before/after toggle: the original file (the engine keeps it), or the cut-out on its checkerboard. */
@@ -468,6 +511,7 @@ async function init() {
   $('viewer-toggle').addEventListener('click', () => showSide($('viewer-toggle').dataset.showing !== 'original'));
   $('viewer-download').addEventListener('click', () => save(viewing).catch((err) => ($('viewer-state').textContent = err.message)));
   $('viewer-copy').addEventListener('click', () => copy(viewing, $('viewer-state')));
+  $('viewer-refine').addEventListener('click', () => viewing?.refineId && openEditor(viewing.refineId));
   $('viewer-close').addEventListener('click', () => $('viewer').close());
   $('viewer').addEventListener('close', closeViewer);
   // Opened as a tab (not the toolbar popup): use the room and hide the link.
