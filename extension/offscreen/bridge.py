@@ -1,9 +1,11 @@
 # Converts between JavaScript values and the core's plain Python values.
 # The core (backgrone.host) knows nothing about the browser; this file does.
-from js import Object
+import json
+
 from pyodide.ffi import to_js
 
 from backgrone.host import Host
+from js import Object
 
 _host = None
 
@@ -39,4 +41,53 @@ def complete(prepared, output, engine, options):
     if "data" in result:
         result["data"] = to_js(result["data"])
         result["timings"] = to_js(result["timings"], dict_converter=Object.fromEntries)
+    return result
+
+
+# ---- the refine editor's session (backgrone.edit_session) ----------------------------------
+
+
+def edit_open(prepared, output, engine, options):
+    """output: Float32Array, the job's raw model output; returns {session, width, height} or an error."""
+    return _host.edit_open(prepared, output.to_bytes(), engine, options.to_py())
+
+
+def edit_set(session, edits):
+    """edits: the log's list (JSON text); returns {length, box?}, {need: [{key, tensor, shape}]} or an error."""
+    result = _host.edit_set(session, json.loads(edits))
+    if "box" in result:
+        result["box"] = to_js(result["box"])
+    if "need" in result:
+        result["need"] = [{**n, "shape": to_js(n["shape"])} for n in result["need"]]
+    return result
+
+
+def edit_provide(session, key, output):
+    """output: Float32Array, the model's raw output for a re-detect's input; returns {} or an error."""
+    return _host.edit_provide(session, key, output.to_bytes())
+
+
+def edit_bytes(session, which, box=None):
+    """The raw bytes the editor draws: 'image' RGBA, 'start' / 'alpha' one byte a pixel, 'patch' inside box."""
+    if which == "image":
+        data = session.guide.tobytes()
+    elif which == "start":
+        data = session.start.tobytes()
+    elif which == "alpha":
+        data = session.alpha.tobytes()
+    else:
+        data = session.patch(tuple(box.to_py()))
+    return to_js(data)
+
+
+def edit_log(session):
+    """The session's log as JSON text (its list of edits)."""
+    return json.dumps(session.log_json()["edits"])
+
+
+def edit_render(session):
+    """The refined cut-out: {data: Uint8Array, mime, width, height} or an error."""
+    result = _host.edit_render(session)
+    if "data" in result:
+        result["data"] = to_js(result["data"])
     return result

@@ -10,6 +10,11 @@ should read come back as ``{"error": message, "kind": name}`` (plus ``"format"``
 for an :class:`~backgrone.errors.UnsupportedFormatError`, e.g. ``'avif'``, which
 the host may decode itself and hand over with :meth:`Host.decode_pixels`)
 instead of exceptions, so the host never has to parse a traceback.
+
+The refine editor's session (:mod:`backgrone.edit_session`): :meth:`Host.edit_open` on a
+finished job's decoded image and raw model output, then :meth:`Host.edit_set` with each log
+the editor wants (``{"need": [...]}``: run the model on these inputs, hand the outputs to
+:meth:`Host.edit_provide`, ask again) and :meth:`Host.edit_render` for the encoded result.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ import numpy as np
 from .catalogue import Catalogue, load_catalogue
 from .compose import encode
 from .decode import too_many_pixels
+from .edit_session import EditSession, NeedsModel, model_mask
 from .errors import BackgroneError
 from .pipeline import Options, Prepared, compose, load, load_pixels
 from .preprocess import mask_from_output, to_tensor
@@ -143,3 +149,42 @@ class Host:
             return {"data": data, "mime": opts.mime, "width": width, "height": height, "timings": timings}
         except BackgroneError as exc:
             return error_result(exc)
+
+    def edit_open(self, prepared: Prepared, output: Any, engine: str, options: Mapping[str, Any] | None = None) -> dict:
+        """An editor's session on a finished cut-out (``output``: the job's raw model output):
+        ``{"session", "width", "height"}`` (the full image's size) or an error."""
+        try:
+            spec = self.catalogue.get(engine)
+            session = EditSession(prepared, model_mask(output, spec), Options.from_dict(options), spec)
+        except BackgroneError as exc:
+            return error_result(exc)
+        width, height = session.size
+        return {"session": session, "width": width, "height": height}
+
+    def edit_set(self, session: EditSession, edits: Any) -> dict:
+        """Make ``edits`` (a log's list of edits) the session's log: ``{"length", "box"}`` (``box``
+        absent: nothing changed), ``{"need": [{"key", "tensor", "shape"}]}`` (the model's part of
+        re-detects: nothing changed yet), or an error naming the problem (nothing changed)."""
+        try:
+            change = session.set_edits(list(edits))
+        except NeedsModel as needs:
+            return {"need": [{"key": k, "tensor": t, "shape": list(t.shape)} for k, t in needs.inputs.items()]}
+        except BackgroneError as exc:
+            return error_result(exc)
+        return {"length": change.length, **({"box": list(change.box)} if change.box else {})}
+
+    def edit_provide(self, session: EditSession, key: str, output: Any) -> dict:
+        """The model's raw output for a re-detect's input ``key`` (from :meth:`edit_set`): ``{}`` or an error."""
+        try:
+            session.provide(str(key), np.frombuffer(output, dtype=np.float32))
+        except BackgroneError as exc:
+            return error_result(exc)
+        return {}
+
+    def edit_render(self, session: EditSession) -> dict:
+        """The refined cut-out with the job's options: ``{"data", "mime", "width", "height"}`` or an error."""
+        try:
+            data, (width, height) = session.render()
+        except BackgroneError as exc:
+            return error_result(exc)
+        return {"data": data, "mime": session.options.mime, "width": width, "height": height}

@@ -203,26 +203,60 @@ def compose(
     """
     if report is not None:
         report.update(check_score.report(mask))
+    if edits is not None and edits.edits:
+        start = start_alpha(prepared, mask, options)
+        return compose_edited(
+            prepared,
+            apply_edits(visible(prepared.rgba), start, edits, segmenter, edges=options.uses("edges")).alpha,
+            options,
+        )
     rgba = prepared.rgba
-    guide = _visible(rgba)
+    guide = visible(rgba)
     if options.uses("despeckle"):
         mask = refine.despeckle(mask)
     alpha = alpha_at_size(mask, prepared.size)
-    decontaminate = options.output != "mask" and options.uses("decontaminate")
+    decontaminate = _decontaminates(options)
     colours: tuple[np.ndarray, np.ndarray] | None = None
-    if edits is not None and edits.edits:
-        if options.uses("edges"):
-            alpha = refine.refine_edges(guide, alpha, mask)
-        alpha = apply_edits(guide, alpha, edits, segmenter, edges=options.uses("edges")).alpha
-        if decontaminate:
-            colours = refine.estimate_foreground(guide, alpha)
-    elif options.uses("edges") and decontaminate:  # one pass shares the reduced image and edge cells
+    if options.uses("edges") and decontaminate:  # one pass shares the reduced image and edge cells
         alpha, index, rgb = refine.refine(guide, alpha, mask)
         colours = (index, rgb)
     elif options.uses("edges"):
         alpha = refine.refine_edges(guide, alpha, mask)
     elif decontaminate:
         colours = refine.estimate_foreground(guide, alpha)
+    return _output(prepared, alpha, colours, options)
+
+
+def _decontaminates(options: Options) -> bool:
+    return options.output != "mask" and options.uses("decontaminate")
+
+
+def start_alpha(prepared: Prepared, mask: np.ndarray, options: Options = Options()) -> np.ndarray:
+    """The cut-out's alpha at the image's size before any edit, as :func:`compose` computes it:
+    the model's mask despeckled and its edges refined as ``options`` ask; ``(H, W)`` uint8.
+    Edits (``edits.apply_edits`` on the visible image, :func:`visible`) start from it."""
+    if options.uses("despeckle"):
+        mask = refine.despeckle(mask)
+    alpha = alpha_at_size(mask, prepared.size)
+    if options.uses("edges"):
+        alpha = refine.refine_edges(visible(prepared.rgba), alpha, mask)
+    return alpha
+
+
+def compose_edited(
+    prepared: Prepared, alpha: np.ndarray, options: Options = Options()
+) -> tuple[Image.Image, bytes | None]:
+    """The output for an edited alpha (``(H, W)`` uint8 at the image's size): colours estimated
+    in its soft edge, then cropped, laid out and rendered as :func:`compose` does."""
+    colours = refine.estimate_foreground(visible(prepared.rgba), alpha) if _decontaminates(options) else None
+    return _output(prepared, alpha, colours, options)
+
+
+def _output(
+    prepared: Prepared, alpha: np.ndarray, colours: tuple[np.ndarray, np.ndarray] | None, options: Options
+) -> tuple[Image.Image, bytes | None]:
+    """The final alpha (with the source's own) cropped, laid out and rendered; with its colour profile."""
+    rgba = prepared.rgba
     alpha = combine_alpha(alpha, rgba)
     if options.crop:
         box = subject_box(alpha, options.margin)
@@ -270,7 +304,7 @@ def _layered(
     return layers(cutout, shade, background)
 
 
-def _visible(rgba: np.ndarray) -> np.ndarray:
+def visible(rgba: np.ndarray) -> np.ndarray:
     """The image as post-processing may read it: colours the source hides under alpha 0 are
     zeroed, so no refinement can carry them into visible pixels (privacy: they were never seen)."""
     if rgba[..., 3].min() == 255:
