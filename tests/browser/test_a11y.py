@@ -159,7 +159,7 @@ def test_overlay_markup_has_no_serious_violations(browser, sites):
             const busy = new BackgroneOverlay(img);
             busy.status('Removing the background…');
             const done = new BackgroneOverlay(img);
-            done.actions('Background removed.', ['Save', 'Copy', 'Restore', 'Close'].map((label, i) =>
+            done.actions('Background removed.', ['Save', 'Copy', 'Refine…', 'Restore', 'Close'].map((label, i) =>
                 ({ label, primary: i === 0, onClick: () => {} })), { notice: 'The medium model is not available.' });
             const failed = new BackgroneOverlay(img);
             failed.actions('Could not remove the background: the file is text, not an image', [{ label: 'Dismiss', onClick: () => {} }], { error: true });
@@ -172,7 +172,7 @@ def test_overlay_markup_has_no_serious_violations(browser, sites):
     names = page.evaluate(
         "() => [...window.__boxes[1].querySelectorAll('button:not(.chip)')].map((b) => b.getAttribute('aria-label'))"
     )
-    assert names == ["Save", "Copy", "Restore", "Close", "buttonCloseAll"]  # two finished boxes: Close all
+    assert names == ["Save", "Copy", "Refine…", "Restore", "Close", "buttonCloseAll"]  # two finished boxes: Close all
     chip = page.evaluate("() => window.__boxes[1].querySelector('.chip').getAttribute('aria-expanded')")
     assert chip == "true"  # the folded box's chip (hidden while unfolded) says whether it is
     assert serious(page) == []

@@ -137,5 +137,5 @@ def test_copy_refused_by_the_page_says_so(browser, sites):
     overlays.click("Copy")
     said = overlays.wait_text("Could not copy")
     assert "use Save" in said
-    assert [name for name, _ in overlays.last()["buttons"]] == ["Save", "Copy", "Restore", "Close"]
+    assert [name for name, _ in overlays.last()["buttons"]] == ["Save", "Copy", "Refine…", "Restore", "Close"]
     page.close()
