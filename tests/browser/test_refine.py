@@ -5,15 +5,12 @@ viewer's Refine… open it on the batch item; the editor's Done puts the refined
 page's own <img> (changed where edited, nowhere far; Save gives the new bytes, Copy too, Restore
 the original) or in the guarded frame (the page still can't read a pixel of it), and on the card."""
 
-import io
 import time
 import uuid
 
-import numpy as np
 import pytest
-from PIL import Image
 
-from .harness import Overlays, cutout_frame
+from .harness import Overlays
 
 pytestmark = pytest.mark.browser
 
