@@ -217,6 +217,7 @@ def build(bundle: list[str], out_dir: Path) -> Path:
     (ext / "py").mkdir(parents=True)
     write_zip(ext / "py" / "backgrone.zip", py_files)
     copy(ROOT / "models" / "catalogue.json", ext / "models" / "catalogue.json")
+    copy(ROOT / "models" / "presets.json", ext / "models" / "presets.json")  # the CLI's --preset list, for settings
     for path in models.values():
         copy(path, ext / "models" / path.name)
     (ext / "models" / "bundled.json").write_text(json.dumps(sorted(models)))

@@ -5,7 +5,7 @@ import '../lib/messages.js';
 import '../lib/i18n.js';
 import { callEngine, ensureOffscreen } from '../lib/offscreen_client.js';
 import { localImageForPublicPage } from '../lib/hosts.js';
-import { loadSettings, pipelineOptions } from '../lib/settings.js';
+import { loadSettings, pageOptions } from '../lib/settings.js';
 import { CONTENT_FILES, OVERLAY_FILES, POINTER_FILE } from './content_files.js';
 
 const { Target, Type, message, parse } = globalThis.BackgroneMessages;
@@ -139,8 +139,8 @@ async function onMenuClick(info, tab) {
       jobId,
       source: { kind: 'page', url: srcUrl, tabId, frameId },
       engine: settings.engine,
-      // In place, the cut-out keeps the image's geometry: crop is for the popup's files.
-      options: pipelineOptions({ ...settings, crop: false }),
+      // In place, the cut-out keeps the image's geometry: crop and a canvas are for the popup's files.
+      options: pageOptions(settings),
       modelSource: settings.modelSource,
     });
     const { engine, notice, width, height, timings, backend, guarded, shown } = result;

@@ -140,7 +140,7 @@
     id: is.id(), jobId: is.id(), name: is.str(1024), state: is.oneOf(BATCH_STATES), error: opt(is.str()),
     width: opt(is.int(1)), height: opt(is.int(1)), engine: opt(is.str(32)), mime: opt(is.oneOf(['image/png', 'image/webp'])),
     filename: opt(is.str(200)), timings: opt(is.obj()), resultUrl: opt(is.url(['blob:'])), sourceUrl: opt(is.url(['blob:'])),
-    output: opt(is.oneOf(['cutout', 'color', 'mask'])), crop: opt(is.bool()),
+    output: opt(is.oneOf(['cutout', 'color', 'mask', 'blur', 'image'])), crop: opt(is.bool()),
     refineId: opt(is.id()), // open the editor on this item: extension/editor/editor.html#<refineId>
   };
   const box = is.list(is.int(), 4);

@@ -1,5 +1,6 @@
 // User settings: one validated schema, stored in chrome.storage.local.
 import { DEFAULT_ENGINE, ENGINES } from './catalogue.js';
+import { loadPresets, loadedPresets, presetLayout, presetTitle } from './presets.js';
 
 const { t } = globalThis.BackgroneI18n; // loaded by catalogue.js
 
@@ -7,10 +8,30 @@ const { t } = globalThis.BackgroneI18n; // loaded by catalogue.js
 export const DEFAULT_MODEL_SOURCE =
   'https://staticimgly.com/@imgly/background-removal-data/1.4.5/dist/';
 
+// The core's bounds (py/backgrone: backgrounds.BLUR_MAX, presets.MAX_SIDE, the 50 MP pixel limit).
+const BLUR_MAX = 200;
+const MAX_SIDE = 16383;
+const MAX_PIXELS = 50_000_000;
+const int = (min, max) => (v) => Number.isInteger(v) && v >= min && v <= max;
+
 const SCHEMA = {
   engine: { default: DEFAULT_ENGINE, valid: (v) => ENGINES.includes(v) },
-  output: { default: 'cutout', valid: (v) => ['cutout', 'color', 'mask'].includes(v) },
+  // 'blur': the original photo, blurred, behind the subject. ('image', a picture of the
+  // user's, needs the engine to keep one: not offered yet.)
+  output: { default: 'cutout', valid: (v) => ['cutout', 'color', 'mask', 'blur'].includes(v) },
   background: { default: '#ffffff', valid: (v) => typeof v === 'string' && /^#[0-9a-f]{6}$/i.test(v) },
+  // The blur's radius in px for a 1000 px long side (Options.blur).
+  blur: { default: 20, valid: int(1, BLUR_MAX) },
+  shadow: { default: 'none', valid: (v) => ['none', 'contact', 'drop'].includes(v) },
+  // Percent; null: the style's own (contact 60%, drop 35%).
+  shadowOpacity: { default: null, valid: (v) => v === null || int(1, 100)(v) },
+  // 'none', 'custom' (the canvas fields below) or a name in models/presets.json.
+  preset: { default: 'none', valid: (v) => typeof v === 'string' && /^[a-z0-9][a-z0-9-]{0,63}$/.test(v) },
+  canvasWidth: { default: 2000, valid: int(1, MAX_SIDE) },
+  canvasHeight: { default: 2000, valid: int(1, MAX_SIDE) },
+  fill: { default: 85, valid: int(1, 100) }, // percent of the canvas on the subject's limiting side
+  position: { default: 'center', valid: (v) => ['center', 'bottom'].includes(v) },
+  canvasMargin: { default: 0, valid: int(0, MAX_SIDE) },
   // Post-processing of cut-outs (py/backgrone/refine.py): speckle removal, edge refinement,
   // colour decontamination. A mask output is the model's own either way.
   refine: { default: true, valid: (v) => typeof v === 'boolean' },
@@ -45,7 +66,7 @@ export function modelSourceProblem(url) {
 }
 
 /** Keep only known, valid keys; unknown or invalid values fall back to defaults. */
-function validate(raw) {
+export function validate(raw) {
   const out = {};
   for (const [key, s] of Object.entries(SCHEMA)) {
     out[key] = raw && key in raw && s.valid(raw[key]) ? raw[key] : s.default;
@@ -62,59 +83,188 @@ function check(partial) {
   }
 }
 
-export async function loadSettings() {
+/**
+ * Why these settings can't go together, as a sentence, or null: choices that contradict each
+ * other are refused, never one silently dropped (as the CLI refuses such flags).
+ * @param {Record<string, any>} s validated settings
+ * @param {Record<string, import('./presets.js').Preset>} presets
+ */
+export function settingsProblem(s, presets = loadedPresets()) {
+  if (s.output === 'mask' && s.shadow !== 'none') return t('layersConflictMaskShadow');
+  if (s.output === 'mask' && s.preset !== 'none') return t('layersConflictMaskCanvas');
+  if (s.crop && s.preset !== 'none') return t('layersConflictCropCanvas');
+  if (s.preset === 'custom') {
+    const { canvasWidth: w, canvasHeight: h } = s;
+    if (w * h > MAX_PIXELS) return t('layersCanvasTooLarge', w, h, MAX_PIXELS / 1e6);
+    if (2 * s.canvasMargin >= Math.min(w, h)) return t('layersMarginTooLarge', s.canvasMargin, w, h);
+  } else if (s.preset !== 'none' && !Object.hasOwn(presets, s.preset)) {
+    return t('layersPresetUnknown', s.preset);
+  }
+  return null;
+}
+
+/**
+ * The settings that choosing `name` in the preset list changes: a named preset brings its
+ * background and shadow along (shown in the form, and the user's to change afterwards, as the
+ * CLI's flags override a preset's values); 'none' and 'custom' change nothing else.
+ */
+export function choosePreset(name, presets = loadedPresets()) {
+  const chosen = { preset: name };
+  const p = Object.hasOwn(presets, name) ? presets[name].options : null;
+  if (!p) return chosen;
+  chosen.output = p.output ?? 'cutout';
+  if (p.output === 'color') chosen.background = p.background;
+  if (p.output === 'blur' && p.blur !== undefined) chosen.blur = p.blur;
+  chosen.shadow = p.shadow ?? 'none';
+  chosen.shadowOpacity = p.shadow_opacity === undefined ? null : Math.round(p.shadow_opacity * 100);
+  return chosen;
+}
+
+// What a named preset decides by itself; its background, shadow and format are the user's
+// settings (choosePreset copies the first two, the format stays the user's, as in the CLI).
+const USERS_OWN = ['output', 'background', 'blur', 'shadow', 'shadow_opacity', 'format'];
+
+/** The canvas options (Options.canvas/fill/position/margin/min_size) of the chosen preset. */
+function canvasOptions(s, presets) {
+  if (s.preset === 'custom') {
+    return { canvas: [s.canvasWidth, s.canvasHeight], fill: s.fill / 100, position: s.position, margin: s.canvasMargin };
+  }
+  const p = Object.hasOwn(presets, s.preset) ? presets[s.preset].options : null;
+  if (!p) return {};
+  const own = Object.entries(p).filter(([key]) => !USERS_OWN.includes(key) && (s.shadow !== 'none' || !key.startsWith('shadow')));
+  return Object.fromEntries(own);
+}
+
+async function loadStored() {
   return validate(await chrome.storage.local.get(Object.keys(SCHEMA)));
 }
 
+/** The settings (the package's presets read too, so pipelineOptions can map a named one). */
+export async function loadSettings() {
+  const [settings] = await Promise.all([loadStored(), loadPresets()]);
+  return settings;
+}
+
+/**
+ * Store `partial`: each value checked, then how they go together with the rest (a change that
+ * makes a contradiction throws its sentence, and nothing is stored).
+ */
 export async function saveSettings(partial) {
   check(partial);
+  const [before] = await Promise.all([loadStored(), loadPresets()]);
+  const problem = settingsProblem(validate({ ...before, ...partial }));
+  if (problem && problem !== settingsProblem(before)) throw new Error(problem);
   await chrome.storage.local.set(partial);
   return loadSettings();
 }
 
-/** The pipeline options (see py/backgrone/pipeline.py Options) for these settings. */
-export function pipelineOptions(settings) {
-  const options = { output: settings.output, format: settings.format, crop: settings.crop, margin: settings.crop ? settings.margin : 0 };
+/**
+ * The pipeline options (see py/backgrone/pipeline.py Options) for these settings, for the
+ * popup's files. Settings that contradict each other throw their sentence.
+ */
+export function pipelineOptions(settings, presets = loadedPresets()) {
+  const problem = settingsProblem(settings, presets);
+  if (problem) throw new Error(problem);
+  /** @type {Record<string, any>} */
+  const options = {
+    output: settings.output, format: settings.format, crop: settings.crop, margin: settings.crop ? settings.margin : 0,
+    ...canvasOptions(settings, presets),
+  };
   if (settings.output === 'color') options.background = settings.background;
+  if (settings.output === 'blur') options.blur = settings.blur;
+  if (settings.shadow !== 'none') {
+    options.shadow = settings.shadow;
+    if (settings.shadowOpacity !== null) options.shadow_opacity = settings.shadowOpacity / 100;
+  }
   return settings.refine ? options : { ...options, despeckle: false, edges: false, decontaminate: false };
 }
 
 /**
- * Bind every [data-setting] control under `root` to its setting: shows the
- * stored value, saves on change, and toggles [data-shown-when="key=value"] parts.
+ * The pipeline options for a cut-out in place on a page: it keeps the image's geometry (the
+ * page's <img> would stretch a result of another shape), so neither crop nor a canvas; the
+ * background and shadow apply as chosen.
+ */
+export function pageOptions(settings, presets = loadedPresets()) {
+  return pipelineOptions({ ...settings, crop: false, preset: 'none' }, presets);
+}
+
+/**
+ * Bind every [data-setting] control under `root` to its setting: shows the stored value, saves
+ * on change, and toggles [data-shown-when="key=value"] (or "key!=value") parts. A change that
+ * contradicts another setting is refused: its sentence goes into [data-settings-problem] (else
+ * the browser's own bubble on the control) and the control shows the stored value again. A
+ * select[data-setting=preset] gets the package's presets as options.
  * @param {ParentNode} root
  */
 export async function bindSettings(root) {
-  const settings = await loadSettings();
+  let settings = await loadSettings();
   const controls = /** @type {HTMLInputElement[]} */ (Array.from(root.querySelectorAll('[data-setting]')));
-  const current = () => Object.fromEntries(controls.map((c) => [c.dataset.setting, read(c)]));
-  const sync = () => {
-    const now = { ...settings, ...current() };
+  const problemBox = /** @type {HTMLElement | null} */ (root.querySelector('[data-settings-problem]'));
+  for (const select of /** @type {HTMLSelectElement[]} */ (Array.from(root.querySelectorAll('select[data-setting=preset]')))) {
+    addPresetOptions(select, loadedPresets());
+  }
+  const show = () => {
+    for (const c of controls) {
+      const value = settings[c.dataset.setting];
+      if (c.type === 'checkbox') c.checked = value;
+      else c.value = value === null ? '' : String(value);
+    }
     for (const el of /** @type {HTMLElement[]} */ (Array.from(root.querySelectorAll('[data-shown-when]')))) {
-      const [key, value] = el.dataset.shownWhen.split('=');
-      el.hidden = String(now[key]) !== value;
+      const [, key, not, value] = el.dataset.shownWhen.match(/^(\w+)(!?)=(.*)$/);
+      el.hidden = (String(settings[key]) === value) === !!not;
+    }
+    for (const el of /** @type {HTMLElement[]} */ (Array.from(root.querySelectorAll('[data-preset-about]')))) {
+      el.textContent = presetLayout(loadedPresets()[settings.preset]);
+      el.hidden = !el.textContent;
+    }
+  };
+  const say = (c, problem) => {
+    if (problemBox) {
+      // Right under the row the user just changed, where their eyes are.
+      if (problem) c.closest('.fields')?.after(problemBox);
+      problemBox.textContent = problem;
+      problemBox.hidden = !problem;
+    } else if (problem) {
+      c.setCustomValidity(problem);
+      c.reportValidity();
+      c.addEventListener('input', () => c.setCustomValidity(''), { once: true });
     }
   };
   for (const c of controls) {
-    const value = settings[c.dataset.setting];
-    if (c.type === 'checkbox') c.checked = value;
-    else c.value = String(value);
     c.addEventListener('change', async () => {
       // The browser's own message for a value the field refuses (an empty or negative margin).
       if (!c.checkValidity()) {
         c.reportValidity();
         return;
       }
-      await saveSettings({ [c.dataset.setting]: read(c) });
-      sync();
+      const key = c.dataset.setting;
+      const value = read(c);
+      try {
+        settings = await saveSettings(key === 'preset' ? choosePreset(value) : { [key]: value });
+        say(c, '');
+      } catch (err) {
+        say(c, err.message);
+      }
+      show();
     });
   }
-  sync();
+  show();
+}
+
+/** A select's named presets, in the file's order, between its own 'none' and 'custom' options. */
+function addPresetOptions(select, presets) {
+  const custom = select.querySelector('option[value=custom]');
+  for (const [name, preset] of Object.entries(presets)) {
+    const option = document.createElement('option');
+    option.value = name;
+    option.textContent = presetTitle(name, preset);
+    select.insertBefore(option, custom);
+  }
 }
 
 /** @param {HTMLInputElement} c */
 function read(c) {
   if (c.type === 'checkbox') return c.checked;
-  if (c.type === 'number') return Number(c.value);
+  if (c.type === 'number') return c.value === '' ? null : Number(c.value);
   return c.value;
 }
