@@ -189,7 +189,7 @@ interface BackgroneI18n {
 }
 
 interface BackgroneClipboard {
-  copyImage(blob: Blob): Promise<void>;
+  copyImage(blob: Blob | Promise<Blob>): Promise<void>;
 }
 
 // `var`, so that they are properties of globalThis.

@@ -16,11 +16,12 @@
 
   /**
    * Rejects with the browser's reason when it refuses (e.g. the page lost focus).
-   * The PNG is handed over as a promise, so the write starts within the user's click.
-   * @param {Blob} blob
+   * The PNG is handed over as a promise, so the write starts within the user's click
+   * (the blob itself may still be on its way: the editor encodes it after the click).
+   * @param {Blob | Promise<Blob>} blob
    */
   function copyImage(blob) {
-    return navigator.clipboard.write([new ClipboardItem({ 'image/png': asPng(blob) })]);
+    return navigator.clipboard.write([new ClipboardItem({ 'image/png': Promise.resolve(blob).then(asPng) })]);
   }
 
   globalThis.BackgroneClipboard = { copyImage };
