@@ -80,9 +80,10 @@ def inside(polygon: Sequence[tuple[float, float]], box: Box) -> np.ndarray:
     pts = np.asarray(polygon, np.float64)
     a, b = pts, np.roll(pts, -1, axis=0)
     lo, hi = np.minimum(a[:, 1], b[:, 1]), np.maximum(a[:, 1], b[:, 1])
-    # Rows r (in the box) with lo <= r + y0 + 0.5 < hi.
-    first = np.clip(np.ceil(lo - 0.5 - y0), 0, h).astype(np.int64)
-    stop = np.clip(np.ceil(hi - 0.5 - y0), 0, h).astype(np.int64)
+    # Rows r (in the box) with lo <= r + y0 + 0.5 < hi. In intp: np.repeat takes only counts it
+    # can cast safely to it, and Pyodide's (wasm32) intp is 32-bit.
+    first = np.clip(np.ceil(lo - 0.5 - y0), 0, h).astype(np.intp)
+    stop = np.clip(np.ceil(hi - 0.5 - y0), 0, h).astype(np.intp)
     count = np.maximum(stop - first, 0)
     edge = np.repeat(np.arange(pts.shape[0]), count)
     rows = np.repeat(first - (np.cumsum(count) - count), count) + np.arange(int(count.sum()))
