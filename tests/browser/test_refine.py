@@ -5,12 +5,17 @@ viewer's Refine… open it on the batch item; the editor's Done puts the refined
 page's own <img> (changed where edited, nowhere far; Save gives the new bytes, Copy too, Restore
 the original) or in the guarded frame (the page still can't read a pixel of it), and on the card."""
 
+import base64
+import io
 import time
 import uuid
 
+import numpy as np
 import pytest
+from PIL import Image
 
-from .harness import Overlays
+from .harness import Overlays, cutout_frame
+from .test_copy_and_shortcut import READ_CLIPBOARD
 
 pytestmark = pytest.mark.browser
 
@@ -109,3 +114,168 @@ def test_refine_only_for_the_pages_own_live_result(browser, page, sites):
     assert "no longer available" in said
     assert len(tabs(browser)) == before
     other.close()
+
+
+# ---- the editor's Done, through the edit port ------------------------------------------------
+
+# An extension page's end of the edit port, as the editor uses it: the whole log, then Done.
+EDIT_AND_DONE = """async ([refineId, edits]) => {
+    const { Target, Type, EDIT_PORT, message, parse } = globalThis.BackgroneMessages;
+    const port = chrome.runtime.connect({ name: `${EDIT_PORT}:${refineId}` });
+    const heard = [];
+    let wake = () => {};
+    port.onMessage.addListener((m) => { const msg = parse(m, Target.EDIT); if (msg) { heard.push(msg); wake(); } });
+    port.onDisconnect.addListener(() => { heard.push({ type: 'closed' }); wake(); });
+    const next = async (...types) => {
+        for (;;) {
+            const i = heard.findIndex((m) => types.includes(m.type));
+            if (i >= 0) return heard.splice(i, 1)[0];
+            await new Promise((resolve) => { wake = resolve; });
+        }
+    };
+    const ready = await next(Type.EDIT_READY, Type.EDIT_FAILED, 'closed');
+    if (ready.type !== Type.EDIT_READY) return { error: ready };
+    port.postMessage(message(Target.EDIT, Type.EDIT_SET, { seq: 1, edits }));
+    const state = await next(Type.EDIT_STATE, Type.EDIT_FAILED, 'closed');
+    if (state.type !== Type.EDIT_STATE) return { error: state };
+    port.postMessage(message(Target.EDIT, Type.EDIT_RENDER, { seq: 2, replace: true }));
+    const rendered = await next(Type.EDIT_RENDERED, Type.EDIT_FAILED, 'closed');
+    if (rendered.type !== Type.EDIT_RENDERED) return { error: rendered };
+    const bytes = new Uint8Array(await (await fetch(rendered.data.url)).arrayBuffer());
+    port.disconnect();
+    return { ready: ready.data, state: state.data, rendered: rendered.data, png: bytes.toBase64() };
+}"""
+
+# The alpha of every pixel of an <img> the page can read (or of the frame's own picture).
+IMG_ALPHA_ALL = """async (selector) => {
+    const img = document.querySelector(selector);
+    await img.decode();
+    const c = document.createElement('canvas');
+    c.width = img.naturalWidth; c.height = img.naturalHeight;
+    const g = c.getContext('2d');
+    g.drawImage(img, 0, 0);
+    const d = g.getImageData(0, 0, c.width, c.height).data;
+    const a = new Uint8Array(c.width * c.height);
+    for (let i = 0; i < a.length; i++) a[i] = d[i * 4 + 3];
+    return { width: c.width, height: c.height, alpha: a.toBase64(), src: img.currentSrc };
+}"""
+
+
+def alpha_of(where, selector: str) -> np.ndarray:
+    got = where.evaluate(IMG_ALPHA_ALL, selector)
+    return np.frombuffer(base64.b64decode(got["alpha"]), np.uint8).reshape(got["height"], got["width"])
+
+
+def edit_and_done(browser, refine_id: str, edits: list) -> dict:
+    """What the editor does on Done after these edits, from an extension page (options)."""
+    page = browser.ctx.new_page()
+    try:
+        page.goto(browser.ext_url("extension/options/options.html"))
+        out = page.evaluate(EDIT_AND_DONE, [refine_id, edits])
+    finally:
+        page.close()
+    assert "error" not in out, out
+    out["image"] = Image.open(io.BytesIO(base64.b64decode(out["png"])))
+    return out
+
+
+def stroke(x0: int, x1: int, y: int, radius: int = 20) -> dict:
+    return {"op": "remove", "radius": radius, "points": [[x0, y], [x1, y]]}
+
+
+@pytest.fixture
+def reader(browser, sites):
+    """A page of another site, allowed to read the clipboard: it reads back what was copied."""
+    _, b = sites
+    browser.ctx.grant_permissions(["clipboard-read", "clipboard-write"], origin=b.origin)
+    p = browser.ctx.new_page()
+    p.goto(b.url("box.png"))
+    yield p
+    p.close()
+
+
+def far_from(shape, edit: dict, reach: float) -> np.ndarray:
+    """Pixels farther than `reach` from a horizontal stroke's segment."""
+    (x0, y), (x1, _) = edit["points"]
+    ys, xs = np.mgrid[: shape[0], : shape[1]]
+    dx = np.maximum(np.maximum(x0 - xs, xs - x1), 0)
+    return np.hypot(dx, ys - y) > reach
+
+
+def near(shape, edit: dict) -> np.ndarray:
+    """The stroke's sure core (half its radius of the segment, pixel centres: a pixel less here)."""
+    return ~far_from(shape, edit, edit["radius"] / 2 - 1)
+
+
+def test_done_shows_the_refined_cut_out_in_the_pages_own_image(browser, page, reader):
+    """A readable image: the editor's Done changes the page's <img> (the same element) where
+    edited and nowhere far; Save and Copy give the new bytes; Restore the original."""
+    result = cut(browser, page, "#same")
+    before = alpha_of(page, "#same")
+    handle = page.query_selector("#same")
+    edit = stroke(260, 380, 250)
+    done = edit_and_done(browser, result["resultId"], [edit])
+    overlays = Overlays(page)
+    overlays.wait_text("Refined cut-out shown.")
+    after = alpha_of(page, "#same")
+    assert page.evaluate("(img) => img === document.querySelector('#same')", handle)
+    assert before[near(before.shape, edit)].mean() > 250 and after[near(after.shape, edit)].max() < 5
+    changed_far = (before != after) & far_from(before.shape, edit, 3 * edit["radius"])
+    assert changed_far.mean() < 0.001, changed_far.sum()
+    assert (np.asarray(done["image"].getchannel("A")) == after).all()  # the page shows the editor's bytes
+    # Save gives the new bytes, Copy too.
+    browser.keep_download_names(page)
+    overlays.click("Save")
+    name = overlays.wait_text("Saved as").split("Saved as ")[1].rstrip(".")
+    saved = np.asarray(Image.open(browser.downloads / name).getchannel("A"))
+    assert (saved == after).all()
+    overlays.click("Copy")
+    assert "Copied to the clipboard" in overlays.wait_text("op")
+    reader.bring_to_front()
+    copied = Image.open(io.BytesIO(bytes(reader.evaluate(READ_CLIPBOARD)["png"])))
+    assert (np.asarray(copied.getchannel("A")) == after).all()
+    # Restore: the page's own picture again.
+    page.bring_to_front()
+    overlays.click("Restore")
+    page.wait_for_function("() => document.querySelector('#same').getAttribute('src') === '/ball.png'")
+
+
+def test_done_reaches_a_page_whose_box_was_closed_while_editing(browser, page):
+    """Refine…, then Close: the cut-out stays in the page, and the editor's Done still replaces it."""
+    result = cut(browser, page, "#same")
+    open_from_overlay(browser, page).close()
+    Overlays(page).click("Close")
+    wait_for(lambda: Overlays(page).count() == 0, "the box never closed")
+    before = alpha_of(page, "#same")
+    edit = stroke(260, 380, 250)
+    edit_and_done(browser, result["resultId"], [edit])
+    wait_for(lambda: (alpha_of(page, "#same") != before).any(), "the page's image never changed")
+    assert alpha_of(page, "#same")[near(before.shape, edit)].max() < 5
+
+
+def test_done_reloads_a_guarded_frame_and_the_page_still_reads_nothing(browser, page):
+    """Another site's image without CORS: the refined cut-out shows in the extension's frame;
+    the page's <img> keeps its source and nothing in the page points at a readable copy."""
+    src = page.eval_on_selector("#cross", "img => img.currentSrc")
+    result = browser.menu_click(page, src)
+    assert result["ok"] and result["guarded"] is True, result
+    frame = cutout_frame(page)
+    before = alpha_of(frame, "#cutout")
+    edit = stroke(270, 380, 244)
+    edit_and_done(browser, result["resultId"], [edit])
+    wait_for(lambda: frame.evaluate("() => document.documentElement.dataset.shown") == "2", "the frame never reloaded")
+    after = alpha_of(frame, "#cutout")
+    assert before[near(before.shape, edit)].mean() > 250 and after[near(after.shape, edit)].max() < 5
+    assert (((before != after) & far_from(before.shape, edit, 3 * edit["radius"])).mean()) < 0.001
+    assert Overlays(page).wait_text("Refined cut-out shown.")
+    assert page.eval_on_selector("#cross", "img => img.currentSrc") == src
+    readable = page.evaluate(
+        """() => [...document.querySelectorAll('*')].flatMap((el) => el.getAttributeNames()
+            .map((n) => el.getAttribute(n) || '').filter((v) => /(^|\\s)blob:/.test(v)))"""
+    )
+    assert readable == []
+    # Save gives the refined bytes.
+    browser.keep_download_names(page)
+    Overlays(page).click("Save")
+    name = Overlays(page).wait_text("Saved as").split("Saved as ")[1].rstrip(".")
+    assert (np.asarray(Image.open(browser.downloads / name).getchannel("A")) == after).all()
