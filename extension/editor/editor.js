@@ -6,6 +6,7 @@ import '../lib/messages.js';
 import '../lib/i18n.js';
 import '../lib/clipboard.js';
 import '../content/stage_words.js';
+import { ensureOffscreen } from '../lib/offscreen_client.js';
 import { EditClient, EditFailed } from './edit_client.js';
 import { Composite } from './composite.js';
 import { History } from './history.js';
@@ -180,9 +181,9 @@ async function send(log, { redetect = false, imported = '' } = {}) {
     if (err.message) fail(imported ? t('editorImportRefused', imported, err.message) : t('editorRefused', err.message));
     if (!client.busy && state.history.current !== log) resync();
   } finally {
+    if (!state.redetecting || redetect) progress(undefined); // a model load's bar, or the re-detect's
     if (redetect) {
       state.redetecting = false;
-      progress(undefined);
       if ($('status').textContent === t('editorRedetecting')) say('');
     }
     update();
@@ -455,6 +456,7 @@ async function render(replace) {
     return null;
   } finally {
     state.rendering = false;
+    progress(undefined);
     update();
   }
 }
@@ -549,6 +551,8 @@ function onReady(data, bytes) {
 function onProgress(data) {
   if (data.stage === Stage.REMOVING_BACKGROUND || data.stage === Stage.HEARTBEAT) {
     if (state.redetecting) say(t('editorRedetecting'));
+  } else if (data.stage === Stage.ENCODING) {
+    say(t('editorEncoding'));
   } else {
     say(stageWords(data.stage, null, t));
   }
@@ -567,7 +571,7 @@ function onClosed(error) {
   document.body.dataset.closed = '';
 }
 
-function start() {
+async function start() {
   localize();
   chooseTool('brush');
   setRadius(state.radius);
@@ -580,6 +584,9 @@ function start() {
   }
   say(t('editorOpening'));
   progress(null);
+  // The engine may have rested since the cut (Chromium closes its document): it wakes to
+  // answer, with the cut-out if it still keeps it, else the sentence saying it does not.
+  await ensureOffscreen().catch(() => {});
   state.client = new EditClient(refineId, { onReady, onProgress, onClosed });
   new ResizeObserver(() => {
     const wasFit = !state.composite;
