@@ -52,20 +52,21 @@ def _window_sums(plane: np.ndarray, r: int) -> np.ndarray:
     return rows_b[:, right] - rows_t[:, right] - rows_b[:, left] + rows_t[:, left]
 
 
-def _cells(plane: np.ndarray, s: int) -> np.ndarray:
-    """Sums over ``s x s`` cells (the last ones cut by the border) of an integer plane, in
-    int64: exact."""
-    if s == 1:
-        return plane.astype(np.int64)
-    h, w = plane.shape
+def _cell_blocks(plane: np.ndarray, s: int, ci: np.ndarray, cj: np.ndarray) -> np.ndarray:
+    """The ``s x s`` blocks of the cells ``(ci, cj)`` of a plane ``(h, w[, c])`` (zero beyond its
+    border): ``(n, s, s[, c])``, gathered from the plane's own dtype."""
+    h, w = plane.shape[:2]
     gh, gw = -(-h // s), -(-w // s)
     if (h, w) != (gh * s, gw * s):
-        padded = np.zeros((gh * s, gw * s), plane.dtype)
+        padded = np.zeros((gh * s, gw * s, *plane.shape[2:]), plane.dtype)
         padded[:h, :w] = plane
         plane = padded
-    # A cell of uint8 products fits int32 up to 181 x 181 px; summed in it, then widened.
-    small = np.int32 if s * s * 65025 < 2**31 else np.int64
-    return plane.reshape(gh, s, gw, s).sum(axis=3, dtype=small).sum(axis=1, dtype=small).astype(np.int64)
+    return plane.reshape(gh, s, gw, s, *plane.shape[2:])[ci, :, cj]
+
+
+def _grow(cells: np.ndarray, by: int) -> np.ndarray:
+    """The cells within ``by`` cells (a square) of the true ones."""
+    return _window_sums(cells.astype(np.int64), by) > 0
 
 
 def _bilinear(grid: np.ndarray, s: int, ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
@@ -97,20 +98,41 @@ def guided(rgb: np.ndarray, p: np.ndarray, known: np.ndarray, r: int, want: np.n
     As the fast guided filter (He & Sun 2015, arXiv:1505.00996), the window statistics and
     coefficients live on cells of about ``r / 4`` px (exact integer cell sums), and the
     averaged coefficients are sampled bilinearly at the wanted pixels, where ``q = a . I + b``
-    uses their own full-resolution colour: the cost follows the box's area over the cells'
-    and the wanted pixels, not the window's size."""
+    uses their own full-resolution colour: the cost follows the wanted pixels and the cells
+    around them, not the window's size nor the box's."""
     s = max(1, round(r / 4))
     rc = max(1, round(r / s))
+    h, w = p.shape
+    gh, gw = -(-h // s), -(-w // s)
+    ys, xs = np.nonzero(want)
+    # Only the cells a wanted pixel depends on are summed: its coefficients are sampled from
+    # the cells next to its own, each averages the windows of the cells within rc, and each
+    # window sums the cells within rc: a long stroke across the image costs its band of cells,
+    # not its box. The sums elsewhere are 0 and their windows get no weight.
+    wanted = np.zeros((gh, gw), np.bool_)
+    wanted[ys // s, xs // s] = True
+    stats = _grow(wanted, rc + 1)
+    ci, cj = np.nonzero(_grow(stats, rc))
     # Products of uint8 values fit int32 (and halve the memory traffic); cell sums are int64.
-    k = known.astype(np.int32)
-    colours = [rgb[..., c].astype(np.int32) for c in range(3)]
-    pk = p.astype(np.int32) * k
-    n = _window_sums(_cells(k, s), rc)
-    some = n > 0
+    k = _cell_blocks(known, s, ci, cj).astype(np.int32)
+    pb = _cell_blocks(p, s, ci, cj).astype(np.int32)
+    block = _cell_blocks(rgb, s, ci, cj)
+    colours = [block[..., c].astype(np.int32) for c in range(3)]
+    pk = pb * k
+    # A cell of uint8 products fits int32 up to 181 x 181 px; summed in it, then widened.
+    small = np.int32 if s * s * 65025 < 2**31 else np.int64
+
+    def cells(blocks: np.ndarray) -> np.ndarray:
+        grid = np.zeros((gh, gw), np.int64)
+        grid[ci, cj] = blocks.sum(axis=2, dtype=small).sum(axis=1, dtype=small)
+        return grid
+
+    n = _window_sums(cells(k), rc)
+    some = (n > 0) & stats
     nn = np.where(some, n, 1).astype(np.float64)
 
-    def mean(plane: np.ndarray, scale: float) -> np.ndarray:
-        return _window_sums(_cells(plane, s), rc) / (nn * scale)
+    def mean(blocks: np.ndarray, scale: float) -> np.ndarray:
+        return _window_sums(cells(blocks), rc) / (nn * scale)
 
     mean_i = [mean(c * k, 255.0) for c in colours]
     mean_p = mean(pk, 255.0)
@@ -122,7 +144,7 @@ def guided(rgb: np.ndarray, p: np.ndarray, known: np.ndarray, r: int, want: np.n
     # The symmetric 3x3 covariance inverted by cofactors, per window.
     i_rr, i_rg, i_rb = gg * bb - gb * gb, gb * rb - rg * bb, rg * gb - gg * rb
     i_gg, i_gb, i_bb = rr * bb - rb * rb, rb * rg - rr * gb, rr * gg - rg * rg
-    det = rr * i_rr + rg * i_rg + rb * i_rb
+    det = np.where(stats, rr * i_rr + rg * i_rg + rb * i_rb, 1.0)  # partial sums beyond: no say
     a_r = (i_rr * cov[0] + i_rg * cov[1] + i_rb * cov[2]) / det
     a_g = (i_rg * cov[0] + i_gg * cov[1] + i_gb * cov[2]) / det
     a_b = (i_rb * cov[0] + i_gb * cov[1] + i_bb * cov[2]) / det
@@ -132,12 +154,11 @@ def guided(rgb: np.ndarray, p: np.ndarray, known: np.ndarray, r: int, want: np.n
     # its known pixels times the variance of their alpha (plus INFORMED): a window that saw
     # both sides knows where the edge is, one that saw one side only predicts a constant,
     # and must not smear that side's alpha across the edge.
-    var_p = mean(pk * p.astype(np.int32), 65025.0) - mean_p * mean_p
+    var_p = mean(pk * pb, 65025.0) - mean_p * mean_p
     total = np.where(some, n * (np.maximum(var_p, 0.0) + INFORMED), 0.0)
     norm = _window_sums(total, rc)
     norm[norm == 0] = 1.0
     coef = np.stack([_window_sums(total * c, rc) / norm for c in (a_r, a_g, a_b, b)])
-    ys, xs = np.nonzero(want)
     at = _bilinear(coef, s, ys, xs)
     q = at[3] + at[0] * (rgb[ys, xs, 0] / 255.0) + at[1] * (rgb[ys, xs, 1] / 255.0) + at[2] * (rgb[ys, xs, 2] / 255.0)
     np.clip(q, 0.0, 1.0, out=q)
