@@ -9,6 +9,7 @@ import '../lib/messages.js';
 import '../lib/i18n.js';
 import { readSource } from './image_source.js';
 import { releaseResult } from './results.js';
+import { dropRecipe, getRecipe } from './refine_store.js';
 
 const { t } = globalThis.BackgroneI18n;
 const { Target, Type, message } = globalThis.BackgroneMessages;
@@ -29,7 +30,7 @@ const clip = (text, max = 2000) => (text && text.length > max ? `${text.slice(0,
  *   settings: {engine: string, options: {output?: string, crop?: boolean}, modelSource: string},
  *   source: Blob | null, sourceUrl: string | null, result: Blob | null, resultUrl: string | null,
  *   width?: number, height?: number, engine?: string, mime?: string, filename?: string,
- *   timings?: object,
+ *   timings?: object, refineId?: string,
  * }} Item
  */
 
@@ -64,6 +65,7 @@ export function createBatch({ cut, holdAwake, broadcast = send, limits = LIMITS 
       id: i.id, jobId: i.jobId, name: i.name, state: i.state, error: i.error, width: i.width, height: i.height,
       engine: i.engine, mime: i.mime, filename: i.filename, timings: i.timings, resultUrl: i.resultUrl ?? undefined,
       sourceUrl: i.sourceUrl ?? undefined,
+      refineId: i.refineId && getRecipe(i.refineId) ? i.refineId : undefined, // Refine… while the engine keeps its recipe
       output: i.settings.options.output, crop: Boolean(i.settings.options.crop), // what a card says was made
     })),
   });
@@ -98,6 +100,7 @@ export function createBatch({ cut, holdAwake, broadcast = send, limits = LIMITS 
     if (item.resultUrl) URL.revokeObjectURL(item.resultUrl);
     item.source = item.result = null;
     item.sourceUrl = item.resultUrl = null;
+    if (item.refineId) dropRecipe(item.refineId); // an open editor keeps it until it closes
   }
 
   /** Everything goes; a file in the model now finishes there, and its cut-out is dropped. */
@@ -190,16 +193,33 @@ export function createBatch({ cut, holdAwake, broadcast = send, limits = LIMITS 
       } finally {
         releaseResult(answer.resultId); // the batch holds its own copy
       }
-      if (!items.includes(item)) return;
+      if (!items.includes(item)) {
+        dropRecipe(answer.resultId);
+        return;
+      }
       Object.assign(item, {
         state: 'done', result, resultUrl: URL.createObjectURL(result), width: answer.width, height: answer.height,
         engine: answer.engine, mime: answer.mime, filename: answer.filename, timings: answer.timings,
+        refineId: answer.resultId,
       });
       bytes += result.size;
       say(answer.notice);
+      const recipe = getRecipe(answer.resultId);
+      if (recipe) recipe.onRefined = (done) => refined(item, done);
     } catch (err) {
       Object.assign(item, { state: 'failed', error: clip(String(err?.message || err)) });
     }
+  }
+
+  /** The editor's Done: the item's cut-out is the refined one (a new blob: URL; the popup redraws its card). */
+  function refined(item, { data, mime, width, height }) {
+    if (!items.includes(item) || !item.result) return;
+    const result = new Blob([data], { type: mime });
+    bytes += result.size - item.result.size;
+    if (item.resultUrl) URL.revokeObjectURL(item.resultUrl);
+    Object.assign(item, { result, resultUrl: URL.createObjectURL(result), mime, width, height });
+    touch();
+    changed();
   }
 
   /** A popup holds `port` open while it shows the batch; the batch's time runs from when the last one closes. */

@@ -80,11 +80,6 @@ def edit_bytes(session, which, box=None):
     return to_js(data)
 
 
-def edit_log(session):
-    """The session's log as JSON text (its list of edits)."""
-    return json.dumps(session.log_json()["edits"])
-
-
 def edit_render(session):
     """The refined cut-out: {data: Uint8Array, mime, width, height} or an error."""
     result = _host.edit_render(session)

@@ -15,7 +15,9 @@ import { decodeImage } from './browser_decode.js';
 import { finish, loadPython, tensorFor } from './python.js';
 import { keepRun, modelStep, readyPython } from './cold_start.js';
 import { IN_EVENT_PAGE, holdAwake, keepingAwake } from './host.js';
-import { addResult, releaseResult, resultUrl } from './results.js';
+import { addResult, releaseResult, replaceResult, resultUrl } from './results.js';
+import { addRecipe, dropRecipe } from './refine_store.js';
+import { createEditSessions } from './edit_sessions.js';
 import { readSource } from './image_source.js';
 import { createBatch } from './batch.js';
 
@@ -23,7 +25,7 @@ const { t } = globalThis.BackgroneI18n;
 // Our words, in the language our creator named (this document has no chrome.i18n).
 const languageLoaded = globalThis.BackgroneI18n.load(new URLSearchParams(location.search).get('lang') || 'en');
 
-const { Target, Type, Stage, BATCH_PORT, message, parse } = globalThis.BackgroneMessages;
+const { Target, Type, Stage, BATCH_PORT, EDIT_PORT, message, parse } = globalThis.BackgroneMessages;
 const HEARTBEAT_MS = 5000;
 const SHOWN_MS = 30_000;
 const HELD_MS = 30 * 60_000; // how long an event page stays awake for a page that still offers Save
@@ -84,7 +86,8 @@ async function runCut({ engine, options, modelSource }, bytes, channel, report, 
     Object.assign(timings, done.timings); // postprocess, encode: the two halves of finish
     // The warm figure: only a cut that waited for neither Python nor a model says what the next one takes.
     if (!booted && model.warm) keepRun(spec.name, performance.now() - runStart);
-    return { done, spec, notice, width: done.width, height: done.height }; // the result's size (cropped or not)
+    // the result's size (cropped or not); the raw output stays for the refine editor (refine_store.js)
+    return { done, spec, notice, width: done.width, height: done.height, output };
   } finally {
     image.release();
   }
@@ -93,7 +96,26 @@ async function runCut({ engine, options, modelSource }, bytes, channel, report, 
 /** Messages and the result store cap text; a long error is cut, never dropped. */
 const clip = (text, max = 2000) => (text && text.length > max ? `${text.slice(0, max - 1)}…` : text);
 
-async function cut(data) {
+/**
+ * The editor's Done for a job's result: its bytes change under the same id (Save, Copy and the
+ * guarded frame read the new ones); the page hears of it over its job port (with the bytes only
+ * for an image it could read), a guarded image's frame by a runtime message.
+ */
+function refined(resultId, { data, mime, width, height, filename }, channel, guarded) {
+  replaceResult(resultId, { data, mime });
+  const info = { resultId, mime, width, height, filename };
+  if (channel && !channel.closed) {
+    if (!guarded) channel.postBytes(Type.RESULT, data);
+    channel.post(Type.REFINED, info);
+  }
+  if (guarded) chrome.runtime.sendMessage(message(Target.FRAME, Type.REFINED, info)).catch(() => {});
+}
+
+/**
+ * One CUT. Its recipe for the refine editor (refine_store.js) lives as long as its result,
+ * unless `ownsRecipe` (the batch), whose caller drops it (dropRecipe) and sets its onRefined.
+ */
+async function cut(data, { ownsRecipe = false } = {}) {
   const { jobId, source, name } = data;
   const channel = source.kind === 'page' ? await claimPort(jobId, source) : null;
   const report = (d) => {
@@ -115,7 +137,15 @@ async function cut(data) {
     );
     // Delivery happens outside the queue: a slow page holds up nobody.
     const filename = cutoutFilename(name || source.url, made.done.mime);
-    const resultId = addResult({ data: made.done.data, mime: made.done.mime, filename, tabId: source.tabId ?? null });
+    const tabId = source.tabId ?? null;
+    const resultId = addResult({
+      data: made.done.data, mime: made.done.mime, filename, tabId, onRelease: ownsRecipe ? undefined : () => dropRecipe(resultId),
+    });
+    // Only what the job already held: its source bytes and the model's raw output.
+    addRecipe(resultId, {
+      source: bytes, options: data.options, output: made.output, engine: made.spec.name, modelSource: data.modelSource,
+      guarded, tabId, filename, mime: made.done.mime, onRefined: (done) => refined(resultId, done, channel, guarded),
+    });
     const answer = {
       resultId,
       mime: made.done.mime,
@@ -191,7 +221,7 @@ const handlers = {
   [Type.DELETE_MODELS]: (data) => queue.add(() => deleteModels(data)),
 };
 // The popup's batch lives here, so that closing the popup loses nothing.
-const batch = createBatch({ cut: (data) => keepingAwake(() => cut(data)), holdAwake });
+const batch = createBatch({ cut: (data) => keepingAwake(() => cut(data, { ownsRecipe: true })), holdAwake });
 Object.assign(handlers, batch.handlers);
 
 /** Extension pages only: the service worker, the popup, options, our own frames. */
@@ -227,8 +257,28 @@ chrome.runtime.onMessage.addListener((m, sender, sendResponse) => {
 // does not hear its own runtime messages.
 if (IN_EVENT_PAGE) globalThis.BackgroneEngine = { handle: (m) => handle(m, { id: chrome.runtime.id }) };
 
+/** A re-detect: the recipe's own engine on one input, in the queue like any job (EDIT_PROGRESS hears its stages). */
+function redetectModel(recipe, tensor, shape, report) {
+  return queue.add(
+    async (signal) => {
+      const { spec, session } = await sessionFor(recipe.engine, recipe.modelSource, report, null, signal);
+      if (spec.name !== recipe.engine) throw new Error(t('engineEditOtherModel', t(`engineName_${recipe.engine}`)));
+      report({ stage: Stage.REMOVING_BACKGROUND });
+      try {
+        return await run(session, spec, tensor, shape);
+      } catch (err) {
+        await dropSession(spec.name); // a broken session is rebuilt next time
+        throw new Error(t('errorModelRun', err.message || err));
+      }
+    },
+    () => report({ stage: Stage.QUEUED }),
+  );
+}
+const edits = createEditSessions({ fromExtensionPage, runModel: redetectModel, keepingAwake, holdAwake, ready: languageLoaded });
+
 chrome.runtime.onConnect.addListener((port) => {
   if (port.sender?.id !== chrome.runtime.id) return port.disconnect();
+  if (port.name.startsWith(`${EDIT_PORT}:`)) return edits.accept(port);
   if (port.name === BATCH_PORT) return fromExtensionPage(port.sender) ? batch.watch(port) : port.disconnect();
   acceptPort(port);
 });

@@ -149,3 +149,81 @@ export async function finish(image, output, engine, options) {
     result.destroy();
   }
 }
+
+// ---- the refine editor's session (backgrone.edit_session through bridge.py) ----------------
+
+/** A Float32Array copied out of a numpy array's buffer. */
+function floats(proxy) {
+  const buf = proxy.getBuffer('f32');
+  try {
+    return new Float32Array(buf.data); // copy out of the wasm heap
+  } finally {
+    buf.release();
+    proxy.destroy();
+  }
+}
+
+/** An editor's session on a finished job: {session (PyProxy: close with closeEdit), width, height}. */
+export async function openEdit(image, output, engine, options) {
+  const { mod } = await loadPython();
+  const result = unwrap(mod.edit_open(image.prepared, output, engine, options));
+  try {
+    return { session: result.get('session'), width: result.get('width'), height: result.get('height') };
+  } finally {
+    result.destroy();
+  }
+}
+
+/**
+ * Make `edits` the session's log: {length, box?} (box: where the alpha may have changed), or
+ * {need: [{key, tensor, shape}]}: run the model on each, editProvide the outputs, ask again.
+ * A log the core refuses throws its message (nothing changed).
+ */
+export async function editSet(session, edits) {
+  const { mod } = await loadPython();
+  const result = unwrap(mod.edit_set(session, JSON.stringify(edits)));
+  try {
+    if (result.has('need')) {
+      const list = result.get('need');
+      const need = [];
+      for (const item of list) {
+        const shape = item.get('shape');
+        need.push({ key: item.get('key'), tensor: floats(item.get('tensor')), shape: Array.from(shape) });
+        item.destroy();
+      }
+      list.destroy();
+      return { need };
+    }
+    return { length: result.get('length'), box: result.has('box') ? Array.from(result.get('box')) : null };
+  } finally {
+    result.destroy();
+  }
+}
+
+/** A re-detect's raw model output for the input `key` of editSet's need. */
+export async function editProvide(session, key, output) {
+  const { mod } = await loadPython();
+  unwrap(mod.edit_provide(session, key, output)).destroy();
+}
+
+/** Raw bytes the editor draws: 'image' (RGBA), 'start', 'alpha' (one byte a pixel), 'patch' (inside `box`). */
+export async function editBytes(session, which, box = null) {
+  const { mod } = await loadPython();
+  return mod.edit_bytes(session, which, box);
+}
+
+/** The refined cut-out with the job's options: {data: Uint8Array, mime, width, height}. */
+export async function editRender(session) {
+  const { mod } = await loadPython();
+  const result = unwrap(mod.edit_render(session));
+  try {
+    return { data: result.get('data'), mime: result.get('mime'), width: result.get('width'), height: result.get('height') };
+  } finally {
+    result.destroy();
+  }
+}
+
+/** Frees the session's memory in Python (its image, alphas, masks). */
+export function closeEdit(session) {
+  session.destroy();
+}

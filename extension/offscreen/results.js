@@ -9,20 +9,21 @@ const MAX_RESULTS = 64;
 const MAX_BYTES = 1024 * 1024 * 1024;
 const POPUP_RESULT_MS = 120_000;
 
-const results = new Map(); // resultId -> {blob, url, mime, filename, tabId}
+const results = new Map(); // resultId -> {blob, url, mime, filename, tabId, onRelease, holds, released}
 let bytes = 0;
 
-export function addResult({ data, mime, filename, tabId = null }) {
+/** `onRelease`: called once the result is gone (released, expired or pushed out). */
+export function addResult({ data, mime, filename, tabId = null, onRelease = () => {} }) {
   const id = crypto.randomUUID();
   const blob = new Blob([data], { type: mime });
-  results.set(id, { blob, url: null, mime, filename, tabId });
+  results.set(id, { blob, url: null, mime, filename, tabId, onRelease, holds: 0, released: false });
   bytes += blob.size;
   // The popup copies its result at once; one it didn't live to take (it closed) goes soon.
   if (tabId === null) setTimeout(() => releaseResult(id), POPUP_RESULT_MS);
   // Oldest first: a page that never said goodbye can't hold memory for ever.
   for (const old of results.keys()) {
     if (results.size <= MAX_RESULTS && bytes <= MAX_BYTES) break;
-    if (old !== id) releaseResult(old);
+    if (old !== id && !results.get(old).holds) releaseResult(old);
   }
   return id;
 }
@@ -43,7 +44,37 @@ export function resultUrl(id, tabId = null) {
 export function releaseResult(id) {
   const r = results.get(id);
   if (!r) return;
+  r.released = true;
+  if (r.holds) return; // an open editor may still replace it: it goes when the editor lets go
   results.delete(id);
   bytes -= r.blob.size;
   if (r.url) URL.revokeObjectURL(r.url);
+  r.onRelease();
+}
+
+/** The refine editor holds the result while it is open (its Done replaces it); returns the release. */
+export function holdResult(id) {
+  const r = results.get(id);
+  if (!r) return () => {};
+  r.holds += 1;
+  let held = true;
+  return () => {
+    if (!held) return;
+    held = false;
+    r.holds -= 1;
+    if (!r.holds && r.released) releaseResult(id);
+  };
+}
+
+/** The editor's Done: new bytes under the same id (Save and the frame read them); false when it is gone. */
+export function replaceResult(id, { data, mime }) {
+  const r = results.get(id);
+  if (!r) return false;
+  if (r.url) URL.revokeObjectURL(r.url);
+  bytes -= r.blob.size;
+  r.blob = new Blob([data], { type: mime });
+  r.url = null;
+  r.mime = mime;
+  bytes += r.blob.size;
+  return true;
 }
