@@ -61,6 +61,9 @@ const state = {
   /** @type {CanvasPattern | null} */
   checker: null,
   frame: 0,
+  fitted: true, // the view is Fit's: it fits again when the window's size changes
+  /** @type {[number, number]} the stage's size last drawn for */
+  size: [0, 0],
 };
 
 // ---- drawing ---------------------------------------------------------------
@@ -95,14 +98,15 @@ function stageSize() {
   return [box.width, box.height];
 }
 
-function setView(view) {
+function setView(view, fitted = false) {
   state.view = view;
+  state.fitted = fitted;
   $('zoom').textContent = t('editorZoomPercent', Math.round(view.scale * 100));
   redraw();
 }
 
 function fitView() {
-  if (state.info) setView(View.fit(state.info.width, state.info.height, ...stageSize()));
+  if (state.info) setView(View.fit(state.info.width, state.info.height, ...stageSize()), true);
 }
 
 // ---- words on the page -------------------------------------------------------
@@ -237,7 +241,8 @@ function local(e) {
 
 canvas.addEventListener('pointerdown', (e) => {
   if (!state.composite || state.closed) return;
-  canvas.focus({ preventScroll: true });
+  // The keys act on the picture now, not on the control last used (a slider would take [ and ]).
+  if (document.activeElement instanceof HTMLElement && document.activeElement !== canvas) document.activeElement.blur();
   const [x, y] = local(e);
   if (e.button === 1 || (e.button === 0 && state.space)) {
     e.preventDefault();
@@ -589,9 +594,13 @@ async function start() {
   await ensureOffscreen().catch(() => {});
   state.client = new EditClient(refineId, { onReady, onProgress, onClosed });
   new ResizeObserver(() => {
-    const wasFit = !state.composite;
+    const [w, h] = stageSize();
+    const [w0, h0] = state.size;
+    state.size = [w, h];
     resize();
-    if (wasFit) fitView();
+    // Fitted, it fits again; zoomed by the user, the same part stays in the middle.
+    if (state.fitted) fitView();
+    else setView(View.pan(state.view, (w - w0) / 2, (h - h0) / 2));
   }).observe(stage);
 }
 

@@ -1,6 +1,7 @@
 """The refine editor's page in real Chromium, opened from a popup card's Refine… on a real cut:
 a stroke drawn with real mouse events applies (the picture changes where drawn, its text
-alternative counts the edit), Ctrl+Z takes it back and Redo brings it again; the edit log
+alternative counts the edit), Ctrl+Z takes it back and Redo brings it again, Before shows the
+model's cut-out, Done puts the refined one on the card and Download saves it; the edit log
 exports as <stem>.json and a bad one is refused in words; an editor on a cut-out the engine
 no longer keeps says so and what to do; axe finds nothing serious in light and dark, and the
 tools are a radio group the keys B, L, F, R and X work."""
@@ -9,7 +10,9 @@ import json
 import uuid
 from pathlib import Path
 
+import numpy as np
 import pytest
+from PIL import Image
 
 from .test_a11y import serious
 
@@ -56,6 +59,17 @@ PIXEL = """([ix, iy, w, h]) => {
 }"""
 
 
+# The newest finished download whose name starts so (an earlier test may have saved one of that name).
+DOWNLOADED = """async (stem) => {
+    for (let i = 0; i < 100; i++) {
+        const [d] = await chrome.downloads.search({ state: 'complete', orderBy: ['-startTime'], limit: 1 });
+        if (d?.exists && d.filename.split('/').pop().startsWith(stem)) return d.filename;
+        await new Promise((r) => setTimeout(r, 100));
+    }
+    return null;
+}"""
+
+
 def label(editor) -> str:
     return editor.locator("#canvas").get_attribute("aria-label")
 
@@ -94,20 +108,30 @@ def test_a_stroke_applies_and_undo_and_redo_take_it_back_and_again(browser, phot
     editor.wait_for_function(f"() => ({PIXEL})({centre}).join() === '255,0,255'")
     assert editor.evaluate(PIXEL, far) == far_before  # nothing far from the stroke changed
 
-    # Export: <stem>.json, the log the CLI replays.
+    # Before: the model's cut-out, while the button is pressed (or P held).
+    editor.locator("#before").click()
+    assert editor.locator("#before").get_attribute("aria-pressed") == "true"
+    assert label(editor).startswith("The model’s cut-out of ball-cutout.png")
+    editor.wait_for_function(f"() => ({PIXEL})({centre}).join() === '{','.join(map(str, before))}'")
+    editor.locator("#before").click()
+    editor.wait_for_function(f"() => ({PIXEL})({centre}).join() === '255,0,255'")
+
+    # Done: the card in the popup shows the refined cut-out; Download saves it.
+    card = popup.eval_on_selector(".card .preview img", "(img) => img.src")
+    editor.locator("#done").click()
+    editor.wait_for_function("() => document.getElementById('status').textContent.startsWith('Done: ')")
+    popup.wait_for_function("(old) => document.querySelector('.card .preview img').src !== old", arg=card)
     browser.keep_download_names(editor)
+    editor.locator("#download").click()
+    editor.wait_for_function("() => document.getElementById('status').textContent === 'Saved as ball-cutout.png.'")
+    saved = editor.evaluate(DOWNLOADED, "ball-cutout")
+    alpha = np.asarray(Image.open(saved).getchannel("A"))
+    assert alpha.shape == (300, 400) and alpha[150, 200] == 0 and alpha[90, 200] == 255
+
+    # Export: <stem>.json, the log the CLI replays.
     editor.locator("#export").click()
     editor.wait_for_function("() => document.getElementById('status').textContent.includes('ball.json')")
-    saved = editor.evaluate(
-        """async () => {
-            for (let i = 0; i < 100; i++) {
-                const d = (await chrome.downloads.search({ state: 'complete' })).find((d) => d.filename.endsWith('ball.json'));
-                if (d?.exists) return d.filename;
-                await new Promise((r) => setTimeout(r, 100));
-            }
-            return null;
-        }"""
-    )
+    saved = editor.evaluate(DOWNLOADED, "ball")
     log = json.loads(Path(saved).read_text())
     assert log["version"] == 1 and len(log["edits"]) == 1
     stroke = log["edits"][0]
