@@ -54,14 +54,22 @@ def _window_sums(plane: np.ndarray, r: int) -> np.ndarray:
 
 def _cell_blocks(plane: np.ndarray, s: int, ci: np.ndarray, cj: np.ndarray) -> np.ndarray:
     """The ``s x s`` blocks of the cells ``(ci, cj)`` of a plane ``(h, w[, c])`` (zero beyond its
-    border): ``(n, s, s[, c])``, gathered from the plane's own dtype."""
+    border): ``(n, s, s[, c])``, gathered from the plane's own dtype without copying the
+    plane (a view splits it into whole cells; the few cells cut by its border are copied
+    one by one)."""
     h, w = plane.shape[:2]
-    gh, gw = -(-h // s), -(-w // s)
-    if (h, w) != (gh * s, gw * s):
-        padded = np.zeros((gh * s, gw * s, *plane.shape[2:]), plane.dtype)
-        padded[:h, :w] = plane
-        plane = padded
-    return plane.reshape(gh, s, gw, s, *plane.shape[2:])[ci, :, cj]
+    rest = plane.shape[2:]
+    fh, fw = h // s, w // s  # whole cells
+    inner = (ci < fh) & (cj < fw)
+    if inner.all():
+        return plane[: fh * s, : fw * s].reshape(fh, s, fw, s, *rest)[ci, :, cj]
+    out = np.zeros((ci.size, s, s, *rest), plane.dtype)
+    if inner.any():
+        out[inner] = plane[: fh * s, : fw * s].reshape(fh, s, fw, s, *rest)[ci[inner], :, cj[inner]]
+    for k in np.flatnonzero(~inner):
+        block = plane[ci[k] * s : (ci[k] + 1) * s, cj[k] * s : (cj[k] + 1) * s]
+        out[k, : block.shape[0], : block.shape[1]] = block
+    return out
 
 
 def _grow(cells: np.ndarray, by: int) -> np.ndarray:
