@@ -1,0 +1,212 @@
+"""The engine's end of the refine editor's port, driven from a real extension page (options) in
+Chromium: a cut-out's session opens, a stroke changes alpha inside its box only, undo gives the
+start back, Done replaces the result its id gives, a gone recipe and a content script are refused."""
+
+import base64
+import io
+
+import pytest
+from PIL import Image
+
+from composites import composite
+
+pytestmark = pytest.mark.browser
+
+W, H = 200, 150
+
+# An edit port's client, and a CUT of a file this page holds (as the popup's batch does).
+CLIENT = """async () => {
+  const { callEngine } = await import('/extension/lib/offscreen_client.js');
+  const { Target, Type, EDIT_PORT, message } = globalThis.BackgroneMessages;
+  window.callEngine = callEngine;
+  window.cutFile = async (b64) => {
+    const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+    const url = URL.createObjectURL(new Blob([bytes], { type: 'image/png' }));
+    return callEngine(Type.CUT, { jobId: crypto.randomUUID(), source: { kind: 'blob', url }, engine: 'fast', options: {}, modelSource: '' });
+  };
+  // A file handed to the popup's batch, as the popup does: its item once done.
+  window.batchFile = async (b64) => {
+    const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+    const url = URL.createObjectURL(new Blob([bytes], { type: 'image/png' }));
+    await callEngine(Type.BATCH_ADD, { files: [{ name: 'ball.png', type: 'image/png', size: bytes.length, url }], engine: 'fast', options: {}, modelSource: '' });
+    return itemWhen((item) => item.state === 'done' || item.state === 'failed');
+  };
+  window.itemWhen = async (ready) => {
+    const until = Date.now() + 60_000;
+    for (;;) {
+      const { batch } = await callEngine(Type.BATCH_STATE, {});
+      const item = batch.items.length ? { ...batch.items.at(-1), version: batch.version } : null;
+      if (item && ready(item)) return item;
+      if (Date.now() > until) return { timeout: true, batch };
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
+  window.bytes = async (url) => new Uint8Array(await (await fetch(url)).arrayBuffer());
+  window.openEdit = (id) => {
+    const port = chrome.runtime.connect({ name: `${EDIT_PORT}:${id}` });
+    const inbox = [];
+    let wake = () => {};
+    port.onMessage.addListener((m) => { inbox.push(m); wake(); });
+    port.onDisconnect.addListener(() => { inbox.push({ type: 'disconnected', data: {} }); wake(); });
+    // The next answer of `type` to `seq` (or a failure, or the port's end; or what came, after 60 s).
+    const next = async (type, seq) => {
+      const until = Date.now() + 60_000;
+      for (;;) {
+        const i = inbox.findIndex((m) => [type, Type.EDIT_FAILED, 'disconnected'].includes(m.type) && (m.data.seq ?? seq) === seq);
+        if (i >= 0) return inbox.splice(i, 1)[0];
+        if (Date.now() > until) return { type: 'timeout', data: { waitedFor: type, seq, inbox: inbox.map((m) => m.type) } };
+        await new Promise((r) => { wake = r; setTimeout(r, 1000); });
+      }
+    };
+    const ask = (type, data) => port.postMessage(message(Target.EDIT, type, data));
+    const progress = (seq) => inbox.filter((m) => m.type === Type.EDIT_PROGRESS && m.data.seq === seq).map((m) => m.data.stage);
+    return { port, next, ask, progress };
+  };
+  // EDIT_SET -> the alpha after its patch, and how many pixels changed inside and outside its box.
+  window.setEdits = async (seq, edits) => {
+    ed.ask('edit-set', { seq, edits });
+    const m = await ed.next('edit-state', seq);
+    if (m.type !== 'edit-state') return m;
+    const { box, patchUrl } = m.data;
+    const before = alpha.slice();
+    let inside = 0, outside = 0;
+    if (box) {
+      const patch = await bytes(patchUrl);
+      const [x0, y0, x1, y1] = box;
+      for (let y = y0; y < y1; y++) alpha.set(patch.subarray((y - y0) * (x1 - x0), (y - y0 + 1) * (x1 - x0)), y * width + x0);
+      for (let i = 0; i < alpha.length; i++) {
+        if (alpha[i] === before[i]) continue;
+        const x = i % width, y = Math.floor(i / width);
+        if (x >= x0 && x < x1 && y >= y0 && y < y1) inside++; else outside++;
+      }
+    }
+    return { ...m.data, inside, outside, atStart: alpha.every((v, i) => v === start[i]) };
+  };
+}"""
+
+STROKE = {"op": "keep", "radius": 8, "points": [[15, 15], [40, 20]]}  # a corner of the background
+REDETECT = {"op": "redetect", "box": [90, 40, 190, 140]}
+
+
+def photo_b64() -> str:
+    data, _ = composite("ball", W, H, seed=7)
+    return base64.b64encode(data).decode()
+
+
+@pytest.fixture
+def options_page(browser):
+    page = browser.ctx.new_page()
+    page.goto(browser.ext_url("extension/options/options.html"))
+    page.evaluate(CLIENT)
+    yield page
+    page.close()
+
+
+def test_a_stroke_undo_and_done_through_the_edit_port(browser, options_page):
+    page = options_page
+    made = page.evaluate(
+        "async (b64) => { const i = await batchFile(b64); window.original = await bytes(i.resultUrl); return i; }",
+        photo_b64(),
+    )
+    assert made["state"] == "done" and (made["width"], made["height"]) == (W, H) and made["refineId"], made
+    ready = page.evaluate(
+        """async (id) => {
+            window.ed = openEdit(id);
+            const m = await ed.next('edit-ready', undefined);
+            if (m.type !== 'edit-ready') return m;
+            const d = m.data;
+            const [image, s, a] = await Promise.all([d.imageUrl, d.startUrl, d.alphaUrl].map(bytes));
+            Object.assign(window, { width: d.width, start: s, alpha: a });
+            return { ...d, image: image.length, start: s.length, same: s.every((v, i) => v === a[i]), clear: s[17 * d.width + 27] };
+        }""",
+        made["refineId"],
+    )
+    assert "width" in ready, ready
+    assert (ready["width"], ready["height"], ready["engine"], ready["guarded"]) == (W, H, "fast", False)
+    assert (ready["image"], ready["start"], ready["same"], ready["edits"]) == (W * H * 4, W * H, True, [])
+    assert ready["clear"] < 128  # the stroke's place is background before it
+
+    kept = page.evaluate(
+        "async (edits) => { const s = await setEdits(1, edits); window.firstPatch = s.patchUrl; return s; }", [STROKE]
+    )
+    assert kept["length"] == 1 and kept["inside"] > 200 and kept["outside"] == 0, kept
+    assert page.evaluate("() => alpha[17 * width + 27]") == 255
+
+    undone = page.evaluate("() => setEdits(2, [])")
+    assert undone["length"] == 0 and undone["atStart"] and undone["outside"] == 0, undone
+    # Each answer's URL is revoked at the next request.
+    assert page.evaluate("() => fetch(firstPatch).then(() => 'read', () => 'revoked')") == "revoked"
+
+    bad = page.evaluate("() => setEdits(3, [{ op: 'keep', radius: 5, points: [[5000, 5]] }])")
+    assert bad["type"] == "edit-failed" and bad["data"]["seq"] == 3, bad
+    assert "outside" in bad["data"]["error"] and bad["data"]["error"].startswith("This edit could not be applied")
+
+    assert page.evaluate("(edits) => setEdits(4, edits)", [STROKE])["length"] == 1
+    # A re-detect runs the model once (with progress); undo and redo replay it without the model.
+    redetected = page.evaluate(
+        "async (edits) => ({ ...(await setEdits(5, edits)), stages: ed.progress(5) })", [STROKE, REDETECT]
+    )
+    assert redetected["length"] == 2 and "removing-background" in redetected["stages"], redetected
+    redone = page.evaluate(
+        "async ([one, two]) => { await setEdits(6, one); return { ...(await setEdits(7, two)), stages: ed.progress(7) }; }",
+        [[STROKE], [STROKE, REDETECT]],
+    )
+    assert redone["length"] == 2 and redone["stages"] == [] and redone["outside"] == 0, redone
+    done = page.evaluate(
+        """async (version) => {
+            ed.ask('edit-render', { seq: 8, replace: true });
+            const m = await ed.next('edit-rendered', 8);
+            if (m.type !== 'edit-rendered') return m;
+            const rendered = await bytes(m.data.url);
+            const item = await itemWhen((i) => i.version > version);
+            const served = await bytes(item.resultUrl);
+            const same = (a, b) => a.length === b.length && a.every((v, i) => v === b[i]);
+            return { ...m.data, sameAsServed: same(rendered, served), sameAsOriginal: same(rendered, original), b64: btoa(String.fromCharCode(...served)) };
+        }""",
+        made["version"],
+    )
+    assert done["sameAsServed"] and not done["sameAsOriginal"], {k: v for k, v in done.items() if k != "b64"}
+    result = Image.open(io.BytesIO(base64.b64decode(done["b64"])))
+    assert result.size == (W, H) and result.getpixel((27, 17))[3] == 255  # the kept corner is in the result
+
+    # Refine again: a new editor opens on the same edits.
+    again = page.evaluate(
+        """async (id) => { ed.port.disconnect(); window.ed = openEdit(id); return (await ed.next('edit-ready', undefined)).data.edits; }""",
+        made["refineId"],
+    )
+    assert again == [STROKE, REDETECT]
+
+
+def test_a_gone_cut_out_and_a_content_script_are_refused(browser, options_page, page):
+    made = options_page.evaluate("(b64) => cutFile(b64)", photo_b64())
+    released = options_page.evaluate(
+        """async (id) => {
+            await callEngine('release', { resultId: id });
+            const ed = openEdit(id);
+            return (await ed.next('edit-ready', undefined)).data;
+        }""",
+        made["resultId"],
+    )
+    assert released == {
+        "error": "This cut-out is no longer kept for refining. Cut the image out again, then choose Refine."
+    }
+
+    kept = options_page.evaluate("(b64) => cutFile(b64)", photo_b64())
+    # A content script (what a hostile page could make it do) gets no session: the port just closes.
+    heard = browser.sw.evaluate(
+        """async ([pageUrl, id]) => {
+            const [tab] = await chrome.tabs.query({ url: pageUrl });
+            const [r] = await chrome.scripting.executeScript({ target: { tabId: tab.id }, args: [id], func: (id) =>
+              new Promise((resolve) => {
+                const got = [];
+                const port = chrome.runtime.connect({ name: 'backgrone-edit:' + id });
+                port.onMessage.addListener((m) => got.push(m.type));
+                port.onDisconnect.addListener(() => resolve({ got, disconnected: true }));
+                port.postMessage({ target: 'edit', type: 'edit-render', data: { seq: 1, replace: true } });
+                setTimeout(() => resolve({ got, disconnected: false }), 10000);
+              }) });
+            return r.result;
+        }""",
+        [page.url, kept["resultId"]],
+    )
+    assert heard == {"got": [], "disconnected": True}
