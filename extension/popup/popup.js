@@ -193,6 +193,7 @@ function render(next) {
     }
     // A refined cut-out (the editor's Done) stays done, under a new URL.
     if (entry.shown !== item.state || (item.state === 'done' && entry.resultUrl !== item.resultUrl)) showItem(entry, item);
+    else if (entry.result) showRefine(entry, item.refineId || null);
   }
   const done = batch.items.filter((i) => i.state === 'done').length;
   const total = batch.items.length;
@@ -290,9 +291,8 @@ async function showDone(entry, item) {
   // Every card has these: their names say whose they are.
   card.querySelector('.download').setAttribute('aria-label', t('cardDownload', result.name));
   card.querySelector('.copy').setAttribute('aria-label', t('cardCopy', result.name));
-  const refine = /** @type {HTMLButtonElement} */ (card.querySelector('.refine'));
-  refine.setAttribute('aria-label', t('refineCard', result.name));
-  refine.hidden = !result.refineId;
+  card.querySelector('.refine').setAttribute('aria-label', t('refineCard', result.name));
+  showRefine(entry, result.refineId);
   if (!entry.wired) wireCard(entry);
   delete card.dataset.progress;
   card.dataset.state = 'done';
@@ -304,6 +304,13 @@ async function showDone(entry, item) {
     showViewerButtons();
     if ($('viewer-toggle').dataset.showing !== 'original') showSide(false);
   }
+}
+
+/** Refine… while the engine keeps what the editor needs (it lets an old one go: the button goes too). */
+function showRefine(entry, refineId) {
+  entry.result.refineId = refineId;
+  /** @type {HTMLElement} */ (entry.card.querySelector('.refine')).hidden = !refineId;
+  if (viewing === entry.result) showViewerButtons();
 }
 
 /** A done card's buttons, once: each acts on the card's cut-out of the moment. */

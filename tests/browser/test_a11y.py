@@ -94,6 +94,7 @@ def test_popup_works_by_keyboard(browser, photo):
         "preview checker",
         "download",
         "copy",
+        "refine",
         "download-all",
         "clear",
     ]

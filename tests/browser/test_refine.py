@@ -14,8 +14,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from composites import composite
+
 from .harness import Overlays, cutout_frame
 from .test_copy_and_shortcut import READ_CLIPBOARD
+from .test_editor_page import TO_SCREEN
 
 pytestmark = pytest.mark.browser
 
@@ -207,14 +210,35 @@ def near(shape, edit: dict) -> np.ndarray:
     return ~far_from(shape, edit, edit["radius"] / 2 - 1)
 
 
-def test_done_shows_the_refined_cut_out_in_the_pages_own_image(browser, page, reader):
-    """A readable image: the editor's Done changes the page's <img> (the same element) where
-    edited and nowhere far; Save and Copy give the new bytes; Restore the original."""
+def draw_and_done(editor, x0: int, x1: int, y: int, size: tuple[int, int]) -> dict:
+    """In the editor's page: Remove, a stroke from (x0, y) to (x1, y) with real mouse events, Done;
+    the edit it stands for (the brush's radius, in image pixels, as the editor chose it for the image)."""
+    editor.wait_for_selector("body[data-ready]", timeout=60_000)
+    edit = stroke(x0, x1, y, radius=int(editor.locator("#size").input_value()))
+    editor.keyboard.press("x")  # Remove
+    sx0, sy = editor.evaluate(TO_SCREEN, [x0, y, *size])
+    sx1, _ = editor.evaluate(TO_SCREEN, [x1, y, *size])
+    editor.mouse.move(sx0, sy)
+    editor.mouse.down()
+    editor.mouse.move(sx1, sy, steps=12)
+    editor.mouse.up()
+    editor.wait_for_function("() => document.getElementById('canvas').getAttribute('aria-label').endsWith(': 1')")
+    editor.locator("#done").click()
+    editor.wait_for_function("() => document.getElementById('status').textContent.startsWith('Done: ')")
+    return edit
+
+
+def test_a_stroke_in_the_editor_shows_in_the_pages_own_image(browser, page, reader):
+    """A readable image: Refine…, a stroke drawn with the mouse, Done: the page's <img> (the same
+    element) changes where drawn and nowhere far; Save and Copy give the new bytes; Restore the original."""
     result = cut(browser, page, "#same")
+    assert result["width"] == 640
     before = alpha_of(page, "#same")
     handle = page.query_selector("#same")
-    edit = stroke(260, 380, 250)
-    done = edit_and_done(browser, result["resultId"], [edit])
+    editor = open_from_overlay(browser, page)
+    edit = draw_and_done(editor, 260, 380, 250, (640, 480))
+    editor.close()
+    page.bring_to_front()
     overlays = Overlays(page)
     overlays.wait_text("Refined cut-out shown.")
     after = alpha_of(page, "#same")
@@ -222,7 +246,6 @@ def test_done_shows_the_refined_cut_out_in_the_pages_own_image(browser, page, re
     assert before[near(before.shape, edit)].mean() > 250 and after[near(after.shape, edit)].max() < 5
     changed_far = (before != after) & far_from(before.shape, edit, 3 * edit["radius"])
     assert changed_far.mean() < 0.001, changed_far.sum()
-    assert (np.asarray(done["image"].getchannel("A")) == after).all()  # the page shows the editor's bytes
     # Save gives the new bytes, Copy too.
     browser.keep_download_names(page)
     overlays.click("Save")
@@ -279,3 +302,39 @@ def test_done_reloads_a_guarded_frame_and_the_page_still_reads_nothing(browser, 
     Overlays(page).click("Save")
     name = Overlays(page).wait_text("Saved as").split("Saved as ")[1].rstrip(".")
     assert (np.asarray(Image.open(browser.downloads / name).getchannel("A")) == after).all()
+
+
+def test_popup_card_and_viewer_refine_and_show_the_refined_cut_out(browser, tmp_path):
+    """A done card's Refine… (and the viewer's) opens the editor on that item; the editor's Done
+    puts the refined cut-out on the card and in the open viewer."""
+    data, _ = composite("ball", 400, 300, seed=0)
+    (tmp_path / "ball.png").write_bytes(data)
+    popup = browser.open_popup()
+    popup.set_input_files("#files", [str(tmp_path / "ball.png")])
+    popup.wait_for_selector(".card[data-state=done] .refine:not([hidden])")
+    assert popup.locator(".card .refine").get_attribute("aria-label") == "Refine ball.png"
+    with browser.ctx.expect_page() as opened:
+        popup.locator(".card .refine").click()
+    editor = opened.value
+    refine_id = editor.url.partition("#")[2]
+    assert editor.url == browser.ext_url(f"{EDITOR}#{refine_id}")
+    editor.close()
+    popup.locator(".card .preview").click()
+    with browser.ctx.expect_page() as opened:
+        popup.locator("#viewer-refine").click()
+    assert opened.value.url == browser.ext_url(f"{EDITOR}#{refine_id}")
+    opened.value.close()
+    thumb = popup.eval_on_selector(".card img", "img => img.src")
+    shown = popup.eval_on_selector("#viewer-img", "img => img.src")
+    before = alpha_of(popup, "#viewer-img")
+    edit = stroke(160, 240, 155, radius=12)
+    edit_and_done(browser, refine_id, [edit])
+    wait_for(lambda: popup.eval_on_selector(".card img", "img => img.src") != thumb, "the card kept the old picture")
+    wait_for(
+        lambda: popup.eval_on_selector("#viewer-img", "img => img.src") != shown, "the viewer kept the old picture"
+    )
+    after = alpha_of(popup, "#viewer-img")
+    assert before[near(before.shape, edit)].mean() > 250 and after[near(after.shape, edit)].max() < 5
+    assert (((before != after) & far_from(before.shape, edit, 3 * edit["radius"])).mean()) < 0.001
+    assert popup.locator("#viewer-refine").is_visible()  # Refine again: the same item, its log kept
+    popup.close()
