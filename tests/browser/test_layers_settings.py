@@ -45,7 +45,9 @@ def test_blur_and_contact_shadow_from_the_options_page(browser, tmp_path):
     options.locator("#blur").wait_for(state="visible")  # its strength, once chosen
     assert options.locator("#blur").input_value() == "20"
     options.select_option("#shadow", "contact")
-    stored = "async () => { const s = await chrome.storage.local.get(['output', 'shadow']); return [s.output, s.shadow]; }"
+    stored = (
+        "async () => { const s = await chrome.storage.local.get(['output', 'shadow']); return [s.output, s.shadow]; }"
+    )
     options.wait_for_function(f"async () => ({stored})().then((s) => s.join() === 'blur,contact')")
     # A mask with a shadow contradicts: refused in words, the choice shown as it was, nothing stored.
     output.select_option("mask")
@@ -119,3 +121,25 @@ def test_every_layers_field_and_the_refusal_are_accessible(browser, scheme, tmp_
     options.wait_for_function("async () => (await chrome.storage.local.get('canvasMargin')).canvasMargin === 40")
     options.close()
     browser.settings(output="cutout", shadow="none", preset="none", canvasMargin=0)
+
+
+def test_in_place_a_preset_keeps_the_images_geometry(browser, sites):
+    """A right-clicked image keeps its size and shape with a canvas preset chosen (the page's <img>
+    would stretch a square into a 640x480 box); the preset's white background still applies."""
+    a, _ = sites
+    browser.settings(preset="marketplace-white-square", output="color", background="#ffffff", shadow="none")
+    page = browser.ctx.new_page()
+    try:
+        page.goto(a.url("index.html"))
+        result = browser.menu_click(page, page.eval_on_selector("#same", "img => img.currentSrc"))
+        assert result["ok"] and (result["width"], result["height"]) == (640, 480), result
+        corner = page.eval_on_selector(
+            "#same",
+            """async (img) => { await img.decode(); const c = document.createElement('canvas');
+                c.width = img.naturalWidth; c.height = img.naturalHeight; const g = c.getContext('2d');
+                g.drawImage(img, 0, 0); return [c.width, c.height, ...g.getImageData(1, 1, 1, 1).data]; }""",
+        )
+        assert corner == [640, 480, 255, 255, 255, 255]  # swapped in, same size, on white
+    finally:
+        page.close()
+        browser.settings(preset="none", output="cutout")
