@@ -60,7 +60,7 @@ CLIENT = """async () => {
     };
     const ask = (type, data) => port.postMessage(message(Target.EDIT, type, data));
     const progress = (seq) => inbox.filter((m) => m.type === Type.EDIT_PROGRESS && m.data.seq === seq).map((m) => m.data.stage);
-    return { port, next, ask, progress };
+    return { port, next, ask, progress, inbox };
   };
   // EDIT_SET -> the alpha after its patch, and how many pixels changed inside and outside its box.
   window.setEdits = async (seq, edits) => {
@@ -192,6 +192,26 @@ def test_a_gone_cut_out_and_a_content_script_are_refused(browser, options_page, 
     }
 
     kept = options_page.evaluate("(b64) => cutFile(b64)", photo_b64())
+    # At most two sessions: a closed editor's is freed at once; a third evicts the oldest, which is told.
+    sessions = options_page.evaluate(
+        """async (id) => {
+            const open = async () => { const e = openEdit(id); await e.next('edit-ready', undefined); return e; };
+            const first = await open();
+            (await open()).port.disconnect();
+            const third = await open();
+            const firstHeard = first.inbox.length;
+            await open();
+            const evicted = await first.next('nothing', undefined);
+            third.port.disconnect();
+            return { firstHeard, evicted: evicted.data.error };
+        }""",
+        kept["resultId"],
+    )
+    assert sessions == {
+        "firstHeard": 0,
+        "evicted": "This editor was closed because two others were opened after it. "
+        "Close one of them, then choose Refine again.",
+    }
     # A content script (what a hostile page could make it do) gets no session: the port just closes.
     heard = browser.sw.evaluate(
         """async ([pageUrl, id]) => {
