@@ -442,3 +442,18 @@ def test_the_pipeline_applies_edits_before_the_colours(tiny_spec):
     masked = np.asarray(decode_png(finish(prepared, mask, Options(output="mask"), edits)))
     assert (masked[25:35, 25:35] == 0).all()
     assert isinstance(edits, EditLog) and isinstance(edits.edits[0], Lasso)
+
+
+def test_a_lasso_s_inside_wins_over_an_earlier_opposite_lock():
+    # A remove lasso around everything (the subject too) locks it at 0; a keep lasso drawn
+    # 4 px around the subject then gives the subject back up to its real edge: its band
+    # snaps, instead of leaving the earlier lock's ring of background inside it.
+    yy, xx = np.mgrid[0:H, 0:W].astype(np.float32) + 0.5
+    true = np.clip(30 - np.hypot(xx - 80, yy - 60) + 0.5, 0, 1)
+    rgba = photo(true)
+    everything = {"op": "remove", "polygon": [[2, 2], [158, 2], [158, 118], [2, 118]]}
+    ring = [[80 + 34 * np.cos(t), 60 + 34 * np.sin(t)] for t in np.linspace(0, 2 * np.pi, 48, endpoint=False)]
+    out = apply_edits(rgba, alpha8(true), log(everything, {"op": "keep", "polygon": ring})).alpha
+    truth = true >= 0.5
+    iou = ((out >= 128) & truth).sum() / ((out >= 128) | truth).sum()
+    assert iou > 0.97, iou

@@ -85,6 +85,11 @@ def _lasso(rgba: np.ndarray, state: Edited, edit: Lasso, hard: bool) -> Box | No
     sure = ins & (d > band)
     cover = np.where(ins, 1.0, np.clip(band + 0.5 - d, 0.0, 1.0))
     window = max(1, math.ceil(2 * band))
+    # The inside is what the user said: an earlier opposite certainty there (a remove lasso's
+    # or a toggle's, around the subject now lassoed) no longer holds; its band snaps.
+    x0, y0, x1, y1 = box
+    lk = state.locked[y0:y1, x0:x1]
+    lk[ins & ~sure & (state.alpha[y0:y1, x0:x1] != (255 if edit.keep else 0))] = False
     paint(rgba, state.alpha, state.locked, box, sure, (cover > 0) & ~sure, cover, edit.keep, window, hard)
     return bounds(edit.polygon, LASSO_BAND + 0.5, (w, h))
 
