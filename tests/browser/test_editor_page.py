@@ -201,3 +201,62 @@ def test_the_editor_has_no_serious_violations_and_works_by_keyboard(browser, pho
     assert editor.locator("#zoom").text_content() == zoom
     editor.close()
     popup.close()
+
+
+def drag(editor, points, size=(400, 300)):
+    """A real mouse drag through these image points."""
+    screen = [editor.evaluate(TO_SCREEN, [x, y, *size]) for x, y in points]
+    editor.mouse.move(*screen[0])
+    editor.mouse.down()
+    for x, y in screen[1:]:
+        editor.mouse.move(x, y, steps=4)
+    editor.mouse.up()
+
+
+def wait_edits(editor, n: int) -> None:
+    editor.wait_for_function(f"() => document.getElementById('canvas').getAttribute('aria-label').endsWith(': {n}')")
+
+
+def test_lasso_flip_and_a_redetect_that_shows_progress_and_cannot_run_twice(browser, photo):
+    popup, editor = open_editor(browser, photo)
+    editor.select_option("#backdrop", "color")
+    editor.eval_on_selector("#color", "(c) => { c.value = '#ff00ff'; c.dispatchEvent(new Event('input')); }")
+    corner = [60, 50, 400, 300]  # background
+    editor.wait_for_function(f"() => ({PIXEL})({corner}).join() === '255,0,255'")
+    editor.evaluate(
+        """() => { window.__said = []; const s = document.getElementById('status');
+            new MutationObserver(() => window.__said.push(s.textContent)).observe(s, { childList: true, characterData: true, subtree: true }); }"""
+    )
+    # A keep lasso round a patch of background: its inside becomes subject.
+    editor.keyboard.press("l")
+    drag(editor, [(20, 15), (105, 15), (105, 85), (20, 85), (20, 15)])
+    wait_edits(editor, 1)
+    editor.wait_for_function(f"() => ({PIXEL})({corner}).join() !== '255,0,255'")
+    # Flip that patch: it goes again.
+    editor.keyboard.press("f")
+    drag(editor, [(60, 50)])
+    wait_edits(editor, 2)
+    editor.wait_for_function(f"() => ({PIXEL})({corner}).join() === '255,0,255'")
+    # Re-detect a box round the ball; a second box while it runs is refused in words.
+    # Two boxes dragged in one go (synthetic events, so that the second surely comes while the first runs).
+    editor.keyboard.press("r")
+    boxes = [
+        [editor.evaluate(TO_SCREEN, [x, y, 400, 300]) for x, y in box]
+        for box in [[(90, 40), (310, 260)], [(10, 10), (80, 80)]]
+    ]
+    editor.evaluate(
+        """(boxes) => { const c = document.getElementById('canvas');
+            const at = (type, [x, y], buttons) => c.dispatchEvent(new PointerEvent(type, { clientX: x, clientY: y, button: 0, buttons, pointerId: 7, bubbles: true }));
+            for (const [a, b] of boxes) { at('pointerdown', a, 1); at('pointermove', b, 1); at('pointerup', b, 0); } }""",
+        boxes,
+    )
+    editor.wait_for_function("() => window.__said.includes('Area detected again.')", timeout=120_000)
+    said = editor.evaluate("() => window.__said")
+    assert "Looking at the area again…" in said
+    assert "Re-detect is still running; please wait for it to finish." in said
+    wait_edits(editor, 3)
+    editor.wait_for_timeout(300)
+    assert label(editor).endswith(": 3")  # the second box never became an edit
+    assert editor.locator("#progress").is_hidden()
+    editor.close()
+    popup.close()
