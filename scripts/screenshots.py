@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """The README's pictures, from the real built extension in headless Chromium, so they
 stay true: the overlay on a page (and beside a small image), the popup with a batch (and the
-viewer), the options page, and Medium in the options failed and then downloaded (from a loopback
-copy of the registry package's files); light, plus the popup in dark.
+viewer), the refine editor on a cut-out, the options page, and Medium in the options failed and
+then downloaded (from a loopback copy of the registry package's files); light, plus the popup in dark.
 
     .venv/bin/python scripts/screenshots.py [--out docs/images] [--ext dist/extension]
 """
@@ -27,6 +27,7 @@ SHOTS = [
     "popup.png",
     "popup-dark.png",
     "viewer.png",
+    "editor.png",
     "options.png",
     "options-medium-failed.png",
     "options-medium.png",
@@ -72,6 +73,7 @@ def main() -> int:
             overlay(browser, site, out / "overlay.png")
             overlay(browser, site, out / "overlay-small.png", page_name="small.html")
             popup(browser, samples, out)
+            editor(browser, samples[1], out / "editor.png")
             options(browser, out / "options.png")
             mirror = ModelMirror(MIRRORED)
             try:
@@ -124,6 +126,42 @@ def popup(browser: Browser, samples: list[Path], out: Path) -> None:
         page.click("#clear")  # the engine keeps a batch for a reopened popup: the next shot starts empty
         page.wait_for_function("() => !document.querySelector('.card')")
         page.close()
+
+
+def editor(browser: Browser, sample: Path, path: Path) -> None:
+    """The refine editor on a popup card's cut-out (chelsea: the model eats the cat's ear), a Keep
+    stroke being drawn along it."""
+    from PIL import Image
+
+    popup = browser.ctx.new_page()
+    popup.goto(browser.ext_url("extension/popup/popup.html"))
+    popup.wait_for_selector("body[data-ready]")
+    popup.set_input_files("#files", [str(sample)])
+    popup.wait_for_selector(".card[data-state=done] .refine:not([hidden])")
+    with browser.ctx.expect_page() as opened:
+        popup.locator(".card .refine").click()
+    page = opened.value
+    page.set_viewport_size({"width": 1100, "height": 720})
+    page.wait_for_selector("body[data-ready]")
+    box = page.locator("#canvas").bounding_box()
+    with Image.open(sample) as im:
+        w, h = im.size
+    scale = min((box["width"] - 32) / w, (box["height"] - 32) / h)  # the editor's fit: 16 px margins
+
+    left, top = box["x"] + (box["width"] - w * scale) / 2, box["y"] + (box["height"] - h * scale) / 2
+
+    def at(ix, iy):
+        return left + ix * scale, top + iy * scale
+
+    page.mouse.move(*at(330, 70))
+    page.mouse.down()
+    for point in [(345, 45), (362, 25), (380, 12)]:  # along the ear the model ate; held: it shows as drawn
+        page.mouse.move(*at(*point), steps=6)
+    page.screenshot(path=str(path))
+    page.mouse.up()
+    page.close()
+    popup.click("#clear")
+    popup.close()
 
 
 def options(browser: Browser, path: Path) -> None:

@@ -542,13 +542,13 @@ function onReady(data, bytes) {
   state.history = new History(data.edits);
   state.maxRadius = Math.min(2000, Math.max(50, Math.round(Math.max(data.width, data.height) / 8)));
   $('size').max = String(state.maxRadius);
-  setRadius(Math.max(4, Math.round(Math.min(data.width, data.height) / 60)));
   $('file').textContent = data.filename;
   document.title = `${t('editorTitle')}: ${data.filename}`;
   say('');
   progress(undefined);
   resize();
   fitView();
+  setRadius(Math.max(2, 12 / state.view.scale)); // about 12 px on the screen at first
   update();
   document.body.dataset.ready = '';
 }

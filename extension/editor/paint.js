@@ -22,8 +22,8 @@ export function paint(ctx, scene) {
   ctx.setTransform(1, 0, 0, 1, 0, 0);
   ctx.clearRect(0, 0, width, height);
   ctx.setTransform(dpr * view.scale, 0, 0, dpr * view.scale, dpr * view.x, dpr * view.y);
-  // Pixels stay square when zoomed in (edges are what the user edits); smooth when shrunk.
-  ctx.imageSmoothingEnabled = view.scale < 1;
+  // Smooth when shrunk or a little enlarged (a small photo fitted); zoomed right in, each pixel shows square.
+  ctx.imageSmoothingEnabled = view.scale < 3;
   const w = composite.width;
   const h = composite.height;
   if (scene.backdrop === 'color') {

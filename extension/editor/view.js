@@ -11,12 +11,12 @@ const clampScale = (s) => Math.min(MAX_SCALE, Math.max(MIN_SCALE, s));
 
 /**
  * The whole image, centred, as large as fits the viewport less `margin` px on each side
- * (never enlarged past 100%: a small image stays sharp).
+ * (a small image is enlarged: its edges are what one edits).
  * @returns {View}
  */
 export function fit(imageW, imageH, viewW, viewH, margin = 16) {
   const room = (n) => Math.max(1, n - 2 * margin);
-  const scale = clampScale(Math.min(1, room(viewW) / imageW, room(viewH) / imageH));
+  const scale = clampScale(Math.min(room(viewW) / imageW, room(viewH) / imageH));
   return { scale, x: (viewW - imageW * scale) / 2, y: (viewH - imageH * scale) / 2 };
 }
 

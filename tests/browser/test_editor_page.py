@@ -47,13 +47,13 @@ def open_editor(browser, photo, scheme="light"):
 # The screen point of an image point: the page fits the image, centred, with a 16 px margin.
 TO_SCREEN = """([ix, iy, w, h]) => {
     const r = document.getElementById('canvas').getBoundingClientRect();
-    const s = Math.min(1, (r.width - 32) / w, (r.height - 32) / h);
+    const s = Math.min((r.width - 32) / w, (r.height - 32) / h);
     return [r.left + (r.width - w * s) / 2 + ix * s, r.top + (r.height - h * s) / 2 + iy * s];
 }"""
 # The screen canvas's colour at an image point.
 PIXEL = """([ix, iy, w, h]) => {
     const c = document.getElementById('canvas'), r = c.getBoundingClientRect(), d = devicePixelRatio;
-    const s = Math.min(1, (r.width - 32) / w, (r.height - 32) / h);
+    const s = Math.min((r.width - 32) / w, (r.height - 32) / h);
     const x = ((r.width - w * s) / 2 + ix * s) * d, y = ((r.height - h * s) / 2 + iy * s) * d;
     return [...c.getContext('2d').getImageData(Math.round(x), Math.round(y), 1, 1).data.slice(0, 3)];
 }"""
