@@ -370,6 +370,12 @@ document.addEventListener('keydown', (e) => {
     return;
   }
   if (mod || e.altKey) return;
+  if (key === 'escape' && state.gesture) {
+    state.gesture = null; // drawn, not applied: the release does nothing
+    redraw();
+    e.preventDefault();
+    return;
+  }
   const onCanvas = e.target === canvas;
   if (key === ' ') {
     if (e.target instanceof HTMLButtonElement || (e.target instanceof HTMLInputElement && e.target.type !== 'range')) return;

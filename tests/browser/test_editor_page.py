@@ -199,6 +199,15 @@ def test_the_editor_has_no_serious_violations_and_works_by_keyboard(browser, pho
     assert editor.locator("#zoom").text_content() != zoom
     editor.keyboard.press("0")
     assert editor.locator("#zoom").text_content() == zoom
+    # Escape while drawing drops the stroke: nothing is applied on release.
+    editor.keyboard.press("b")
+    editor.mouse.move(*editor.evaluate(TO_SCREEN, [150, 150, 400, 300]))
+    editor.mouse.down()
+    editor.mouse.move(*editor.evaluate(TO_SCREEN, [250, 150, 400, 300]), steps=5)
+    editor.keyboard.press("Escape")
+    editor.mouse.up()
+    editor.wait_for_timeout(300)
+    assert label(editor).endswith(": 0") and editor.locator("#undo").is_disabled()
     editor.close()
     popup.close()
 
