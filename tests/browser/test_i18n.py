@@ -88,6 +88,7 @@ def test_overlay_and_menu_speak_german(german, sites):
     assert [name for name, _ in overlays.last()["buttons"]] == [
         DE["buttonSave"],
         DE["buttonCopy"],
+        DE["refineButton"],
         DE["buttonRestore"],
         DE["buttonClose"],
     ]
