@@ -33,7 +33,7 @@ export class EditClient {
     this.seq = 0;
     /** @type {{type: string, data: any, waiters: {resolve: Function, reject: Function}[]}[]} */
     this.queue = [];
-    /** @type {{seq: number, type: string, waiters: {resolve: Function, reject: Function}[]} | null} */
+    /** @type {{seq: number, type: string, waiters: {resolve: Function, reject: Function}[], log?: object[]} | null} */
     this.sent = null;
     this.ready = false;
     this.closed = false;
@@ -63,6 +63,11 @@ export class EditClient {
     return !!this.sent || this.queue.length > 0;
   }
 
+  /** Changes (EDIT_SET) sent or waiting: a render alone leaves the log as the engine has it. */
+  get setting() {
+    return this.sent?.type === Type.EDIT_SET || this.queue.some((r) => r.type === Type.EDIT_SET);
+  }
+
   close() {
     this.port.disconnect();
     this.#close(null);
@@ -80,7 +85,7 @@ export class EditClient {
     if (this.sent || !this.ready || this.closed || !this.queue.length) return;
     const { type, data, waiters } = this.queue.shift();
     const seq = ++this.seq;
-    this.sent = { seq, type, waiters };
+    this.sent = { seq, type, waiters, log: data.edits };
     this.port.postMessage(message(Target.EDIT, type, { seq, ...data }));
   }
 
@@ -119,7 +124,7 @@ export class EditClient {
       // Read now: the engine revokes the URL at the next request.
       const patch = data.patchUrl ? await this.read(data.patchUrl).catch(() => null) : null;
       if (data.patchUrl && !patch) this.#settle('reject', new EditFailed(''));
-      else this.#settle('resolve', { ...data, patch });
+      else this.#settle('resolve', { ...data, patch, log: this.sent.log }); // log: the one the engine now has
     } else if (type === Type.EDIT_RENDERED && this.sent.type === Type.EDIT_RENDER) {
       const bytes = await this.read(data.url).catch(() => null);
       if (!bytes) this.#settle('reject', new EditFailed(''));

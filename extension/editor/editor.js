@@ -171,10 +171,8 @@ async function send(log, { redetect = false, imported = '' } = {}) {
   try {
     const answer = await client.set(log);
     if (answer.box && answer.patch) state.composite.patch(answer.box, answer.patch);
-    if (!client.busy) {
-      state.history.confirm();
-      state.pending = [];
-    }
+    state.history.agree(answer.log ?? log);
+    if (!client.setting) state.pending = []; // a render waiting alone previews no stroke
     fail('');
     if (redetect) say(t('editorRedetected'));
     else if (imported) say(t('editorImported', imported, log.length));
@@ -183,7 +181,7 @@ async function send(log, { redetect = false, imported = '' } = {}) {
     state.history.revert();
     state.pending = [];
     if (err.message) fail(imported ? t('editorImportRefused', imported, err.message) : t('editorRefused', err.message));
-    if (!client.busy && state.history.current !== log) resync();
+    if (!client.setting && state.history.current !== log) resync();
   } finally {
     if (!state.redetecting || redetect) progress(undefined); // a model load's bar, or the re-detect's
     if (redetect) {

@@ -75,6 +75,18 @@ export class History {
     this.before = null;
   }
 
+  /**
+   * The engine has `log` (a change answered while later ones still wait): a refusal of a later
+   * one goes back to it, not further. The current log: every change so far is confirmed.
+   * @param {Log} log
+   */
+  agree(log) {
+    if (log === this.current) return this.confirm();
+    const i = this.logs.indexOf(log);
+    if (i >= 0) this.before = { logs: this.logs, index: i };
+    else if (this.before && this.before.logs.includes(log)) this.before = { logs: this.before.logs, index: this.before.logs.indexOf(log) };
+  }
+
   /** The engine refused a change: back to the log it last agreed to (its state is unchanged). */
   revert() {
     if (!this.before) return;

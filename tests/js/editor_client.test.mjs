@@ -135,3 +135,36 @@ test('malformed messages are dropped', async () => {
   assert.equal(events.ready, null);
   assert.equal(events.closed, undefined);
 });
+
+// The editor confirms its history by what the engine answered (editor.js send): a render waiting
+// behind a change is no change, and a later change refused goes back to the one answered, not further.
+test('an answered change is agreed even with a render waiting; a later refusal goes back only to it', async () => {
+  const { History } = await import('../../extension/editor/history.js');
+  const stroke = (x) => ({ op: 'keep', radius: 4, points: [[x, 0]] });
+  const { port, client } = open();
+  port.engine(Type.EDIT_READY, READY);
+  await tick();
+  const h = new History();
+  const set = client.set(h.add(stroke(0)));
+  const render = client.render(true); // Done clicked while the stroke applies
+  port.engine(Type.EDIT_STATE, { seq: 1, length: 1 });
+  const answer = await set;
+  assert.equal(client.busy, true); // the render is sent
+  assert.equal(client.setting, false); // but no change waits: the stroke's preview can go
+  h.agree(answer.log);
+  assert.equal(h.before, null);
+  port.engine(Type.EDIT_RENDERED, { seq: 2, url: 'blob:x/out', mime: 'image/png', width: 2, height: 1, filename: 'c.png' });
+  await render;
+
+  const A = h.add(stroke(1));
+  const first = client.set(A);
+  const B = h.add(stroke(2));
+  const second = client.set(B);
+  port.engine(Type.EDIT_STATE, { seq: 3, length: 2 });
+  h.agree((await first).log);
+  assert.equal(client.setting, true);
+  port.engine(Type.EDIT_FAILED, { seq: 4, error: 'No.' });
+  await assert.rejects(second, EditFailed);
+  h.revert();
+  assert.equal(h.current, A);
+});
