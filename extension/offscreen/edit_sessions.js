@@ -74,6 +74,7 @@ export function createEditSessions({
     }
 
     url(bytes) {
+      if (this.closed) return ''; // work that was in flight at close(): nobody reads it, nothing to revoke
       const url = URL.createObjectURL(new Blob([bytes]));
       this.urls.push(url);
       return url;
@@ -179,6 +180,7 @@ export function createEditSessions({
     }
 
     free() {
+      this.revoke(); // after the work that was in flight at close()
       if (this.session) closeEdit(this.session);
       this.session = null;
     }
