@@ -3,9 +3,10 @@
 // were decoded with, the raw model output, the engine that made it, the edit log the
 // result now has, the model outputs of its re-detects (so a reopened editor runs no model
 // again), and `onRefined`, set by the job's owner: how a refined cut-out takes the old
-// one's place. Nothing here is a copy: the bytes and the output are the job's own arrays.
+// one's place (false when its owner is gone, so nobody sees it). Nothing here is a copy: the bytes and the output are the job's own arrays.
 // A recipe lives while its owner keeps it (the page's job port, the batch item) or an
 // editor holds it; bounded by bytes and count, oldest unheld first.
+import { hold } from './holds.js';
 
 export const LIMITS = Object.freeze({ maxBytes: 384 * 1024 * 1024, maxRecipes: 64 });
 
@@ -14,7 +15,7 @@ export const LIMITS = Object.freeze({ maxBytes: 384 * 1024 * 1024, maxRecipes: 6
  *   source: Uint8Array, options: object, output: Float32Array, engine: string, modelSource: string,
  *   edits: object[], outputs: Map<string, Float32Array>, guarded: boolean, tabId: number | null,
  *   filename: string, mime: string,
- *   onRefined: (done: {data: Uint8Array, mime: string, width: number, height: number, filename: string}) => void,
+ *   onRefined: (done: {data: Uint8Array, mime: string, width: number, height: number, filename: string}) => boolean | void,
  * }} Recipe
  */
 
@@ -66,15 +67,7 @@ export function keepOutput(id, key, output) {
 export function holdRecipe(id) {
   const r = recipes.get(id);
   if (!r) return () => {};
-  r.holds += 1;
-  let held = true;
-  return () => {
-    if (!held) return;
-    held = false;
-    r.holds -= 1;
-    if (r.holds === 0 && !r.owned) free(id);
-    else trim(null);
-  };
+  return hold(r, () => (r.holds === 0 && !r.owned ? free(id) : trim(null)));
 }
 
 /** The owner lets go (the page closed its job port, the batch item went): freed once no editor holds it. */

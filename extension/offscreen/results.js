@@ -3,6 +3,7 @@
 // a blob: URL of the extension's origin, Save downloads that URL, and a page
 // gets the bytes only for an image it could read itself.
 import '../lib/i18n.js';
+import { hold } from './holds.js';
 
 const { t } = globalThis.BackgroneI18n;
 const MAX_RESULTS = 64;
@@ -56,14 +57,9 @@ export function releaseResult(id) {
 export function holdResult(id) {
   const r = results.get(id);
   if (!r) return () => {};
-  r.holds += 1;
-  let held = true;
-  return () => {
-    if (!held) return;
-    held = false;
-    r.holds -= 1;
+  return hold(r, () => {
     if (!r.holds && r.released) releaseResult(id);
-  };
+  });
 }
 
 /** The editor's Done: new bytes under the same id (Save and the frame read them); false when it is gone. */

@@ -354,20 +354,26 @@ class Browser:
         return self.sw.evaluate("() => globalThis.__progress || []")
 
 
-# Pixels of an <img> as the page shows it (the cut-out is a same-origin blob: URL).
-IMG_ALPHA = """async (selector) => {
+# JS statements: the <img> at `selector`, decoded and drawn at its own size into canvas `c` (context `g`).
+DRAW_IMG = """
   const img = document.querySelector(selector);
   await img.decode();
   const c = document.createElement('canvas');
   c.width = img.naturalWidth; c.height = img.naturalHeight;
   const g = c.getContext('2d');
   g.drawImage(img, 0, 0);
-  const a = (x, y) => g.getImageData(x, y, 1, 1).data[3];
+"""
+# Pixels of an <img> as the page shows it (the cut-out is a same-origin blob: URL).
+IMG_ALPHA = (
+    "async (selector) => {"
+    + DRAW_IMG
+    + """  const a = (x, y) => g.getImageData(x, y, 1, 1).data[3];
   const w = c.width - 1, h = c.height - 1;
   return { width: c.width, height: c.height,
            corners: [a(2, 2), a(w - 2, 2), a(2, h - 2), a(w - 2, h - 2)],
            centre: a(Math.round(c.width / 2), Math.round(c.height * 0.52)) };
 }"""
+)
 
 
 class Overlays:

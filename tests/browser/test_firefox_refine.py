@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from .firefox import Firefox
+from .harness import DRAW_IMG
 from .test_editor_page import TO_SCREEN
 
 pytestmark = pytest.mark.browser
@@ -16,15 +17,12 @@ pytestmark = pytest.mark.browser
 TAB, ENTER = "\ue004", "\ue007"  # WebDriver key codes
 
 # The alpha of a few pixels of an <img> the page can read: along a stroke's line, and far from it.
-ALPHA_AT = """async (selector, points) => {
-    const img = document.querySelector(selector);
-    await img.decode();
-    const c = document.createElement('canvas');
-    c.width = img.naturalWidth; c.height = img.naturalHeight;
-    const g = c.getContext('2d');
-    g.drawImage(img, 0, 0);
-    return points.map(([x, y]) => g.getImageData(x, y, 1, 1).data[3]);
+ALPHA_AT = (
+    "async (selector, points) => {"
+    + DRAW_IMG
+    + """    return points.map(([x, y]) => g.getImageData(x, y, 1, 1).data[3]);
 }"""
+)
 
 
 @pytest.fixture(scope="module")
