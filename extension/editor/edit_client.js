@@ -140,6 +140,11 @@ export class EditClient {
     }
     this.sent = null;
     this.queue = [];
+    try {
+      this.port.disconnect(); // the engine's end goes too (after an EDIT_FAILED it may still hold one)
+    } catch {
+      // already gone
+    }
     this.hooks.onClosed(error);
   }
 }

@@ -148,7 +148,8 @@ function update() {
   $('undo').disabled = !open || !h.canUndo;
   $('redo').disabled = !open || !h.canRedo;
   $('reset').disabled = !open || !h.current.length;
-  for (const id of ['export', 'import', 'download', 'copy', 'done']) $(id).disabled = !open;
+  for (const id of ['import', 'download', 'copy', 'done']) $(id).disabled = !open;
+  $('export').disabled = !state.composite; // the log is the page's own: it saves unfinished edits when the session is gone
   for (const id of ['download', 'copy', 'done']) $(id).disabled = !open || state.rendering;
   $('size').disabled = !open;
   for (const input of radios('tool').concat(radios('op'))) input.disabled = !open;
@@ -170,7 +171,7 @@ async function send(log, { redetect = false, imported = '' } = {}) {
   }
   try {
     const answer = await client.set(log);
-    if (answer.box && answer.patch) state.composite.patch(answer.box, answer.patch);
+    if (!applyPatch(answer)) return;
     state.history.agree(answer.log ?? log);
     if (!client.setting) state.pending = []; // a render waiting alone previews no stroke
     fail('');
@@ -193,12 +194,22 @@ async function send(log, { redetect = false, imported = '' } = {}) {
   }
 }
 
+/**
+ * Paint an answer's patch. One that does not fit the picture means the page no longer shows the
+ * engine's state: the session ends (the editor says so; Refine… reopens it whole).
+ */
+function applyPatch(answer) {
+  if (!answer.box || !answer.patch || state.composite.patch(answer.box, answer.patch)) return true;
+  state.client?.close();
+  return false;
+}
+
 /** After a refusal the engine kept its state; when the history went back further than it, ask for it. */
 function resync() {
   state.client
     ?.set(state.history.current)
     .then((answer) => {
-      if (answer.box && answer.patch) state.composite.patch(answer.box, answer.patch);
+      if (!applyPatch(answer)) return;
       state.history.confirm();
       redraw();
     })
@@ -472,7 +483,8 @@ async function render(replace) {
 
 $('done').addEventListener('click', async () => {
   const result = await render(true);
-  if (result) {
+  if (result?.replaced === false) fail(t('editorNotReplaced')); // its page or card is gone
+  else if (result) {
     fail('');
     say(t('editorReplaced'));
   }

@@ -24,7 +24,10 @@ function fakePort() {
     postMessage(m) {
       this.posted.push(m);
     },
-    disconnect() {},
+    disconnected: 0,
+    disconnect() {
+      this.disconnected += 1;
+    },
     engine(type, data) {
       for (const f of listeners.message) f(message(Target.EDIT, type, data));
     },
@@ -114,6 +117,7 @@ test('a session the engine could not open, or a port that closes, ends it with i
   const pending = a.client.set([]);
   a.port.engine(Type.EDIT_FAILED, { error: 'This cut-out is no longer kept: cut the image out again.' });
   assert.equal(a.events.closed, 'This cut-out is no longer kept: cut the image out again.');
+  assert.equal(a.port.disconnected, 1); // its end goes too, not left to the engine
   await assert.rejects(pending, EditFailed);
   await assert.rejects(a.client.set([]), EditFailed);
 
