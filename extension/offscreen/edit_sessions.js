@@ -15,6 +15,8 @@ import { holdResult } from './results.js';
 const { t } = globalThis.BackgroneI18n;
 const { Target, Type, Stage, EDIT_PORT, message, parse } = globalThis.BackgroneMessages;
 export const MAX_SESSIONS = 2;
+/** An editor left alone this long (a forgotten tab) lets its session go: an event page may rest again. */
+export const IDLE_MS = 30 * 60_000;
 
 /** Messages cap text; a long error is cut, never dropped. */
 const clip = (text, max = 2000) => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
@@ -57,11 +59,22 @@ export function createEditSessions({
       /** @type {string[]} blob: URLs of the last answer */
       this.urls = [];
       // The recipe and the result stay while the editor is open (its Done replaces the result).
-      this.releases = [holdRecipe(id), holdResult(id), holdAwake(6 * 60 * 60_000)];
+      this.releases = [holdRecipe(id), holdResult(id)];
+      this.letGo = () => {};
+      this.idle = 0;
+      this.awake();
       this.chain = ready;
       port.onMessage.addListener((m) => this.onMessage(m));
       port.onDisconnect.addListener(() => this.close());
       this.enqueue(() => this.start(), null);
+    }
+
+    /** Awake for IDLE_MS more (each request renews it); then the session closes and its editor says so. */
+    awake() {
+      this.letGo();
+      clearTimeout(this.idle);
+      this.letGo = holdAwake(IDLE_MS);
+      this.idle = setTimeout(() => this.close(), IDLE_MS);
     }
 
     post(type, data) {
@@ -148,12 +161,13 @@ export function createEditSessions({
       this.post(Type.EDIT_PROGRESS, { seq, stage: Stage.ENCODING });
       const done = await editRender(this.session);
       const { filename } = this.recipe;
+      const answer = { seq, mime: done.mime, width: done.width, height: done.height, filename };
       if (replace) {
         this.recipe.edits = this.edits; // Refine again reopens on these edits
-        this.recipe.onRefined({ ...done, filename });
+        // false: its owner is gone (the page closed, the card was cleared), so nothing shows it.
+        if (this.recipe.onRefined({ ...done, filename }) === false) answer.replaced = false;
       }
-      const url = this.url(done.data);
-      this.post(Type.EDIT_RENDERED, { seq, url, mime: done.mime, width: done.width, height: done.height, filename });
+      this.post(Type.EDIT_RENDERED, { ...answer, url: this.url(done.data) });
     }
 
     onMessage(m) {
@@ -162,6 +176,7 @@ export function createEditSessions({
       const { type, data } = msg;
       const work = { [Type.EDIT_SET]: () => this.change(data), [Type.EDIT_RENDER]: () => this.render(data) }[type];
       if (!work) return;
+      this.awake();
       this.enqueue(() => {
         this.revoke(); // the editor read the last answer before asking again
         return work();
@@ -176,6 +191,13 @@ export function createEditSessions({
       if (at >= 0) live.splice(at, 1);
       this.revoke();
       for (const release of this.releases) release();
+      this.letGo();
+      clearTimeout(this.idle);
+      try {
+        this.port.disconnect(); // after any sentence posted (eviction, a session that could not open)
+      } catch {
+        // already gone
+      }
       this.chain = this.chain.then(() => this.free());
     }
 
@@ -195,7 +217,12 @@ export function createEditSessions({
     }
     const recipe = id && getRecipe(id);
     if (!recipe) {
-      ready.then(() => port.postMessage(message(Target.EDIT, Type.EDIT_FAILED, { error: t('engineEditGone') }))).catch(() => {});
+      ready
+        .then(() => {
+          port.postMessage(message(Target.EDIT, Type.EDIT_FAILED, { error: t('engineEditGone') }));
+          port.disconnect(); // after its sentence: nothing more will come
+        })
+        .catch(() => {});
       return;
     }
     while (live.length >= MAX_SESSIONS) {

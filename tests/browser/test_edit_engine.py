@@ -4,6 +4,7 @@ start back, Done replaces the result its id gives, a gone recipe and a content s
 
 import base64
 import io
+import json
 
 import pytest
 from PIL import Image
@@ -183,12 +184,14 @@ def test_a_gone_cut_out_and_a_content_script_are_refused(browser, options_page, 
         """async (id) => {
             await callEngine('release', { resultId: id });
             const ed = openEdit(id);
-            return (await ed.next('edit-ready', undefined)).data;
+            const said = (await ed.next('edit-ready', undefined)).data;
+            return { ...said, then: (await ed.next('nothing', undefined)).type };
         }""",
         made["resultId"],
     )
-    assert released == {
-        "error": "This cut-out is no longer kept for refining. Cut the image out again, then choose Refine."
+    assert released == {  # its sentence, then the port closes
+        "error": "This cut-out is no longer kept for refining. Cut the image out again, then choose Refine.",
+        "then": "disconnected",
     }
 
     kept = options_page.evaluate("(b64) => cutFile(b64)", photo_b64())
@@ -202,8 +205,9 @@ def test_a_gone_cut_out_and_a_content_script_are_refused(browser, options_page, 
             const firstHeard = first.inbox.length;
             await open();
             const evicted = await first.next('nothing', undefined);
+            const then = (await first.next('nothing', undefined)).type;
             third.port.disconnect();
-            return { firstHeard, evicted: evicted.data.error };
+            return { firstHeard, evicted: evicted.data.error, then };
         }""",
         kept["resultId"],
     )
@@ -211,6 +215,7 @@ def test_a_gone_cut_out_and_a_content_script_are_refused(browser, options_page, 
         "firstHeard": 0,
         "evicted": "This editor was closed because two others were opened after it. "
         "Close one of them, then choose Refine again.",
+        "then": "disconnected",
     }
     # A content script (what a hostile page could make it do) gets no session: the port just closes.
     heard = browser.sw.evaluate(
@@ -230,3 +235,83 @@ def test_a_gone_cut_out_and_a_content_script_are_refused(browser, options_page, 
         [page.url, kept["resultId"]],
     )
     assert heard == {"got": [], "disconnected": True}
+
+
+def engine_eval(options_page, expression: str):
+    """Evaluate `expression` in the engine's own document (the offscreen document), over CDP."""
+    cdp = options_page.context.new_cdp_session(options_page)
+    targets = cdp.send("Target.getTargets")["targetInfos"]
+    engine = next(t for t in targets if "/offscreen/offscreen.html" in t["url"])
+    got: list[dict] = []
+    cdp.on("Target.receivedMessageFromTarget", lambda event: got.append(event))
+    session = cdp.send("Target.attachToTarget", {"targetId": engine["targetId"], "flatten": False})["sessionId"]
+    params = {"expression": expression, "returnByValue": True, "awaitPromise": True}
+    cdp.send(
+        "Target.sendMessageToTarget",
+        {"sessionId": session, "message": json.dumps({"id": 1, "method": "Runtime.evaluate", "params": params})},
+    )
+    for _ in range(100):
+        answers = [json.loads(m["message"]) for m in got]
+        answer = next((a for a in answers if a.get("id") == 1), None)
+        if answer:
+            cdp.detach()
+            return answer["result"]["result"].get("value")
+        options_page.wait_for_timeout(50)
+    raise AssertionError("the engine's document did not answer")
+
+
+def test_an_editor_closed_while_it_opens_leaves_no_blob_url(browser, options_page):
+    made = options_page.evaluate("(b64) => cutFile(b64)", photo_b64())
+    engine_eval(
+        options_page,
+        """(() => {
+            window.blobs = { made: 0, revoked: 0 };
+            const make = URL.createObjectURL, revoke = URL.revokeObjectURL;
+            URL.createObjectURL = (b) => (blobs.made++, make(b));
+            URL.revokeObjectURL = (u) => (blobs.revoked++, revoke(u));
+        })()""",
+    )
+    # Ports closed at several moments of the session's start (before its EDIT_READY could come).
+    options_page.evaluate(
+        """async (id) => {
+            for (const ms of [0, 5, 20, 50, 100, 200]) {
+                const ed = openEdit(id);
+                await new Promise((r) => setTimeout(r, ms));
+                ed.port.disconnect();
+            }
+        }""",
+        made["resultId"],
+    )
+    counts = None
+    for _ in range(100):  # until every session's work has ended and what it made is revoked
+        counts = engine_eval(options_page, "blobs")
+        if counts["made"] == counts["revoked"]:
+            break
+        options_page.wait_for_timeout(100)
+    assert counts["made"] == counts["revoked"], counts
+
+
+def test_an_editor_left_alone_lets_its_session_go(browser, options_page):
+    """A forgotten editor's session closes after IDLE_MS (30 minutes, here made 2 s), so that
+    Firefox's event page may rest; its port closes, which the editor reports."""
+    made = options_page.evaluate("(b64) => cutFile(b64)", photo_b64())
+    engine_eval(
+        options_page,
+        """(() => {
+            const later = window.setTimeout;
+            window.unhurried = later;
+            window.setTimeout = (f, ms, ...rest) => later(f, ms >= 30 * 60_000 ? 2000 : ms, ...rest);
+        })()""",
+    )
+    try:
+        heard = options_page.evaluate(
+            """async (id) => {
+                const ed = openEdit(id);
+                const ready = (await ed.next('edit-ready', undefined)).type;
+                return [ready, (await ed.next('nothing', undefined)).type];
+            }""",
+            made["resultId"],
+        )
+    finally:
+        engine_eval(options_page, "(() => { window.setTimeout = window.unhurried; })()")
+    assert heard == ["edit-ready", "disconnected"]
