@@ -212,6 +212,7 @@ def build(bundle: list[str], out_dir: Path) -> Path:
         copy(wheel, ext / "vendor" / "pyodide" / wheel.name)
     for name in ORT_FILES:
         copy(NODE / "onnxruntime-web" / "dist" / name, ext / "vendor" / "ort" / name)
+    copy(NODE / "fflate" / "esm" / "browser.js", ext / "vendor" / "fflate" / "fflate.mjs")  # the popup's ZIP
     # The Python core, the very files the CLI runs.
     py_files = [(p, p.relative_to(ROOT / "py").as_posix()) for p in sorted((ROOT / "py" / "backgrone").glob("*.py"))]
     (ext / "py").mkdir(parents=True)

@@ -222,3 +222,7 @@ interface Uint8ArrayConstructor {
 declare module '*/vendor/pyodide/pyodide.mjs' {
   export { loadPyodide } from 'pyodide';
 }
+
+declare module '*/vendor/fflate/fflate.mjs' {
+  export { zipSync } from 'fflate';
+}

@@ -55,7 +55,7 @@
     // on a job port, engine -> content
     STATUS: 'status', // progress: same data as PROGRESS
     RESULT: 'result', // {offset, total, chunk} the cut-out's bytes, only for images the page could read
-    DONE: 'done', // {resultId, mime, width, height, engine, notice, guarded, filename}
+    DONE: 'done', // {resultId, mime, width, height, engine, notice, guarded, filename, check?, flag?}
     FAILED: 'failed', // {error}
     // engine -> content: the editor's Done replaced the cut-out (same resultId). For an image the
     // page could read, RESULT pieces with the new bytes come first; a guarded one's frame reloads.
@@ -119,6 +119,7 @@
   const done = {
     resultId: is.id(), mime: is.oneOf(['image/png', 'image/webp']), width: is.int(1), height: is.int(1),
     engine: is.str(32), notice: opt(is.str()), guarded: is.bool(), filename: is.str(200),
+    check: opt(is.num()), flag: opt(is.bool()), // check_score.py: how likely it needs a fix; check it first
   };
   const progress = {
     jobId: is.id(), stage: is.oneOf(Object.values(Stage)), engine: opt(is.str(32)), loaded: opt(is.num()),
@@ -140,8 +141,9 @@
     id: is.id(), jobId: is.id(), name: is.str(1024), state: is.oneOf(BATCH_STATES), error: opt(is.str()),
     width: opt(is.int(1)), height: opt(is.int(1)), engine: opt(is.str(32)), mime: opt(is.oneOf(['image/png', 'image/webp'])),
     filename: opt(is.str(200)), timings: opt(is.obj()), resultUrl: opt(is.url(['blob:'])), sourceUrl: opt(is.url(['blob:'])),
-    output: opt(is.oneOf(['cutout', 'color', 'mask', 'blur', 'image'])), crop: opt(is.bool()),
+    output: opt(is.oneOf(['cutout', 'color', 'mask', 'blur', 'image'])), crop: opt(is.bool()), canvas: opt(is.bool()),
     refineId: opt(is.id()), // open the editor on this item: extension/editor/editor.html#<refineId>
+    check: opt(is.num()), flag: opt(is.bool()), // how likely it needs a fix; check it first (check_score.py)
   };
   const box = is.list(is.int(), 4);
   const SHAPES = {

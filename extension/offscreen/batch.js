@@ -27,10 +27,10 @@ const clip = (text, max = 2000) => (text && text.length > max ? `${text.slice(0,
 /**
  * @typedef {{
  *   id: string, jobId: string, name: string, state: 'waiting' | 'working' | 'done' | 'failed', error?: string,
- *   settings: {engine: string, options: {output?: string, crop?: boolean}, modelSource: string},
+ *   settings: {engine: string, options: {output?: string, crop?: boolean, canvas?: number[]}, modelSource: string},
  *   source: Blob | null, sourceUrl: string | null, result: Blob | null, resultUrl: string | null,
  *   width?: number, height?: number, engine?: string, mime?: string, filename?: string,
- *   timings?: object, refineId?: string,
+ *   timings?: object, refineId?: string, check?: number, flag?: boolean,
  * }} Item
  */
 
@@ -64,9 +64,9 @@ export function createBatch({ cut, holdAwake, broadcast = send, limits = LIMITS 
     items: items.map((i) => ({
       id: i.id, jobId: i.jobId, name: i.name, state: i.state, error: i.error, width: i.width, height: i.height,
       engine: i.engine, mime: i.mime, filename: i.filename, timings: i.timings, resultUrl: i.resultUrl ?? undefined,
-      sourceUrl: i.sourceUrl ?? undefined,
+      sourceUrl: i.sourceUrl ?? undefined, check: i.check, flag: i.flag,
       refineId: i.refineId && getRecipe(i.refineId) ? i.refineId : undefined, // Refine… while the engine keeps its recipe
-      output: i.settings.options.output, crop: Boolean(i.settings.options.crop), // what a card says was made
+      output: i.settings.options.output, crop: Boolean(i.settings.options.crop), canvas: Boolean(i.settings.options.canvas), // what a card says was made
     })),
   });
 
@@ -200,7 +200,7 @@ export function createBatch({ cut, holdAwake, broadcast = send, limits = LIMITS 
       Object.assign(item, {
         state: 'done', result, resultUrl: URL.createObjectURL(result), width: answer.width, height: answer.height,
         engine: answer.engine, mime: answer.mime, filename: answer.filename, timings: answer.timings,
-        refineId: answer.resultId,
+        refineId: answer.resultId, check: answer.check, flag: answer.flag,
       });
       bytes += result.size;
       say(answer.notice);
@@ -217,7 +217,8 @@ export function createBatch({ cut, holdAwake, broadcast = send, limits = LIMITS 
     const result = new Blob([data], { type: mime });
     bytes += result.size - item.result.size;
     if (item.resultUrl) URL.revokeObjectURL(item.resultUrl);
-    Object.assign(item, { result, resultUrl: URL.createObjectURL(result), mime, width, height });
+    // Refined: the user has looked at it, so it is no longer one to check first.
+    Object.assign(item, { result, resultUrl: URL.createObjectURL(result), mime, width, height, flag: false });
     touch();
     changed();
   }

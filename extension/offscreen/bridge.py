@@ -36,7 +36,9 @@ def tensor(prepared, engine):
 
 
 def complete(prepared, output, engine, options):
-    """output: Float32Array of the raw model output; returns {data: Uint8Array, mime, timings} or an error."""
+    """output: Float32Array of the raw model output.
+
+    Returns {data: Uint8Array, mime, width, height, timings, check, flag} or an error."""
     result = _host.complete(prepared, output.to_bytes(), engine, options.to_py())
     if "data" in result:
         result["data"] = to_js(result["data"])

@@ -155,6 +155,8 @@ async function cut(data, { ownsRecipe = false } = {}) {
       notice: clip(made.notice),
       guarded,
       filename,
+      check: made.done.check, // how likely it needs a fix, and whether to check it first
+      flag: made.done.flag,
     };
     let shown = null;
     if (channel) {

@@ -137,13 +137,17 @@ export async function tensorFor(image, engine) {
   }
 }
 
-/** Mask -> encoded output: {data: Uint8Array, mime, timings: {postprocess, encode} in ms}. */
+/**
+ * Mask -> encoded output: {data: Uint8Array, mime, width, height, timings: {postprocess, encode} in ms,
+ * check: 0..1 how likely it needs a fix, flag: check it first (py/backgrone/check_score.py)}.
+ */
 export async function finish(image, output, engine, options) {
   const { mod } = await loadPython();
   const result = unwrap(mod.complete(image.prepared, output, engine, options));
   try {
     return {
       data: result.get('data'), mime: result.get('mime'), width: result.get('width'), height: result.get('height'), timings: result.get('timings'),
+      check: result.get('check'), flag: result.get('flag'),
     };
   } finally {
     result.destroy();

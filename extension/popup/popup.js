@@ -11,6 +11,7 @@ import { initEngineLine } from './engine_line.js';
 import { asSentence } from './sentence.js';
 import { BatchBar, ItemProgress, stageWords as wordsFor } from './item_progress.js';
 import { expectedMs } from '../lib/device_timings.js';
+import { zipFiles } from './zip_all.js';
 
 const { Target, Type, Stage, BATCH_PORT, parse } = globalThis.BackgroneMessages;
 const { t, localize } = globalThis.BackgroneI18n;
@@ -21,6 +22,7 @@ const { copyImage } = globalThis.BackgroneClipboard;
  *   tab: HTMLAnchorElement, options: HTMLAnchorElement, 'page-notice': HTMLElement, drop: HTMLElement,
  *   choose: HTMLButtonElement, files: HTMLInputElement, engine: HTMLSelectElement, 'engine-about': HTMLElement,
  *   status: HTMLElement, 'status-text': HTMLElement, 'status-bar': HTMLElement, 'batch-notice': HTMLElement, 'batch-kept': HTMLElement,
+ *   'check-note': HTMLElement,
  *   results: HTMLElement, 'download-all': HTMLButtonElement, clear: HTMLButtonElement, card: HTMLTemplateElement,
  *   viewer: HTMLDialogElement, 'viewer-img': HTMLImageElement, 'viewer-name': HTMLElement,
  *   'viewer-toggle': HTMLButtonElement, 'viewer-download': HTMLButtonElement, 'viewer-copy': HTMLButtonElement,
@@ -194,17 +196,47 @@ function render(next) {
     // A refined cut-out (the editor's Done) stays done, under a new URL.
     if (entry.shown !== item.state || (item.state === 'done' && entry.resultUrl !== item.resultUrl)) showItem(entry, item);
     else if (entry.result) showRefine(entry, item.refineId || null);
+    showFlag(entry, item);
   }
+  arrange();
   const done = batch.items.filter((i) => i.state === 'done').length;
   const total = batch.items.length;
   showStatus();
   tick();
   $('batch-notice').textContent = batch.notices.join(' ');
   $('batch-notice').hidden = !batch.notices.length;
+  const flagged = batch.items.filter(toCheck).length;
+  $('check-note').textContent = flagged ? t('popupCheckSome', flagged, done) : '';
+  $('check-note').hidden = !flagged;
   $('batch-kept').textContent = t('popupBatchKept', batch.keptMinutes);
   $('batch-kept').hidden = !total;
   $('download-all').disabled = !done;
   $('clear').disabled = !total;
+}
+
+/** A cut-out the model was unsure of (py/backgrone/check_score.py): to check first. */
+const toCheck = (item) => item.state === 'done' && item.flag === true;
+
+/** The card says so, above its Refine…. */
+function showFlag(entry, item) {
+  const flagged = toCheck(item);
+  if (flagged) entry.card.dataset.flag = 'true';
+  else delete entry.card.dataset.flag;
+  /** @type {HTMLElement} */ (entry.card.querySelector('.check')).hidden = !flagged;
+}
+
+/**
+ * The cards in the batch's order, those to check first ahead of the rest. Moved only when that
+ * order changes (a card is flagged as it finishes); the focus stays where it was.
+ */
+function arrange() {
+  const items = [...batch.items.filter(toCheck), ...batch.items.filter((i) => !toCheck(i))];
+  const cards = items.map((i) => entries.get(i.id).card);
+  const list = $('results');
+  if (cards.every((card, i) => list.children[i] === card)) return;
+  const focused = document.activeElement;
+  list.append(...cards);
+  if (focused instanceof HTMLElement && list.contains(focused)) focused.focus();
 }
 
 function showItem(entry, item) {
@@ -252,10 +284,11 @@ function dropOriginal(entry) {
   entry.original = '';
 }
 
-/** What was made, as the card says it: kind, size (cropped or not), engine. */
+/** What was made, as the card says it: kind, size (cropped, a canvas, or the image's own), engine. */
 function caption(item) {
-  const kind = { mask: 'cardKindMask', color: 'cardKindColor' }[item.output] || 'cardKindCutout';
-  return t(item.crop ? 'cardDoneCropped' : 'cardDone', t(kind), item.width, item.height, t(`engineName_${item.engine}`));
+  const kind = { mask: 'cardKindMask', color: 'cardKindColor', blur: 'popupPresetKindBlur' }[item.output] || 'cardKindCutout';
+  const words = item.canvas ? 'popupPresetCardCanvas' : item.crop ? 'cardDoneCropped' : 'cardDone';
+  return t(words, t(kind), item.width, item.height, t(`engineName_${item.engine}`));
 }
 
 /** The refine editor on this cut-out, in a tab (the popup closes as it loses the focus). */
@@ -383,6 +416,28 @@ function closeViewer() {
   viewing = null;
 }
 
+/**
+ * Every finished cut-out in one ZIP, in the cards' order, saved as one download (one file to
+ * keep, and Firefox closes the popup when its downloads panel opens). The status line
+ * (announced politely) says how many it holds and how many were skipped.
+ */
+async function downloadAll() {
+  const results = [...$('results').children].map((card) => [...entries.values()].find((e) => e.card === card)?.result).filter(Boolean);
+  const skipped = entries.size - results.length;
+  let words;
+  try {
+    const zip = await zipFiles(results);
+    const url = URL.createObjectURL(zip);
+    await chrome.downloads.download({ url, filename: `${t('popupZipFilename')}.zip`, saveAs: false, conflictAction: 'uniquify' });
+    setTimeout(() => URL.revokeObjectURL(url), 60_000); // read by then (a closed popup frees it anyway)
+    words = skipped ? t('popupZipSavedSkipped', results.length, skipped) : t('popupZipSaved', results.length);
+  } catch (err) {
+    words = t('errorSave', err?.message ?? String(err));
+  }
+  $('status').hidden = false;
+  $('status-text').textContent = words;
+}
+
 /** Hand every file to the engine at once: their blob: URLs die with this popup. */
 async function addFiles(files) {
   const list = Array.from(files || []);
@@ -496,19 +551,7 @@ async function init() {
     addFiles(e.dataTransfer.files);
   });
   document.addEventListener('paste', (e) => addFiles(Array.from(e.clipboardData?.files || [])));
-  // All at once: Firefox closes the popup when its downloads panel opens after the first.
-  // Then the status line (announced politely) says how many were saved and skipped.
-  $('download-all').addEventListener('click', async () => {
-    const results = [...entries.values()].map((e) => e.result).filter((r) => r !== null);
-    const skipped = entries.size - results.length;
-    const outcomes = await Promise.allSettled(results.map(save));
-    const saved = outcomes.filter((o) => o.status === 'fulfilled').length;
-    const refused = outcomes.find((o) => o.status === 'rejected');
-    const words = [skipped ? t('popupSavedSkipped', saved, skipped) : t('popupSaved', saved)];
-    if (refused?.status === 'rejected') words.push(t('errorSave', refused.reason?.message ?? String(refused.reason)));
-    $('status').hidden = false;
-    $('status-text').textContent = words.join(' ');
-  });
+  $('download-all').addEventListener('click', downloadAll);
   // Clear, also during a batch: what is queued is cancelled and the kept batch goes.
   $('clear').addEventListener('click', async () => {
     const answer = await callEngine(Type.BATCH_CLEAR, {}).catch((err) => showTrouble(err.message));

@@ -125,8 +125,9 @@ class Host:
         engine: str,
         options: Mapping[str, Any] | None = None,
     ) -> dict:
-        """Raw model output (any float32 buffer) -> ``{"data": bytes, "mime", "width", "height", "timings"}``
-        (the result's size: smaller than the source when cropped) or an error."""
+        """Raw model output (any float32 buffer) -> ``{"data": bytes, "mime", "width", "height", "timings",
+        "check", "flag"}`` (the result's size: smaller than the source when cropped; ``check`` 0..1, how
+        likely the cut-out is to need a fix, ``flag`` whether to check it first: :mod:`check_score`) or an error."""
         try:
             opts = Options.from_dict(options)
             spec = self.catalogue.get(engine)
@@ -139,14 +140,23 @@ class Host:
                 }
             t0 = time.perf_counter()
             mask = mask_from_output(raw.reshape(height, width), spec)
-            image, icc = compose(prepared, mask, opts)
+            report: dict[str, Any] = {}
+            image, icc = compose(prepared, mask, opts, report=report)
             t1 = time.perf_counter()
             data = encode(image, opts.format, icc=icc)
             t2 = time.perf_counter()
             # milliseconds per step, for the host's timings (bench/ reads them)
             timings = {"postprocess": (t1 - t0) * 1000, "encode": (t2 - t1) * 1000}
             width, height = image.size
-            return {"data": data, "mime": opts.mime, "width": width, "height": height, "timings": timings}
+            return {
+                "data": data,
+                "mime": opts.mime,
+                "width": width,
+                "height": height,
+                "timings": timings,
+                "check": float(report["check"]),
+                "flag": bool(report["flag"]),
+            }
         except BackgroneError as exc:
             return error_result(exc)
 

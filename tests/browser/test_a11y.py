@@ -61,7 +61,8 @@ def test_popup_has_no_serious_violations(browser, photo, scheme):
     popup.evaluate(
         """() => { document.querySelector('footer').append(document.createElement('button'));
             const p = document.createElement('p'); p.textContent = 'faint'; p.style.color = getComputedStyle(document.body).backgroundColor;
-            p.style.opacity = '1'; p.style.color = 'rgba(128,128,128,0.3)'; document.querySelector('main').prepend(p); }  // in view: main scrolls"""
+            p.style.opacity = '1'; p.style.color = 'rgba(128,128,128,0.3)'; document.querySelector('main').prepend(p);
+                document.querySelector('main').scrollTop = 0; }  // in view: main scrolls"""
     )
     assert {"button-name", "color-contrast"} <= {v["id"] for v in serious(popup)}
     popup.close()

@@ -1,12 +1,13 @@
 """The toolbar popup: several files at once, previews, download all."""
 
 import io
-from pathlib import Path
 
 import pytest
 from PIL import Image
 
 from composites import composite
+
+from .popup_zip import download_all
 
 pytestmark = pytest.mark.browser
 
@@ -51,22 +52,11 @@ def test_popup_batch_preview_and_download_all(browser, files):
     failed = popup.locator(".card[data-state=failed]")
     assert failed.count() == 1 and failed.locator(".state").inner_text() == "The file is text, not an image."
 
-    popup.click("#download-all")
-    names = ["red ball-cutout.png", "green box-cutout.png"]
-    for name in names:
-        filename = popup.evaluate(
-            """async (n) => {
-                for (let i = 0; i < 300; i++) {
-                  const done = (await chrome.downloads.search({ state: 'complete' })).find((d) => d.filename.endsWith(n));
-                  if (done && done.exists) return done.filename;
-                  await new Promise((r) => setTimeout(r, 100));
-                }
-                return JSON.stringify(await chrome.downloads.search({}));
-            }""",
-            name,
-        )
-        assert filename == str(browser.downloads / name)
-        im = Image.open(io.BytesIO(Path(filename).read_bytes()))
+    # One ZIP of the finished files, under the names they are saved with one by one.
+    archive = download_all(browser, popup)
+    assert archive.namelist() == ["red ball-cutout.png", "green box-cutout.png"]
+    for name in archive.namelist():
+        im = Image.open(io.BytesIO(archive.read(name)))
         assert im.mode == "RGBA" and im.size == (400, 300)
     popup.close()
 

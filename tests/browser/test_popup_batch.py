@@ -6,12 +6,15 @@ Bounded by count, bytes and time."""
 import base64
 import io
 import time
+import zipfile
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
 from composites import composite
+
+from .popup_zip import download_all
 
 pytestmark = pytest.mark.browser
 
@@ -62,22 +65,10 @@ def test_closing_the_popup_loses_nothing(browser, photos):
     assert popup.locator("#viewer-img").evaluate("(img) => [img.naturalWidth, img.naturalHeight]") == [800, 600]
     popup.keyboard.press("Escape")
 
-    popup.click("#download-all")
-    for i in range(3):
-        name = f"ball{i}-cutout.png"
-        saved = popup.evaluate(
-            """async (n) => {
-                for (let i = 0; i < 300; i++) {
-                    const done = (await chrome.downloads.search({ state: 'complete' })).find((d) => d.filename.endsWith(n));
-                    if (done?.exists) return done.filename;
-                    await new Promise((r) => setTimeout(r, 100));
-                }
-                return JSON.stringify(await chrome.downloads.search({}));
-            }""",
-            name,
-        )
-        assert saved == str(browser.downloads / name)
-        im = Image.open(io.BytesIO(Path(saved).read_bytes()))
+    archive = download_all(browser, popup)
+    assert archive.namelist() == [f"ball{i}-cutout.png" for i in range(3)]
+    for name in archive.namelist():
+        im = Image.open(io.BytesIO(archive.read(name)))
         assert im.mode == "RGBA" and im.size == (800, 600)
 
     popup.click("#clear")
@@ -230,8 +221,9 @@ def test_firefox_a_reopened_popup_finds_the_batch(ff, photos):
     ff_wait(ff, ctx, "document.querySelectorAll('.card[data-state=done]').length === 3")
     assert ff.evaluate(ctx, "document.getElementById('status-text').textContent") == "Done: 3 of 3 cut out."
     ff.evaluate(ctx, "document.getElementById('download-all').click()")
+    archive = zipfile.ZipFile(wait_for_file(ff.downloads / "cut-outs.zip"))
     for i in range(3):
-        assert Image.open(wait_for_file(ff.downloads / f"ball{i}-cutout.png")).size == (800, 600)
+        assert Image.open(io.BytesIO(archive.read(f"ball{i}-cutout.png"))).size == (800, 600)
     ff.evaluate(ctx, "document.getElementById('clear').click()")
     ff_wait(ff, ctx, "!document.querySelector('.card')")
     ff.close_tab(ctx)
