@@ -71,7 +71,7 @@
     EDIT_READY: 'edit-ready', // {width, height, engine, filename, mime, guarded, imageUrl, startUrl, alphaUrl, edits}
     EDIT_STATE: 'edit-state', // {seq, length, box?: [x0, y0, x1, y1], patchUrl?}: alpha inside box changed (none: nothing did)
     EDIT_PROGRESS: 'edit-progress', // {seq, stage, loaded?, total?}: a re-detect runs the model (or a Done encodes)
-    EDIT_RENDERED: 'edit-rendered', // {seq, url, mime, width, height, filename}
+    EDIT_RENDERED: 'edit-rendered', // {seq, url, mime, width, height, filename, replaced?}: replaced false: Done reached no page or card
     EDIT_FAILED: 'edit-failed', // {seq?, error}: seq absent: the session itself could not open (the editor says why)
   });
   // Progress stages, in the order a job goes through them.
@@ -191,7 +191,7 @@
     [Type.EDIT_PROGRESS]: { seq: is.int(), stage: is.oneOf(Object.values(Stage)), loaded: opt(is.num()), total: opt(is.num()) },
     [Type.EDIT_RENDERED]: {
       seq: is.int(), url: is.url(['blob:']), mime: is.oneOf(['image/png', 'image/webp']), width: is.int(1), height: is.int(1),
-      filename: is.str(200),
+      filename: is.str(200), replaced: opt(is.bool()),
     },
     [Type.EDIT_FAILED]: { seq: opt(is.int()), error: is.str() },
     [Type.COPY]: { resultId: is.id() },

@@ -213,7 +213,7 @@ export function createBatch({ cut, holdAwake, broadcast = send, limits = LIMITS 
 
   /** The editor's Done: the item's cut-out is the refined one (a new blob: URL; the popup redraws its card). */
   function refined(item, { data, mime, width, height }) {
-    if (!items.includes(item) || !item.result) return;
+    if (!items.includes(item) || !item.result) return false; // the card was cleared: nobody sees it
     const result = new Blob([data], { type: mime });
     bytes += result.size - item.result.size;
     if (item.resultUrl) URL.revokeObjectURL(item.resultUrl);
@@ -221,6 +221,7 @@ export function createBatch({ cut, holdAwake, broadcast = send, limits = LIMITS 
     Object.assign(item, { result, resultUrl: URL.createObjectURL(result), mime, width, height, flag: false });
     touch();
     changed();
+    return true;
   }
 
   /** A popup holds `port` open while it shows the batch; the batch's time runs from when the last one closes. */

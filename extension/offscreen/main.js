@@ -102,13 +102,14 @@ const clip = (text, max = 2000) => (text && text.length > max ? `${text.slice(0,
  * for an image it could read), a guarded image's frame by a runtime message.
  */
 function refined(resultId, { data, mime, width, height, filename }, channel, guarded) {
-  replaceResult(resultId, { data, mime });
+  const kept = replaceResult(resultId, { data, mime });
   const info = { resultId, mime, width, height, filename };
   if (channel && !channel.closed) {
     if (!guarded) channel.postBytes(Type.RESULT, data);
     channel.post(Type.REFINED, info);
   }
   if (guarded) chrome.runtime.sendMessage(message(Target.FRAME, Type.REFINED, info)).catch(() => {});
+  return kept && !channel?.closed; // false: the page (or the cut-out) is gone, nobody sees it
 }
 
 /**

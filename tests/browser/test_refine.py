@@ -16,7 +16,7 @@ from PIL import Image
 
 from composites import composite
 
-from .harness import Overlays, cutout_frame
+from .harness import DRAW_IMG, Overlays, cutout_frame
 from .test_copy_and_shortcut import READ_CLIPBOARD
 from .test_editor_page import TO_SCREEN
 
@@ -150,18 +150,15 @@ EDIT_AND_DONE = """async ([refineId, edits]) => {
 }"""
 
 # The alpha of every pixel of an <img> the page can read (or of the frame's own picture).
-IMG_ALPHA_ALL = """async (selector) => {
-    const img = document.querySelector(selector);
-    await img.decode();
-    const c = document.createElement('canvas');
-    c.width = img.naturalWidth; c.height = img.naturalHeight;
-    const g = c.getContext('2d');
-    g.drawImage(img, 0, 0);
-    const d = g.getImageData(0, 0, c.width, c.height).data;
+IMG_ALPHA_ALL = (
+    "async (selector) => {"
+    + DRAW_IMG
+    + """    const d = g.getImageData(0, 0, c.width, c.height).data;
     const a = new Uint8Array(c.width * c.height);
     for (let i = 0; i < a.length; i++) a[i] = d[i * 4 + 3];
     return { width: c.width, height: c.height, alpha: a.toBase64(), src: img.currentSrc };
 }"""
+)
 
 
 def alpha_of(where, selector: str) -> np.ndarray:
@@ -338,3 +335,16 @@ def test_popup_card_and_viewer_refine_and_show_the_refined_cut_out(browser, tmp_
     assert (((before != after) & far_from(before.shape, edit, 3 * edit["radius"])).mean()) < 0.001
     assert popup.locator("#viewer-refine").is_visible()  # Refine again: the same item, its log kept
     popup.close()
+
+
+def test_done_after_the_page_closed_says_nothing_was_replaced(browser, page):
+    """Refine…, then the page's tab closes: Done replaces nothing anyone sees, and says so."""
+    cut(browser, page, "#same")
+    editor = open_from_overlay(browser, page)
+    editor.wait_for_selector("body[data-ready]", timeout=60_000)
+    page.close()
+    editor.locator("#done").click()
+    editor.wait_for_function("() => document.getElementById('error').textContent.startsWith('Nothing was replaced: ')")
+    assert "Download or Export edits" in editor.locator("#error").text_content()
+    assert not editor.locator("#download").is_disabled()  # the refined cut-out is still the editor's
+    editor.close()
