@@ -91,6 +91,7 @@ def test_popup_works_by_keyboard(browser, photo):
         "choose",
         "engine",
         "output",
+        "preset",
         "SUMMARY",
         "preview checker",
         "download",

@@ -93,10 +93,14 @@ def test_popup(browser, tmp_path):
     popup.wait_for_function(
         f"() => document.querySelectorAll('.card[data-state]').length === {len(paths)}", timeout=300_000
     )
-    states = popup.eval_on_selector_all(
-        ".card", "cards => cards.map((c) => [c.dataset.state, c.querySelector('.state').textContent])"
+    # by name: cards the model was unsure of are listed first ("check these first")
+    cards = popup.eval_on_selector_all(
+        ".card",
+        "cards => cards.map((c) => [c.querySelector('.name').textContent, c.dataset.state, c.querySelector('.state').textContent])",
     )
-    for name, (state, text) in zip(FILES, states, strict=True):
+    states = {name: (state, text) for name, state, text in cards}
+    assert sorted(states) == sorted(FILES)
+    for name, (state, text) in states.items():
         want = expected(name)
         if isinstance(want, str):
             # the card says it as a sentence: a capital first, a full stop last

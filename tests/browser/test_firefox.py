@@ -8,6 +8,7 @@ import base64
 import io
 import json
 import time
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -124,9 +125,11 @@ def test_popup_batch(firefox):
     assert states[:2] == ["Cut-out, 400×300, Fast", "Cut-out, 400×300, Fast"]
     assert "not an image" in states[2]
     assert firefox.evaluate(ctx, "document.getElementById('status-text').textContent") == "Done: 2 of 3 cut out."
-    firefox.evaluate(ctx, "document.getElementById('download-all').click()")
-    for name in ["ball0-cutout.png", "ball1-cutout.png"]:
-        assert Image.open(wait_for_file(firefox.downloads / name)).size == (400, 300)
+    firefox.evaluate(ctx, "document.getElementById('download-all').click()")  # one ZIP of the finished ones
+    archive = zipfile.ZipFile(wait_for_file(firefox.downloads / "cut-outs.zip"))
+    assert sorted(archive.namelist()) == ["ball0-cutout.png", "ball1-cutout.png"]
+    for name in archive.namelist():
+        assert Image.open(io.BytesIO(archive.read(name))).size == (400, 300)
     firefox.close_tab(ctx)
 
 
