@@ -588,3 +588,12 @@ class LoggingProxy:
     def close(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+def wait_for(check, what: str, timeout_s: float = 60):
+    """Poll ``check`` until it gives something true (returned); fail naming ``what`` after ``timeout_s``."""
+    end = time.monotonic() + timeout_s
+    while not (value := check()):
+        assert time.monotonic() < end, what
+        time.sleep(0.1)
+    return value

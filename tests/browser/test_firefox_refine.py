@@ -3,13 +3,12 @@ real right-click, the overlay's Refine… (by keyboard) opens the editor on that
 beside the page, a stroke drawn there with real pointer events applies, and Done puts the refined
 cut-out in the page's own <img>."""
 
-import time
 from pathlib import Path
 
 import pytest
 
 from .firefox import Firefox
-from .harness import DRAW_IMG
+from .harness import DRAW_IMG, wait_for
 from .test_editor_page import TO_SCREEN
 
 pytestmark = pytest.mark.browser
@@ -31,14 +30,6 @@ def firefox(ext_dir, tmp_path_factory):
     ff.settings(engine="fast")  # the bundled model: no download
     yield ff
     ff.close()
-
-
-def wait_for(check, what: str, timeout_s: float = 60):
-    end = time.monotonic() + timeout_s
-    while not (value := check()):
-        assert time.monotonic() < end, what
-        time.sleep(0.1)
-    return value
 
 
 def pointer(ff: Firefox, ctx: str, *steps: dict) -> None:

@@ -7,7 +7,6 @@ the original) or in the guarded frame (the page still can't read a pixel of it),
 
 import base64
 import io
-import time
 import uuid
 
 import numpy as np
@@ -16,21 +15,13 @@ from PIL import Image
 
 from composites import composite
 
-from .harness import DRAW_IMG, Overlays, cutout_frame
+from .harness import DRAW_IMG, Overlays, cutout_frame, wait_for
 from .test_copy_and_shortcut import READ_CLIPBOARD
 from .test_editor_page import TO_SCREEN
 
 pytestmark = pytest.mark.browser
 
 EDITOR = "extension/editor/editor.html"
-
-
-def wait_for(check, what: str, timeout_s: float = 60):
-    end = time.monotonic() + timeout_s
-    while not (value := check()):
-        assert time.monotonic() < end, what
-        time.sleep(0.1)
-    return value
 
 
 def tabs(browser) -> list[dict]:
