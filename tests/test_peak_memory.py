@@ -1,0 +1,147 @@
+"""The full-resolution path of a cut (decode -> mask upscale, refine, compose, encode) keeps its
+bytes and its memory: output hashes pinned for the main option sets, and the peak traced memory
+of ``Host.complete`` pinned loosely (a wasm heap never shrinks, so the peak is what the extension
+keeps), so a change that adds a full-size float copy fails here. bench/bench_peak.py measures it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import tracemalloc
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import composites
+from backgrone.edit_log import parse
+from backgrone.host import Host
+from backgrone.pipeline import Options, finish, load
+from backgrone.presets import resolve
+
+ROOT = Path(__file__).resolve().parents[1]
+W, H = 1500, 1000  # past one row strip of any strip-wise step, and quick
+
+
+def _fake_output(alpha: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """A model-like output at the engine's size: the true alpha resized, with a stray blob and a
+    pinhole (despeckle has work) and a soft haze (the edge refinement has work)."""
+    out = np.asarray(Image.fromarray(alpha.astype(np.float32), "F").resize(size, Image.Resampling.BILINEAR))
+    out = np.array(out, np.float32)
+    w, h = size
+    out[h // 10 : h // 10 + 3, w // 10 : w // 10 + 3] = 1.0  # a speckle
+    out[h // 2, w // 2] = 0.0  # a pinhole
+    out[: h // 8, :] = np.maximum(out[: h // 8, :], 0.3)  # haze along the top
+    return np.clip(out, 0, 1)
+
+
+@pytest.fixture(scope="module")
+def scene():
+    data, alpha = composites.composite("ball", W, H, seed=3)
+    rgb = np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
+    rgba = np.dstack([rgb, np.full((H, W), 255, np.uint8)])
+    rgba[:, : W // 12, 3] = 0  # a source with its own transparency: hidden and half-hidden parts
+    rgba[H // 3 : H // 2, W // 12 : W // 6, 3] = 128
+    buf = io.BytesIO()
+    Image.fromarray(rgba, "RGBA").save(buf, "PNG")
+    backdrop = io.BytesIO()
+    Image.fromarray(composites.texture(640, 480, 9), "RGB").save(backdrop, "PNG")
+    host = Host((ROOT / "models" / "catalogue.json").read_text())
+    return {"rgb": data, "rgba": buf.getvalue(), "alpha": alpha, "host": host, "backdrop": backdrop.getvalue()}
+
+
+def option_sets(backdrop: bytes) -> dict[str, dict]:
+    return {
+        "cutout": {},
+        "cutout-webp": {"format": "webp"},
+        "mask": {"output": "mask"},
+        "color": {"output": "color", "background": "#3366cc"},
+        "color-seethrough-contact": {"output": "color", "background": "#ff000080", "shadow": "contact"},
+        "cutout-drop": {"shadow": "drop"},
+        "blur-drop": {"output": "blur", "shadow": "drop"},
+        "image": {"output": "image", "background_image": backdrop},
+        "marketplace": resolve("marketplace-white-square"),
+        "wide-transparent": resolve("wide-16x9-transparent"),
+        "crop": {"crop": True, "margin": 12},
+        "color-crop": {"output": "color", "background": "#ffffff", "crop": True, "margin": 5},
+        "no-edges": {"edges": False},
+        "no-decontaminate": {"decontaminate": False, "despeckle": False},
+    }
+
+
+# sha256 of Host.complete's bytes before the memory work (commit that added this test), per
+# source and option set: any change in a byte fails.
+EXPECTED: dict[str, str] = {
+    "rgb-blur-drop": "518aea20e773f2b65dd9f1e846d1d4e0dffe811095e0f35238aa1519d83d6015",
+    "rgb-color": "1db99a580a9a1fc3a7b6a2a02912f8c3462c82e73818a6cdce8e4f5237a22d48",
+    "rgb-color-crop": "c3dd692183cdc3522e52dcb57ff49f4d89dfafb6ee81ab2349e4c9c3a48c6087",
+    "rgb-color-seethrough-contact": "7008e1bc22542d9b5ca306614d68bc464bd21e2c237b82f235517cb840a4f2f9",
+    "rgb-crop": "bf0055426156b242e67d7eb8830bba2848ab69a7deeda39430340324df3c95f2",
+    "rgb-cutout": "7f7f53ef13d3b508f91c4b5409d7598f3a644050e9d742b565a996d9f5fc5175",
+    "rgb-cutout-drop": "9b686d5dbd28fa053c7316b09ea8e072504c1a63afe3d7873fcbdf1390787f88",
+    "rgb-cutout-webp": "091e19fe5f8992b4747652c006ca3e1b79e9492a5d71eef649d794fd5f4f0ae7",
+    "rgb-image": "589a7685fd6e1d64dddee6685abf750a35139913674c1d398ab73aff768f45de",
+    "rgb-marketplace": "70b7bae5a0e7e7eefabce71872980dd00d779ae7ba6b0fe706b8352a13c35b5a",
+    "rgb-mask": "a5241547456686e2b457505ce48e9c5ab1cf7251327a17df73fd27d49dc1fdec",
+    "rgb-no-decontaminate": "3f51dbb4216b56657f6c36ab83473c2973e5308167695aefebde3d71eef4e818",
+    "rgb-no-edges": "2a6ee2b1e52fb7c5c329829f302724c0e069fbb3782f92e9e83f4595cf83ce84",
+    "rgb-wide-transparent": "27ccb7efdc5502dcce18432cdc1bf5685bc307ab6bff260baa6d1623d2acb70e",
+    "rgba-blur-drop": "ba7f9f42136dcec6f68815a56075fba3775d7f2c8ba0cbeeb3925b8946844a18",
+    "rgba-color": "aaf9c59c5bd6f82f974d7328bc026a8b90a7f85573b9a0beb4a057d35dbfffd3",
+    "rgba-color-crop": "ed15aecb374a4403f18484b5b7a3024aabdfd82df36f8b9d66f56b24b3364b5d",
+    "rgba-color-seethrough-contact": "9aae1b2215a0ca0f0f176033b142112b23c25b601a16bbffcb1e6ad6fc7119f9",
+    "rgba-crop": "d420e769571c5a2bbb2033d085d11b429cfaaa93aa0d0da5b46506b4b163b52b",
+    "rgba-cutout": "113231f11f5bdaa7a10250839d7c95b9021c14ebb53d84063c2754be73e54ad3",
+    "rgba-cutout-drop": "ac0e8fe8c6e726b41cd822647cf8d508d0eb601e5678e920d1ee0edfc7a00399",
+    "rgba-cutout-edits": "2abf68d3d790375e7b07616bbbe70edfad6587b2acd1d7ef6403c7206272c861",
+    "rgba-cutout-fast": "6a8679e9e553d358b99b44f4bb9c5967078cecc5b616a7d567c58c1d10edfe17",
+    "rgba-cutout-webp": "1525778560a871b3067dc5c38a45c2ccc0e2f7cf0e9d35a2db89fe8476628d0e",
+    "rgba-image": "e1e1bd55bb66ec05eba773f66cc8cf9197532e738ed0ab088242905cde7d405d",
+    "rgba-marketplace": "131fa7854e6651a4936a601a4525aa8239fdf1f2ce81b1b28292b4d19187a73c",
+    "rgba-mask": "e59e503a9648210192c4ded3ecedaba4d811d3df7d105ec7e1b47ec5be661439",
+    "rgba-no-decontaminate": "9e89ea5a0b8c5ee7856aeff818dff6fb4a764bd0cd3e854716c78e41405108f3",
+    "rgba-no-edges": "89a4f65cd1e4538184411794751459ded180b211554860b203c6da667179f8d1",
+    "rgba-wide-transparent": "01965717dfcc70aca62dc5f3abb6933a20f3e6e112526b10a9fde58b82842077",
+}
+
+
+def _run(scene, source: str, name: str, engine: str = "standard") -> bytes:
+    host = scene["host"]
+    options = option_sets(scene["backdrop"])[name]
+    started = host.start(scene[source], engine, options)
+    assert "error" not in started, started
+    spec = host.catalogue.get(engine)
+    output = _fake_output(scene["alpha"], spec.input_size)
+    done = host.complete(started["prepared"], output.tobytes(), engine, options)
+    assert "error" not in done, done
+    return done["data"]
+
+
+CASES = [(source, name) for source in ("rgb", "rgba") for name in option_sets(b"")]
+
+
+@pytest.mark.parametrize(("source", "name"), CASES, ids=[f"{s}-{n}" for s, n in CASES])
+def test_complete_gives_the_same_bytes(scene, source, name):
+    digest = hashlib.sha256(_run(scene, source, name)).hexdigest()
+    assert digest == EXPECTED[f"{source}-{name}"]
+
+
+def test_fast_engine_and_edits_give_the_same_bytes(scene):
+    assert hashlib.sha256(_run(scene, "rgba", "cutout", "fast")).hexdigest() == EXPECTED["rgba-cutout-fast"]
+    host = scene["host"]
+    spec = host.catalogue.get("standard")
+    prepared = load(scene["rgba"])
+    mask = _fake_output(scene["alpha"], spec.input_size)
+    edits = parse(
+        {
+            "version": 1,
+            "edits": [
+                {"op": "keep", "radius": 20, "points": [[700, 300], [760, 420]]},
+                {"op": "remove", "radius": 15, "points": [[300, 800], [420, 820]]},
+            ],
+        }
+    )
+    data = finish(prepared, mask, Options(), edits)
+    assert hashlib.sha256(data).hexdigest() == EXPECTED["rgba-cutout-edits"]
