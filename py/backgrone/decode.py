@@ -72,6 +72,41 @@ class Decoded:
     icc: bytes | None = None
 
 
+# Raw encoder layouts: the array's channels and type for each mode (as ``np.asarray`` gives them).
+_LAYOUTS = {"L": (1, np.uint8), "RGB": (3, np.uint8), "RGBA": (4, np.uint8), "F": (1, np.float32)}
+
+
+def to_array(image: Image.Image, rawmode: str | None = None) -> np.ndarray:
+    """``np.asarray(image)`` without its full-size copies: Pillow's ``tobytes`` (which
+    ``np.asarray`` calls) gathers the pixels in chunks and then joins them, so a picture is held
+    three times at once; here the raw encoder's chunks go straight into one new array.
+    ``rawmode`` ``'RGBX'`` reads an RGB picture as four channels (the fourth is not set).
+    Modes ``L``, ``RGB``, ``RGBA`` and ``F``; the same values and shape as ``np.asarray``."""
+    channels, dtype = _LAYOUTS[image.mode]
+    if rawmode == "RGBX" and image.mode == "RGB":
+        channels = 4
+    elif rawmode is not None and rawmode != image.mode:
+        raise ValueError(f"cannot read a {image.mode} picture as {rawmode}")
+    width, height = image.size
+    out = np.empty((height, width, channels) if channels > 1 else (height, width), dtype)
+    flat = out.reshape(-1).view(np.uint8)
+    if flat.size == 0:
+        return out
+    image.load()
+    encoder = Image._getencoder(image.mode, "raw", (rawmode or image.mode,))
+    encoder.setimage(image.im)
+    row = flat.size // height
+    chunk = max(65536, row * max(1, (1 << 20) // row))  # whole rows (the encoder needs one), ~1 MB
+    pos, code = 0, 0
+    while not code:
+        _, code, data = encoder.encode(chunk)
+        flat[pos : pos + len(data)] = np.frombuffer(data, np.uint8)
+        pos += len(data)
+    if code < 0 or pos != flat.size:
+        raise OSError(f"encoder error {code} in to_array")
+    return out
+
+
 def _megapixels(n: int) -> str:
     return f"{n / 1e6:.1f} MP"
 
@@ -94,6 +129,21 @@ def _to_rgba(im: Image.Image) -> Image.Image:
         # Pillow undoes Adobe's inverted CMYK when it reads a JPEG; this is a plain conversion.
         im = im.convert("RGB")
     return im.convert("RGBA")  # palette transparency (in the palette or in info) is kept
+
+
+def _rgba_array(im: Image.Image) -> np.ndarray:
+    """The picture as a read-only ``(H, W, 4)`` uint8 RGBA array (nothing writes to it later).
+    An RGB picture (with no transparent colour) is read as RGBX and made opaque: the values
+    ``convert('RGBA')`` gives, without a full-size RGBA picture beside the array."""
+    if im.mode == "RGB" and "transparency" not in im.info:
+        rgba = to_array(im, "RGBX")
+        rgba[..., 3] = 255
+    else:
+        im = _to_rgba(im)
+        rgba = to_array(im)
+    del im
+    rgba.flags.writeable = False
+    return rgba
 
 
 def rgb_icc(profile: object) -> bytes | None:
@@ -327,8 +377,7 @@ def decode_image(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> Decoded:
             warnings.simplefilter("ignore")
             im.seek(0)  # animated formats: the first frame
             im.load()
-            # asarray already copies Pillow's pixels (read-only); nothing writes to them later
-            rgba = np.asarray(_to_rgba(_upright(im)), dtype=np.uint8)
+            rgba = _rgba_array(_upright(im))
     except Image.DecompressionBombError as exc:
         raise _bomb_error(exc, max_pixels) from None
     except MemoryError:
