@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageColor
 
+from .decode import to_array
 from .errors import EncodeError, OptionsError
 
 OUTPUTS = ("cutout", "color", "mask", "blur", "image")
@@ -23,6 +24,17 @@ WEBP_MAX_SIDE = 16383
 # Alpha below this counts as background when finding the subject's box;
 # it ignores the faint haze a soft mask leaves around a subject.
 CROP_THRESHOLD = 16
+
+# Full-size steps run in strips of rows of about this many pixels: their temporaries stay
+# small beside the picture (a wasm heap keeps its largest size for good).
+STRIP_PIXELS = 1 << 20
+
+
+def strips(height: int, width: int):
+    """``(top, bottom)`` row ranges of about :data:`STRIP_PIXELS` pixels covering ``height`` rows."""
+    step = max(1, STRIP_PIXELS // max(width, 1))
+    for top in range(0, height, step):
+        yield top, min(top + step, height)
 
 
 def parse_color(text: str) -> tuple[int, int, int, int]:
@@ -36,10 +48,11 @@ def parse_color(text: str) -> tuple[int, int, int, int]:
 
 def alpha_at_size(mask: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """``(h, w)`` float mask in 0..1 -> ``(H, W)`` uint8 alpha at ``size=(W, H)``."""
-    small = Image.fromarray(np.round(np.clip(mask, 0.0, 1.0) * 255.0).astype(np.uint8), "L")
-    if small.size != size:
-        small = small.resize(size, Image.Resampling.BILINEAR)
-    return np.asarray(small, dtype=np.uint8)
+    levels = np.round(np.clip(mask, 0.0, 1.0) * 255.0).astype(np.uint8)
+    small = Image.fromarray(levels, "L")
+    if small.size == size:
+        return levels
+    return to_array(small.resize(size, Image.Resampling.BILINEAR))
 
 
 def combine_alpha(alpha: np.ndarray, rgba: np.ndarray) -> np.ndarray:
@@ -47,7 +60,11 @@ def combine_alpha(alpha: np.ndarray, rgba: np.ndarray) -> np.ndarray:
     source = rgba[..., 3]
     if source.min() == 255:
         return alpha
-    return ((alpha.astype(np.uint16) * source + 127) // 255).astype(np.uint8)
+    out = alpha.astype(np.uint16)  # one uint16 plane, worked in place
+    out *= source
+    out += 127
+    out //= 255
+    return out.astype(np.uint8)
 
 
 def subject_box(alpha: np.ndarray, margin: int) -> tuple[int, int, int, int] | None:
@@ -83,24 +100,62 @@ def render(
     if output == "mask":
         return Image.fromarray(alpha, "L")
     height, width = alpha.shape
-    cutout = np.array(rgba, dtype=np.uint8, order="C")  # one full-size copy, then in place
-    cutout[..., 3] = alpha
+    if output == "cutout":
+        cutout = _cutout_rows(rgba, alpha, colours, 0, height)
+        image = Image.frombuffer("RGBA", (width, height), cutout, "raw", "RGBA", 0, 1)
+        # The array is this picture's alone: writable, so Pillow's save does not copy it first.
+        image.readonly = 0
+        return image
+    if output == "color":
+        return _on_colour(rgba, alpha, colours, background if background is not None else (255, 255, 255, 255))
+    raise OptionsError(f"unknown output '{output}': choose one of {', '.join(OUTPUTS)}")
+
+
+def _cutout_rows(
+    rgba: np.ndarray, alpha: np.ndarray, colours: tuple[np.ndarray, np.ndarray] | None, top: int, bottom: int
+) -> np.ndarray:
+    """Rows ``top:bottom`` of the cut-out as a new ``(rows, W, 4)`` uint8 array: the source's colours
+    (those in ``colours`` replaced, their flat indices sorted when ``top`` > 0 or ``bottom`` < H),
+    ``alpha`` as alpha, and no colour where alpha is 0."""
+    height, width = alpha.shape
+    cutout = np.array(rgba[top:bottom], dtype=np.uint8, order="C")  # one copy, then in place
+    cutout[..., 3] = alpha[top:bottom]
     if colours is not None:
         index, rgb = colours
-        cutout.reshape(-1, 4)[index, :3] = rgb
+        if top > 0 or bottom < height:
+            lo, hi = np.searchsorted(index, (top * width, bottom * width))
+            index, rgb = index[lo:hi], rgb[lo:hi]
+        cutout.reshape(-1, 4)[index - top * width, :3] = rgb
     # Privacy: a fully transparent pixel keeps no colour (RGB 0), so the removed
     # background cannot be brought back by making the cut-out opaque again. Whole
     # pixels are zeroed as 32-bit words: ~20x faster than a per-channel multiply in wasm.
-    cutout.view("<u4").reshape(height, width)[alpha == 0] = 0
-    image = Image.frombuffer("RGBA", (width, height), cutout, "raw", "RGBA", 0, 1)
-    if output == "cutout":
-        return image
-    if output == "color":
-        colour = background if background is not None else (255, 255, 255, 255)
-        base = Image.new("RGBA", image.size, colour)
-        base.alpha_composite(image)
-        return base.convert("RGB") if colour[3] == 255 else base
-    raise OptionsError(f"unknown output '{output}': choose one of {', '.join(OUTPUTS)}")
+    words = cutout.view("<u4").reshape(bottom - top, width)
+    for y0, y1 in strips(bottom - top, width):
+        words[y0:y1][alpha[top + y0 : top + y1] == 0] = 0
+    return cutout
+
+
+def _on_colour(
+    rgba: np.ndarray,
+    alpha: np.ndarray,
+    colours: tuple[np.ndarray, np.ndarray] | None,
+    colour: tuple[int, int, int, int],
+) -> Image.Image:
+    """The cut-out over ``colour``, strip by strip: only the result is full-size (RGB where the
+    colour is opaque), never the cut-out or a composite beside it."""
+    height, width = alpha.shape
+    if colours is not None:
+        order = np.argsort(colours[0], kind="stable")
+        colours = (colours[0][order], colours[1][order])
+    opaque = colour[3] == 255
+    out = Image.new("RGB" if opaque else "RGBA", (width, height))
+    for top, bottom in strips(height, width):
+        part = _cutout_rows(rgba, alpha, colours, top, bottom)
+        layer = Image.frombuffer("RGBA", (width, bottom - top), part, "raw", "RGBA", 0, 1)
+        base = Image.new("RGBA", layer.size, colour)
+        base.alpha_composite(layer)
+        out.paste(base.convert("RGB") if opaque else base, (0, top))
+    return out
 
 
 def layers(
