@@ -38,7 +38,7 @@ export function createRest({ release, held, close, times = REST, timers = global
     stop();
     if (busy || warm || phase === 'closing') return;
     if (phase === 'awake') timer = timers.setTimeout(rest, shortMs);
-    else if (close && !held()) timer = timers.setTimeout(leave, longMs);
+    else if (close) timer = timers.setTimeout(leave, longMs); // held: looked at again then
   }
 
   async function rest() {
