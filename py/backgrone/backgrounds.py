@@ -26,6 +26,7 @@ import functools
 import numpy as np
 from PIL import Image, ImageFilter, ImageOps
 
+from .compose import STRIP_PIXELS
 from .decode import DEFAULT_MAX_PIXELS, decode_image
 from .errors import DecodeError, OptionsError
 
@@ -65,14 +66,21 @@ def _mean_colour(small: Image.Image) -> np.ndarray | None:
 
 def _clean_blocks(alpha: np.ndarray, source: np.ndarray, factor: int) -> np.ndarray:
     """Per block of ``factor`` x ``factor`` px: 255 where every pixel is background (alpha 0)
-    and visible in the source (alpha 255), else 0. Exact (no rounding of a mean)."""
+    and visible in the source (alpha 255), else 0. Exact (no rounding of a mean). Strips of
+    blocks at a time, so no full-size mask is made."""
     h, w = alpha.shape
     gh, gw = -(-h // factor), -(-w // factor)
-    bad = np.zeros((gh * factor, gw * factor), np.bool_)
-    bad[:h, :w] = alpha != 0
-    if source.min() < 255:
-        bad[:h, :w] |= source != 255
-    blocks = bad.reshape(gh, factor, gw, factor).any(axis=(1, 3))
+    hidden = source.min() < 255
+    blocks = np.empty((gh, gw), np.bool_)
+    step = max(1, STRIP_PIXELS // (gw * factor * factor))  # block rows per strip
+    for g0 in range(0, gh, step):
+        g1 = min(g0 + step, gh)
+        y0, y1 = g0 * factor, min(g1 * factor, h)
+        bad = np.zeros(((g1 - g0) * factor, gw * factor), np.bool_)
+        bad[: y1 - y0, :w] = alpha[y0:y1] != 0
+        if hidden:
+            bad[: y1 - y0, :w] |= source[y0:y1] != 255
+        blocks[g0:g1] = bad.reshape(g1 - g0, factor, gw, factor).any(axis=(1, 3))
     return np.where(blocks, np.uint8(0), np.uint8(255))
 
 

@@ -26,7 +26,7 @@ from .compose import (
     render,
     subject_box,
 )
-from .decode import DEFAULT_MAX_PIXELS, decode_image, decode_pixels
+from .decode import DEFAULT_MAX_PIXELS, decode_image, decode_pixels, to_array
 from .edit_log import EditLog
 from .edits import apply_edits
 from .errors import OptionsError
@@ -282,13 +282,12 @@ def _layered(
 ) -> Image.Image:
     """The cut-out placed on its canvas (if any), over its shadow (if any), over the background
     asked for: a colour, the original blurred without its subject, an image, or none."""
-    cutout = render(rgba, alpha, "cutout", None, colours)
     scale, shift = (1.0, 1.0), (0.0, 0.0)
     if options.canvas is not None:
-        where = (options.canvas, options.fill, options.position, options.margin)
-        cutout, scale, shift = presets.place(cutout, alpha, *where)
-        subject = np.asarray(cutout)[..., 3]
+        cutout, scale, shift = _placed(rgba, alpha, colours, options)
+        subject = to_array(cutout.getchannel("A"))
     else:
+        cutout = render(rgba, alpha, "cutout", None, colours)
         subject = alpha
     shade = shadow.shadow(subject, options.shadow, options.shadow_opacity, options.shadow_blur, options.shadow_offset)
     background: Image.Image | tuple[int, int, int, int] | None = None
@@ -302,6 +301,26 @@ def _layered(
         assert options._backdrop is not None  # checked with the options
         background = backgrounds.fit(options._backdrop, cutout.size)
     return layers(cutout, shade, background)
+
+
+def _placed(
+    rgba: np.ndarray, alpha: np.ndarray, colours: tuple[np.ndarray, np.ndarray] | None, options: Options
+) -> tuple[Image.Image, tuple[float, float], tuple[float, float]]:
+    """:func:`presets.place` of the cut-out, with only the subject's box of it rendered (all that
+    the canvas takes of it): no full-size cut-out. The same canvas, scale and shift."""
+    where = (options.canvas, options.fill, options.position, options.margin)
+    found = presets.box(alpha)
+    if found is None:
+        return presets.place(render(rgba, alpha, "cutout", None, colours), alpha, *where)
+    left, top, right, bottom = found
+    if colours is not None:
+        colours = _crop_colours(colours, alpha.shape[1], found)
+    part = alpha[top:bottom, left:right]
+    cutout, scale, shift = presets.place(
+        render(rgba[top:bottom, left:right], part, "cutout", None, colours), part, *where
+    )
+    # place() saw the box at (0, 0): its shift, from the source's origin.
+    return cutout, scale, (shift[0] - left * scale[0], shift[1] - top * scale[1])
 
 
 def visible(rgba: np.ndarray) -> np.ndarray:

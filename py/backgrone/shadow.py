@@ -20,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image, ImageFilter
 
+from .decode import to_array
 from .errors import OptionsError
 
 STYLES = ("none", "contact", "drop")
@@ -105,4 +106,4 @@ def shadow(
     if out.size != (w, h):
         # The reduced grid covers ceil(w / f) cells; scale its exact span back to the image.
         out = out.resize((w, h), Image.Resampling.BILINEAR, box=(0, 0, w / f, h / f))
-    return np.asarray(out)
+    return to_array(out)
