@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
 from .errors import (
     DecodeError,
@@ -346,9 +346,16 @@ def _open(data: bytes, max_pixels: int) -> Image.Image:
         raise _damaged(exc) from None
 
 
+# EXIF orientations that turn or flip the picture (1: as stored).
+_TURNED = (2, 3, 4, 5, 6, 7, 8)
+
+
 def _upright(im: Image.Image) -> Image.Image:
     """Apply the EXIF orientation; a damaged EXIF block leaves the image as stored."""
     try:
+        # exif_transpose copies an image it leaves as it is: a full-size copy for nothing.
+        if im.getexif().get(ExifTags.Base.Orientation) not in _TURNED:
+            return im
         return ImageOps.exif_transpose(im)
     except Exception:
         return im
