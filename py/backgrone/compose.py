@@ -7,6 +7,7 @@ at 12-24 MP anything more costs more than the model itself.
 from __future__ import annotations
 
 import io
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import numpy as np
@@ -135,6 +136,20 @@ def _cutout_rows(
     return cutout
 
 
+def cutout_strips(
+    rgba: np.ndarray, alpha: np.ndarray, colours: tuple[np.ndarray, np.ndarray] | None = None
+) -> Iterator[tuple[int, Image.Image]]:
+    """The cut-out :func:`render` makes, as ``(top, RGBA picture of some rows)`` strips, made one
+    at a time: for a step that reads each row once, no full-size cut-out is ever held."""
+    height, width = alpha.shape
+    if colours is not None:
+        order = np.argsort(colours[0], kind="stable")
+        colours = (colours[0][order], colours[1][order])
+    for top, bottom in strips(height, width):
+        part = _cutout_rows(rgba, alpha, colours, top, bottom)
+        yield top, Image.frombuffer("RGBA", (width, bottom - top), part, "raw", "RGBA", 0, 1)
+
+
 def _on_colour(
     rgba: np.ndarray,
     alpha: np.ndarray,
@@ -144,14 +159,9 @@ def _on_colour(
     """The cut-out over ``colour``, strip by strip: only the result is full-size (RGB where the
     colour is opaque), never the cut-out or a composite beside it."""
     height, width = alpha.shape
-    if colours is not None:
-        order = np.argsort(colours[0], kind="stable")
-        colours = (colours[0][order], colours[1][order])
     opaque = colour[3] == 255
     out = Image.new("RGB" if opaque else "RGBA", (width, height))
-    for top, bottom in strips(height, width):
-        part = _cutout_rows(rgba, alpha, colours, top, bottom)
-        layer = Image.frombuffer("RGBA", (width, bottom - top), part, "raw", "RGBA", 0, 1)
+    for top, layer in cutout_strips(rgba, alpha, colours):
         base = Image.new("RGBA", layer.size, colour)
         base.alpha_composite(layer)
         out.paste(base.convert("RGB") if opaque else base, (0, top))
@@ -173,23 +183,35 @@ def layers(
     holds no colour. Where the cut-out is opaque, its pixels come through unchanged."""
     if shadow is None and background is None:
         return cutout
+    return layered(cutout.size, [(0, cutout)], shadow, background, shadow_colour)
+
+
+def layered(
+    size: tuple[int, int],
+    pieces: Iterable[tuple[int, Image.Image]],
+    shadow: np.ndarray | None = None,
+    background: Image.Image | tuple[int, int, int, int] | None = None,
+    shadow_colour: tuple[int, int, int] = (0, 0, 0),
+) -> Image.Image:
+    """:func:`layers` with the cut-out of ``size`` given as ``(top, RGBA picture of some rows)``
+    pieces (:func:`cutout_strips`), laid on one after another: the same picture."""
     if isinstance(background, Image.Image) or (background is not None and background[3] == 255):
         # Opaque: the shadow's colour and the subject blended into the background in place,
         # each by its alpha as a mask (two passes; no RGBA copy of a full-size picture).
         if isinstance(background, Image.Image):
             base = background if background.mode == "RGB" else background.convert("RGB")
         else:
-            base = Image.new("RGB", cutout.size, background[:3])
+            base = Image.new("RGB", size, background[:3])
         if shadow is not None:
             height, width = shadow.shape
             base.paste(
                 shadow_colour, (0, 0, width, height), Image.frombuffer("L", (width, height), shadow, "raw", "L", 0, 1)
             )
-        base.paste(cutout, (0, 0), cutout)
+        for top, piece in pieces:
+            base.paste(piece, (0, top), piece)
         return base
     # A see-through colour, or none: the shadow as an RGBA layer of its own colour (its alpha
     # put in as a band), over the colour if any, and the subject over it.
-    size = cutout.size
     base = Image.new("RGBA", size, (0, 0, 0, 0) if background is None else background)
     if shadow is not None:
         height, width = shadow.shape
@@ -199,7 +221,9 @@ def layers(
             base = shade
         else:
             base.alpha_composite(shade)
-    base.alpha_composite(cutout)
+            del shade
+    for top, piece in pieces:
+        base.alpha_composite(piece, (0, top))
     if background is None and any(shadow_colour):
         # Where nothing shows, no colour (a black shadow leaves none there anyway).
         pixels = np.array(base, dtype=np.uint8, order="C")

@@ -20,7 +20,9 @@ from .compose import (
     OUTPUTS,
     alpha_at_size,
     combine_alpha,
+    cutout_strips,
     encode,
+    layered,
     layers,
     parse_color,
     render,
@@ -283,12 +285,14 @@ def _layered(
     """The cut-out placed on its canvas (if any), over its shadow (if any), over the background
     asked for: a colour, the original blurred without its subject, an image, or none."""
     scale, shift = (1.0, 1.0), (0.0, 0.0)
+    cutout: Image.Image | None = None
     if options.canvas is not None:
         cutout, scale, shift = _placed(rgba, alpha, colours, options)
         subject = to_array(cutout.getchannel("A"))
+        size = cutout.size
     else:
-        cutout = render(rgba, alpha, "cutout", None, colours)
         subject = alpha
+        size = (alpha.shape[1], alpha.shape[0])
     shade = shadow.shadow(subject, options.shadow, options.shadow_opacity, options.shadow_blur, options.shadow_offset)
     background: Image.Image | tuple[int, int, int, int] | None = None
     if options.output == "color":
@@ -296,11 +300,16 @@ def _layered(
     elif options.output == "blur":
         # Laid out as the subject is, so the place it was taken from lies under it again.
         small, factor = backgrounds.blurred_background(rgba, alpha, options.blur)
-        background = backgrounds.aligned(small, factor, cutout.size, scale, shift)
+        background = backgrounds.aligned(small, factor, size, scale, shift)
     elif options.output == "image":
         assert options._backdrop is not None  # checked with the options
-        background = backgrounds.fit(options._backdrop, cutout.size)
-    return layers(cutout, shade, background)
+        background = backgrounds.fit(options._backdrop, size)
+    if cutout is not None:
+        return layers(cutout, shade, background)
+    if shade is None and background is None:
+        return render(rgba, alpha, "cutout", None, colours)
+    # Without a canvas the cut-out is laid on strip by strip: never held full-size.
+    return layered(size, cutout_strips(rgba, alpha, colours), shade, background)
 
 
 def _placed(
