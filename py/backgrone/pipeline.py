@@ -26,6 +26,7 @@ from .compose import (
     layers,
     parse_color,
     render,
+    strips,
     subject_box,
 )
 from .decode import DEFAULT_MAX_PIXELS, decode_image, decode_pixels, to_array
@@ -335,10 +336,12 @@ def _placed(
 def visible(rgba: np.ndarray) -> np.ndarray:
     """The image as post-processing may read it: colours the source hides under alpha 0 are
     zeroed, so no refinement can carry them into visible pixels (privacy: they were never seen)."""
-    if rgba[..., 3].min() == 255:
+    if rgba[..., 3].min() > 0:  # nothing hidden: nothing to zero
         return rgba
     visible = np.array(rgba, dtype=np.uint8, order="C")
-    visible.view("<u4").reshape(rgba.shape[:2])[visible[..., 3] == 0] = 0
+    words = visible.view("<u4").reshape(rgba.shape[:2])
+    for top, bottom in strips(*rgba.shape[:2]):
+        words[top:bottom][visible[top:bottom, :, 3] == 0] = 0
     return visible
 
 
