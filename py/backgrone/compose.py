@@ -232,6 +232,19 @@ def layered(
     return base
 
 
+def _webp_bytes(image: Image.Image, quality: int, icc: bytes | None) -> bytes:
+    """What ``image.save(..., "WEBP", quality=quality, method=4, exact=True, icc_profile=icc)``
+    writes (Pillow's WebP ``_save`` with the same arguments), with the pixels handed over as one
+    array: Pillow's ``tobytes`` would hold them twice more beside the picture."""
+    from PIL import _webp  # Pillow's own WebP module (Pillow 10.2, as in Pyodide)
+
+    width, height = image.size
+    data = _webp.WebPEncode(to_array(image), width, height, False, float(quality), image.mode, icc or "", 4, 1, b"", "")
+    if data is None:
+        raise OSError("cannot write file as WebP (encoder returned None)")
+    return data
+
+
 def encode(
     image: Image.Image,
     fmt: str = "png",
@@ -260,6 +273,8 @@ def encode(
             # render() has already zeroed the colour under transparent pixels; exact=True
             # keeps those zeros (without it libwebp fills transparent pixels with nearby
             # colours), so lossy WebP leaves at most faint ringing from the visible edge.
+            if image.mode in ("RGB", "RGBA"):
+                return _webp_bytes(image, quality, icc)
             image.save(buf, "WEBP", quality=quality, method=4, exact=True, **extra)
         else:
             raise OptionsError(f"unknown format '{fmt}': choose one of {', '.join(FORMATS)}")
