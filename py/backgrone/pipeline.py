@@ -221,10 +221,10 @@ def compose(
     decontaminate = _decontaminates(options)
     colours: tuple[np.ndarray, np.ndarray] | None = None
     if options.uses("edges") and decontaminate:  # one pass shares the reduced image and edge cells
-        alpha, index, rgb = refine.refine(guide, alpha, mask)
+        alpha, index, rgb = refine.refine(guide, alpha, mask, in_place=True)  # alpha is ours
         colours = (index, rgb)
     elif options.uses("edges"):
-        alpha = refine.refine_edges(guide, alpha, mask)
+        alpha = refine.refine_edges(guide, alpha, mask, in_place=True)
     elif decontaminate:
         colours = refine.estimate_foreground(guide, alpha)
     return _output(prepared, alpha, colours, options)
@@ -242,7 +242,7 @@ def start_alpha(prepared: Prepared, mask: np.ndarray, options: Options = Options
         mask = refine.despeckle(mask)
     alpha = alpha_at_size(mask, prepared.size)
     if options.uses("edges"):
-        alpha = refine.refine_edges(visible(prepared.rgba), alpha, mask)
+        alpha = refine.refine_edges(visible(prepared.rgba), alpha, mask, in_place=True)
     return alpha
 
 

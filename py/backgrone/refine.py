@@ -498,7 +498,14 @@ def _grain(rgba: np.ndarray, alpha: np.ndarray, index: np.ndarray) -> tuple[floa
 
 
 def _refine(
-    edge: _Edge, level: Image.Image, rgba: np.ndarray, alpha: np.ndarray, scale: float, radius: float, eps: float
+    edge: _Edge,
+    level: Image.Image,
+    rgba: np.ndarray,
+    alpha: np.ndarray,
+    scale: float,
+    radius: float,
+    eps: float,
+    in_place: bool = False,
 ) -> np.ndarray:
     h, w = alpha.shape
     _, soft = edge.soft(alpha)
@@ -530,7 +537,7 @@ def _refine(
     low = np.maximum(gain * outside, GF_SNAP)[:, None, None]
     high = np.maximum(gain * inside, GF_SNAP)[:, None, None]
     q = np.where(q < low, 0, np.where(q > 1 - high, 1, q)).reshape(-1)[soft]
-    out = alpha.copy()
+    out = alpha if in_place else alpha.copy()
     out.reshape(-1)[edge.index[soft]] = np.clip(q * 255 + 0.5, 0, 255).astype(np.uint8)
     return out
 
@@ -541,6 +548,7 @@ def refine_edges(
     mask: np.ndarray | None = None,
     radius: float = GF_RADIUS,
     eps: float = GF_EPS,
+    in_place: bool = False,
 ) -> np.ndarray:
     """Snap the upscaled alpha to the image's own edges: a fast guided filter
     (He & Sun 2015, "Fast Guided Filter", arXiv:1505.00996) with the colour image as
@@ -555,13 +563,15 @@ def refine_edges(
     1 within :data:`GF_SNAP`, or within what the image's grain times ``a`` could
     produce (:data:`GF_NOISE`). Pixels with alpha 0 or 255 keep it.
 
-    Returns a new array, or ``alpha`` itself when it has no soft pixel.
+    Returns a new array, or ``alpha`` itself when it has no soft pixel; with ``in_place`` (a
+    caller that no longer needs the upscaled alpha: no second full-size plane) ``alpha`` itself,
+    refined, when it is C-contiguous.
     """
     rgba, alpha = _inputs(rgba, alpha)
     edge = _Edge(alpha)
     if not edge.cells:
         return alpha
-    return _refine(edge, _level(rgba, edge.f), rgba, alpha, _scale(alpha, mask), radius, eps)
+    return _refine(edge, _level(rgba, edge.f), rgba, alpha, _scale(alpha, mask), radius, eps, in_place)
 
 
 # --- estimate_foreground --------------------------------------------------------------
@@ -609,14 +619,25 @@ def _foreground(edge: _Edge, level: Image.Image, rgba: np.ndarray, alpha: np.nda
     u = 1 - a * a
     v = a * (1 - a)
     grid = np.concatenate((grid_ia, grid_a[None]))
-    delta = f_hat[..., 0] * (a * u).sum(axis=1) - (img * v).sum(axis=2) - b_hat[..., 0] * (a * v).sum(axis=1)
+    del grid_ia, grid_a
+    iv = np.stack([(img[k] * v).sum(axis=1) for k in range(3)])  # (img * v).sum(axis=2), a channel at a time
+    delta = f_hat[..., 0] * (a * u).sum(axis=1) - iv - b_hat[..., 0] * (a * v).sum(axis=1)
     grid.reshape(4, -1)[:3, where] += delta / count
     sums = _window_means(grid, edge.cy, edge.cx, max(1, int(FG_LOCAL / f)))
     f_hat = (sums[:3] / np.maximum(sums[3], 1e-6))[..., None]
 
-    # F = F^ + a (I - a F^ - (1-a) B^) = F^ (1 - a^2) + a I - a (1 - a) B^.
-    fg = (f_hat * u + a * img - b_hat * v).reshape(3, -1)[:, soft]
-    np.clip(fg * 255 + 0.5, 0, 255, out=fg)
+    # F = F^ + a (I - a F^ - (1-a) B^) = F^ (1 - a^2) + a I - a (1 - a) B^, in place: the
+    # same operations in the same order as the expression, with two edge-sized arrays, not four.
+    fg = f_hat * u
+    np.multiply(a, img, out=img)
+    fg += img
+    np.multiply(b_hat, v, out=img)
+    fg -= img
+    del img, u, v
+    fg = fg.reshape(3, -1)[:, soft]
+    fg *= 255  # np.clip(fg * 255 + 0.5, 0, 255) without its two temporaries
+    fg += 0.5
+    np.clip(fg, 0, 255, out=fg)
     rgb = np.empty((fg.shape[1], 3), np.uint8)
     rgb[:] = fg.T
     return edge.index[soft], rgb
@@ -645,15 +666,15 @@ def estimate_foreground(rgba: np.ndarray, alpha: np.ndarray) -> tuple[np.ndarray
 
 
 def refine(
-    rgba: np.ndarray, alpha: np.ndarray, mask: np.ndarray | None = None
+    rgba: np.ndarray, alpha: np.ndarray, mask: np.ndarray | None = None, in_place: bool = False
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """:func:`refine_edges`, then :func:`estimate_foreground` on its result, sharing
-    the reduced image and the edge's cells: ``(alpha, index, rgb)``."""
+    """:func:`refine_edges` (``in_place`` as there), then :func:`estimate_foreground` on its
+    result, sharing the reduced image and the edge's cells: ``(alpha, index, rgb)``."""
     rgba, alpha = _inputs(rgba, alpha)
     edge = _Edge(alpha)
     if not edge.cells:
         return alpha, np.zeros(0, np.intp), np.zeros((0, 3), np.uint8)
     level = _level(rgba, edge.f)
     # Refining changes only soft pixels, all inside the edge's cells: they still hold.
-    refined = _refine(edge, level, rgba, alpha, _scale(alpha, mask), GF_RADIUS, GF_EPS)
+    refined = _refine(edge, level, rgba, alpha, _scale(alpha, mask), GF_RADIUS, GF_EPS, in_place)
     return (refined, *_foreground(edge, level, rgba, refined))
