@@ -68,12 +68,27 @@ def option_sets(backdrop: bytes) -> dict[str, dict]:
         "color-crop": {"output": "color", "background": "#ffffff", "crop": True, "margin": 5},
         "no-edges": {"edges": False},
         "no-decontaminate": {"decontaminate": False, "despeckle": False},
+        "color-webp": {"output": "color", "background": "#204060", "format": "webp"},
+        "blur-canvas": {"output": "blur", "canvas": [1600, 1200], "shadow": "drop", "position": "bottom", "margin": 30},
+        "image-canvas-contact": {
+            "output": "image",
+            "background_image": backdrop,
+            "canvas": [900, 900],
+            "shadow": "contact",
+        },
     }
 
 
-# sha256 of Host.complete's bytes before the memory work (commit that added this test), per
-# source and option set: any change in a byte fails.
+# sha256 of Host.complete's bytes before the memory work (commit 4fc96e8, which added this test; the
+# WebP colour and canvas cases computed with that commit's code later), per source and option set:
+# any change in a byte fails.
 EXPECTED: dict[str, str] = {
+    "rgb-color-webp": "c6acd00e0dee36f9126c565cc3a161edf6342c375011526bf1bd45c241b58d5d",
+    "rgb-blur-canvas": "483eac1b699c0ebfe7855f5c393e5c268d67196b5958d284e5f3e8940dbf7a29",
+    "rgb-image-canvas-contact": "67d5fe6b560023f894ecd9fb66a1a12a140ce1cc8ca90d924ac28b4ea39ad377",
+    "rgba-color-webp": "ed393afde00d21ab89d5d8b13ed486243625773c35c3b15110770a51473a929a",
+    "rgba-blur-canvas": "8730c058ce21ff289e8487aace222ca282f7ba500fae286622d7161cf9a1e95b",
+    "rgba-image-canvas-contact": "c7824f7bb5c7b9ae97e53b4c1920b5afc1a75328d0d585bb28081d572e591f7d",
     "rgb-blur-drop": "518aea20e773f2b65dd9f1e846d1d4e0dffe811095e0f35238aa1519d83d6015",
     "rgb-color": "1db99a580a9a1fc3a7b6a2a02912f8c3462c82e73818a6cdce8e4f5237a22d48",
     "rgb-color-crop": "c3dd692183cdc3522e52dcb57ff49f4d89dfafb6ee81ab2349e4c9c3a48c6087",
