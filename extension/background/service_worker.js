@@ -95,7 +95,32 @@ async function sayOnPage(tabId, error) {
  * the error: {ok: true, engine, notice, guarded, ...} or {ok: false, error}; on an
  * image that already shows our cut-out, {ok: true, offered: 'restore'} (the page offers Restore).
  */
-async function onMenuClick(info, tab) {
+/**
+ * How many of this worker's own uses of the engine are under way (a right-click's job from
+ * opening its document to its answer): the engine is not closed under them.
+ */
+let engineUses = 0;
+async function usingEngine(work) {
+  engineUses += 1;
+  try {
+    return await work();
+  } finally {
+    engineUses -= 1;
+  }
+}
+
+/** The engine rested long with nothing held and asks to go: closed, unless a job of ours is starting. */
+async function engineIdle(_data, sender) {
+  if (!chrome.offscreen || !isEngineDocument(sender.url) || engineUses) return { ok: false };
+  setTimeout(() => chrome.offscreen.closeDocument().catch(() => {}), 0); // after it heard the answer
+  return { ok: true };
+}
+
+function onMenuClick(info, tab) {
+  return usingEngine(() => cutOnPage(info, tab));
+}
+
+async function cutOnPage(info, tab) {
   if (info.menuItemId && info.menuItemId !== MENU_ID) return { ok: false, error: 'not our menu item' };
   const tabId = tab.id;
   const frameId = info.frameId || 0;
@@ -252,6 +277,15 @@ function isFramePage(url) {
   }
 }
 
+/** The engine's own document (its address is the extension's; a page cannot send as it). */
+function isEngineDocument(url) {
+  try {
+    return new URL(url).href.startsWith(chrome.runtime.getURL('extension/offscreen/offscreen.html'));
+  } catch {
+    return false;
+  }
+}
+
 /**
  * A guarded frame says whether it shows its cut-out: passed on to the content scripts of the
  * frame's own tab (the browser names it), never through the page; the frame learns its tab.
@@ -270,7 +304,7 @@ chrome.runtime.onMessage.addListener((m, sender, sendResponse) => {
     sendResponse(frameShown(msg.data, sender));
     return false;
   }
-  const act = { [Type.SAVE]: save, [Type.OPEN_EDITOR]: openEditor }[msg?.type];
+  const act = { [Type.SAVE]: save, [Type.OPEN_EDITOR]: openEditor, [Type.ENGINE_IDLE]: engineIdle }[msg?.type];
   if (!act) return false;
   act(msg.data, sender).then(sendResponse, (err) => sendResponse({ ok: false, error: String(err?.message || err) }));
   return true;

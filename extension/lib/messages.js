@@ -26,6 +26,8 @@
     MODEL_STATUS: 'model-status', // {} -> {ok, engines: {name: {cached, bundled, bytes, failed?: {kind, detail, at}, downloading?: {phase, loaded, total}}}}
     DOWNLOAD_MODEL: 'download-model', // {engine, modelSource} -> {ok} | {ok:false, error}: on purpose, with MODEL_PROGRESS
     PING: 'ping', // {} -> {ok}: the engine is listening
+    // For tests and benchmarks: the engine's rest (offscreen/rest.js), and other rest times.
+    REST: 'rest', // {shortMs?, longMs?} -> {ok, phase, busy, warm, shortMs, longMs, python, runtime, heap}
     DELETE_MODELS: 'delete-models', // {engines?: [name]} -> {ok}
     // the popup's batch, kept by the engine (offscreen/batch.js) while the popup is closed
     BATCH_ADD: 'batch-add', // {files: [{name, type, size, url}], engine, options, modelSource} -> {ok, batch, refused: how many did not fit}
@@ -37,6 +39,8 @@
     BATCH: 'batch', // {version, items: [{id, jobId, name, state, ...}], notices, keptMinutes}: the batch changed
     // service worker -> CONTENT
     JOB_START: 'job-start', // {jobId, srcUrl} -> {found, error?}
+    // OFFSCREEN -> BACKGROUND: the engine rested long with nothing held; close its document
+    ENGINE_IDLE: 'engine-idle', // {} -> {ok}: ok, it will be closed (no request of the service worker's is on its way)
     // CONTENT -> BACKGROUND
     SAVE: 'save', // {resultId} -> {ok, filename} | {ok:false, error}
     // the overlay's Refine: the service worker checks the result is this tab's, then opens
@@ -161,6 +165,8 @@
     [Type.RELEASE]: { resultId: is.id() },
     [Type.MODEL_STATUS]: {},
     [Type.PING]: {},
+    [Type.REST]: { shortMs: opt(is.int(0, 24 * 3600_000)), longMs: opt(is.int(0, 24 * 3600_000)) },
+    [Type.ENGINE_IDLE]: {},
     [Type.DELETE_MODELS]: { engines: opt(is.list(is.str(32))) },
     [Type.DOWNLOAD_MODEL]: { engine: is.str(32), modelSource: is.str(2048) },
     [Type.MODEL_PROGRESS]: {

@@ -22,29 +22,42 @@ async function create() {
   // The engine has no chrome.i18n of its own: it speaks the language named in its address.
   const path = `${URL_PATH}?lang=${encodeURIComponent(chrome.i18n.getMessage('localeCode'))}`;
   const url = chrome.runtime.getURL(path);
-  const existing = await chrome.runtime.getContexts({ contextTypes: ['OFFSCREEN_DOCUMENT'], documentUrls: [url] });
-  if (!existing.length) {
-    await chrome.offscreen
-      .createDocument({
-        url: path,
-        reasons: ['WORKERS', 'BLOBS'],
-        justification: 'Runs the on-device background removal engine (Pyodide and onnxruntime-web).',
-      })
-      .catch((err) => {
-        // Another context (the service worker, the popup) created it between our check and this call.
-        if (!String(err?.message).includes('Only a single offscreen')) throw err;
-      });
-  }
-  // A document another context just created may still be loading its listeners: nothing is
-  // sent (no request, no job port) until it answers.
-  const ping = message(Target.OFFSCREEN, Type.PING, {});
   const until = Date.now() + LISTENING_WITHIN_MS;
-  do {
-    if ((await chrome.runtime.sendMessage(ping).catch(() => undefined))?.ok) return;
-    await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
-  } while (Date.now() < until);
+  const ping = message(Target.OFFSCREEN, Type.PING, {});
+  while (Date.now() < until) {
+    const existing = await chrome.runtime.getContexts({ contextTypes: ['OFFSCREEN_DOCUMENT'], documentUrls: [url] });
+    if (!existing.length) {
+      await chrome.offscreen
+        .createDocument({
+          url: path,
+          reasons: ['WORKERS', 'BLOBS'],
+          justification: 'Runs the on-device background removal engine (Pyodide and onnxruntime-web).',
+        })
+        .catch((err) => {
+          // Another context (the service worker, the popup) created it between our check and this call.
+          if (!String(err?.message).includes('Only a single offscreen')) throw err;
+        });
+    }
+    // A document another context just created may still be loading its listeners: nothing is
+    // sent (no request, no job port) until it answers.
+    const answer = await chrome.runtime.sendMessage(ping).catch(() => undefined);
+    if (answer?.ok) return;
+    // One that rested long is closing: a new one is made once it is gone.
+    if (answer?.closing) await closed();
+    else await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
+  }
   // Said here, once: otherwise the caller's own message meets the browser's "Receiving end does not exist".
   throw new Error(t('errorEngineNotStarted'));
+}
+
+/** The engine's document is gone (it asked to close after a long rest), or `ms` passed. */
+async function closed(ms = 5000) {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    const open = await chrome.runtime.getContexts({ contextTypes: ['OFFSCREEN_DOCUMENT'] }).catch(() => []);
+    if (!open.length) return;
+    await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
+  }
 }
 
 /** Send one request to the engine and return its answer; throws on {ok:false}. */
@@ -52,7 +65,14 @@ export async function callEngine(type, data) {
   await ensureOffscreen();
   const request = message(Target.OFFSCREEN, type, data);
   const sameRealm = globalThis.BackgroneEngine; // the event page's own engine (Firefox)
-  const answer = await (sameRealm ? sameRealm.handle(request) : chrome.runtime.sendMessage(request));
+  const send = () => (sameRealm ? sameRealm.handle(request) : chrome.runtime.sendMessage(request));
+  let answer = await send();
+  if (answer?.closing) {
+    // It rested long and is closing (it took nothing of this request): a new one answers.
+    await closed();
+    await ensureOffscreen();
+    answer = await send();
+  }
   if (!answer) throw new Error(t('errorEngineSilent'));
   if (!answer.ok) throw new Error(answer.error || t('errorEngineFailed'));
   return answer;

@@ -236,6 +236,8 @@ export function createBatch({ cut, holdAwake, broadcast = send, limits = LIMITS 
 
   return {
     watch,
+    /** The batch keeps files a popup will show again. */
+    held: () => items.length > 0,
     handlers: {
       [Type.BATCH_ADD]: add,
       [Type.BATCH_STATE]: () => ({ ok: true, batch: snapshot() }),

@@ -7,19 +7,20 @@ import { loadCatalogue } from '../lib/catalogue.js';
 import { deleteModel, modelState, pruneModels } from '../lib/model_store.js';
 import { clearFailure } from '../lib/model_failures.js';
 import { cutoutFilename } from '../lib/names.js';
-import { backendInfo, dropSession, run } from './inference.js';
-import { downloadModel, downloadState, sessionFor } from './model_session.js';
+import { backendInfo, dropSession, releaseRuntimes, run, runtimeLive, warmRuntime } from './inference.js';
+import { downloadModel, downloadState, prewarmSession, sessionFor } from './model_session.js';
 import { acceptPort, claimPort } from './job_ports.js';
 import { JobQueue } from './job_queue.js';
 import { decodeImage } from './browser_decode.js';
-import { finish, loadPython, tensorFor } from './python.js';
+import { finish, loadPython, pythonHeapBytes, pythonLive, releasePython, tensorFor } from './python.js';
 import { keepRun, modelStep, readyPython } from './cold_start.js';
 import { IN_EVENT_PAGE, holdAwake, keepingAwake } from './host.js';
-import { addResult, releaseResult, replaceResult, resultUrl } from './results.js';
+import { addResult, heldResults, releaseResult, replaceResult, resultUrl } from './results.js';
 import { addRecipe, dropRecipe } from './refine_store.js';
 import { createEditSessions } from './edit_sessions.js';
 import { readSource } from './image_source.js';
 import { createBatch } from './batch.js';
+import { createRest } from './rest.js';
 
 const { t } = globalThis.BackgroneI18n;
 // Our words, in the language our creator named (this document has no chrome.i18n).
@@ -30,6 +31,32 @@ const HEARTBEAT_MS = 5000;
 const SHOWN_MS = 30_000;
 const HELD_MS = 30 * 60_000; // how long an event page stays awake for a page that still offers Save
 const queue = new JobQueue(10 * 60_000);
+
+/**
+ * Ask the service worker to close this document (Chromium): true when it will. Firefox's
+ * event page has no such request; the browser suspends it once nothing keeps it awake.
+ */
+async function askToClose() {
+  const answer = await chrome.runtime.sendMessage(message(Target.BACKGROUND, Type.ENGINE_IDLE, {})).catch(() => null);
+  return answer?.ok === true;
+}
+/** End both runtimes' workers; false when either was busy (the rest tries again later). */
+async function releaseWorkers() {
+  const [python, model] = await Promise.all([releasePython(), releaseRuntimes()]);
+  return python && model;
+}
+// Held: a result a page still offers (Save reads it here), the popup's kept batch (made below).
+const rest = createRest({ release: releaseWorkers, held: () => heldResults() > 0 || batch.held(), close: IN_EVENT_PAGE ? undefined : askToClose });
+
+/** Work for `rest`: the engine does not rest under it. */
+async function working(work) {
+  const end = rest.begin();
+  try {
+    return await work();
+  } finally {
+    end();
+  }
+}
 
 function broadcast(data) {
   chrome.runtime.sendMessage(message(Target.UI, Type.PROGRESS, data)).catch(() => {});
@@ -129,6 +156,9 @@ async function cut(data, { ownsRecipe = false } = {}) {
     // answers holds up only its own job, and only until its time limits.
     const timings = {}; // milliseconds per step, reported with the result (bench/ reads them)
     const t0 = performance.now();
+    // A rested engine boots both runtimes at once, on their own threads, while the image is read.
+    loadPython().catch(() => {}); // a failed boot is said by the job's own wait for it
+    prewarmSession(data.engine, data.modelSource);
     report({ stage: Stage.FETCHING_IMAGE });
     const { bytes, guarded } = await readSource(source, channel);
     timings.fetch = performance.now() - t0;
@@ -167,6 +197,7 @@ async function cut(data, { ownsRecipe = false } = {}) {
       channel.onClose = () => {
         releaseResult(resultId);
         letGo();
+        rest.changed(); // the last result a page offered may be gone: the engine may leave
       };
       if (!guarded) channel.postBytes(Type.RESULT, made.done.data);
       channel.post(Type.DONE, answer);
@@ -221,11 +252,18 @@ const handlers = {
   [Type.MODEL_STATUS]: modelStatus,
   [Type.DOWNLOAD_MODEL]: (data) => keepingAwake(() => downloadModel(data)), // on purpose: Download now, Retry
   [Type.PING]: () => ({ ok: true }),
+  // For tests and benchmarks: how the engine rests, and shorter rests.
+  [Type.REST]: (data) => {
+    if (data.shortMs !== undefined || data.longMs !== undefined) rest.setTimes(data);
+    return { ok: true, ...rest.state(), python: pythonLive(), runtime: runtimeLive(), heap: pythonHeapBytes() };
+  },
   [Type.DELETE_MODELS]: (data) => queue.add(() => deleteModels(data)),
 };
 // The popup's batch lives here, so that closing the popup loses nothing.
-const batch = createBatch({ cut: (data) => keepingAwake(() => cut(data, { ownsRecipe: true })), holdAwake });
+const batch = createBatch({ cut: (data) => working(() => keepingAwake(() => cut(data, { ownsRecipe: true }))), holdAwake });
 Object.assign(handlers, batch.handlers);
+
+const QUESTIONS = new Set([Type.PING, Type.REST]);
 
 /** Extension pages only: the service worker, the popup, options, our own frames. */
 function fromExtensionPage(sender) {
@@ -243,9 +281,11 @@ function handle(m, sender) {
   const msg = parse(m, Target.OFFSCREEN);
   const handler = msg && handlers[msg.type];
   if (!handler) return null;
-  return languageLoaded
-    .then(() => handler(msg.data, sender))
-    .catch((err) => ({ ok: false, error: String(err?.message || err) }));
+  // Asked to close: the caller sends again to a new document (offscreen_client.js).
+  if (rest.closing()) return Promise.resolve({ ok: false, closing: true, error: t('errorEngineNotStarted') });
+  const answer = () => languageLoaded.then(() => handler(msg.data, sender));
+  // Questions about the engine itself are not work: asking them must not keep it from resting.
+  return (QUESTIONS.has(msg.type) ? answer() : working(answer)).catch((err) => ({ ok: false, error: String(err?.message || err) }));
 }
 
 chrome.runtime.onMessage.addListener((m, sender, sendResponse) => {
@@ -277,18 +317,36 @@ function redetectModel(recipe, tensor, shape, report) {
     () => report({ stage: Stage.QUEUED }),
   );
 }
-const edits = createEditSessions({ fromExtensionPage, runModel: redetectModel, keepingAwake, holdAwake, ready: languageLoaded });
+/** An editor's session keeps the engine warm (its next stroke must not wait for a boot) while it holds it awake. */
+function holdWarm(ms) {
+  const letGo = [holdAwake(ms), rest.keepWarm()];
+  const timer = setTimeout(() => letGo[1](), ms);
+  return () => {
+    clearTimeout(timer);
+    letGo.forEach((go) => go());
+  };
+}
+const edits = createEditSessions({
+  fromExtensionPage, runModel: redetectModel, keepingAwake: (work) => working(() => keepingAwake(work)), holdAwake: holdWarm, ready: languageLoaded,
+});
 
 chrome.runtime.onConnect.addListener((port) => {
   if (port.sender?.id !== chrome.runtime.id) return port.disconnect();
   if (port.name.startsWith(`${EDIT_PORT}:`)) return edits.accept(port);
-  if (port.name === BATCH_PORT) return fromExtensionPage(port.sender) ? batch.watch(port) : port.disconnect();
+  if (port.name === BATCH_PORT) {
+    if (!fromExtensionPage(port.sender)) return port.disconnect();
+    port.onDisconnect.addListener(rest.keepWarm()); // an open popup's next drop must not wait for a boot
+    return batch.watch(port);
+  }
   acceptPort(port);
 });
 
-// Warm up Python while the first request is on its way; not in an event page, which
-// wakes for every menu click and save (it boots Python when a job needs it).
-if (!IN_EVENT_PAGE) loadPython().catch((err) => console.error('Python failed to load', err));
+// Warm up Python and onnxruntime while the first request is on its way; not in an event page,
+// which wakes for every menu click and save (a job boots them when it needs them).
+if (!IN_EVENT_PAGE) {
+  loadPython().catch((err) => console.error('Python failed to load', err));
+  warmRuntime();
+}
 // Storage held by engines an earlier version offered (and this catalogue no longer lists) is freed.
 loadCatalogue()
   .then((catalogue) => pruneModels(Object.keys(catalogue.engines)))

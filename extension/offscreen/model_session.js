@@ -8,7 +8,7 @@ import '../lib/i18n.js';
 import { formatBytes, loadCatalogue } from '../lib/catalogue.js';
 import { loadModelBytes, modelState } from '../lib/model_store.js';
 import { clearFailure, failureKind, failureOf, recordFailure } from '../lib/model_failures.js';
-import { getSession, sessionPending } from './inference.js';
+import { getSession, sessionPending, sessionReady } from './inference.js';
 import { SharedTask } from './shared_task.js';
 
 const { t } = globalThis.BackgroneI18n;
@@ -127,6 +127,22 @@ export async function sessionFor(engine, modelSource, report, timings, signal) {
     const instead = await useFallback(failureKind(err));
     if (!instead) throw err;
     return instead;
+  }
+}
+
+/**
+ * Start making `engine`'s session now, while Python boots and the image is read, when its model
+ * is on this device (a built-in or a stored one, with no remembered failure): a job then finds it
+ * made, or joins it being made. Never a download: a bad file must fail before any is started.
+ */
+export async function prewarmSession(engine, modelSource) {
+  try {
+    const spec = (await loadCatalogue()).engines[engine];
+    if (!spec || sessionReady(engine) || sessionPending(engine) || loading.has(engine) || deliberate.has(engine)) return;
+    if (!spec.bundled && (failureOf(engine) || !(await isCached(spec)))) return;
+    await getSession(spec, loader(spec, modelSource, null));
+  } catch {
+    // The job's own wait for the session says what went wrong.
   }
 }
 

@@ -29,6 +29,9 @@ export function addResult({ data, mime, filename, tabId = null, onRelease = () =
   return id;
 }
 
+/** How many results the engine keeps: a page may still offer Save of any of them. */
+export const heldResults = () => results.size;
+
 /**
  * {url, mime, filename} of a result. `tabId`, when the asker is in a tab,
  * must be the tab the result was made for.
