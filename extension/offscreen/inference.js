@@ -19,6 +19,7 @@ const sessions = new Map(); // engine -> its session (being made, or made), most
 const made = new WeakMap(); // a task -> its session, from the moment it settles
 const runs = new Serial(); // one run at a time per session
 let running = 0; // runs asked for and not yet ended (queued ones too)
+let making = 0; // sessions being made (their bytes loading, their worker building them), kept or not
 // One kept session: each costs its own prepacked weights and arenas (176 MB more for medium).
 const MAX_SESSIONS = 1;
 
@@ -105,7 +106,7 @@ class Runtime {
 /** @type {Runtime | null} */
 let main = null; // threads: mainThreads(); WebGPU when there is one
 /** @type {Map<number, Runtime>} */
-const capped = new Map(); // thread count -> a runtime of its own with that many (see runtimeFor)
+const capped = new Map(); // thread count -> a runtime of its own with that many (see loadRuntime)
 
 /**
  * The onnxruntime to run an engine in, started. `maxThreads` (the catalogue's max_threads): an
@@ -115,7 +116,7 @@ const capped = new Map(); // thread count -> a runtime of its own with that many
  * @param {number} [maxThreads]
  * @returns {Promise<Runtime>}
  */
-async function runtimeFor(maxThreads) {
+async function loadRuntime(maxThreads) {
   const webgpu = await webGpu();
   // WebGPU is another computation altogether: no thread count to hold.
   const cap = maxThreads && !webgpu && mainThreads() > maxThreads ? maxThreads : 0;
@@ -140,7 +141,7 @@ export async function backendInfo() {
  * @returns {Promise<void>}
  */
 export function warmRuntime() {
-  return runtimeFor().then(
+  return loadRuntime().then(
     () => {},
     () => {},
   );
@@ -158,7 +159,7 @@ export function runtimeLive() {
  * @returns {Promise<boolean>}
  */
 export async function releaseRuntimes() {
-  if (running > 0 || [...sessions.values()].some((task) => !task.settled)) return false;
+  if (running > 0 || making > 0) return false;
   sessions.clear();
   for (const runtime of [main, ...capped.values()]) runtime?.stop();
   return true;
@@ -172,10 +173,10 @@ export async function releaseRuntimes() {
  * @returns {Promise<Session>}
  */
 async function createSession(spec, loadBytes) {
-  await runtimeFor(spec.max_threads); // ORT starts before the bytes come, as it always did
+  await loadRuntime(spec.max_threads); // ORT starts before the bytes come, as it always did
   for (let attempt = 0; ; attempt++) {
     const { bytes, verify } = await loadBytes();
-    const runtime = await runtimeFor(spec.max_threads); // afresh: it may have stopped meanwhile
+    const runtime = await loadRuntime(spec.max_threads); // afresh: it may have stopped meanwhile
     const [session, verified] = await Promise.allSettled([runtime.create(bytes), verify()]);
     if (verified.status === 'fulfilled' && verified.value) {
       if (session.status === 'rejected') throw session.reason;
@@ -214,9 +215,14 @@ export function getSession(spec, loadBytes, wait = {}) {
       made.set(fresh, session);
       return session;
     });
-    fresh.promise.catch(() => {
-      if (sessions.get(spec.name) === fresh) sessions.delete(spec.name);
-    });
+    making += 1;
+    fresh.promise.then(
+      () => (making -= 1),
+      () => {
+        making -= 1;
+        if (sessions.get(spec.name) === fresh) sessions.delete(spec.name);
+      },
+    );
     task = fresh;
   }
   sessions.set(spec.name, task);
