@@ -1,20 +1,27 @@
-// onnxruntime-web sessions: WebGPU when an adapter exists, else wasm (SIMD,
-// threads when the document is cross-origin isolated).
+// onnxruntime-web sessions: WebGPU when an adapter exists, else wasm (SIMD, threads when the
+// engine is cross-origin isolated). ORT lives in Workers of the engine's own (ort_worker.js),
+// never in the engine's document: wasm memory only grows and ORT never gives it back, but a
+// terminated Worker gives all of it back (releaseRuntimes), and a running model keeps no
+// thread of the document's busy (Firefox's event page keeps its timers).
 import '../lib/i18n.js';
-import { IN_EVENT_PAGE } from './host.js';
 import { Serial, SharedTask } from './shared_task.js';
+import { WorkerCalls, standalone } from './worker_rpc.js';
 
 const { t } = globalThis.BackgroneI18n;
 const ORT_BASE = chrome.runtime.getURL('vendor/ort/');
-// The build of onnxruntime-web copied into vendor/ort/ by build_ext.py, typed by the npm package.
-/** @typedef {typeof import('onnxruntime-web')} Ort */
-/** @typedef {import('onnxruntime-web').InferenceSession} InferenceSession */
-/** @type {Promise<{ort: Ort, webgpu: boolean}> | null} */
-let runtime = null;
-/** @type {Map<string, SharedTask<InferenceSession>>} */
+const WORKER_URL = chrome.runtime.getURL('extension/offscreen/ort_worker.js');
+/** @typedef {{webgpu: boolean, threads: number, isolated: boolean}} Backend */
+/** @typedef {{runtime: Runtime, id: number}} Session a session inside a runtime's worker (opaque to callers) */
+
+/** @type {Map<string, SharedTask<Session>>} */
 const sessions = new Map(); // engine -> its session (being made, or made), most recent last
+/** @type {WeakMap<SharedTask<Session>, Session>} */
+const made = new WeakMap(); // a task -> its session, from the moment it settles
 const runs = new Serial(); // one run at a time per session
-const MAX_SESSIONS = 2;
+let running = 0; // runs asked for and not yet ended (queued ones too)
+let making = 0; // sessions being made (their bytes loading, their worker building them), kept or not
+// One kept session: each costs its own prepacked weights and arenas (176 MB more for medium).
+const MAX_SESSIONS = 1;
 
 /**
  * True for a hardware WebGPU adapter. A software one (SwiftShader, a
@@ -36,56 +43,126 @@ async function hasWebGpu() {
   }
 }
 
-/** @type {Map<number, Promise<{ort: Ort, webgpu: boolean}>>} */
-const fewerThreads = new Map(); // thread count -> an onnxruntime of its own with that many
+/** @type {Promise<boolean> | null} */
+let gpu = null;
+const webGpu = () => (gpu ??= hasWebGpu());
+const mainThreads = () => (self.crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency || 1) : 1);
 
-/**
- * The onnxruntime to run an engine in. `maxThreads` (the catalogue's max_threads): an fp32
- * engine whose convolutions sum in another order on more threads (so its bytes would depend
- * on the machine's core count) runs on at most that many. numThreads is global to an
- * onnxruntime, so such an engine gets one of its own: the same module imported under another
- * URL is another instance, with its own wasm memory and threads.
- * @param {number} [maxThreads]
- * @returns {Promise<{ort: Ort, webgpu: boolean}>}
- */
-async function loadRuntime(maxThreads) {
-  if (!runtime) {
-    runtime = (async () => {
-      const webgpu = await hasWebGpu();
-      /** @type {Ort} */
-      const ort = await import(ORT_BASE + (webgpu ? 'ort.webgpu.min.mjs' : 'ort.wasm.min.mjs'));
-      ort.env.wasm.wasmPaths = ORT_BASE;
-      ort.env.wasm.numThreads = self.crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency || 1) : 1;
-      // In an event page, inference in ORT's worker keeps the page's thread free for the timers that keep it awake.
-      ort.env.wasm.proxy = IN_EVENT_PAGE && !webgpu;
-      ort.env.logLevel = 'error';
-      return { ort, webgpu };
-    })();
+/** One onnxruntime: a Worker with ORT imported, `threads` its thread count. */
+class Runtime {
+  /** @param {number} threads @param {boolean} webgpu */
+  constructor(threads, webgpu) {
+    this.worker = new Worker(WORKER_URL, { type: 'module', name: `onnxruntime ×${threads}` });
+    this.calls = new WorkerCalls(this.worker, () => new Error(t('errorEngineStopped')), () => this.stop());
+    /** @type {Set<number>} its sessions, by id */
+    this.sessions = new Set();
+    /** @type {Backend} what its worker says (threads: ORT's own figure once it made a session) */
+    this.backend = { webgpu, threads, isolated: self.crossOriginIsolated };
+    /** @type {Promise<unknown>} */
+    this.ready = this.calls.call('init', { base: ORT_BASE, webgpu, threads }).then(({ isolated }) => {
+      this.backend.isolated = isolated;
+    });
+    this.ready.catch(() => this.stop()); // a runtime that did not start is not kept: the next job tries again
   }
-  const main = await runtime;
-  // WebGPU is another computation altogether: no thread count to hold.
-  if (!maxThreads || main.webgpu || main.ort.env.wasm.numThreads <= maxThreads) return main;
-  let capped = fewerThreads.get(maxThreads);
-  if (!capped) {
-    capped = (async () => {
-      const url = new URL('ort.wasm.min.mjs', ORT_BASE);
-      url.searchParams.set('threads', String(maxThreads));
-      /** @type {Ort} */
-      const ort = await import(url.href);
-      ort.env.wasm.wasmPaths = ORT_BASE;
-      ort.env.wasm.numThreads = maxThreads;
-      ort.env.wasm.proxy = main.ort.env.wasm.proxy;
-      ort.env.logLevel = 'error';
-      return { ort, webgpu: false };
-    })();
-    fewerThreads.set(maxThreads, capped);
+
+  get live() {
+    return !this.calls.dead;
   }
-  return capped;
+
+  /** @param {Uint8Array} bytes the loader's, which may be cached or shared: copied, the copy moved */
+  async create(bytes) {
+    const copy = bytes.slice();
+    const { session, threads } = await this.calls.call('create', { bytes: copy }, [copy.buffer]);
+    this.backend.threads = threads;
+    this.sessions.add(session);
+    return { runtime: this, id: session };
+  }
+
+  /** @param {number} id @param {any} spec @param {Float32Array} tensor moved to the worker when it owns its buffer @param {number[]} shape */
+  async run(id, spec, tensor, shape) {
+    const data = standalone(tensor);
+    const args = { session: id, input: spec.input.name, output: spec.output.name, data, shape };
+    return /** @type {Float32Array} */ ((await this.calls.call('run', args, [data.buffer])).data);
+  }
+
+  /** @param {number} id */
+  async release(id) {
+    if (!this.sessions.delete(id) || !this.live) return;
+    await this.calls.call('release', { session: id });
+    // A runtime of fewer threads holds nothing once its session is gone: its memory goes too.
+    if (this !== main && this.sessions.size === 0 && this.calls.busy === 0) this.stop();
+  }
+
+  /** Terminate the worker (all its memory goes), fail what waits on it, forget it and its sessions. */
+  stop() {
+    this.calls.die(); // no-op when it died on its own (then it called us)
+    this.worker.terminate();
+    if (main === this) main = null;
+    for (const [threads, runtime] of capped) if (runtime === this) capped.delete(threads);
+    for (const [engine, task] of sessions) if (made.get(task)?.runtime === this) sessions.delete(engine);
+  }
 }
 
+/** @type {Runtime | null} */
+let main = null; // threads: mainThreads(); WebGPU when there is one
+/** @type {Map<number, Runtime>} */
+const capped = new Map(); // thread count -> a runtime of its own with that many (see loadRuntime)
+
+/**
+ * The onnxruntime to run an engine in, started. `maxThreads` (the catalogue's max_threads): an
+ * fp32 engine whose convolutions sum in another order on more threads (so its bytes would
+ * depend on the machine's core count) runs on at most that many. numThreads is global to an
+ * onnxruntime, so such an engine gets a worker of its own.
+ * @param {number} [maxThreads]
+ * @returns {Promise<Runtime>}
+ */
+async function loadRuntime(maxThreads) {
+  const webgpu = await webGpu();
+  // WebGPU is another computation altogether: no thread count to hold.
+  const cap = maxThreads && !webgpu && mainThreads() > maxThreads ? maxThreads : 0;
+  let runtime = cap ? capped.get(cap) : main;
+  if (!runtime) {
+    runtime = new Runtime(cap || mainThreads(), webgpu && !cap);
+    if (cap) capped.set(cap, runtime);
+    else main = runtime;
+  }
+  await runtime.ready;
+  return runtime;
+}
+
+/** @returns {Promise<Backend>} the main runtime's backend (as its worker said, once one did) */
 export async function backendInfo() {
-  const { ort, webgpu } = await loadRuntime();
-  return { webgpu, threads: ort.env.wasm.numThreads, isolated: self.crossOriginIsolated };
+  return main ? { ...main.backend } : { webgpu: await webGpu(), threads: mainThreads(), isolated: self.crossOriginIsolated };
+}
+
+/**
+ * Start the main runtime (its worker, ORT imported) ahead of a model. Idempotent; never fails:
+ * a runtime that did not start is forgotten, and the next call (or job) tries again.
+ * @returns {Promise<void>}
+ */
+export function warmRuntime() {
+  return loadRuntime().then(
+    () => {},
+    () => {},
+  );
+}
+
+/** True while some runtime's worker exists (holding its memory). */
+export function runtimeLive() {
+  return main !== null || capped.size > 0;
+}
+
+/**
+ * Terminate every runtime's worker, which gives back all of its memory, and forget every
+ * session (the next job makes its session, in a fresh worker). Refused (false, nothing done)
+ * while a session is being made or a run is asked for or under way.
+ * @returns {Promise<boolean>}
+ */
+export async function releaseRuntimes() {
+  if (running > 0 || making > 0) return false;
+  sessions.clear();
+  for (const runtime of [main, ...capped.values()]) runtime?.stop();
+  return true;
 }
 
 /**
@@ -93,23 +170,26 @@ export async function backendInfo() {
  * corrupt, load again once (which refetches the bad chunks) and rebuild.
  * @param {any} spec an engine of the catalogue
  * @param {() => Promise<{bytes: Uint8Array, verify: () => Promise<boolean>}>} loadBytes
+ * @returns {Promise<Session>}
  */
 async function createSession(spec, loadBytes) {
-  const { ort, webgpu } = await loadRuntime(spec.max_threads);
-  /** @type {import('onnxruntime-web').InferenceSession.SessionOptions} */
-  const options = { executionProviders: webgpu ? ['webgpu', 'wasm'] : ['wasm'], graphOptimizationLevel: 'all' };
+  await loadRuntime(spec.max_threads); // ORT starts before the bytes come, as it always did
   for (let attempt = 0; ; attempt++) {
     const { bytes, verify } = await loadBytes();
-    const [session, verified] = await Promise.allSettled([ort.InferenceSession.create(bytes, options), verify()]);
+    const runtime = await loadRuntime(spec.max_threads); // afresh: it may have stopped meanwhile
+    const [session, verified] = await Promise.allSettled([runtime.create(bytes), verify()]);
     if (verified.status === 'fulfilled' && verified.value) {
       if (session.status === 'rejected') throw session.reason;
       return session.value;
     }
-    if (session.status === 'fulfilled') await session.value.release();
+    if (session.status === 'fulfilled') await runtime.release(session.value.id);
     if (verified.status === 'rejected') throw verified.reason;
     if (attempt >= 1) throw new Error(t('errorModelCorrupt'));
   }
 }
+
+/** A kept task whose session's worker is gone (it died, or was released) is no session. */
+const gone = (task) => task.settled && made.has(task) && !made.get(task).runtime.live;
 
 /**
  * A session for `engine`, created from `loadBytes({signal, onProgress})` on first use and
@@ -119,20 +199,31 @@ async function createSession(spec, loadBytes) {
  * @param {any} spec an engine of the catalogue
  * @param {(o: {signal: AbortSignal, onProgress: (p: any) => void}) => Promise<{bytes: Uint8Array, verify: () => Promise<boolean>}>} loadBytes
  * @param {{signal?: AbortSignal, onProgress?: (p: any) => void}} [wait]
- * @returns {Promise<InferenceSession>}
+ * @returns {Promise<Session>}
  */
 export function getSession(spec, loadBytes, wait = {}) {
   let task = sessions.get(spec.name);
   // A download every waiter left is stopping: the next job starts afresh rather than fail with its reason.
   if (task?.abandoned && !task.settled) task = undefined;
+  if (task && gone(task)) task = undefined;
   if (task) {
     sessions.delete(spec.name); // refresh recency
   } else {
-    task = new SharedTask((signal, onProgress) => createSession(spec, () => loadBytes({ signal, onProgress })));
-    const made = task;
-    made.promise.catch(() => {
-      if (sessions.get(spec.name) === made) sessions.delete(spec.name);
+    /** @type {SharedTask<Session>} */
+    const fresh = new SharedTask(async (signal, onProgress) => {
+      const session = await createSession(spec, () => loadBytes({ signal, onProgress }));
+      made.set(fresh, session);
+      return session;
     });
+    making += 1;
+    fresh.promise.then(
+      () => (making -= 1),
+      () => {
+        making -= 1;
+        if (sessions.get(spec.name) === fresh) sessions.delete(spec.name);
+      },
+    );
+    task = fresh;
   }
   sessions.set(spec.name, task);
   while (sessions.size > MAX_SESSIONS) {
@@ -151,12 +242,13 @@ export function sessionPending(engine) {
 
 /** True when `engine`'s session is made and kept: a job with it loads nothing. */
 export function sessionReady(engine) {
-  return sessions.get(engine)?.settled === true; // a failed one leaves the map as it settles
+  const task = sessions.get(engine);
+  return task?.settled === true && !gone(task); // a failed one leaves the map as it settles
 }
 
 /** Release a session once it is made and its last run has ended (never under a run). */
 function release(task) {
-  task.promise.then((s) => runs.run(s, () => s.release())).catch(() => {});
+  task.promise.then((s) => runs.run(s, () => s.runtime.release(s.id))).catch(() => {});
 }
 
 export async function dropSession(engine) {
@@ -167,25 +259,19 @@ export async function dropSession(engine) {
 
 /**
  * Run the model: float32 NCHW tensor -> raw Float32Array of the named output.
- * @param {InferenceSession} session
+ * `tensor` is moved into the model's worker (detached here) when it spans its own buffer.
+ * @param {Session} session
  * @param {any} spec an engine of the catalogue
  * @param {Float32Array} tensor
  * @param {number[]} shape
  * @returns {Promise<Float32Array>}
  */
-export function run(session, spec, tensor, shape) {
-  // A job that passed its deadline may still be running (its run can't be stopped): the next waits for it.
-  return runs.run(session, () => runNow(session, spec, tensor, shape));
-}
-
-async function runNow(session, spec, tensor, shape) {
-  const { ort } = await loadRuntime(spec.max_threads); // the runtime that made the session
-  const input = new ort.Tensor('float32', tensor, shape);
-  const out = await session.run({ [spec.input.name]: input }, [spec.output.name]);
-  const result = out[spec.output.name];
-  // A float32 output (the catalogue's models): its data is a Float32Array.
-  const data = new Float32Array(/** @type {Float32Array} */ (result.location === "cpu" ? result.data : await result.getData()));
-  input.dispose?.();
-  result.dispose?.();
-  return data;
+export async function run(session, spec, tensor, shape) {
+  running += 1;
+  try {
+    // A job that passed its deadline may still be running (its run can't be stopped): the next waits for it.
+    return await runs.run(session, () => session.runtime.run(session.id, spec, tensor, shape));
+  } finally {
+    running -= 1;
+  }
 }
