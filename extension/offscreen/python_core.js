@@ -45,7 +45,7 @@ const withTimeout = (promise, ms) =>
  */
 async function startPyodide(indexURL, store) {
   const quiet = { indexURL, stdout: () => {}, stderr: (s) => console.warn(s) };
-  if (!store) return { pyodide: await loadPyodide(quiet), fromSnapshot: false, saved: Promise.resolve(false) };
+  if (!store) return { pyodide: await loadPyodide(quiet), fromSnapshot: false, saved: null };
   let snapshot = null;
   try {
     snapshot = await store.read(version);
@@ -55,7 +55,7 @@ async function startPyodide(indexURL, store) {
   if (snapshot) {
     try {
       const pyodide = await withTimeout(loadPyodide({ ...quiet, _loadSnapshot: snapshot }), RESTORE_TIMEOUT_MS);
-      return { pyodide, fromSnapshot: true, saved: Promise.resolve(false) };
+      return { pyodide, fromSnapshot: true, saved: null };
     } catch (err) {
       console.warn('Python snapshot refused, booting without it', err);
     }
@@ -80,7 +80,8 @@ async function startPyodide(indexURL, store) {
  * Python and the core, from the extension's root URL `base` (…/ with vendor/, py/, models/).
  * @param {string} base
  * @param {SnapshotStore | null} [store] a baseline snapshot store (none: a plain boot)
- * @returns {Promise<{pyodide: any, mod: any, fromSnapshot: boolean, pyodideMs: number, saved: Promise<boolean>}>}
+ * @returns {Promise<{pyodide: any, mod: any, fromSnapshot: boolean, pyodideMs: number, saved: Promise<boolean> | null}>}
+ *   saved: whether the snapshot this boot made was stored (null: it made none)
  */
 export async function bootPython(base, store = null) {
   const url = (path) => new URL(path, base).href;

@@ -56,7 +56,7 @@ function transferables(value, heap) {
 
 async function boot({ base, snapshots: useSnapshots }) {
   const python = await bootPython(base, useSnapshots ? snapshots : null);
-  python.saved.then((saved) => post({ saved }));
+  python.saved?.then((saved) => post({ saved }));
   return { pyodide: python.pyodide, calls: coreCalls(python.mod), fromSnapshot: python.fromSnapshot, pyodideMs: python.pyodideMs };
 }
 
