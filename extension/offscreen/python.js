@@ -1,55 +1,28 @@
-// The Python core in Pyodide: numpy + Pillow + py/backgrone, all from the package.
-import { loadPyodide } from '../../vendor/pyodide/pyodide.mjs';
+// The Python core (numpy + Pillow + py/backgrone in Pyodide), run in a module Worker
+// (python_worker.js over python_core.js) that the engine can terminate: a wasm heap never
+// shrinks, a terminated worker's goes back to the system. This is the engine's side: the
+// same calls as when Python ran in this document. Images and edit sessions are handles to
+// objects the worker holds; the core's refusals come back as UserError in the user's words.
 import '../lib/i18n.js';
 import { TimingKey, recordTiming } from '../lib/device_timings.js';
 
-const url = (path) => chrome.runtime.getURL(path);
-let ready = null;
-let loaded = false;
+const WORKER_URL = new URL('./python_worker.js', import.meta.url);
+
+/**
+ * @typedef {{ worker: Worker, generation: number, pending: Map<number, {resolve: Function, reject: Function}>,
+ *   nextId: number, ready: Promise<any>, loaded: boolean, held: Set<number>, boot: BootRecord }} Live
+ * @typedef {{ fromSnapshot: boolean, ms: number, pyodideMs: number, saved: boolean | null }} BootRecord
+ * @typedef {{ id: number, generation: number }} Handle an object the worker holds
+ */
+
+/** @type {Live | null} the worker (booting or up), if any */
+let live = null;
+let generation = 0;
 let bootStarted = 0;
-
-async function boot() {
-  const indexURL = url('vendor/pyodide/');
-  const pyodide = await loadPyodide({ indexURL, stdout: () => {}, stderr: (s) => console.warn(s) });
-  // Wheels come from indexURL and are sha256-checked against pyodide-lock.json.
-  await pyodide.loadPackage(['numpy', 'pillow'], { messageCallback: () => {} });
-  const [zip, bridge, catalogue] = await Promise.all([
-    fetch(url('py/backgrone.zip')).then((r) => r.arrayBuffer()),
-    fetch(url('extension/offscreen/bridge.py')).then((r) => r.text()),
-    fetch(url('models/catalogue.json')).then((r) => r.text()),
-  ]);
-  pyodide.unpackArchive(zip, 'zip', { extractDir: '/lib/backgrone' });
-  pyodide.FS.writeFile('/lib/backgrone/backgrone_bridge.py', bridge);
-  pyodide.runPython("import sys; sys.path.insert(0, '/lib/backgrone')");
-  const mod = pyodide.pyimport('backgrone_bridge');
-  mod.init(catalogue);
-  return { pyodide, mod };
-}
-
-/** Python and the core, booted once (its time kept for this device's estimates). */
-export function loadPython() {
-  if (!ready) {
-    bootStarted = performance.now();
-    ready = boot().then(
-      (python) => {
-        loaded = true;
-        recordTiming(TimingKey.boot, performance.now() - bootStarted);
-        return python;
-      },
-      (err) => {
-        ready = null;
-        throw err;
-      },
-    );
-  }
-  return ready;
-}
-
-/** True once Python is up: a job then waits for no boot. */
-export const pythonLoaded = () => loaded;
-
-/** How long the boot under way has run, in ms (0 when none is). */
-export const bootElapsedMs = () => (ready && !loaded ? performance.now() - bootStarted : 0);
+let inFlight = 0; // calls sent (or waiting for the boot) and not answered
+let heapBytes = 0;
+/** @type {BootRecord | null} */
+let lastBoot = null;
 
 /** A message for the user (from the core's typed errors), not a crash; `kind` names the error class. */
 class UserError extends Error {
@@ -64,118 +37,190 @@ class UserError extends Error {
  * The core's message in the browser's language: its `code` names the key
  * core_<code> in _locales; a message without one (the core's internal checks) stays as the core wrote it.
  */
-function localized(result) {
-  const code = result.get('code');
-  const params = result.get('params');
-  const values = params?.toJs ? params.toJs() : [];
-  params?.destroy?.();
+function localized({ code, params, error }) {
   const key = `core_${code}`;
-  const text = code ? globalThis.BackgroneI18n.t(key, ...values) : key;
-  return text !== key ? text : result.get('error');
+  const text = code ? globalThis.BackgroneI18n.t(key, ...(params || [])) : key;
+  return text !== key ? text : error;
 }
 
-function unwrap(result) {
-  if (result.has('error')) {
-    const error = new UserError(localized(result), result.get('kind'), result.get('format'));
-    result.destroy();
-    throw error;
+/** The worker is gone (it died, failed to boot, or was released): its calls fail with `err`. */
+function end(w, err) {
+  w.worker.terminate();
+  for (const { reject } of w.pending.values()) reject(err);
+  w.pending.clear();
+  w.held.clear();
+  if (live === w) {
+    live = null;
+    heapBytes = 0;
   }
-  return result;
 }
 
-function decoded(result) {
-  try {
-    const prepared = result.get('prepared');
-    return {
-      prepared,
-      width: result.get('width'),
-      height: result.get('height'),
-      release: () => prepared.destroy(),
-    };
-  } finally {
-    result.destroy();
+function onMessage(w, data) {
+  if (data.booted) return w.bootAnswer.resolve(data.booted);
+  if (data.bootFailed) return w.bootAnswer.reject(new Error(data.bootFailed));
+  if ('saved' in data) {
+    w.boot.saved = data.saved;
+    return;
   }
+  const waiting = w.pending.get(data.id);
+  if (!waiting) return;
+  w.pending.delete(data.id);
+  if (w === live) heapBytes = data.heap || heapBytes;
+  if (data.refusal) waiting.reject(new UserError(localized(data.refusal), data.refusal.kind, data.refusal.format));
+  else if ('error' in data) waiting.reject(new Error(data.error));
+  else waiting.resolve(data.value);
+  if (data.dead) end(w, new Error(`Python stopped (${data.error}); it starts again with the next image`));
+}
+
+function startWorker() {
+  const worker = new Worker(WORKER_URL, { type: 'module' });
+  /** @type {any} */
+  const w = { worker, generation: ++generation, pending: new Map(), nextId: 1, loaded: false, held: new Set() };
+  w.boot = { fromSnapshot: false, ms: 0, pyodideMs: 0, saved: null };
+  w.ready = new Promise((resolve, reject) => {
+    w.bootAnswer = { resolve, reject };
+  });
+  worker.onmessage = ({ data }) => onMessage(w, data);
+  const died = (what) => {
+    const err = new Error(`Python's worker ${what}; it starts again with the next image`);
+    w.bootAnswer.reject(err);
+    end(w, err);
+  };
+  worker.onerror = (event) => {
+    event.preventDefault();
+    died(`failed: ${event.message || 'it could not start'}`);
+  };
+  worker.onmessageerror = () => died('sent a message that could not be read');
+  // A worker has no chrome.*: the extension's URL comes with the first message.
+  worker.postMessage({ boot: { base: chrome.runtime.getURL(''), snapshots: true } });
+  return /** @type {Live} */ (w);
+}
+
+/** Python and the core, booted once (its time kept for this device's estimates): the boot record. */
+export function loadPython() {
+  if (!live) {
+    bootStarted = performance.now();
+    const w = startWorker();
+    live = w;
+    w.ready = w.ready.then(
+      (booted) => {
+        w.loaded = true;
+        Object.assign(w.boot, booted, { ms: performance.now() - bootStarted });
+        lastBoot = w.boot;
+        recordTiming(TimingKey.boot, w.boot.ms);
+        return w.boot;
+      },
+      (err) => {
+        end(w, err);
+        throw err;
+      },
+    );
+  }
+  return live.ready;
+}
+
+/** True once Python is up: a job then waits for no boot. */
+export const pythonLoaded = () => !!live?.loaded;
+
+/** How long the boot under way has run, in ms (0 when none is). */
+export const bootElapsedMs = () => (live && !live.loaded ? performance.now() - bootStarted : 0);
+
+/** True while a Python worker is booting or up (it holds memory). */
+export const pythonLive = () => !!live;
+
+/** The last known size of Python's wasm heap, in bytes (0 when no worker is up). */
+export const pythonHeapBytes = () => heapBytes;
+
+/** The last boot: {fromSnapshot, ms (to numpy + Pillow + core ready), pyodideMs, saved (snapshot stored)}. */
+export const pythonBoot = () => lastBoot;
+
+/**
+ * Ends the Python worker, giving its memory back; the next call boots a new one. Refused
+ * (false, nothing done) while it boots, while a call is in flight and while an image or an
+ * edit session it holds is open.
+ * @returns {Promise<boolean>} true when no worker is left
+ */
+export async function releasePython() {
+  if (!live) return true;
+  if (!live.loaded || inFlight > 0 || live.held.size > 0) return false;
+  end(live, new Error('Python was released'));
+  return true;
 }
 
 /**
- * Decode the image (fails fast on a bad file, before any model is loaded).
- * Returns {prepared (PyProxy), width, height, release()}.
+ * Calls `name` in the worker (booting it first if needed). `handle`: the object it works on,
+ * which must be of this worker; `hold`: the key of the answer naming an object the worker
+ * now holds (it becomes a handle, counted until released); `transfer`: buffers that move.
  */
-export async function decode(bytes, options) {
-  const { mod } = await loadPython();
-  return decoded(unwrap(mod.decode(bytes, options)));
+async function call(name, args, { handle = null, hold = null, transfer = [] } = {}) {
+  inFlight++;
+  try {
+    await loadPython();
+    const w = live;
+    if (handle && (handle.generation !== w.generation || !w.held.has(handle.id))) {
+      throw new Error('Python restarted since this image was opened: open it again');
+    }
+    const value = await new Promise((resolve, reject) => {
+      const id = w.nextId++;
+      w.pending.set(id, { resolve, reject });
+      w.worker.postMessage({ id, call: name, args: handle ? [handle.id, ...args] : args }, transfer);
+    });
+    if (hold) {
+      w.held.add(value[hold]);
+      value[hold] = { id: value[hold], generation: w.generation };
+    }
+    return value;
+  } finally {
+    inFlight--;
+  }
 }
 
-/** Like decode, for RGBA pixels the browser decoded (formats the core's Pillow can't read). */
+/** Lets the worker free the object `handle` names (once; nothing for a gone worker). */
+function release(handle) {
+  const w = live;
+  if (!w || w.generation !== handle.generation || !w.held.delete(handle.id)) return;
+  w.worker.postMessage({ release: handle.id });
+}
+
+const decoded = ({ prepared, width, height }) => ({ prepared, width, height, release: () => release(prepared) });
+
+/**
+ * Decode the image (fails fast on a bad file, before any model is loaded).
+ * Returns {prepared (a handle), width, height, release()}. `bytes` stay the caller's (copied).
+ */
+export async function decode(bytes, options) {
+  return decoded(await call('decode', [bytes, options], { hold: 'prepared' }));
+}
+
+/** Like decode, for RGBA pixels the browser decoded (formats the core's Pillow can't read); they move to Python. */
 export async function decodePixels(pixels, width, height, options) {
-  const { mod } = await loadPython();
-  return decoded(unwrap(mod.decode_pixels(pixels, width, height, options)));
+  return decoded(await call('decodePixels', [pixels, width, height, options], { hold: 'prepared', transfer: [pixels.buffer] }));
 }
 
 /** Throws the core's over-limit error for a size read from a header, before anything is decoded. */
 export async function checkSize(width, height, options) {
-  const { mod } = await loadPython();
-  unwrap(mod.check_size(width, height, options)).destroy();
+  await call('checkSize', [width, height, options]);
 }
 
 /** The model input for `engine`: {tensor: Float32Array, shape}. */
-export async function tensorFor(image, engine) {
-  const { mod } = await loadPython();
-  const result = unwrap(mod.tensor(image.prepared, engine));
-  try {
-    const tensorProxy = result.get('tensor');
-    const buf = tensorProxy.getBuffer('f32');
-    const tensor = new Float32Array(buf.data); // copy out of the wasm heap
-    buf.release();
-    tensorProxy.destroy();
-    const shapeProxy = result.get('shape');
-    const shape = shapeProxy.toJs();
-    shapeProxy.destroy();
-    return { tensor, shape };
-  } finally {
-    result.destroy();
-  }
+export function tensorFor(image, engine) {
+  return call('tensor', [engine], { handle: image.prepared });
 }
 
 /**
  * Mask -> encoded output: {data: Uint8Array, mime, width, height, timings: {postprocess, encode} in ms,
  * check: 0..1 how likely it needs a fix, flag: check it first (py/backgrone/check_score.py)}.
+ * `output` stays the caller's (copied): the refine editor keeps it.
  */
-export async function finish(image, output, engine, options) {
-  const { mod } = await loadPython();
-  const result = unwrap(mod.complete(image.prepared, output, engine, options));
-  try {
-    return {
-      data: result.get('data'), mime: result.get('mime'), width: result.get('width'), height: result.get('height'), timings: result.get('timings'),
-      check: result.get('check'), flag: result.get('flag'),
-    };
-  } finally {
-    result.destroy();
-  }
+export function finish(image, output, engine, options) {
+  return call('finish', [output, engine, options], { handle: image.prepared });
 }
 
 // ---- the refine editor's session (backgrone.edit_session through bridge.py) ----------------
 
-/** A Float32Array copied out of a numpy array's buffer. */
-function floats(proxy) {
-  const buf = proxy.getBuffer('f32');
-  try {
-    return new Float32Array(buf.data); // copy out of the wasm heap
-  } finally {
-    buf.release();
-    proxy.destroy();
-  }
-}
-
-/** An editor's session on a finished job: {session (PyProxy: close with closeEdit), width, height}. */
-export async function openEdit(image, output, engine, options) {
-  const { mod } = await loadPython();
-  const result = unwrap(mod.edit_open(image.prepared, output, engine, options));
-  try {
-    return { session: result.get('session'), width: result.get('width'), height: result.get('height') };
-  } finally {
-    result.destroy();
-  }
+/** An editor's session on a finished job: {session (a handle: close with closeEdit), width, height}. */
+export function openEdit(image, output, engine, options) {
+  return call('openEdit', [output, engine, options], { handle: image.prepared, hold: 'session' });
 }
 
 /**
@@ -183,51 +228,26 @@ export async function openEdit(image, output, engine, options) {
  * {need: [{key, tensor, shape}]}: run the model on each, editProvide the outputs, ask again.
  * A log the core refuses throws its message (nothing changed).
  */
-export async function editSet(session, edits) {
-  const { mod } = await loadPython();
-  const result = unwrap(mod.edit_set(session, JSON.stringify(edits)));
-  try {
-    if (result.has('need')) {
-      const list = result.get('need');
-      const need = [];
-      for (const item of list) {
-        const shape = item.get('shape');
-        need.push({ key: item.get('key'), tensor: floats(item.get('tensor')), shape: Array.from(shape) });
-        item.destroy();
-      }
-      list.destroy();
-      return { need };
-    }
-    return { length: result.get('length'), box: result.has('box') ? Array.from(result.get('box')) : null };
-  } finally {
-    result.destroy();
-  }
+export function editSet(session, edits) {
+  return call('editSet', [edits], { handle: session });
 }
 
 /** A re-detect's raw model output for the input `key` of editSet's need. */
 export async function editProvide(session, key, output) {
-  const { mod } = await loadPython();
-  unwrap(mod.edit_provide(session, key, output)).destroy();
+  await call('editProvide', [key, output], { handle: session });
 }
 
 /** Raw bytes the editor draws: 'image' (RGBA), 'start', 'alpha' (one byte a pixel), 'patch' (inside `box`). */
-export async function editBytes(session, which, box = null) {
-  const { mod } = await loadPython();
-  return mod.edit_bytes(session, which, box);
+export function editBytes(session, which, box = null) {
+  return call('editBytes', [which, box], { handle: session });
 }
 
 /** The refined cut-out with the job's options: {data: Uint8Array, mime, width, height}. */
-export async function editRender(session) {
-  const { mod } = await loadPython();
-  const result = unwrap(mod.edit_render(session));
-  try {
-    return { data: result.get('data'), mime: result.get('mime'), width: result.get('width'), height: result.get('height') };
-  } finally {
-    result.destroy();
-  }
+export function editRender(session) {
+  return call('editRender', [], { handle: session });
 }
 
 /** Frees the session's memory in Python (its image, alphas, masks). */
 export function closeEdit(session) {
-  session.destroy();
+  release(session);
 }

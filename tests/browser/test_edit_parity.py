@@ -76,8 +76,10 @@ def replay(args):
 '''
 
 IN_PYODIDE = """async ([code, args]) => {
-  const py = await import('/extension/offscreen/python.js');
-  const { pyodide } = await py.loadPython();
+  // The engine's boot code, in this page's own realm (the engine runs it in a worker).
+  const core = await import('/extension/offscreen/python_core.js');
+  globalThis.corePython ??= core.bootPython(new URL('/', location.href).href);
+  const { pyodide } = await globalThis.corePython;
   const ns = pyodide.globals.get('dict')();
   try {
     pyodide.runPython(code, { globals: ns });

@@ -17,16 +17,19 @@ from .harness import Browser
 pytestmark = pytest.mark.browser
 
 IN_PYODIDE = """async ([imageB64, maskB64, engine, options]) => {
-  const py = await import('/extension/offscreen/python.js');
-  const { pyodide } = await py.loadPython();
+  // The engine's boot code and calls, in this page's own realm (the engine runs them in a worker).
+  const core = await import('/extension/offscreen/python_core.js');
+  globalThis.corePython ??= core.bootPython(new URL('/', location.href).href);
+  const { pyodide, mod } = await globalThis.corePython;
+  const py = core.coreCalls(mod);
   const bytes = (b64) => Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
-  const image = await py.decode(bytes(imageB64), options);
-  const started = await py.tensorFor(image, engine);
+  const image = py.decode(bytes(imageB64), options);
+  const started = py.tensor(image.prepared, engine);
   const tensor = new Uint8Array(started.tensor.buffer);
   const tensorSha = Array.from(new Uint8Array(await crypto.subtle.digest('SHA-256', tensor)),
     (b) => b.toString(16).padStart(2, '0')).join('');
-  const done = await py.finish(image, new Float32Array(bytes(maskB64).buffer), engine, options);
-  image.release();
+  const done = py.finish(image.prepared, new Float32Array(bytes(maskB64).buffer), engine, options);
+  image.prepared.destroy();
   let s = '';
   for (const b of done.data) s += String.fromCharCode(b);
   const zlib = pyodide.runPython("from PIL import features; features.version('zlib')");

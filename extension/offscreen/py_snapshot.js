@@ -1,0 +1,95 @@
+// Pyodide's baseline memory snapshot (python_core.js makes and restores it), kept in the
+// extension's IndexedDB: one record, gzip'd (about 20 MB of heap, 5 MB stored), under the
+// Pyodide version that made it. IndexedDB and CompressionStream work in a worker, where the
+// engine's Python runs. The bytes are checked before Pyodide sees them: gzip's CRC and length
+// refuse a damaged record, a record of another version is foreign; either is dropped.
+const DB = 'backgrone-python';
+const STORE = 'snapshots';
+const KEY = 'baseline';
+// Pyodide's layout: a header rounded to 16 bytes, then the heap (whole 64 KiB wasm pages).
+const MAGIC_BYTES = 4;
+const PAGE = 65536;
+
+/** bytes through a CompressionStream or DecompressionStream, collected. */
+async function through(bytes, stream) {
+  const out = new Response(new Blob([bytes]).stream().pipeThrough(stream));
+  return new Uint8Array(await out.arrayBuffer());
+}
+
+export const gzip = (bytes) => through(bytes, new CompressionStream('gzip'));
+/** Throws on bytes that are not one whole gzip stream (a wrong CRC or length, a truncated end). */
+export const gunzip = (bytes) => through(bytes, new DecompressionStream('gzip'));
+
+/**
+ * Whether `bytes` has the shape of a Pyodide snapshot: a 16-byte-aligned header whose first
+ * word says how long it is, then whole wasm pages. (Pyodide checks the magic and build id.)
+ * @param {Uint8Array} bytes
+ */
+export function plausibleSnapshot(bytes) {
+  if (!(bytes instanceof Uint8Array) || bytes.length < 64 || bytes.byteOffset % 4) return false;
+  const header = new DataView(bytes.buffer, bytes.byteOffset, 16).getUint32(MAGIC_BYTES, true);
+  return header > 0 && header % 16 === 0 && header < bytes.length && (bytes.length - header) % PAGE === 0;
+}
+
+/**
+ * The stored record's bytes if it is ours and whole, else null (and the caller drops it).
+ * @param {any} record {version, buildId, gz: ArrayBuffer}
+ * @param {string} version Pyodide's version now
+ */
+export async function unpack(record, version) {
+  if (!record || record.version !== version || !(record.gz instanceof ArrayBuffer)) return null;
+  const bytes = await gunzip(new Uint8Array(record.gz)).catch(() => null);
+  return bytes && plausibleSnapshot(bytes) ? bytes : null;
+}
+
+/** The request's result, as a promise. */
+const done = (request) =>
+  new Promise((resolve, reject) => {
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => reject(request.error);
+  });
+
+function open() {
+  const request = indexedDB.open(DB, 1);
+  request.onupgradeneeded = () => request.result.createObjectStore(STORE);
+  return done(request);
+}
+
+/** One request on the store, the database closed after it (a write: once it is committed). */
+async function withStore(mode, work) {
+  const db = await open();
+  try {
+    const tx = db.transaction(STORE, mode);
+    const committed = new Promise((resolve, reject) => {
+      tx.oncomplete = resolve;
+      tx.onerror = tx.onabort = () => reject(tx.error);
+    });
+    committed.catch(() => {}); // a failed request throws first
+    const result = await done(work(tx.objectStore(STORE)));
+    await committed;
+    return result;
+  } finally {
+    db.close();
+  }
+}
+
+/** The stored snapshot for Pyodide `version`, or null (a foreign or damaged record is dropped). */
+export async function read(version) {
+  const record = await withStore('readonly', (store) => store.get(KEY));
+  if (!record) return null;
+  const bytes = await unpack(record, version);
+  if (!bytes) await drop();
+  return bytes;
+}
+
+/** Stores `bytes` (a snapshot Pyodide `version`, build `buildId`, made), replacing any. */
+export async function write(bytes, version, buildId) {
+  const gz = await gzip(bytes);
+  const record = { version, buildId, size: bytes.length, gz: gz.buffer, at: Date.now() };
+  await withStore('readwrite', (store) => store.put(record, KEY));
+}
+
+export const drop = () => withStore('readwrite', (store) => store.delete(KEY)).then(() => {});
+
+/** The stored record as it is (tests and diagnostics): {version, buildId, size, gz, at} or undefined. */
+export const record = () => withStore('readonly', (store) => store.get(KEY));
