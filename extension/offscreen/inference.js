@@ -155,7 +155,8 @@ export function runtimeLive() {
 /**
  * Terminate every runtime's worker, which gives back all of its memory, and forget every
  * session (the next job makes its session, in a fresh worker). Refused (false, nothing done)
- * while a session is being made or a run is asked for or under way.
+ * while a session is being made or a run is asked for or under way. Call it with no job in the
+ * queue: a job that holds its session between getSession and run would have it taken away.
  * @returns {Promise<boolean>}
  */
 export async function releaseRuntimes() {
