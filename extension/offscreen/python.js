@@ -11,7 +11,7 @@ const WORKER_URL = new URL('./python_worker.js', import.meta.url);
 /**
  * @typedef {{ worker: Worker, generation: number, pending: Map<number, {resolve: Function, reject: Function}>,
  *   nextId: number, ready: Promise<any>, loaded: boolean, held: Set<number>, boot: BootRecord }} Live
- * @typedef {{ fromSnapshot: boolean, ms: number, pyodideMs: number, saved: boolean | null }} BootRecord
+ * @typedef {{ fromSnapshot: boolean, ms: number, pyodideMs: number, packagesMs: number, coreMs: number, saved: boolean | null }} BootRecord
  * @typedef {{ id: number, generation: number }} Handle an object the worker holds
  */
 
@@ -76,7 +76,7 @@ function startWorker() {
   const worker = new Worker(WORKER_URL, { type: 'module' });
   /** @type {any} */
   const w = { worker, generation: ++generation, pending: new Map(), nextId: 1, loaded: false, held: new Set() };
-  w.boot = { fromSnapshot: false, ms: 0, pyodideMs: 0, saved: null };
+  w.boot = { fromSnapshot: false, ms: 0, pyodideMs: 0, packagesMs: 0, coreMs: 0, saved: null };
   w.ready = new Promise((resolve, reject) => {
     w.bootAnswer = { resolve, reject };
   });
@@ -131,7 +131,11 @@ export const pythonLive = () => !!live;
 /** The last known size of Python's wasm heap, in bytes (0 when no worker is up). */
 export const pythonHeapBytes = () => heapBytes;
 
-/** The last boot: {fromSnapshot, ms (to numpy + Pillow + core ready), pyodideMs, saved (snapshot stored)}. */
+/**
+ * The last boot: {fromSnapshot, ms (from loadPython to numpy + Pillow + the core ready), its
+ * phases in the worker (pyodideMs, packagesMs, coreMs), saved (the snapshot it made was stored;
+ * null: it made none, or not yet)}.
+ */
 export const pythonBoot = () => lastBoot;
 
 /**

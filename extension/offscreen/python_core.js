@@ -45,7 +45,7 @@ const withTimeout = (promise, ms) =>
  */
 async function startPyodide(indexURL, store) {
   const quiet = { indexURL, stdout: () => {}, stderr: (s) => console.warn(s) };
-  if (!store) return { pyodide: await loadPyodide(quiet), fromSnapshot: false, saved: null };
+  if (!store) return { pyodide: await loadPyodide(quiet), fromSnapshot: false, save: null };
   let snapshot = null;
   try {
     snapshot = await store.read(version);
@@ -55,33 +55,35 @@ async function startPyodide(indexURL, store) {
   if (snapshot) {
     try {
       const pyodide = await withTimeout(loadPyodide({ ...quiet, _loadSnapshot: snapshot }), RESTORE_TIMEOUT_MS);
-      return { pyodide, fromSnapshot: true, saved: null };
+      return { pyodide, fromSnapshot: true, save: null };
     } catch (err) {
       console.warn('Python snapshot refused, booting without it', err);
     }
   }
   await store.drop().catch(() => {});
   const pyodide = /** @type {any} */ (await loadPyodide({ ...quiet, _makeSnapshot: true }));
-  let saved = Promise.resolve(false);
+  // A copy of the heap, made now (before any package) and stored once Python is ready: gzip and
+  // IndexedDB alongside the packages' load would slow this boot by 0.6-0.8 s on 2 cores.
+  let save = null;
   try {
-    const made = pyodide.makeMemorySnapshot(); // a copy: synchronous, before any package
-    // Compressed and stored while the packages load; a store that fails costs nothing but time.
-    saved = store.write(made, version, pyodide._api.config.BUILD_ID).then(
-      () => true,
-      (err) => (console.warn('Python snapshot not stored', err), false),
-    );
+    const made = pyodide.makeMemorySnapshot();
+    save = () =>
+      store.write(made, version, pyodide._api.config.BUILD_ID).then(
+        () => true,
+        (err) => (console.warn('Python snapshot not stored', err), false),
+      );
   } catch (err) {
     console.warn('Python snapshot not made', err);
   }
-  return { pyodide, fromSnapshot: false, saved };
+  return { pyodide, fromSnapshot: false, save };
 }
 
 /**
  * Python and the core, from the extension's root URL `base` (…/ with vendor/, py/, models/).
  * @param {string} base
  * @param {SnapshotStore | null} [store] a baseline snapshot store (none: a plain boot)
- * @returns {Promise<{pyodide: any, mod: any, fromSnapshot: boolean, pyodideMs: number, saved: Promise<boolean> | null}>}
- *   saved: whether the snapshot this boot made was stored (null: it made none)
+ * @returns {Promise<{pyodide: any, mod: any, fromSnapshot: boolean, phases: {pyodideMs: number, packagesMs: number, coreMs: number},
+ *   saved: Promise<boolean> | null}>} saved: whether the snapshot this boot made was stored (null: it made none)
  */
 export async function bootPython(base, store = null) {
   const url = (path) => new URL(path, base).href;
@@ -92,17 +94,19 @@ export async function bootPython(base, store = null) {
     fetch(url('models/catalogue.json')).then((r) => r.text()),
   ]);
   files.catch(() => {}); // awaited below; not an unhandled rejection meanwhile
-  const { pyodide, fromSnapshot, saved } = await startPyodide(url('vendor/pyodide/'), store);
+  const { pyodide, fromSnapshot, save } = await startPyodide(url('vendor/pyodide/'), store);
   const pyodideMs = performance.now() - started;
   // Wheels come from indexURL and are sha256-checked against pyodide-lock.json.
   await pyodide.loadPackage(['numpy', 'pillow'], { messageCallback: () => {} });
+  const packagesMs = performance.now() - started - pyodideMs;
   const [zip, bridge, catalogue] = await files;
   pyodide.unpackArchive(zip, 'zip', { extractDir: '/lib/backgrone' });
   pyodide.FS.writeFile('/lib/backgrone/backgrone_bridge.py', bridge);
   pyodide.runPython("import sys; sys.path.insert(0, '/lib/backgrone')");
   const mod = pyodide.pyimport('backgrone_bridge');
   mod.init(catalogue);
-  return { pyodide, mod, fromSnapshot, pyodideMs, saved };
+  const coreMs = performance.now() - started - pyodideMs - packagesMs;
+  return { pyodide, mod, fromSnapshot, phases: { pyodideMs, packagesMs, coreMs }, saved: save ? save() : null };
 }
 
 /** The size of Pyodide's wasm heap in bytes (it only grows). */

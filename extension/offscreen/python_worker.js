@@ -3,13 +3,13 @@
 // images and edit sessions (PyProxies) stay here in a table, the engine holds their numbers.
 //   in:  {boot: {base, snapshots}} first (a worker has no chrome.*: the URLs come in it),
 //        then {id, call, args} and {release: handle}
-//   out: {booted: {fromSnapshot, pyodideMs}} or {bootFailed: message}, {saved: boolean},
+//   out: {booted: {fromSnapshot, pyodideMs, packagesMs, coreMs}} or {bootFailed: message}, {saved: boolean},
 //        {id, value, heap} | {id, refusal: {error, code, params, kind, format}, heap} | {id, error, dead}
 import { CoreRefusal, bootPython, coreCalls, heapBytes } from './python_core.js';
 import * as snapshots from './py_snapshot.js';
 
 const scope = /** @type {any} */ (globalThis);
-/** @type {Promise<{pyodide: any, calls: ReturnType<typeof coreCalls>, fromSnapshot: boolean, pyodideMs: number}> | null} */
+/** @type {Promise<{pyodide: any, calls: ReturnType<typeof coreCalls>, fromSnapshot: boolean, phases: object}> | null} */
 let booted = null;
 /** @type {Map<number, any>} PyProxies the engine holds by number */
 const handles = new Map();
@@ -57,7 +57,7 @@ function transferables(value, heap) {
 async function boot({ base, snapshots: useSnapshots }) {
   const python = await bootPython(base, useSnapshots ? snapshots : null);
   python.saved?.then((saved) => post({ saved }));
-  return { pyodide: python.pyodide, calls: coreCalls(python.mod), fromSnapshot: python.fromSnapshot, pyodideMs: python.pyodideMs };
+  return { pyodide: python.pyodide, calls: coreCalls(python.mod), fromSnapshot: python.fromSnapshot, phases: python.phases };
 }
 
 /** A wasm trap or Pyodide's fatal error leaves an interpreter nobody should call again. */
@@ -67,7 +67,7 @@ async function onMessage({ data }) {
   if (data.boot) {
     booted = boot(data.boot);
     booted.then(
-      ({ fromSnapshot, pyodideMs }) => post({ booted: { fromSnapshot, pyodideMs } }),
+      ({ fromSnapshot, phases }) => post({ booted: { fromSnapshot, ...phases } }),
       (err) => post({ bootFailed: String(err?.message || err) }),
     );
     return;

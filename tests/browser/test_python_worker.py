@@ -84,7 +84,9 @@ def engine(page, body: str, timeout_s: float = 60):
 
 def boot_after_release(page) -> dict:
     """Releases Python and boots it again: the new boot's record."""
-    return engine(page, "if (!(await py.releasePython())) return 'refused'; await py.loadPython(); return py.pythonBoot();")
+    return engine(
+        page, "if (!(await py.releasePython())) return 'refused'; await py.loadPython(); return py.pythonBoot();"
+    )
 
 
 def saved(page) -> dict:
@@ -134,7 +136,8 @@ def test_release_gives_python_back_and_the_next_cut_is_the_same(browser, options
 def test_release_is_refused_while_an_edit_session_is_open(browser, options_page):
     made = options_page.evaluate("(b64) => cutFile(b64)", photo_b64())
     ready = options_page.evaluate(
-        "async (id) => { window.ed = openEdit(id); return (await ed.next('edit-ready', undefined)).type; }", made["resultId"]
+        "async (id) => { window.ed = openEdit(id); return (await ed.next('edit-ready', undefined)).type; }",
+        made["resultId"],
     )
     assert ready == "edit-ready"
     assert engine(options_page, "return [await py.releasePython(), py.pythonLive()];") == [False, True]
