@@ -236,7 +236,7 @@ def _webp_bytes(image: Image.Image, quality: int, icc: bytes | None) -> bytes:
     """What ``image.save(..., "WEBP", quality=quality, method=4, exact=True, icc_profile=icc)``
     writes (Pillow's WebP ``_save`` with the same arguments), with the pixels handed over as one
     array: Pillow's ``tobytes`` would hold them twice more beside the picture."""
-    from PIL import _webp  # Pillow's own WebP module (Pillow 10.2, as in Pyodide)
+    from PIL import _webp  # type: ignore[attr-defined]  # Pillow's own WebP module (10.2, as in Pyodide)
 
     width, height = image.size
     data = _webp.WebPEncode(to_array(image), width, height, False, float(quality), image.mode, icc or "", 4, 1, b"", "")

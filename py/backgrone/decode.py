@@ -93,7 +93,7 @@ def to_array(image: Image.Image, rawmode: str | None = None) -> np.ndarray:
     if flat.size == 0:
         return out
     image.load()
-    encoder = Image._getencoder(image.mode, "raw", (rawmode or image.mode,))
+    encoder = Image._getencoder(image.mode, "raw", (rawmode or image.mode,))  # type: ignore[attr-defined]
     encoder.setimage(image.im)
     row = flat.size // height
     chunk = max(65536, row * max(1, (1 << 20) // row))  # whole rows (the encoder needs one), ~1 MB

@@ -318,6 +318,7 @@ def _placed(
 ) -> tuple[Image.Image, tuple[float, float], tuple[float, float]]:
     """:func:`presets.place` of the cut-out, with only the subject's box of it rendered (all that
     the canvas takes of it): no full-size cut-out. The same canvas, scale and shift."""
+    assert options.canvas is not None  # only called with a canvas
     where = (options.canvas, options.fill, options.position, options.margin)
     found = presets.box(alpha)
     if found is None:
