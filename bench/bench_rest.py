@@ -54,7 +54,10 @@ def browser_mb() -> float:
     return round(pss.tree_pss_mb(pss.browser_roots(marker="--load-extension")), 1)
 
 
-def cut(browser: Browser, page, label: str) -> float:
+STEPS: dict[str, dict] = {}  # label of a cut -> the engine's steps (ms)
+
+
+def cut(browser: Browser, page, label: str, name: str | None = None) -> float:
     """Right-click "Remove background" on the image; seconds until the page shows the cut-out."""
     src = page.eval_on_selector(f"#{css_id(label)}", "img => img.currentSrc")
     t0 = time.perf_counter()
@@ -62,6 +65,7 @@ def cut(browser: Browser, page, label: str) -> float:
     wall = time.perf_counter() - t0
     if not r.get("ok"):
         raise RuntimeError(f"{label}: {r}")
+    STEPS[name or label] = {k: round(v) for k, v in (r.get("timings") or {}).items()}
     return round(wall, 3)
 
 
@@ -102,7 +106,7 @@ def main() -> int:
             report["baseline_mb"] = browser_mb()
             log("baseline", report["baseline_mb"], "MB")
 
-            report["cold_s"] = cut(browser, page, "2MP")
+            report["cold_s"] = cut(browser, page, "2MP", "cold")
             log("cold 2 MP", report["cold_s"], "s")
             if args.quick:
                 browser.sw.evaluate(REST, {"shortMs": 3000, "longMs": 5000})
@@ -110,7 +114,7 @@ def main() -> int:
             for _ in range(args.warm_runs):
                 page.close()
                 page = fresh_page(browser, site)
-                warm.append(cut(browser, page, "2MP"))
+                warm.append(cut(browser, page, "2MP", f"warm{len(warm)}"))
             report["warm_s"] = warm
             report["warm_median_s"] = statistics.median(warm)
             log("warm 2 MP", warm)
@@ -131,7 +135,8 @@ def main() -> int:
 
             page.close()
             page = fresh_page(browser, site)
-            report["woken_s"] = cut(browser, page, "2MP")
+            report["woken_s"] = cut(browser, page, "2MP", "woken")
+            report["woken_engine"] = browser.sw.evaluate(REST, {})
             report["woken_over_warm"] = round(report["woken_s"] / report["warm_median_s"], 2)
             log("a right-click on the rested engine", report["woken_s"], "s", report["woken_over_warm"], "x warm")
 
@@ -150,6 +155,7 @@ def main() -> int:
             mirror.close()
             site.close()
 
+    report["steps_ms"] = STEPS
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     base = out_dir / f"rest-{stamp}{'-quick' if args.quick else ''}"
     base.with_suffix(".json").write_text(json.dumps(report, indent=1))

@@ -12,7 +12,7 @@ import { downloadModel, downloadState, prewarmSession, sessionFor } from './mode
 import { acceptPort, claimPort } from './job_ports.js';
 import { JobQueue } from './job_queue.js';
 import { decodeImage } from './browser_decode.js';
-import { finish, loadPython, pythonHeapBytes, pythonLive, releasePython, tensorFor } from './python.js';
+import { finish, loadPython, pythonBoot, pythonHeapBytes, pythonLive, releasePython, tensorFor } from './python.js';
 import { keepRun, modelStep, readyPython } from './cold_start.js';
 import { IN_EVENT_PAGE, holdAwake, keepingAwake } from './host.js';
 import { addResult, heldResults, releaseResult, replaceResult, resultUrl } from './results.js';
@@ -255,7 +255,7 @@ const handlers = {
   // For tests and benchmarks: how the engine rests, and shorter rests.
   [Type.REST]: (data) => {
     if (data.shortMs !== undefined || data.longMs !== undefined) rest.setTimes(data);
-    return { ok: true, ...rest.state(), python: pythonLive(), runtime: runtimeLive(), heap: pythonHeapBytes() };
+    return { ok: true, ...rest.state(), python: pythonLive(), runtime: runtimeLive(), heap: pythonHeapBytes(), boot: pythonBoot() };
   },
   [Type.DELETE_MODELS]: (data) => queue.add(() => deleteModels(data)),
 };

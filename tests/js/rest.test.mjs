@@ -1,5 +1,6 @@
-// The engine at rest (offscreen/rest.js): workers end after a short rest, the document asks to
-// go after a long one with nothing held; work, a popup or an editor keep it awake.
+// The engine at rest (offscreen/rest.js): the model's worker ends after a short rest; after a
+// long one the document asks to go when nothing is held, else Python's worker ends too; work,
+// a popup or an editor keep it awake.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createRest } from '../../extension/offscreen/rest.js';
@@ -23,7 +24,7 @@ function fakeTimers() {
         due.delete(id);
         now = t.at;
         t.fn();
-        await new Promise((r) => setImmediate(r)); // let the async steps run
+        for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r)); // let the async steps run
       }
       now = until;
     },
@@ -31,38 +32,37 @@ function fakeTimers() {
   };
 }
 
-function engine({ held = false, releases = [true], closes = [true] } = {}) {
+/** Answers given in turn (the last one repeats). */
+const answers = (list) => () => (list.length > 1 ? list.shift() : list[0]);
+
+function engine({ held = false, rests = [true], sleeps = [true], closes = [true], canClose = true } = {}) {
   const timers = fakeTimers();
   const log = [];
   const state = { held };
-  const rest = createRest({
-    release: async () => {
-      log.push('release');
-      return releases.length > 1 ? releases.shift() : releases[0];
-    },
+  const [rest, sleep, close] = [answers(rests), answers(sleeps), answers(closes)];
+  const engineRest = createRest({
+    rest: async () => (log.push('rest'), rest()),
+    sleep: async () => (log.push('sleep'), sleep()),
     held: () => state.held,
-    close: async () => {
-      log.push('close');
-      return closes.length > 1 ? closes.shift() : closes[0];
-    },
+    close: canClose ? async () => (log.push('close'), close()) : undefined,
     times: { shortMs: 100, longMs: 1000 },
     timers,
   });
-  return { rest, timers, log, state };
+  return { rest: engineRest, timers, log, state };
 }
 
-test('after a job: workers end after the short rest, the document asks to go after the long one', async () => {
+test('after a job: the model worker ends after the short rest, the document asks to go after the long one', async () => {
   const { rest, timers, log } = engine();
   rest.begin()();
   await timers.advance(99);
   assert.deepEqual(log, []);
   await timers.advance(1);
-  assert.deepEqual(log, ['release']);
+  assert.deepEqual(log, ['rest']);
   assert.equal(rest.state().phase, 'rested');
   await timers.advance(999);
-  assert.deepEqual(log, ['release']);
+  assert.deepEqual(log, ['rest']);
   await timers.advance(1);
-  assert.deepEqual(log, ['release', 'close']);
+  assert.deepEqual(log, ['rest', 'close']);
   assert.equal(rest.closing(), true);
 });
 
@@ -78,7 +78,7 @@ test('work under way, an open popup or editor keep the engine awake; the clock s
   letGo();
   letGo(); // counts once
   await timers.advance(100);
-  assert.deepEqual(log, ['release']);
+  assert.deepEqual(log, ['rest']);
 });
 
 test('new work in the short rest starts the clock again', async () => {
@@ -89,56 +89,55 @@ test('new work in the short rest starts the clock again', async () => {
   await timers.advance(60);
   assert.deepEqual(log, []);
   await timers.advance(40);
-  assert.deepEqual(log, ['release']);
+  assert.deepEqual(log, ['rest']);
 });
 
 test('busy workers are asked again after another short rest', async () => {
-  const { rest, timers, log } = engine({ releases: [false, true] });
+  const { rest, timers, log } = engine({ rests: [false, true] });
   rest.begin()();
   await timers.advance(100);
   assert.equal(rest.state().phase, 'awake');
   await timers.advance(100);
-  assert.deepEqual(log, ['release', 'release']);
+  assert.deepEqual(log, ['rest', 'rest']);
   assert.equal(rest.state().phase, 'rested');
 });
 
-test('a result a page still offers keeps the document; letting it go starts the long rest', async () => {
+test('a result a page still offers keeps the document, and Python sleeps; letting it go closes it', async () => {
   const { rest, timers, log, state } = engine({ held: true });
   rest.begin()();
-  await timers.advance(100 + 5000);
-  assert.deepEqual(log, ['release']); // the workers went, the document stays
+  await timers.advance(100 + 1000);
+  assert.deepEqual(log, ['rest', 'sleep']);
+  assert.equal(rest.state().phase, 'asleep');
+  await timers.advance(5000);
+  assert.deepEqual(log, ['rest', 'sleep']); // nothing more to end; still held
   state.held = false;
   rest.changed();
   await timers.advance(1000);
-  assert.deepEqual(log, ['release', 'close']);
+  assert.deepEqual(log, ['rest', 'sleep', 'close']);
+  assert.equal(rest.closing(), true);
 });
 
-test('a refused close rests on, and work after a rest wakes the engine', async () => {
+test('a refused close sleeps instead, and work after a rest wakes the engine', async () => {
   const { rest, timers, log } = engine({ closes: [false, true] });
   rest.begin()();
   await timers.advance(1100);
-  assert.deepEqual(log, ['release', 'close']);
+  assert.deepEqual(log, ['rest', 'close', 'sleep']);
   assert.equal(rest.closing(), false);
+  assert.equal(rest.state().phase, 'asleep');
   const end = rest.begin();
   assert.equal(rest.state().phase, 'awake');
   end();
   await timers.advance(1100);
-  assert.deepEqual(log, ['release', 'close', 'release', 'close']);
+  assert.deepEqual(log, ['rest', 'close', 'sleep', 'rest', 'close']);
   assert.equal(rest.closing(), true);
 });
 
-test('without a way to close (Firefox) the engine only rests', async () => {
-  const timers = fakeTimers();
-  const log = [];
-  const rest = createRest({
-    release: async () => (log.push('release'), true),
-    held: () => false,
-    times: { shortMs: 100, longMs: 1000 },
-    timers,
-  });
+test('without a way to close (Firefox) the engine rests, then sleeps, then waits', async () => {
+  const { rest, timers, log } = engine({ canClose: false });
   rest.begin()();
   await timers.advance(100_000);
-  assert.deepEqual(log, ['release']);
+  assert.deepEqual(log, ['rest', 'sleep']);
+  assert.equal(rest.state().phase, 'asleep');
   assert.equal(timers.pending(), 0);
 });
 
@@ -147,5 +146,5 @@ test('setTimes shortens the rests and starts the clock again', async () => {
   rest.begin()();
   rest.setTimes({ shortMs: 10, longMs: 20 });
   await timers.advance(30);
-  assert.deepEqual(log, ['release', 'close']);
+  assert.deepEqual(log, ['rest', 'close']);
 });
