@@ -20,6 +20,7 @@ import { addRecipe, dropRecipe } from './refine_store.js';
 import { createEditSessions } from './edit_sessions.js';
 import { readSource } from './image_source.js';
 import { createBatch } from './batch.js';
+import { withBackgroundImage } from '../lib/background_store.js';
 
 const { t } = globalThis.BackgroneI18n;
 // Our words, in the language our creator named (this document has no chrome.i18n).
@@ -125,6 +126,8 @@ async function cut(data, { ownsRecipe = false } = {}) {
     channel?.post(Type.STATUS, p);
   };
   try {
+    // The user's picture for the 'image' output, read here (no bytes travel in messages); the recipe keeps it.
+    data = { ...data, options: await withBackgroundImage(data.options) };
     // The image is read before the job joins the queue: a server that never
     // answers holds up only its own job, and only until its time limits.
     const timings = {}; // milliseconds per step, reported with the result (bench/ reads them)
