@@ -40,23 +40,26 @@ export async function bindPicture(el) {
     const [file] = el.file.files;
     el.file.value = ''; // the same file chosen again is a change too
     if (!file) return;
+    let words;
+    let problem = false;
     try {
       const info = await putPicture(file); // checks it first: a refused file replaces nothing
       // Choosing a picture means using it: the output becomes Picture.
       await saveSettings({ backgroundPicture: info, output: 'image' });
-      say(t('pictureSaved', info.name));
+      words = t('pictureSaved', info.name);
     } catch (err) {
-      say(err.message, true);
+      [words, problem] = [err.message, true];
     }
     await show();
+    say(words, problem); // last: the row shows what the words say
   });
   el.remove.addEventListener('click', async () => {
     const before = await loadSettings();
     // The Picture output goes with it, and says so: never a silently transparent result.
     await saveSettings(before.output === 'image' ? { backgroundPicture: null, output: 'cutout' } : { backgroundPicture: null });
     await removePicture();
-    say(t(before.output === 'image' ? 'pictureRemovedOutput' : 'pictureRemoved'));
     await show();
+    say(t(before.output === 'image' ? 'pictureRemovedOutput' : 'pictureRemoved'));
     el.choose.focus(); // Remove is gone: the focus stays in the row
   });
   await show();
