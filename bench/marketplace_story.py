@@ -172,7 +172,11 @@ def by_cli(folder: Path, work: Path) -> dict:
     seconds = time.monotonic() - t0
     if run.returncode != 0:
         raise SystemExit(f"the CLI failed: {run.stderr[-2000:]}")
-    said = [line for line in run.stderr.splitlines() + run.stdout.splitlines() if line.startswith("check these first")]
+    said = [
+        line.replace(f"{folder}/", "")  # the photos' names, not this run's temporary folder
+        for line in run.stderr.splitlines() + run.stdout.splitlines()
+        if line.startswith("check these first")
+    ]
     subprocess.run(
         [sys.executable, "-m", "backgrone", "cut", str(folder), "--engine", "standard", "--out", str(plain)],
         capture_output=True,
