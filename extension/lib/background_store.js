@@ -7,7 +7,7 @@ const DB_NAME = 'backgrone-pictures';
 const STORE = 'pictures';
 const KEY = 'background';
 // A photo from a phone is 2-12 MB; a background never needs more (the core cover-fits it).
-export const MAX_BYTES = 25 * 1024 * 1024;
+export const MAX_BYTES = 25_000_000;
 const MAX_PIXELS = 50_000_000; // the core's limit (py/backgrone/decode.py DEFAULT_MAX_PIXELS)
 
 /**

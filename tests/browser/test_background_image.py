@@ -54,6 +54,7 @@ def files(tmp_path):
     (tmp_path / "beach.png").write_bytes(beach())
     (tmp_path / "notes.png").write_text("this is text, not a picture")
     (tmp_path / "broken.png").write_bytes(beach()[:300])  # a PNG's start, cut off
+    (tmp_path / "huge.png").write_bytes(beach() + bytes(26_000_000 - len(beach())))  # over the cap: 26.0 MB
     return tmp_path
 
 
@@ -239,6 +240,7 @@ def test_a_picture_gone_from_storage_fails_the_cut_in_words(browser, files):
     [
         ("notes.png", "notes.png is not a PNG, JPEG, WebP, GIF or BMP picture: choose one of those."),
         ("broken.png", "broken.png cannot be read as a picture: the file is damaged or not an image."),
+        ("huge.png", "huge.png is 26.0 MB: a background picture may be at most 25 MB."),
     ],
 )
 def test_an_unreadable_file_is_refused_with_its_problem_named(browser, files, name, words):
