@@ -93,3 +93,66 @@ def test_the_flagged_card_is_outlined_listed_first_with_refine_and_download_all_
     assert {i.filename: archive.read(i) for i in infos} == {k: base64.b64decode(v) for k, v in batch.items()}
     assert firefox.evaluate(ctx, "document.getElementById('status-text').textContent") == "2 saved in one ZIP file."
     firefox.close_tab(ctx)
+
+
+# A file chosen in the options page's picker (as the picker hands it over: input.files, then change).
+PICK = """async (name, b64) => {
+    const input = document.getElementById('picture-file');
+    const files = new DataTransfer();
+    files.items.add(new File([Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))], name, { type: 'image/png' }));
+    input.files = files.files;
+    input.dispatchEvent(new Event('change'));
+}"""
+
+
+def test_a_picture_chosen_in_options_is_the_background_in_firefox(firefox):
+    """The picture kept in the extension's IndexedDB reaches the engine in the event page."""
+    yy, xx = np.mgrid[0:200, 0:320]
+    picture = np.stack([xx * 255 // 320, yy * 255 // 200, np.full_like(xx, 90)], axis=-1).astype(np.uint8)
+    options = firefox.open_ext_page("extension/options/options.html")
+    end = time.monotonic() + 30
+    while firefox.evaluate(options, "document.getElementById('picture-name').textContent") == "":
+        assert time.monotonic() < end, "the picture row never showed"
+        time.sleep(0.2)
+    firefox.call(options, PICK, "beach.png", base64.b64encode(png(picture)).decode())
+    end = time.monotonic() + 30
+    while not (said := firefox.evaluate(options, "document.getElementById('picture-state').textContent")):
+        assert time.monotonic() < end, "the picture was never kept"
+        time.sleep(0.2)
+    assert said == "Saved: cut-outs now go on beach.png."
+    firefox.close_tab(options)
+
+    ctx = firefox.open_ext_page("extension/popup/popup.html")
+    firefox.evaluate(  # the engine keeps the last batch: start afresh
+        ctx,
+        """(async () => {
+            const { callEngine } = await import('/extension/lib/offscreen_client.js');
+            await callEngine(globalThis.BackgroneMessages.Type.BATCH_CLEAR, {});
+        })()""",
+    )
+    end = time.monotonic() + 30
+    while firefox.evaluate(ctx, "document.querySelectorAll('.card').length") > 0:
+        assert time.monotonic() < end, "the old batch stayed"
+        time.sleep(0.2)
+    ball = composite("ball", 400, 300, seed=0)[0]
+    firefox.call(ctx, POPUP_DROP, [["ball.png", base64.b64encode(ball).decode(), "image/png"]])
+    end = time.monotonic() + 120
+    while firefox.evaluate(ctx, "document.querySelectorAll('.card[data-state]').length") < 1:
+        assert time.monotonic() < end, "the cut never finished"
+        time.sleep(0.3)
+    assert firefox.evaluate(ctx, "document.querySelector('.card .state').textContent") == (
+        "Cut-out on your picture, 400×300, Fast"
+    )
+    data = firefox.evaluate(
+        ctx,
+        """(async () => {
+            const { callEngine } = await import('/extension/lib/offscreen_client.js');
+            const { batch } = await callEngine(globalThis.BackgroneMessages.Type.BATCH_STATE, {});
+            const bytes = new Uint8Array(await (await fetch(batch.items[0].resultUrl)).arrayBuffer());
+            let s = ''; for (const b of bytes) s += String.fromCharCode(b); return btoa(s);
+        })()""",
+    )
+    result = Image.open(io.BytesIO(base64.b64decode(data)))
+    assert result.mode == "RGB" and result.size == (400, 300)  # opaque: on the picture
+    firefox.close_tab(ctx)
+    firefox.settings(output="cutout", backgroundPicture=None)
