@@ -39,7 +39,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(ROOT / "docs" / "images"))
     parser.add_argument("--ext", default=str(ROOT / "dist" / "extension"), help="the built extension")
+    parser.add_argument("--only", nargs="+", choices=SHOTS, metavar="SHOT", help="remake only these (file names)")
     args = parser.parse_args()
+    wanted = set(args.only or SHOTS)
+    want = lambda *names: bool(wanted & set(names))  # noqa: E731
     out = Path(args.out).resolve()
     out.mkdir(parents=True, exist_ok=True)
     if not (Path(args.ext) / "manifest.json").exists():
@@ -70,23 +73,29 @@ def main() -> int:
         site = Site(site_dir)
         with sync_playwright() as pw:
             browser = Browser(pw, Path(args.ext), Path(tmp) / "profile", Path(tmp) / "downloads")
-            overlay(browser, site, out / "overlay.png")
-            overlay(browser, site, out / "overlay-small.png", page_name="small.html")
-            popup(browser, samples, out)
-            editor(browser, samples[1], out / "editor.png")
-            options(browser, out / "options.png")
-            mirror = ModelMirror(MIRRORED)
-            try:
-                medium_options(browser, mirror, out)
-            finally:
-                mirror.close()
+            if want("overlay.png"):
+                overlay(browser, site, out / "overlay.png")
+            if want("overlay-small.png"):
+                overlay(browser, site, out / "overlay-small.png", page_name="small.html")
+            if want("popup.png", "popup-dark.png", "viewer.png"):
+                popup(browser, samples, out)
+            if want("editor.png"):
+                editor(browser, samples[1], out / "editor.png")
+            if want("options.png"):
+                options(browser, out / "options.png", samples[2])
+            if want("options-medium-failed.png", "options-medium.png"):
+                mirror = ModelMirror(MIRRORED)
+                try:
+                    medium_options(browser, mirror, out)
+                finally:
+                    mirror.close()
             browser.close()
         site.close()
-    missing = [name for name in SHOTS if not (out / name).is_file()]
+    missing = [name for name in SHOTS if name in wanted and not (out / name).is_file()]
     if missing:
         print(f"error: not written: {', '.join(missing)}", file=sys.stderr)
         return 1
-    print(f"{len(SHOTS)} screenshots in {out}: {', '.join(SHOTS)}")
+    print(f"{len(wanted)} screenshots in {out}: {', '.join(n for n in SHOTS if n in wanted)}")
     return 0
 
 
@@ -164,12 +173,17 @@ def editor(browser: Browser, sample: Path, path: Path) -> None:
     popup.close()
 
 
-def options(browser: Browser, path: Path) -> None:
+def options(browser: Browser, path: Path, picture: Path) -> None:
+    """The options page, a background picture of the user's chosen (its thumbnail, Replace, Remove)."""
     page = browser.ctx.new_page()
     page.set_viewport_size({"width": 820, "height": 900})
     page.goto(browser.ext_url("extension/options/options.html"))
     page.wait_for_function("() => document.querySelector('#engines').children.length > 0")
     page.wait_for_function("() => document.getElementById('shortcut').textContent !== ''")
+    page.set_input_files("#picture-file", str(picture))
+    page.wait_for_function(
+        "() => document.getElementById('picture-thumb').complete && !document.getElementById('picture-thumb').hidden"
+    )
     page.screenshot(path=str(path), full_page=True)
     page.close()
 

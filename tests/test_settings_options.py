@@ -13,6 +13,7 @@ import pytest
 from backgrone.cli import _options, build_parser
 from backgrone.pipeline import Options
 from backgrone.presets import load_presets
+from composites import composite
 from conftest import ROOT
 
 # (extension settings changed from the defaults, the CLI flags that ask for the same)
@@ -45,6 +46,17 @@ CASES = {
     ),
     "no clean-up": ({"refine": False}, ["--no-despeckle", "--no-edges", "--no-decontaminate"]),
 }
+# The picture output: the settings send no bytes; the engine adds the kept picture's
+# (background_store.js withBackgroundImage), and Pyodide's to_py() turns that Uint8Array into
+# a memoryview (extension/offscreen/bridge.py passes it on as it is).
+PICTURE = {"name": "beach.png", "type": "image/png", "size": 1, "width": 64, "height": 48}
+PICTURE_CASES = {
+    "picture": ({"output": "image", "backgroundPicture": PICTURE}, []),
+    "picture, drop shadow, marketplace canvas": (
+        {"output": "image", "backgroundPicture": PICTURE, "shadow": "drop", "preset": "custom"},
+        ["--shadow", "drop", "--canvas", "2000x2000", "--fill", "0.85"],
+    ),
+}
 PRESETS = sorted(load_presets())
 
 # Node: each case's settings (a named preset chosen as the form chooses it) through pipelineOptions.
@@ -67,7 +79,7 @@ console.log(JSON.stringify(out));
 def mapped() -> dict:
     node = shutil.which("node")
     assert node, "Node 20 is needed (see the README)"
-    cases = {k: v[0] for k, v in CASES.items()}
+    cases = {k: v[0] for k, v in {**CASES, **PICTURE_CASES}.items()}
     run = subprocess.run(
         [node, "--input-type=module", "-e", SCRIPT, json.dumps([cases, PRESETS])],
         cwd=ROOT,
@@ -91,3 +103,15 @@ def test_each_choice_is_what_the_cli_flags_ask_for(mapped, case):
 @pytest.mark.parametrize("name", PRESETS)
 def test_each_named_preset_is_the_clis_preset(mapped, name):
     assert Options.from_dict(mapped[name]) == cli("--preset", name)
+
+
+@pytest.mark.parametrize("case", PICTURE_CASES)
+def test_the_picture_output_is_what_background_image_asks_for(mapped, case, tmp_path):
+    picture = tmp_path / "beach.png"
+    picture.write_bytes(composite("box", 64, 48, seed=3)[0])
+    sent = mapped[case]
+    assert "background_image" not in sent  # no bytes in messages: the engine adds them
+    with_bytes = {**sent, "background_image": memoryview(picture.read_bytes())}
+    built = Options.from_dict(with_bytes)
+    assert built == cli("--background-image", str(picture), *PICTURE_CASES[case][1])
+    assert type(built.background_image) is bytes

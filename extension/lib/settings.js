@@ -16,9 +16,11 @@ const int = (min, max) => (v) => Number.isInteger(v) && v >= min && v <= max;
 
 const SCHEMA = {
   engine: { default: DEFAULT_ENGINE, valid: (v) => ENGINES.includes(v) },
-  // 'blur': the original photo, blurred, behind the subject. ('image', a picture of the
-  // user's, needs the engine to keep one: not offered yet.)
-  output: { default: 'cutout', valid: (v) => ['cutout', 'color', 'mask', 'blur'].includes(v) },
+  // 'blur': the original photo, blurred, behind the subject; 'image': the user's picture
+  // (background_store.js keeps its bytes, the engine adds them to a job's options).
+  output: { default: 'cutout', valid: (v) => ['cutout', 'color', 'mask', 'blur', 'image'].includes(v) },
+  // What is kept of that picture (background_store.js PictureInfo), or null: none chosen.
+  backgroundPicture: { default: null, valid: (v) => v === null || pictureInfo(v) },
   background: { default: '#ffffff', valid: (v) => typeof v === 'string' && /^#[0-9a-f]{6}$/i.test(v) },
   // The blur's radius in px for a 1000 px long side (Options.blur).
   blur: { default: 20, valid: int(1, BLUR_MAX) },
@@ -41,6 +43,12 @@ const SCHEMA = {
   margin: { default: 16, valid: (v) => Number.isInteger(v) && v >= 0 && v <= 1000 },
   modelSource: { default: DEFAULT_MODEL_SOURCE, valid: (v) => modelSourceProblem(v) === null },
 };
+
+/** A PictureInfo as background_store.js makes it. */
+function pictureInfo(v) {
+  return !!v && typeof v === 'object' && typeof v.name === 'string' && v.name.length <= 200
+    && int(1, MAX_PIXELS)(v.width) && int(1, MAX_PIXELS)(v.height) && int(1, 2 ** 31)(v.size);
+}
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
@@ -90,6 +98,7 @@ function check(partial) {
  * @param {Record<string, import('./presets.js').Preset>} presets
  */
 export function settingsProblem(s, presets = loadedPresets()) {
+  if (s.output === 'image' && !s.backgroundPicture) return t('pictureMissing');
   if (s.output === 'mask' && s.shadow !== 'none') return t('layersConflictMaskShadow');
   if (s.output === 'mask' && s.preset !== 'none') return t('layersConflictMaskCanvas');
   if (s.crop && s.preset !== 'none') return t('layersConflictCropCanvas');
@@ -248,6 +257,12 @@ export async function bindSettings(root) {
       show();
     });
   }
+  // A change made elsewhere (the options' picture row switches the output, another page) shows too.
+  chrome.storage.onChanged.addListener(async (changes, area) => {
+    if (area !== 'local' || !Object.keys(changes).some((key) => key in SCHEMA)) return;
+    settings = await loadSettings();
+    show();
+  });
   show();
 }
 

@@ -21,6 +21,7 @@ import { createEditSessions } from './edit_sessions.js';
 import { readSource } from './image_source.js';
 import { createBatch } from './batch.js';
 import { createRest } from './rest.js';
+import { withBackgroundImage } from '../lib/background_store.js';
 
 const { t } = globalThis.BackgroneI18n;
 // Our words, in the language our creator named (this document has no chrome.i18n).
@@ -40,13 +41,25 @@ async function askToClose() {
   const answer = await chrome.runtime.sendMessage(message(Target.BACKGROUND, Type.ENGINE_IDLE, {})).catch(() => null);
   return answer?.ok === true;
 }
-/** End both runtimes' workers; false when either was busy (the rest tries again later). */
-async function releaseWorkers() {
-  const [python, model] = await Promise.all([releasePython(), releaseRuntimes()]);
-  return python && model;
+// A Python heap a big image grew past this is swapped for a fresh one at the short rest (a
+// wasm heap never shrinks); a smaller one stays, so the next cut-out waits for no boot.
+const PYTHON_FRESH_BYTES = 160 * 1024 * 1024;
+
+/** The short rest: the model's worker ends (a session is rebuilt in about a second); a grown Python is renewed. */
+async function restWorkers() {
+  const [model, python] = await Promise.all([releaseRuntimes(), pythonHeapBytes() > PYTHON_FRESH_BYTES ? releasePython() : true]);
+  if (python && !pythonLive()) loadPython().catch(() => {}); // boots at rest, from its snapshot
+  return model && python;
+}
+/** The long rest with something held: Python's worker ends too; only what is held stays. */
+async function sleepWorkers() {
+  const [model, python] = await Promise.all([releaseRuntimes(), releasePython()]);
+  return model && python;
 }
 // Held: a result a page still offers (Save reads it here), the popup's kept batch (made below).
-const rest = createRest({ release: releaseWorkers, held: () => heldResults() > 0 || batch.held(), close: IN_EVENT_PAGE ? undefined : askToClose });
+const rest = createRest({
+  rest: restWorkers, sleep: sleepWorkers, held: () => heldResults() > 0 || batch.held(), close: IN_EVENT_PAGE ? undefined : askToClose,
+});
 
 /** Work for `rest`: the engine does not rest under it. */
 async function working(work) {
@@ -152,6 +165,8 @@ async function cut(data, { ownsRecipe = false } = {}) {
     channel?.post(Type.STATUS, p);
   };
   try {
+    // The user's picture for the 'image' output, read here (no bytes travel in messages); the recipe keeps it.
+    data = { ...data, options: await withBackgroundImage(data.options) };
     // The image is read before the job joins the queue: a server that never
     // answers holds up only its own job, and only until its time limits.
     const timings = {}; // milliseconds per step, reported with the result (bench/ reads them)

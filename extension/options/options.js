@@ -7,6 +7,7 @@ import { DEFAULT_ENGINE, ENGINES, engineAbout, formatBytes } from '../lib/catalo
 import { callEngine } from '../lib/offscreen_client.js';
 import { showModel, watchModels } from '../lib/model_view.js';
 import { DEFAULT_MODEL_SOURCE, bindSettings, loadSettings, saveSettings } from '../lib/settings.js';
+import { bindPicture } from './background_picture.js';
 
 const { Type } = globalThis.BackgroneMessages;
 const { t, localize } = globalThis.BackgroneI18n;
@@ -109,6 +110,16 @@ async function showShortcut() {
 
 localize();
 bindSettings(document);
+bindPicture({
+  file: /** @type {HTMLInputElement} */ (document.getElementById('picture-file')),
+  choose: /** @type {HTMLButtonElement} */ (document.getElementById('picture-choose')),
+  remove: /** @type {HTMLButtonElement} */ (document.getElementById('picture-remove')),
+  thumb: /** @type {HTMLImageElement} */ (document.getElementById('picture-thumb')),
+  name: document.getElementById('picture-name'),
+  state: document.getElementById('picture-state'),
+}).catch((err) => {
+  document.getElementById('picture-state').textContent = err.message;
+});
 showShortcut();
 // Shortcuts are the browser's to change: its own page for them (Firefox opens its own).
 const inFirefox = location.protocol === 'moz-extension:';

@@ -286,7 +286,7 @@ function dropOriginal(entry) {
 
 /** What was made, as the card says it: kind, size (cropped, a canvas, or the image's own), engine. */
 function caption(item) {
-  const kind = { mask: 'cardKindMask', color: 'cardKindColor', blur: 'popupPresetKindBlur' }[item.output] || 'cardKindCutout';
+  const kind = { mask: 'cardKindMask', color: 'cardKindColor', blur: 'popupPresetKindBlur', image: 'pictureCardKind' }[item.output] || 'cardKindCutout';
   const words = item.canvas ? 'popupPresetCardCanvas' : item.crop ? 'cardDoneCropped' : 'cardDone';
   return t(words, t(kind), item.width, item.height, t(`engineName_${item.engine}`));
 }

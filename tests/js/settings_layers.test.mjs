@@ -99,7 +99,7 @@ test('contradictions are refused with a sentence', () => {
 });
 
 test('out-of-range values fall back to the defaults (the form refuses them before)', () => {
-  const v = validate({ output: 'image', shadow: 'soft', shadowOpacity: 0, fill: 101, canvasWidth: 16384, position: 'top', preset: '../x' });
+  const v = validate({ output: 'sticker', shadow: 'soft', shadowOpacity: 0, fill: 101, canvasWidth: 16384, position: 'top', preset: '../x' });
   assert.deepEqual(
     [v.output, v.shadow, v.shadowOpacity, v.fill, v.canvasWidth, v.position, v.preset],
     ['cutout', 'none', null, 85, 2000, 'center', 'none'],
