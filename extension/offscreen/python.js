@@ -56,7 +56,10 @@ function end(w, err) {
 }
 
 function onMessage(w, data) {
-  if (data.booted) return w.bootAnswer.resolve(data.booted);
+  if (data.booted) {
+    if (w === live) heapBytes = data.heap;
+    return w.bootAnswer.resolve(data.booted);
+  }
   if (data.bootFailed) return w.bootAnswer.reject(new Error(data.bootFailed));
   if ('saved' in data) {
     w.boot.saved = data.saved;

@@ -129,6 +129,8 @@ def test_release_gives_python_back_and_the_next_cut_is_the_same(browser, options
         return { whileBusy, released, live: py.pythonLive(), loaded: py.pythonLoaded(), heap: py.pythonHeapBytes() };""",
     )
     assert state == {"whileBusy": False, "released": True, "live": False, "loaded": False, "heap": 0}
+    # a boot alone reports the heap
+    assert engine(options_page, "await py.loadPython(); return py.pythonHeapBytes();") > 16 * 2**20
     assert cut(options_page) == first  # a new worker, the same bytes
     assert engine(options_page, "return py.pythonLive() && py.pythonLoaded();") is True
 
