@@ -243,8 +243,9 @@ def measure(b: Browser, tmp: Path, mp: float, repeat: int, log) -> dict:
 
 # bench_edits.py's own code, loaded as a module in Pyodide; then each edit timed on a fresh state.
 IN_PYODIDE = """async ([source, megapixels, repeat]) => {
-  const py = await import('/extension/offscreen/python.js');
-  const { pyodide } = await py.loadPython();
+  const core = await import('/extension/offscreen/python_core.js');
+  globalThis.corePython ??= core.bootPython(new URL('/', location.href).href);
+  const { pyodide } = await globalThis.corePython;
   const ns = pyodide.globals.get('dict')();
   try {
     ns.set('source', source);

@@ -143,7 +143,10 @@ IN_PYODIDE = """async ([imageB64, pictureB64, maskB64, engine, options]) => {
   const image = await py.decode(bytes(imageB64), withPicture);
   const done = await py.finish(image, new Float32Array(bytes(maskB64).buffer), engine, withPicture);
   image.release();
-  const zlib = (await py.loadPython()).pyodide.runPython("from PIL import features; features.version('zlib')");
+  // The worker's Pyodide is the package's own: the same build answers in this page's realm.
+  const core = await import('/extension/offscreen/python_core.js');
+  globalThis.corePython ??= core.bootPython(new URL('/', location.href).href);
+  const zlib = (await globalThis.corePython).pyodide.runPython("from PIL import features; features.version('zlib')");
   return { data: done.data.toBase64(), zlib };
 }"""
 
