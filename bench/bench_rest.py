@@ -54,6 +54,12 @@ def browser_mb() -> float:
     return round(pss.tree_pss_mb(pss.browser_roots(marker="--load-extension")), 1)
 
 
+def extension_mb() -> float:
+    """The extension's own processes (its service worker's and its engine document's renderers)."""
+    tree = pss.tree_pss(pss.browser_roots(marker="--load-extension"))
+    return round(sum(kb for pid, kb in tree.items() if pss.process_kind(pid) == "extension") / 1024, 1)
+
+
 STEPS: dict[str, dict] = {}  # label of a cut -> the engine's steps (ms)
 
 
@@ -104,6 +110,7 @@ def main() -> int:
             browser.settings(engine="standard", modelSource=mirror.url)
             page = fresh_page(browser, site)
             report["baseline_mb"] = browser_mb()
+            report["baseline_extension_mb"] = extension_mb()
             log("baseline", report["baseline_mb"], "MB")
 
             report["cold_s"] = cut(browser, page, "2MP", "cold")
@@ -120,6 +127,7 @@ def main() -> int:
             log("warm 2 MP", warm)
             report["cut_12mp_s"] = cut(browser, page, "12MP")
             report["after_job_mb"] = browser_mb()
+            report["after_job_extension_mb"] = extension_mb()
             report["after_job_engine"] = browser.sw.evaluate(REST, {})
             last_job = time.perf_counter()
             log("after a 12 MP job", report["after_job_mb"], "MB", report["after_job_engine"])
@@ -129,8 +137,12 @@ def main() -> int:
             time.sleep(max(0.0, wait - (time.perf_counter() - last_job)))
             report["rest_after_s"] = wait
             report["at_rest_mb"] = browser_mb()
+            report["at_rest_extension_mb"] = extension_mb()
             report["at_rest_engine"] = browser.sw.evaluate(REST, {})
             report["at_rest_over_baseline_mb"] = round(report["at_rest_mb"] - report["baseline_mb"], 1)
+            report["at_rest_extension_over_baseline_mb"] = round(
+                report["at_rest_extension_mb"] - report["baseline_extension_mb"], 1
+            )
             log("at rest", report["at_rest_mb"], "MB", report["at_rest_engine"])
 
             page.close()
@@ -149,6 +161,7 @@ def main() -> int:
             report["document_closed"] = browser.sw.evaluate(ENGINE_OPEN) == 0
             report["closed_after_s"] = round(time.perf_counter() - t0, 1)
             report["closed_mb"] = browser_mb()
+            report["closed_extension_mb"] = extension_mb()
             log("document closed", report["document_closed"], report["closed_mb"], "MB")
 
             # A browser start on this profile (Python's snapshot stored, wasm code cached): the first cut-out.
@@ -176,13 +189,20 @@ def main() -> int:
 
 
 def markdown(r: dict) -> str:
-    at_rest = f"{r['at_rest_mb']} MB (+{r['at_rest_over_baseline_mb']} MB over no job)"
+    at_rest = (
+        f"{r['at_rest_mb']} MB (+{r['at_rest_over_baseline_mb']} MB over no job); the extension's processes"
+        f" {r['at_rest_extension_mb']} MB (+{r['at_rest_extension_over_baseline_mb']} MB)"
+    )
     closed = f"{r['document_closed']} after {r['closed_after_s']} s, {r['closed_mb']} MB"
+    closed += f" (the extension's {r['closed_extension_mb']} MB)"
     rows = [
-        ("browser started, no job", f"{r['baseline_mb']} MB"),
+        (
+            "browser started, no job",
+            f"{r['baseline_mb']} MB; the extension's processes {r['baseline_extension_mb']} MB",
+        ),
         ("first cut-out, 2 MP (cold)", f"{r['cold_s']} s"),
         ("warm cut-out, 2 MP (median)", f"{r['warm_median_s']} s"),
-        ("right after a 12 MP cut-out", f"{r['after_job_mb']} MB"),
+        ("right after a 12 MP cut-out", f"{r['after_job_mb']} MB; the extension's {r['after_job_extension_mb']} MB"),
         (f"{r['rest_after_s']} s after the last job, page offering Save", at_rest),
         ("a right-click on the rested engine, 2 MP", f"{r['woken_s']} s ({r['woken_over_warm']}x warm)"),
         ("nothing held, long rest: document closed", closed),

@@ -41,25 +41,13 @@ async function askToClose() {
   const answer = await chrome.runtime.sendMessage(message(Target.BACKGROUND, Type.ENGINE_IDLE, {})).catch(() => null);
   return answer?.ok === true;
 }
-// A Python heap a big image grew past this is swapped for a fresh one at the short rest (a
-// wasm heap never shrinks); a smaller one stays, so the next cut-out waits for no boot.
-const PYTHON_FRESH_BYTES = 160 * 1024 * 1024;
-
-/** The short rest: the model's worker ends (a session is rebuilt in about a second); a grown Python is renewed. */
-async function restWorkers() {
-  const [model, python] = await Promise.all([releaseRuntimes(), pythonHeapBytes() > PYTHON_FRESH_BYTES ? releasePython() : true]);
-  if (python && !pythonLive()) loadPython().catch(() => {}); // boots at rest, from its snapshot
-  return model && python;
-}
-/** The long rest with something held: Python's worker ends too; only what is held stays. */
-async function sleepWorkers() {
+/** End both runtimes' workers; false when either was busy (the rest tries again later). */
+async function releaseWorkers() {
   const [model, python] = await Promise.all([releaseRuntimes(), releasePython()]);
   return model && python;
 }
 // Held: a result a page still offers (Save reads it here), the popup's kept batch (made below).
-const rest = createRest({
-  rest: restWorkers, sleep: sleepWorkers, held: () => heldResults() > 0 || batch.held(), close: IN_EVENT_PAGE ? undefined : askToClose,
-});
+const rest = createRest({ release: releaseWorkers, held: () => heldResults() > 0 || batch.held(), close: IN_EVENT_PAGE ? undefined : askToClose });
 
 /** Work for `rest`: the engine does not rest under it. */
 async function working(work) {

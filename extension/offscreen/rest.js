@@ -1,70 +1,65 @@
 // The engine at rest. A browser extension that keeps 1.5 GB after one cut-out gets
 // uninstalled: wasm memory only grows, so the runtimes live in workers the engine can end.
 // - short rest: no work for `shortMs` and nothing keeping it warm (a popup, an editor, a
-//   batch) -> `rest`: the model's worker ends (its arenas and weights; a session is rebuilt
-//   in about a second), and a Python heap a big image grew is swapped for a fresh one;
-// - long rest: `longMs` more -> with nothing held (no result a page still offers, no kept
-//   batch) the engine asks to be closed (Chromium's offscreen document); while something is
-//   held, or where it cannot be closed (Firefox's event page, which the browser suspends once
-//   nothing keeps it awake), `sleep`: Python's worker ends too, and only what is held stays.
+//   batch) -> the runtimes' workers end (Python's heap, onnxruntime's arenas and weights);
+//   the next job boots them again (a snapshot and a session built beside Python's boot).
+//   Both go: a fresh Python alone holds about 150 MB (measured, bench/bench_rest.py), and an
+//   idle browser should hold nothing of ours but what a page can still save.
+// - long rest: `longMs` more with nothing held (no result a page still offers, no kept
+//   batch, no editor) -> the engine asks to be closed (Chromium's offscreen document; in
+//   Firefox's event page the browser suspends it once nothing keeps it awake).
 // Pure bookkeeping: timers and the parts it calls are given, so Node tests drive it.
 
 export const REST = Object.freeze({ shortMs: 90_000, longMs: 10 * 60_000 });
 
 /**
  * @param {{
- *   rest: () => Promise<boolean>,
- *   sleep: () => Promise<boolean>,
+ *   release: () => Promise<boolean>,
  *   held: () => boolean,
  *   close?: () => Promise<boolean>,
  *   times?: {shortMs: number, longMs: number},
  *   timers?: {setTimeout: typeof setTimeout, clearTimeout: typeof clearTimeout},
- * }} parts `rest`, `sleep`: end workers (false: one was busy, try again later); `held`:
- * something a user can still reach lives in this engine's memory; `close`: ask for the
- * document to go (false: it stays, and sleeps); none: the engine never leaves by itself.
+ * }} parts `release`: end the workers (false: one was busy, try again later); `held`: something
+ * a user can still reach lives in this engine's memory; `close`: ask for the document to go
+ * (false: it stays, and rests on); none: the engine never leaves by itself (Firefox's event page).
  */
-export function createRest({ rest, sleep, held, close, times = REST, timers = globalThis }) {
+export function createRest({ release, held, close, times = REST, timers = globalThis }) {
   let busy = 0; // work under way: jobs, downloads, edits
   let warm = 0; // open popups and editors, running batches: the next request must not wait for a boot
   let timer = null;
-  let phase = 'awake'; // 'awake' -> 'rested' -> 'asleep' | 'closing'
+  let phase = 'awake'; // 'awake' -> 'rested' (workers ended) -> 'closing'
   let { shortMs, longMs } = times;
 
   const stop = () => {
     if (timer !== null) timers.clearTimeout(timer);
     timer = null;
   };
-  const idle = () => !busy && !warm;
 
   /** Arm the next step when nothing is going on; every change of state calls this. */
   function arm() {
     stop();
-    if (!idle() || phase === 'closing') return;
-    if (phase === 'awake') timer = timers.setTimeout(() => step(rest, 'rested'), shortMs);
-    else if (phase === 'rested') timer = timers.setTimeout(leave, longMs);
-    else if (close) timer = timers.setTimeout(leave, longMs); // asleep: held things are looked at again
+    if (busy || warm || phase === 'closing') return;
+    if (phase === 'awake') timer = timers.setTimeout(rest, shortMs);
+    else if (close) timer = timers.setTimeout(leave, longMs); // held: looked at again then
   }
 
-  /** Run one release; on success go to `next`; busy workers: try again after the same rest. */
-  async function step(release, next) {
+  async function rest() {
     timer = null;
-    if (!idle()) return;
-    const done = await release().catch(() => false);
-    if (!idle()) return; // work came while the workers were ending: it boots them again
-    if (done) phase = next;
-    arm();
+    if (busy || warm) return;
+    const released = await release().catch(() => false);
+    if (busy || warm) return; // work came while the workers were ending: it boots them again
+    if (released) phase = 'rested';
+    arm(); // busy workers: try again after another short rest
   }
 
   async function leave() {
     timer = null;
-    if (!idle()) return;
-    if (close && !held()) {
-      phase = 'closing';
-      if (await close().catch(() => false)) return;
-      phase = idle() ? 'rested' : 'awake'; // refused (a request was on its way): rest on
-    }
-    if (phase === 'rested' && idle()) return step(sleep, 'asleep');
-    arm(); // asleep: what is held is looked at again later
+    if (busy || warm || held() || !close) return arm();
+    phase = 'closing';
+    const closed = await close().catch(() => false);
+    if (closed) return;
+    phase = busy ? 'awake' : 'rested'; // refused (a request was on its way): rest on
+    arm();
   }
 
   return {

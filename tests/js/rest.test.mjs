@@ -1,6 +1,5 @@
-// The engine at rest (offscreen/rest.js): the model's worker ends after a short rest; after a
-// long one the document asks to go when nothing is held, else Python's worker ends too; work,
-// a popup or an editor keep it awake.
+// The engine at rest (offscreen/rest.js): workers end after a short rest, the document asks to
+// go after a long one with nothing held; work, a popup or an editor keep it awake.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createRest } from '../../extension/offscreen/rest.js';
@@ -24,7 +23,7 @@ function fakeTimers() {
         due.delete(id);
         now = t.at;
         t.fn();
-        for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r)); // let the async steps run
+        await new Promise((r) => setImmediate(r)); // let the async steps run
       }
       now = until;
     },
@@ -32,37 +31,38 @@ function fakeTimers() {
   };
 }
 
-/** Answers given in turn (the last one repeats). */
-const answers = (list) => () => (list.length > 1 ? list.shift() : list[0]);
-
-function engine({ held = false, rests = [true], sleeps = [true], closes = [true], canClose = true } = {}) {
+function engine({ held = false, releases = [true], closes = [true] } = {}) {
   const timers = fakeTimers();
   const log = [];
   const state = { held };
-  const [rest, sleep, close] = [answers(rests), answers(sleeps), answers(closes)];
-  const engineRest = createRest({
-    rest: async () => (log.push('rest'), rest()),
-    sleep: async () => (log.push('sleep'), sleep()),
+  const rest = createRest({
+    release: async () => {
+      log.push('release');
+      return releases.length > 1 ? releases.shift() : releases[0];
+    },
     held: () => state.held,
-    close: canClose ? async () => (log.push('close'), close()) : undefined,
+    close: async () => {
+      log.push('close');
+      return closes.length > 1 ? closes.shift() : closes[0];
+    },
     times: { shortMs: 100, longMs: 1000 },
     timers,
   });
-  return { rest: engineRest, timers, log, state };
+  return { rest, timers, log, state };
 }
 
-test('after a job: the model worker ends after the short rest, the document asks to go after the long one', async () => {
+test('after a job: workers end after the short rest, the document asks to go after the long one', async () => {
   const { rest, timers, log } = engine();
   rest.begin()();
   await timers.advance(99);
   assert.deepEqual(log, []);
   await timers.advance(1);
-  assert.deepEqual(log, ['rest']);
+  assert.deepEqual(log, ['release']);
   assert.equal(rest.state().phase, 'rested');
   await timers.advance(999);
-  assert.deepEqual(log, ['rest']);
+  assert.deepEqual(log, ['release']);
   await timers.advance(1);
-  assert.deepEqual(log, ['rest', 'close']);
+  assert.deepEqual(log, ['release', 'close']);
   assert.equal(rest.closing(), true);
 });
 
@@ -78,7 +78,7 @@ test('work under way, an open popup or editor keep the engine awake; the clock s
   letGo();
   letGo(); // counts once
   await timers.advance(100);
-  assert.deepEqual(log, ['rest']);
+  assert.deepEqual(log, ['release']);
 });
 
 test('new work in the short rest starts the clock again', async () => {
@@ -89,55 +89,56 @@ test('new work in the short rest starts the clock again', async () => {
   await timers.advance(60);
   assert.deepEqual(log, []);
   await timers.advance(40);
-  assert.deepEqual(log, ['rest']);
+  assert.deepEqual(log, ['release']);
 });
 
 test('busy workers are asked again after another short rest', async () => {
-  const { rest, timers, log } = engine({ rests: [false, true] });
+  const { rest, timers, log } = engine({ releases: [false, true] });
   rest.begin()();
   await timers.advance(100);
   assert.equal(rest.state().phase, 'awake');
   await timers.advance(100);
-  assert.deepEqual(log, ['rest', 'rest']);
+  assert.deepEqual(log, ['release', 'release']);
   assert.equal(rest.state().phase, 'rested');
 });
 
-test('a result a page still offers keeps the document, and Python sleeps; letting it go closes it', async () => {
+test('a result a page still offers keeps the document; letting it go starts the long rest', async () => {
   const { rest, timers, log, state } = engine({ held: true });
   rest.begin()();
-  await timers.advance(100 + 1000);
-  assert.deepEqual(log, ['rest', 'sleep']);
-  assert.equal(rest.state().phase, 'asleep');
-  await timers.advance(5000);
-  assert.deepEqual(log, ['rest', 'sleep']); // nothing more to end; still held
+  await timers.advance(100 + 5000);
+  assert.deepEqual(log, ['release']); // the workers went, the document stays
   state.held = false;
   rest.changed();
   await timers.advance(1000);
-  assert.deepEqual(log, ['rest', 'sleep', 'close']);
-  assert.equal(rest.closing(), true);
+  assert.deepEqual(log, ['release', 'close']);
 });
 
-test('a refused close sleeps instead, and work after a rest wakes the engine', async () => {
+test('a refused close rests on, and work after a rest wakes the engine', async () => {
   const { rest, timers, log } = engine({ closes: [false, true] });
   rest.begin()();
   await timers.advance(1100);
-  assert.deepEqual(log, ['rest', 'close', 'sleep']);
+  assert.deepEqual(log, ['release', 'close']);
   assert.equal(rest.closing(), false);
-  assert.equal(rest.state().phase, 'asleep');
   const end = rest.begin();
   assert.equal(rest.state().phase, 'awake');
   end();
   await timers.advance(1100);
-  assert.deepEqual(log, ['rest', 'close', 'sleep', 'rest', 'close']);
+  assert.deepEqual(log, ['release', 'close', 'release', 'close']);
   assert.equal(rest.closing(), true);
 });
 
-test('without a way to close (Firefox) the engine rests, then sleeps, then waits', async () => {
-  const { rest, timers, log } = engine({ canClose: false });
+test('without a way to close (Firefox) the engine only rests', async () => {
+  const timers = fakeTimers();
+  const log = [];
+  const rest = createRest({
+    release: async () => (log.push('release'), true),
+    held: () => false,
+    times: { shortMs: 100, longMs: 1000 },
+    timers,
+  });
   rest.begin()();
   await timers.advance(100_000);
-  assert.deepEqual(log, ['rest', 'sleep']);
-  assert.equal(rest.state().phase, 'asleep');
+  assert.deepEqual(log, ['release']);
   assert.equal(timers.pending(), 0);
 });
 
@@ -146,5 +147,5 @@ test('setTimes shortens the rests and starts the clock again', async () => {
   rest.begin()();
   rest.setTimes({ shortMs: 10, longMs: 20 });
   await timers.advance(30);
-  assert.deepEqual(log, ['rest', 'close']);
+  assert.deepEqual(log, ['release', 'close']);
 });
