@@ -2,6 +2,7 @@ import base64
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -101,6 +102,17 @@ def browser(playwright, ext_dir, tmp_path_factory):
     b.settings(engine="fast")  # the bundled real model: fast tests, no download
     yield b
     b.close()
+
+
+@pytest.fixture(scope="module")
+def firefox(ext_dir, tmp_path_factory):
+    """Firefox ESR with this checkout's package, for one test module; engine fast (bundled: no download)."""
+    from .firefox import Firefox
+
+    ff = Firefox(Path(ext_dir), tmp_path_factory.mktemp("ff-profile"), tmp_path_factory.mktemp("ff-downloads"))
+    ff.settings(engine="fast")
+    yield ff
+    ff.close()
 
 
 @pytest.fixture(autouse=True)

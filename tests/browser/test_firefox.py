@@ -23,14 +23,6 @@ from .harness import IMG_ALPHA, LoggingProxy
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture(scope="module")
-def firefox(ext_dir, tmp_path_factory):
-    ff = Firefox(Path(ext_dir), tmp_path_factory.mktemp("ff-profile"), tmp_path_factory.mktemp("ff-downloads"))
-    ff.settings(engine="fast")  # the bundled model: no download
-    yield ff
-    ff.close()
-
-
 @pytest.fixture
 def tab(firefox, sites):
     a, _ = sites

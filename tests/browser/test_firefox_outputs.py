@@ -6,7 +6,6 @@ import base64
 import io
 import time
 import zipfile
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,7 +13,6 @@ from PIL import Image
 
 from composites import composite, texture
 
-from .firefox import Firefox
 from .test_firefox import POPUP_DROP, wait_for_file
 
 pytestmark = pytest.mark.browser
@@ -28,14 +26,6 @@ CARDS = """[...document.querySelectorAll('.card')].map((c) => ({
     refine: !!c.querySelector('.refine') && !c.querySelector('.refine').hidden && c.querySelector('.refine').getClientRects().length > 0,
     check: c.querySelector('.check')?.hidden ? '' : (c.querySelector('.check')?.textContent || ''),
 }))"""
-
-
-@pytest.fixture(scope="module")
-def firefox(ext_dir, tmp_path_factory):
-    ff = Firefox(Path(ext_dir), tmp_path_factory.mktemp("ff-profile"), tmp_path_factory.mktemp("ff-downloads"))
-    ff.settings(engine="fast")  # the bundled model: no download
-    yield ff
-    ff.close()
 
 
 def png(arr: np.ndarray) -> bytes:

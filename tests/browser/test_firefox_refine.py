@@ -3,8 +3,6 @@ real right-click, the overlay's Refine… (by keyboard) opens the editor on that
 beside the page, a stroke drawn there with real pointer events applies, and Done puts the refined
 cut-out in the page's own <img>."""
 
-from pathlib import Path
-
 import pytest
 
 from .firefox import Firefox
@@ -22,14 +20,6 @@ ALPHA_AT = (
     + """    return points.map(([x, y]) => g.getImageData(x, y, 1, 1).data[3]);
 }"""
 )
-
-
-@pytest.fixture(scope="module")
-def firefox(ext_dir, tmp_path_factory):
-    ff = Firefox(Path(ext_dir), tmp_path_factory.mktemp("ff-profile"), tmp_path_factory.mktemp("ff-downloads"))
-    ff.settings(engine="fast")  # the bundled model: no download
-    yield ff
-    ff.close()
 
 
 def pointer(ff: Firefox, ctx: str, *steps: dict) -> None:

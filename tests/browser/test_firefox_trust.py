@@ -8,7 +8,6 @@ import base64
 import contextlib
 import time
 import uuid
-from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -97,14 +96,6 @@ def sign_in_route(site) -> None:
 
 
 SUB = '<!doctype html><meta charset="utf-8"><title>sub</title><p>an ad</p>'
-
-
-@pytest.fixture(scope="module")
-def firefox(ext_dir, tmp_path_factory):
-    ff = Firefox(Path(ext_dir), tmp_path_factory.mktemp("ff-trust-profile"), tmp_path_factory.mktemp("ff-trust-dl"))
-    ff.settings(engine="fast")  # the bundled model: no download
-    yield ff
-    ff.close()
 
 
 def tab_id(ff: Firefox, ctx: str) -> int:
