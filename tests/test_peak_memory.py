@@ -143,6 +143,18 @@ def test_complete_gives_the_same_bytes(scene, source, name):
     assert digest == EXPECTED[f"{source}-{name}"]
 
 
+@pytest.mark.parametrize("name", ["cutout", "cutout-webp", "color-webp", "blur-drop"])
+def test_other_pillows_take_the_public_way_to_the_same_bytes(scene, name, monkeypatch):
+    """Pillow internals are used only on 10.x (the lock's, Pyodide's): elsewhere the copying
+    public calls give the very same bytes (Pillow 11 changed the WebP encoder's arguments)."""
+    import importlib
+
+    monkeypatch.setattr(importlib.import_module("backgrone.decode"), "PILLOW_INTERNALS", False)
+    monkeypatch.setattr(importlib.import_module("backgrone.compose"), "PILLOW_INTERNALS", False)
+    digest = hashlib.sha256(_run(scene, "rgb", name)).hexdigest()
+    assert digest == EXPECTED[f"rgb-{name}"]
+
+
 def test_fast_engine_and_edits_give_the_same_bytes(scene):
     assert hashlib.sha256(_run(scene, "rgba", "cutout", "fast")).hexdigest() == EXPECTED["rgba-cutout-fast"]
     host = scene["host"]

@@ -50,12 +50,14 @@ async function create() {
   throw new Error(t('errorEngineNotStarted'));
 }
 
-/** The engine's document is gone (it asked to close after a long rest), or `ms` passed. */
+/** The engine's document is gone (it asked to close after a long rest), or listens again (the close was refused), or `ms` passed. */
 async function closed(ms = 5000) {
   const until = Date.now() + ms;
+  const ping = message(Target.OFFSCREEN, Type.PING, {});
   while (Date.now() < until) {
     const open = await chrome.runtime.getContexts({ contextTypes: ['OFFSCREEN_DOCUMENT'] }).catch(() => []);
     if (!open.length) return;
+    if ((await chrome.runtime.sendMessage(ping).catch(() => undefined))?.ok) return;
     await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
   }
 }

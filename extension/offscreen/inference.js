@@ -241,6 +241,9 @@ export function sessionPending(engine) {
   return !!task && !task.settled && !task.abandoned;
 }
 
+/** True while some session is made or being made (one is kept at a time: another engine's would go). */
+export const hasSessions = () => sessions.size > 0;
+
 /** True when `engine`'s session is made and kept: a job with it loads nothing. */
 export function sessionReady(engine) {
   const task = sessions.get(engine);

@@ -8,7 +8,7 @@ import '../lib/i18n.js';
 import { formatBytes, loadCatalogue } from '../lib/catalogue.js';
 import { loadModelBytes, modelState } from '../lib/model_store.js';
 import { clearFailure, failureKind, failureOf, recordFailure } from '../lib/model_failures.js';
-import { getSession, sessionPending, sessionReady } from './inference.js';
+import { getSession, hasSessions, sessionPending } from './inference.js';
 import { SharedTask } from './shared_task.js';
 
 const { t } = globalThis.BackgroneI18n;
@@ -138,7 +138,9 @@ export async function sessionFor(engine, modelSource, report, timings, signal) {
 export async function prewarmSession(engine, modelSource) {
   try {
     const spec = (await loadCatalogue()).engines[engine];
-    if (!spec || sessionReady(engine) || sessionPending(engine) || loading.has(engine) || deliberate.has(engine)) return;
+    // Only an engine with no session at all (a start, a rest): one session is kept, and a job of
+    // another engine may be between its session and its run.
+    if (!spec || hasSessions() || loading.has(engine) || deliberate.has(engine)) return;
     if (!spec.bundled && (failureOf(engine) || !(await isCached(spec)))) return;
     await getSession(spec, loader(spec, modelSource, null));
   } catch {

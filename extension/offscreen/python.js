@@ -72,7 +72,7 @@ function onMessage(w, data) {
   if (data.refusal) waiting.reject(new UserError(localized(data.refusal), data.refusal.kind, data.refusal.format));
   else if ('error' in data) waiting.reject(new Error(data.error));
   else waiting.resolve(data.value);
-  if (data.dead) end(w, new Error(`Python stopped (${data.error}); it starts again with the next image`));
+  if (data.dead) end(w, new Error(globalThis.BackgroneI18n.t('errorEngineStopped')));
 }
 
 function startWorker() {
@@ -85,7 +85,8 @@ function startWorker() {
   });
   worker.onmessage = ({ data }) => onMessage(w, data);
   const died = (what) => {
-    const err = new Error(`Python's worker ${what}; it starts again with the next image`);
+    console.warn(`Python's worker ${what}`);
+    const err = new Error(globalThis.BackgroneI18n.t('errorEngineStopped'));
     w.bootAnswer.reject(err);
     end(w, err);
   };
@@ -165,7 +166,7 @@ async function call(name, args, { handle = null, hold = null, transfer = [] } = 
     await loadPython();
     const w = live;
     if (handle && (handle.generation !== w.generation || !w.held.has(handle.id))) {
-      throw new Error('Python restarted since this image was opened: open it again');
+      throw new Error(globalThis.BackgroneI18n.t('errorEngineStopped')); // it restarted since this image was opened
     }
     const value = await new Promise((resolve, reject) => {
       const id = w.nextId++;

@@ -97,16 +97,22 @@ export async function bootPython(base, store = null) {
   const { pyodide, fromSnapshot, save } = await startPyodide(url('vendor/pyodide/'), store);
   const pyodideMs = performance.now() - started;
   // Wheels come from indexURL and are sha256-checked against pyodide-lock.json.
-  await pyodide.loadPackage(['numpy', 'pillow'], { messageCallback: () => {} });
-  const packagesMs = performance.now() - started - pyodideMs;
-  const [zip, bridge, catalogue] = await files;
-  pyodide.unpackArchive(zip, 'zip', { extractDir: '/lib/backgrone' });
-  pyodide.FS.writeFile('/lib/backgrone/backgrone_bridge.py', bridge);
-  pyodide.runPython("import sys; sys.path.insert(0, '/lib/backgrone')");
-  const mod = pyodide.pyimport('backgrone_bridge');
-  mod.init(catalogue);
-  const coreMs = performance.now() - started - pyodideMs - packagesMs;
-  return { pyodide, mod, fromSnapshot, phases: { pyodideMs, packagesMs, coreMs }, saved: save ? save() : null };
+  try {
+    await pyodide.loadPackage(['numpy', 'pillow'], { messageCallback: () => {} });
+    const packagesMs = performance.now() - started - pyodideMs;
+    const [zip, bridge, catalogue] = await files;
+    pyodide.unpackArchive(zip, 'zip', { extractDir: '/lib/backgrone' });
+    pyodide.FS.writeFile('/lib/backgrone/backgrone_bridge.py', bridge);
+    pyodide.runPython("import sys; sys.path.insert(0, '/lib/backgrone')");
+    const mod = pyodide.pyimport('backgrone_bridge');
+    mod.init(catalogue);
+    const coreMs = performance.now() - started - pyodideMs - packagesMs;
+    return { pyodide, mod, fromSnapshot, phases: { pyodideMs, packagesMs, coreMs }, saved: save ? save() : null };
+  } catch (err) {
+    // A restored heap the rest of the boot fails on would fail every boot after: it goes too.
+    if (fromSnapshot) await store?.drop().catch(() => {});
+    throw err;
+  }
 }
 
 /** The size of Pyodide's wasm heap in bytes (it only grows). */

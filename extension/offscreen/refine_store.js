@@ -23,7 +23,9 @@ export const LIMITS = Object.freeze({ maxBytes: 384 * 1024 * 1024, maxRecipes: 6
 const recipes = new Map(); // oldest first
 let bytes = 0;
 
-const size = (r) => r.source.byteLength + r.output.byteLength + [...r.outputs.values()].reduce((n, o) => n + o.byteLength, 0);
+const size = (r) =>
+  r.source.byteLength + r.output.byteLength + (r.options.background_image?.byteLength || 0) +
+  [...r.outputs.values()].reduce((n, o) => n + o.byteLength, 0);
 
 /**
  * Keep the recipe of the job whose result is `id`.

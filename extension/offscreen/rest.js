@@ -11,6 +11,8 @@
 // Pure bookkeeping: timers and the parts it calls are given, so Node tests drive it.
 
 export const REST = Object.freeze({ shortMs: 90_000, longMs: 10 * 60_000 });
+// A close the service worker agreed to that has not happened by then (its call failed): rest on.
+const CLOSE_GRACE_MS = 15_000;
 
 /**
  * @param {{
@@ -57,11 +59,19 @@ export function createRest({ release, held, close, times = REST, timers = global
     if (busy || warm || held() || !close) return arm();
     phase = 'closing';
     const closed = await close().catch(() => false);
-    if (closed) return;
+    if (closed) {
+      timer = timers.setTimeout(() => {
+        timer = null;
+        phase = 'rested';
+        arm();
+      }, CLOSE_GRACE_MS);
+      return;
+    }
     phase = busy ? 'awake' : 'rested'; // refused (a request was on its way): rest on
     arm();
   }
 
+  arm(); // a document made for work that never came (a page refused the script) rests too
   return {
     /** Work begins; the returned function ends it (once). Work wakes a resting engine. */
     begin() {

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageColor
 
-from .decode import to_array
+from .decode import PILLOW_INTERNALS, to_array
 from .errors import EncodeError, OptionsError
 
 OUTPUTS = ("cutout", "color", "mask", "blur", "image")
@@ -273,7 +273,7 @@ def encode(
             # render() has already zeroed the colour under transparent pixels; exact=True
             # keeps those zeros (without it libwebp fills transparent pixels with nearby
             # colours), so lossy WebP leaves at most faint ringing from the visible edge.
-            if image.mode in ("RGB", "RGBA"):
+            if image.mode in ("RGB", "RGBA") and PILLOW_INTERNALS:
                 return _webp_bytes(image, quality, icc)
             image.save(buf, "WEBP", quality=quality, method=4, exact=True, **extra)
         else:

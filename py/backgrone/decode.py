@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
+import PIL
 from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
 from .errors import (
@@ -74,6 +75,9 @@ class Decoded:
 
 # Raw encoder layouts: the array's channels and type for each mode (as ``np.asarray`` gives them).
 _LAYOUTS = {"L": (1, np.uint8), "RGB": (3, np.uint8), "RGBA": (4, np.uint8), "F": (1, np.float32)}
+# The copy-free paths use Pillow internals as they are in 10.x (the version the extension's
+# Pyodide ships and the lock pins); any other Pillow takes the public, copying way.
+PILLOW_INTERNALS = PIL.__version__.split(".")[0] == "10"
 
 
 def to_array(image: Image.Image, rawmode: str | None = None) -> np.ndarray:
@@ -87,6 +91,8 @@ def to_array(image: Image.Image, rawmode: str | None = None) -> np.ndarray:
         channels = 4
     elif rawmode is not None and rawmode != image.mode:
         raise ValueError(f"cannot read a {image.mode} picture as {rawmode}")
+    if not PILLOW_INTERNALS:
+        return np.array(image.convert("RGBA") if channels == 4 and image.mode == "RGB" else image, dtype)
     width, height = image.size
     out = np.empty((height, width, channels) if channels > 1 else (height, width), dtype)
     flat = out.reshape(-1).view(np.uint8)

@@ -149,3 +149,22 @@ test('setTimes shortens the rests and starts the clock again', async () => {
   await timers.advance(30);
   assert.deepEqual(log, ['release', 'close']);
 });
+
+test('an engine that never gets work rests too (a page refused the script: no job came)', async () => {
+  const { timers, log } = engine();
+  await timers.advance(100);
+  assert.deepEqual(log, ['release']);
+});
+
+test('a close agreed to that never happens (the service worker failed) rests on after a grace time', async () => {
+  const { rest, timers, log } = engine();
+  rest.begin()();
+  await timers.advance(1100);
+  assert.deepEqual(log, ['release', 'close']);
+  assert.equal(rest.closing(), true);
+  await timers.advance(15_000);
+  assert.equal(rest.closing(), false);
+  assert.equal(rest.state().phase, 'rested');
+  await timers.advance(1000);
+  assert.deepEqual(log, ['release', 'close', 'close']);
+});
