@@ -39,6 +39,8 @@ interface BackgroneMessages {
     DOWNLOAD_MODEL: string;
     MODEL_PROGRESS: string;
     PING: string;
+    REST: string;
+    ENGINE_IDLE: string;
     DELETE_MODELS: string;
     BATCH_ADD: string;
     BATCH_STATE: string;
