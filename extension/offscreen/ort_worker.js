@@ -26,7 +26,7 @@ let nextSession = 1;
 
 function sessionOf(id) {
   const session = sessions.get(id);
-  if (!session) throw new Error(`no session ${id} in this worker`);
+  if (!session) throw new Error(`ort-worker-no-session:${id}`); // a protocol fault, never a user's
   return session;
 }
 
@@ -72,7 +72,7 @@ const ops = {
 
 self.onmessage = ({ data: msg }) => {
   if (typeof msg?.id !== 'number' || !Object.hasOwn(ops, msg.op)) {
-    throw new Error(`ort_worker: not a message of its protocol: ${JSON.stringify(msg)?.slice(0, 200)}`);
+    throw new Error(`ort-worker-protocol:${JSON.stringify(msg)?.slice(0, 200)}`); // ends the worker
   }
   ops[msg.op](msg).then(
     (result) => self.postMessage({ ...result, id: msg.id, ok: true }, { transfer: result.data ? [result.data.buffer] : [] }),

@@ -92,9 +92,9 @@ function startWorker() {
   };
   worker.onerror = (event) => {
     event.preventDefault();
-    died(`failed: ${event.message || 'it could not start'}`);
+    died(`failed: ${event.message || 'start-failed'}`);
   };
-  worker.onmessageerror = () => died('sent a message that could not be read');
+  worker.onmessageerror = () => died('messageerror');
   // A worker has no chrome.*: the extension's URL comes with the first message.
   worker.postMessage({ boot: { base: chrome.runtime.getURL(''), snapshots: true } });
   return /** @type {Live} */ (w);
@@ -151,7 +151,7 @@ export const pythonBoot = () => lastBoot;
 export async function releasePython() {
   if (!live) return true;
   if (!live.loaded || inFlight > 0 || live.held.size > 0) return false;
-  end(live, new Error('Python was released'));
+  end(live, new Error('python-released'));
   return true;
 }
 

@@ -25,7 +25,7 @@ export class CoreRefusal extends Error {
 const RESTORE_TIMEOUT_MS = 20_000;
 
 const withTimeout = (promise, ms) =>
-  Promise.race([promise, new Promise((_, reject) => setTimeout(() => reject(new Error(`no answer in ${ms} ms`)), ms))]);
+  Promise.race([promise, new Promise((_, reject) => setTimeout(() => reject(new Error(`timeout:${ms}ms`)), ms))]);
 
 /**
  * Pyodide itself, from a baseline memory snapshot when `store` holds a usable one.

@@ -26,7 +26,7 @@ function hold(proxy) {
 
 function held(id) {
   const proxy = handles.get(id);
-  if (!proxy) throw new Error(`Python holds no object ${id} (released already)`);
+  if (!proxy) throw new Error(`python-no-object:${id}`);
   return proxy;
 }
 

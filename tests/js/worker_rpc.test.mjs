@@ -35,11 +35,11 @@ test('each call gets its own answer, by id, in any order', async () => {
 
 test("a worker's failure rejects that call only, with its message", async () => {
   const { port, close } = pair((msg) => {
-    if (msg.op === 'bad') throw new Error('no session 7 in this worker');
+    if (msg.op === 'bad') throw new Error('ort-worker-no-session:7');
     return {};
   });
   const calls = new WorkerCalls(port, stopped);
-  await assert.rejects(calls.call('bad'), /no session 7 in this worker/);
+  await assert.rejects(calls.call('bad'), /ort-worker-no-session:7/);
   assert.equal((await calls.call('good')).ok, true);
   assert.equal(calls.dead, null);
   close();
