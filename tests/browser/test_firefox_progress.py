@@ -76,4 +76,5 @@ def test_the_event_page_says_it_starts_the_engine_each_time_it_boots(ext_dir, si
         said = [p["stage"] for p in again]
         assert said[:2] == ["fetching-image", "starting-engine"] and "queued" not in said, said
         starting = next(p for p in again if p["stage"] == "starting-engine")
-        assert starting["expectedMs"] == kept["boot"][0], (starting, kept)
+        # What is left of the usual boot: the job starts Python's boot as it reads the file.
+        assert 0 < starting["expectedMs"] <= kept["boot"][0], (starting, kept)

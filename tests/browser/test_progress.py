@@ -51,12 +51,15 @@ def test_a_cold_start_says_the_engine_starts_and_its_times_are_kept(browser, pag
     first = cut(browser, page, "#same")
     said = stages(first)
     assert said[0] == "fetching-image" and said[1] == "starting-engine", said
-    assert said.index("starting-engine") < said.index("decoding") < said.index("loading-engine"), said
+    # The model's session is built beside Python's boot: if the job still waits for it, it says so after decoding.
+    assert said.index("starting-engine") < said.index("decoding"), said
+    if "loading-engine" in said:
+        assert said.index("decoding") < said.index("loading-engine"), said
     assert "queued" not in said, said  # nothing was ahead of it
     starting = next(p for p in first if p["stage"] == "starting-engine")
     assert starting["engine"] == "fast" and starting.get("expectedMs") is None  # nothing timed yet here
     kept = timings(browser)
-    assert len(kept["boot"]) == 1 and len(kept["load:fast"]) == 1 and "run:fast" not in kept, kept
+    assert len(kept["boot"]) == 1 and len(kept.get("load:fast", [])) <= 1 and "run:fast" not in kept, kept
 
     # The second: Python up, the model loaded: nothing cold to say, and its time is the warm figure.
     second = cut(browser, page, "#other")
