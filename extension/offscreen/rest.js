@@ -71,33 +71,30 @@ export function createRest({ release, held, close, times = REST, timers = global
     arm();
   }
 
+  /** One more of `counter` (busy or warm) until the returned function takes it back (once). */
+  function count(counter) {
+    if (counter === 'busy') busy += 1;
+    else warm += 1;
+    stop();
+    let ended = false;
+    return () => {
+      if (ended) return;
+      ended = true;
+      if (counter === 'busy') busy -= 1;
+      else warm -= 1;
+      arm();
+    };
+  }
+
   arm(); // a document made for work that never came (a page refused the script) rests too
   return {
     /** Work begins; the returned function ends it (once). Work wakes a resting engine. */
     begin() {
-      busy += 1;
       if (phase !== 'closing') phase = 'awake';
-      stop();
-      let ended = false;
-      return () => {
-        if (ended) return;
-        ended = true;
-        busy -= 1;
-        arm();
-      };
+      return count('busy');
     },
     /** Something that will soon ask for work is open (a popup, an editor); the returned function lets go (once). */
-    keepWarm() {
-      warm += 1;
-      stop();
-      let ended = false;
-      return () => {
-        if (ended) return;
-        ended = true;
-        warm -= 1;
-        arm();
-      };
-    },
+    keepWarm: () => count('warm'),
     /** Something held was let go (a result released, a batch cleared): the long rest may now start. */
     changed: arm,
     /** True once the engine asked to be closed: new requests are refused with a word to retry. */
