@@ -95,14 +95,15 @@ def markdown(report: dict) -> str:
         "",
         "## Cold start: browser start to first cut-out (first image)",
         "",
-        "| implementation | engine | model cached | browser start | first cut-out | total "
+        "| implementation | engine | model cached | profile | browser start | first cut-out | total "
         "| of which: engine boot wait, model load |",
-        "|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for c in report["cold"]:
         st = c["stages"]
         lines.append(
-            f"| {c['impl']} | {c['engine']} | {'yes' if c['cached'] else 'no'} | {_s(c['launch'])} "
+            f"| {c['impl']} | {c['engine']} | {'yes' if c['cached'] else 'no'} | {c.get('profile', '-')} "
+            f"| {_s(c['launch'])} "
             f"| {_s(c['first_cut'])} | {_s(c['total'])} | "
             f"{_s(st.get('python_wait'))}, {_s(st.get('model_wait'))} |"
         )

@@ -47,6 +47,8 @@ def test_side_by_side_smoke(ext_dir, tmp_path):
         ("imgly", False),
         ("imgly", True),
     }
+    # ours starts twice: a new profile (Python's snapshot made then), then a used one (every later start)
+    assert [c["profile"] for c in report["cold"] if c["impl"] == "ours-menu"] == ["new", "used"]
     assert report["cold"][0]["stages"]["model_wait"] > 0
     assert {m["impl"] for m in report["memory"]} == {"ours-menu", "ours-popup", "imgly", "native-cli"}
     assert all(m["peak_mb"] > 50 for m in report["memory"])
