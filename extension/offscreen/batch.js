@@ -39,11 +39,13 @@ const clip = (text, max = 2000) => (text && text.length > max ? `${text.slice(0,
  * @param {{
  *   cut: (data: object) => Promise<any>,
  *   holdAwake: (ms: number) => () => void,
+ *   emptied?: () => void,
  *   broadcast?: (data: object) => void,
  *   limits?: typeof LIMITS,
- * }} parts `cut` is the engine's CUT (a 'blob' source); `holdAwake` keeps an event page (Firefox) awake.
+ * }} parts `cut` is the engine's CUT (a 'blob' source); `holdAwake` keeps an event page (Firefox) awake;
+ *   `emptied` hears that the batch holds nothing any more (cleared, or expired).
  */
-export function createBatch({ cut, holdAwake, broadcast = send, limits = LIMITS }) {
+export function createBatch({ cut, holdAwake, emptied = () => {}, broadcast = send, limits = LIMITS }) {
   /** @type {Item[]} */
   let items = [];
   /** @type {string[]} */
@@ -111,6 +113,7 @@ export function createBatch({ cut, holdAwake, broadcast = send, limits = LIMITS 
     bytes = 0;
     touch();
     changed();
+    emptied();
     return { ok: true, batch: snapshot() };
   }
 

@@ -263,7 +263,11 @@ const handlers = {
   [Type.DELETE_MODELS]: (data) => queue.add(() => deleteModels(data)),
 };
 // The popup's batch lives here, so that closing the popup loses nothing.
-const batch = createBatch({ cut: (data) => working(() => keepingAwake(() => cut(data, { ownsRecipe: true }))), holdAwake });
+const batch = createBatch({
+  cut: (data) => working(() => keepingAwake(() => cut(data, { ownsRecipe: true }))),
+  holdAwake,
+  emptied: () => rest.changed(), // nothing of the batch held any more: the long rest may start
+});
 Object.assign(handlers, batch.handlers);
 
 const QUESTIONS = new Set([Type.PING, Type.REST]);
