@@ -1,7 +1,7 @@
 // The user's background picture (the 'image' output): one file, kept in the extension's
 // IndexedDB. Jobs carry no bytes over messages: the engine reads the picture here when a cut
 // starts (withBackgroundImage), so a batch of 100 files sends one small options object.
-import { pictureSize } from './picture_header.js';
+import { declaredSize } from './image_header.js';
 
 const t = (key, ...subs) => globalThis.BackgroneI18n.t(key, ...subs); // i18n.js, loaded by the page
 
@@ -71,7 +71,7 @@ export async function checkPicture(file) {
   const bytes = new Uint8Array(await file.arrayBuffer());
   if (!readable(bytes)) throw new Error(t('pictureFormat', name));
   // What the header declares is checked before anything decodes it (a small file may declare a huge picture).
-  const declared = pictureSize(bytes);
+  const declared = declaredSize(bytes);
   if (!declared || !declared.width || !declared.height) throw new Error(t('pictureUnreadable', name));
   if (declared.width * declared.height > MAX_PIXELS) {
     throw new Error(t('pictureTooManyPixels', name, declared.width, declared.height, MAX_PIXELS / 1e6));

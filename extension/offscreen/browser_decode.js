@@ -4,7 +4,7 @@
 // header declares before the browser's decoder runs, and again on the decoded
 // bitmap before any canvas: a small file declaring 16384x16384 would otherwise
 // cost gigabytes across bitmap, canvas, ImageData and the wasm heap.
-import { declaredSize } from './image_size.js';
+import { declaredSize } from '../lib/image_header.js';
 import { checkSize, decode, decodePixels } from './python.js';
 
 const BROWSER_DECODES = ['avif', 'heic', 'jxl']; // never SVG (a drawing)

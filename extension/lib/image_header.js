@@ -1,7 +1,8 @@
-// The size an AVIF, HEIC or JPEG XL file declares, read from its header alone.
-// The browser decodes these formats for the core; a small file can declare
-// 16384x16384 and cost gigabytes once decoded, so the size limit is checked
-// on this answer before any decoder sees the bytes. Pure: runs in Node tests.
+// The width and height an image's header declares, read before anything decodes it: a small
+// file may declare a huge image (a "decompression bomb", 16384x16384 costs gigabytes once
+// decoded), so size limits are checked on this answer before any decoder sees the bytes.
+// PNG, JPEG, GIF, BMP and WebP (a background picture: background_store.js) and AVIF, HEIC and
+// JPEG XL (which the browser decodes for the core: browser_decode.js). Pure: runs in Node tests.
 
 const MAX_BOXES = 4096; // a real header has a few dozen; a hostile one may claim millions
 
@@ -116,21 +117,60 @@ function jxlContainerSize(view) {
 const JXL_CONTAINER = [0, 0, 0, 0x0c, 0x4a, 0x58, 0x4c, 0x20, 0x0d, 0x0a, 0x87, 0x0a];
 
 /**
- * {width, height} as the file's header declares them, or null when the format
- * is not AVIF/HEIF/JPEG XL or the header can't be read.
+ * {width, height} as the file's header declares them, or null when the format is none of the
+ * above or the header can't be read.
  * @param {Uint8Array} bytes
  * @returns {{width: number, height: number} | null}
  */
 export function declaredSize(bytes) {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (bytes.length >= 2 && bytes[0] === 0xff && bytes[1] === 0x0a) return jxlCodestreamSize(bytes);
-  if (bytes.length >= 12 && JXL_CONTAINER.every((b, i) => bytes[i] === b)) return jxlContainerSize(view);
-  if (bytes.length >= 12 && String.fromCharCode(...bytes.subarray(4, 8)) === 'ftyp') {
-    try {
-      return heifSize(view);
-    } catch {
-      return null; // a box that claims more than there is
+  const has = (n) => bytes.length >= n;
+  const ascii = (at, text) => [...text].every((c, i) => bytes[at + i] === c.charCodeAt(0));
+  try {
+    if (has(24) && bytes[0] === 0x89 && ascii(1, 'PNG') && ascii(12, 'IHDR')) {
+      return { width: view.getUint32(16), height: view.getUint32(20) };
     }
+    if (has(10) && ascii(0, 'GIF8')) return { width: view.getUint16(6, true), height: view.getUint16(8, true) };
+    if (has(26) && ascii(0, 'BM')) {
+      return { width: Math.abs(view.getInt32(18, true)), height: Math.abs(view.getInt32(22, true)) };
+    }
+    if (has(30) && ascii(0, 'RIFF') && ascii(8, 'WEBP')) return webpSize(view, bytes);
+    if (has(4) && bytes[0] === 0xff && bytes[1] === 0xd8) return jpegSize(view, bytes);
+    if (has(2) && bytes[0] === 0xff && bytes[1] === 0x0a) return jxlCodestreamSize(bytes);
+    if (has(12) && JXL_CONTAINER.every((b, i) => bytes[i] === b)) return jxlContainerSize(view);
+    if (has(12) && String.fromCharCode(...bytes.subarray(4, 8)) === 'ftyp') return heifSize(view);
+  } catch {
+    return null; // a header (or a box) that claims more than there is
+  }
+  return null;
+}
+
+function webpSize(view, bytes) {
+  const chunk = String.fromCharCode(...bytes.subarray(12, 16));
+  if (chunk === 'VP8X') return { width: 1 + (view.getUint32(24, true) & 0xffffff), height: 1 + (view.getUint32(27, true) & 0xffffff) };
+  if (chunk === 'VP8L') {
+    const bits = view.getUint32(21, true);
+    return { width: 1 + (bits & 0x3fff), height: 1 + ((bits >>> 14) & 0x3fff) };
+  }
+  if (chunk === 'VP8 ') return { width: view.getUint16(26, true) & 0x3fff, height: view.getUint16(28, true) & 0x3fff };
+  return null;
+}
+
+/** The first start-of-frame marker's size (SOF0-SOF15 but DHT, JPG and DAC). */
+function jpegSize(view, bytes) {
+  let at = 2;
+  while (at + 9 <= bytes.length) {
+    if (bytes[at] !== 0xff) return null;
+    const marker = bytes[at + 1];
+    if (marker === 0xff) {
+      at += 1; // fill byte
+      continue;
+    }
+    if (marker >= 0xc0 && marker <= 0xcf && ![0xc4, 0xc8, 0xcc].includes(marker)) {
+      return { width: view.getUint16(at + 7), height: view.getUint16(at + 5) };
+    }
+    if (marker === 0xd9 || marker === 0xda) return null; // end, or scan data before any frame
+    at += 2 + view.getUint16(at + 2);
   }
   return null;
 }
