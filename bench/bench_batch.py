@@ -2,10 +2,12 @@
 """Memory over a long batch in the popup: does the engine hold on to anything per image?
 
 Uploads N copies of a 2 MP photo through the popup (opened as a tab) and samples
-the summed PSS of all Chromium processes after every image. A flat line means
-no per-image leak, which is what "batches have no limits" needs.
+the summed PSS of all Chromium processes after every image, by kind: the extension's
+(engine and popup), the browser process (which keeps the finished cut-outs' blobs for
+"Download all") and the rest. A flat line after the first few images means no per-image
+leak, which is what "batches have no limits" needs.
 
-    .venv/bin/python bench/bench_batch.py [--count 40] [--engine fast]
+    .venv/bin/python bench/bench_batch.py [--count 100] [--engine standard]
 
 Writes bench/results/batch.json and bench/results/batch.png.
 """
@@ -14,37 +16,37 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "bench"))
 
+import pss  # noqa: E402
 from PIL import Image, ImageDraw  # noqa: E402
 
 from browser.harness import Browser, ModelMirror  # noqa: E402
 
 
-def chromium_pss_by_type() -> dict[str, float]:
-    """PSS in MB of all Chromium processes, by --type (browser, renderer, gpu-process, …)."""
-    pids = subprocess.run(["pgrep", "-f", "chromium"], capture_output=True, text=True).stdout.split()
-    by_type: dict[str, float] = {}
-    for pid in pids:
-        try:
-            cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").split()
-            kind = next((a.split(b"=", 1)[1].decode() for a in cmd if a.startswith(b"--type=")), "browser")
-            for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-                if line.startswith("Pss:"):
-                    by_type[kind] = by_type.get(kind, 0) + int(line.split()[1]) / 1024
-        except OSError:
-            pass
-    return {k: round(v, 1) for k, v in by_type.items()}
+def pss_by_kind() -> dict[str, float]:
+    """PSS in MB of the benchmark's browser, by process kind (browser, extension, renderer, gpu-process, …)."""
+    tree = pss.tree_pss(pss.browser_roots(marker="--load-extension"))
+    by_kind: dict[str, float] = {}
+    for pid, kb in tree.items():
+        kind = pss.process_kind(pid)
+        by_kind[kind] = by_kind.get(kind, 0) + kb / 1024
+    return {k: round(v, 1) for k, v in by_kind.items()}
 
 
-def chromium_pss_mb() -> float:
-    return round(sum(chromium_pss_by_type().values()), 1)
+def slope(values: list[float]) -> float:
+    """MB per image of a least-squares line through ``values``."""
+    n = len(values)
+    if n < 2:
+        return 0.0
+    mx, my = (n - 1) / 2, sum(values) / n
+    return sum((i - mx) * (v - my) for i, v in enumerate(values)) / sum((i - mx) ** 2 for i in range(n))
 
 
 def plot(samples: list[float], path: Path, title: str) -> None:
@@ -68,8 +70,8 @@ def plot(samples: list[float], path: Path, title: str) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--count", type=int, default=40)
-    parser.add_argument("--engine", default="fast")
+    parser.add_argument("--count", type=int, default=100)
+    parser.add_argument("--engine", default="standard")
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
@@ -90,24 +92,34 @@ def main() -> int:
             page = b.ctx.new_page()
             page.goto(b.ext_url("extension/popup/popup.html?tab"))
             page.set_input_files("#files", files)
-            samples = []
+            samples, kinds = [], []
             for n in range(1, args.count + 1):
                 page.wait_for_function(
                     "(n) => document.querySelectorAll('.card[data-state]').length >= n", arg=n, timeout=600_000
                 )
-                samples.append(chromium_pss_mb())
+                kinds.append(pss_by_kind())
+                samples.append(round(sum(kinds[-1].values()), 1))
             failed = page.locator(".card[data-state=failed]").count()
-            by_type = chromium_pss_by_type()
+            by_type = kinds[-1]
             b.close()
         mirror.close()
     out = ROOT / "bench" / "results"
     out.mkdir(parents=True, exist_ok=True)
+    extension = [k.get("extension", 0.0) for k in kinds]
+    held = [k.get("browser", 0.0) for k in kinds]  # the browser process keeps the finished cut-outs' blobs
+    after = slice(min(10, len(samples) - 1), None)  # after the first few: what must stay flat
     result = {
         "engine": args.engine,
         "count": args.count,
         "failed": failed,
         "pss_mb_after_each": samples,
+        "pss_mb_by_kind_after_each": kinds,
         "pss_mb_by_process_type_at_end": by_type,
+        "mb_per_image_after_10": {
+            "whole": round(slope(samples[after]), 2),
+            "extension": round(slope(extension[after]), 2),
+            "browser_process": round(slope(held[after]), 2),
+        },
     }
     (out / "batch.json").write_text(json.dumps(result, indent=1))
     plot(
@@ -117,7 +129,8 @@ def main() -> int:
     last10 = sum(samples[-10:]) / min(10, len(samples))
     print(
         f"{args.count} images, {failed} failed; PSS mean of first 10: {first10:.0f} MB, last 10: {last10:.0f} MB, "
-        f"max {max(samples):.0f} MB; at the end by process type: {by_type}"
+        f"max {max(samples):.0f} MB; growth per image after the first 10: {result['mb_per_image_after_10']} MB; "
+        f"at the end by process kind: {by_type}"
     )
     return 0
 
