@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -97,6 +98,20 @@ def tree_pss_mb(roots: list[int]) -> float:
     return sum(tree_pss(roots).values()) / 1024
 
 
+def settle(roots: list[int], quiet_s: float = 1.0, max_s: float = 8.0) -> None:
+    """Wait until the browsers' processes stop changing (a closed page's renderer takes a moment
+    to exit), at most ``max_s``."""
+    end = time.monotonic() + max_s
+    last, since = None, time.monotonic()
+    while time.monotonic() < end:
+        now = frozenset(pid for root in roots for pid in descendants(root))
+        if now != last:
+            last, since = now, time.monotonic()
+        elif time.monotonic() - since >= quiet_s:
+            return
+        time.sleep(0.1)
+
+
 class Peak:
     mb: float = 0.0
     samples: int = 0
@@ -115,6 +130,7 @@ class PeakSampler:
     def window(self) -> Iterator[Peak]:
         peak, stop = Peak(), threading.Event()
         roots = self.roots()
+        settle(roots)  # a page closed just before is not counted against the call measured now
 
         def sample() -> None:
             while True:

@@ -114,7 +114,8 @@ class Ours:
 
     def menu(self, size: bench_images.Size, want_bytes: bool = False) -> dict:
         page = self.browser.ctx.new_page()
-        page.goto(self.site.url(f"index.html?{time.time_ns()}"))
+        # A page showing just this image: the user's page holds the one image cut, not the run's others.
+        page.goto(self.site.url(f"one-{size.label}.html?{time.time_ns()}"))
         src = page.eval_on_selector(f"#{css_id(size.label)}", "img => img.currentSrc")
         t0 = time.perf_counter()
         r = self.browser.menu_click(page, src)
@@ -408,8 +409,9 @@ def main() -> int:
         images = bench_images.write(tmp / "site", sizes)
         for s in sizes:
             report["images"][s.label]["bytes"] = images[s.label][0].stat().st_size
-        tags = "".join(f'<img id="{css_id(s.label)}" src="{s.filename}" style="width:320px">' for s in sizes)
-        (tmp / "site" / "index.html").write_text(f"<!doctype html><title>bench</title>{tags}")
+        for s in sizes:
+            tag = f'<img id="{css_id(s.label)}" src="{s.filename}" style="width:320px">'
+            (tmp / "site" / f"one-{s.label}.html").write_text(f"<!doctype html><title>bench {s.label}</title>{tag}")
         site = Site(tmp / "site")
         mirror = ModelMirror(DATA_DIST)
         ours, imgly, native = Ours(pw, ext, tmp, site, mirror), Imgly(pw, tmp), Native()
