@@ -32,7 +32,7 @@ from browser.harness import Browser, ModelMirror  # noqa: E402
 
 def pss_by_kind() -> dict[str, float]:
     """PSS in MB of the benchmark's browser, by process kind (browser, extension, renderer, gpu-process, …)."""
-    tree = pss.tree_pss(pss.browser_roots(marker="--load-extension"))
+    tree = pss.tree_pss(pss.browser_roots(marker=pss.WITH_EXTENSION))
     by_kind: dict[str, float] = {}
     for pid, kb in tree.items():
         kind = pss.process_kind(pid)

@@ -51,12 +51,12 @@ def log(*args) -> None:
 
 def browser_mb() -> float:
     time.sleep(1.0)  # let freed pages leave the counts
-    return round(pss.tree_pss_mb(pss.browser_roots(marker="--load-extension")), 1)
+    return round(pss.tree_pss_mb(pss.browser_roots(marker=pss.WITH_EXTENSION)), 1)
 
 
 def extension_mb() -> float:
     """The extension's own processes (its service worker's and its engine document's renderers)."""
-    tree = pss.tree_pss(pss.browser_roots(marker="--load-extension"))
+    tree = pss.tree_pss(pss.browser_roots(marker=pss.WITH_EXTENSION))
     return round(sum(kb for pid, kb in tree.items() if pss.process_kind(pid) == "extension") / 1024, 1)
 
 

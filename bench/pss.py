@@ -52,6 +52,11 @@ def descendants(root: int) -> list[int]:
     return out
 
 
+# A Chromium with an extension loaded from a folder. Not "--load-extension" alone: Playwright gives
+# every Chromium an empty "--load-extension=", imgly's benchmark browser too.
+WITH_EXTENSION = "--load-extension=/"
+
+
 def browser_roots(marker: str | None = None, exclude: str | None = None) -> list[int]:
     """Chromium main processes started from this process whose command line has ``marker``
     (and not ``exclude``)."""

@@ -415,7 +415,7 @@ def main() -> int:
         site = Site(tmp / "site")
         mirror = ModelMirror(DATA_DIST)
         ours, imgly, native = Ours(pw, ext, tmp, site, mirror), Imgly(pw, tmp), Native()
-        ours_mem = pss.PeakSampler(lambda: pss.browser_roots(marker="--load-extension"))
+        ours_mem = pss.PeakSampler(lambda: pss.browser_roots(marker=str(ours.profile)))  # its own browser only
         imgly_mem = pss.PeakSampler(lambda: pss.browser_roots(marker=str(imgly.profile)))
         first = sizes[0]
         first_bytes = images[first.label][0].read_bytes()

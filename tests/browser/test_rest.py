@@ -68,8 +68,8 @@ def rest_state(browser, **times) -> dict:
     return browser.sw.evaluate(REST, times)
 
 
-def engine_mb() -> float:
-    roots = browser_roots("--load-extension", exclude=None)
+def engine_mb(browser) -> float:
+    roots = browser_roots(str(browser.profile))  # this browser only: Playwright gives every Chromium --load-extension=
     return tree_pss_mb(roots)
 
 
@@ -99,14 +99,14 @@ def test_rested_engine_gives_memory_back_then_cuts_the_same_and_saves(rest_brows
     state = rest_state(b)
     assert state["python"] and state["runtime"], state
     time.sleep(1)
-    before = engine_mb()
+    before = engine_mb(b)
 
     rest_state(b, shortMs=300)
     wait_for(lambda: rest_state(b)["phase"] == "rested", "the engine to rest", 30)
     state = rest_state(b)
     assert not state["python"] and not state["runtime"], state
     time.sleep(1)
-    after = engine_mb()
+    after = engine_mb(b)
     print(f"browser PSS: {before:.0f} MB before the rest, {after:.0f} MB after")
     assert before - after >= 150, (before, after)
 

@@ -37,7 +37,7 @@ def test_a_huge_avif_is_refused_from_its_header_without_decoding(browser):
     cut = lambda data: page.evaluate(ENGINE_CUT, [base64.b64encode(data).decode(), "image/avif"])  # noqa: E731
     warm = cut(SMALL)  # Python and the model loaded: what follows is the AVIF's own cost
     assert warm["ok"] and (warm["width"], warm["height"]) == (320, 240), warm
-    roots = browser_roots("--load-extension")
+    roots = browser_roots(str(browser.profile))  # this browser only: Playwright gives every Chromium --load-extension=
     assert roots
     before = tree_pss_mb(roots)  # the whole browser: engine, pages, GPU process
     with PeakSampler(lambda: roots, period_s=0.05).window() as peak:
