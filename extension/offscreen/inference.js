@@ -1,9 +1,11 @@
-// onnxruntime-web sessions: WebGPU when an adapter exists, else wasm (SIMD, threads when the
-// engine is cross-origin isolated). ORT lives in Workers of the engine's own (ort_worker.js),
+// onnxruntime-web sessions: WebGPU when a hardware adapter exists (float graphs only: an int8
+// graph runs on wasm, gpu_route.js), else wasm (SIMD, threads when the engine is cross-origin
+// isolated). ORT lives in Workers of the engine's own (ort_worker.js),
 // never in the engine's document: wasm memory only grows and ORT never gives it back, but a
 // terminated Worker gives all of it back (releaseRuntimes), and a running model keeps no
 // thread of the document's busy (Firefox's event page keeps its timers).
 import '../lib/i18n.js';
+import { isHardwareAdapter, runsOnGpu } from './gpu_route.js';
 import { Serial, SharedTask } from './shared_task.js';
 import { WorkerCalls, standalone } from './worker_rpc.js';
 
@@ -23,21 +25,10 @@ let making = 0; // sessions being made (their bytes loading, their worker buildi
 // One kept session: each costs its own prepacked weights and arenas (176 MB more for medium).
 const MAX_SESSIONS = 1;
 
-/**
- * True for a hardware WebGPU adapter. A software one (SwiftShader, a
- * "fallback adapter") runs these models ~170x slower than wasm (measured:
- * u2netp 155 s vs 0.9 s), so it counts as none.
- */
+/** True for a hardware WebGPU adapter (gpu_route.js isHardwareAdapter: a software one counts as none). */
 async function hasWebGpu() {
   try {
-    // Before Chrome 136, isFallbackAdapter was on the adapter itself (no longer in the spec).
-    /** @type {(GPUAdapter & {isFallbackAdapter?: boolean}) | null} */
-    const adapter = navigator.gpu && (await navigator.gpu.requestAdapter({ powerPreference: 'high-performance' }));
-    if (!adapter) return false;
-    /** @type {Partial<GPUAdapterInfo>} */
-    const info = adapter.info || {};
-    const software = info.isFallbackAdapter || adapter.isFallbackAdapter || /swiftshader/i.test(info.architecture || '');
-    return !software;
+    return isHardwareAdapter(navigator.gpu && (await navigator.gpu.requestAdapter({ powerPreference: 'high-performance' })));
   } catch {
     return false;
   }
@@ -45,13 +36,16 @@ async function hasWebGpu() {
 
 /** @type {Promise<boolean> | null} */
 let gpu = null;
-const webGpu = () => (gpu ??= hasWebGpu());
+/** @returns {Promise<boolean>} true when this device has a hardware WebGPU adapter (asked once) */
+export const hardwareGpu = () => (gpu ??= hasWebGpu());
 const mainThreads = () => (self.crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency || 1) : 1);
 
 /** One onnxruntime: a Worker with ORT imported, `threads` its thread count. */
 class Runtime {
-  /** @param {number} threads @param {boolean} webgpu */
-  constructor(threads, webgpu) {
+  /** @param {number} threads @param {boolean} webgpu @param {boolean} main the main runtime (kept without sessions) */
+  constructor(threads, webgpu, main) {
+    this.key = runtimeKey(webgpu, threads);
+    this.main = main;
     this.worker = new Worker(WORKER_URL, { type: 'module', name: `onnxruntime ×${threads}` });
     this.calls = new WorkerCalls(this.worker, () => new Error(t('errorEngineStopped')), () => this.stop());
     /** @type {Set<number>} its sessions, by id */
@@ -72,8 +66,9 @@ class Runtime {
   /** @param {Uint8Array} bytes the loader's, which may be cached or shared: copied, the copy moved */
   async create(bytes) {
     const copy = bytes.slice();
-    const { session, threads } = await this.calls.call('create', { bytes: copy }, [copy.buffer]);
+    const { session, threads, webgpu } = await this.calls.call('create', { bytes: copy }, [copy.buffer]);
     this.backend.threads = threads;
+    this.backend.webgpu = webgpu; // what ORT did: a WebGPU runtime whose device failed runs on wasm
     this.sessions.add(session);
     return { runtime: this, id: session };
   }
@@ -89,50 +84,62 @@ class Runtime {
   async release(id) {
     if (!this.sessions.delete(id) || !this.live) return;
     await this.calls.call('release', { session: id });
-    // A runtime of fewer threads holds nothing once its session is gone: its memory goes too.
-    if (this !== main && this.sessions.size === 0 && this.calls.busy === 0) this.stop();
+    // A runtime other than the main one (fewer threads, or wasm beside a GPU one) holds nothing
+    // once its session is gone: its memory goes too.
+    if (!this.main && this.sessions.size === 0 && this.calls.busy === 0) this.stop();
   }
 
   /** Terminate the worker (all its memory goes), fail what waits on it, forget it and its sessions. */
   stop() {
     this.calls.die(); // no-op when it died on its own (then it called us)
     this.worker.terminate();
-    if (main === this) main = null;
-    for (const [threads, runtime] of capped) if (runtime === this) capped.delete(threads);
+    if (runtimes.get(this.key) === this) runtimes.delete(this.key);
+    if (lastRan === this) lastRan = null;
     for (const [engine, task] of sessions) if (made.get(task)?.runtime === this) sessions.delete(engine);
   }
 }
 
-/** @type {Runtime | null} */
-let main = null; // threads: mainThreads(); WebGPU when there is one
-/** @type {Map<number, Runtime>} */
-const capped = new Map(); // thread count -> a runtime of its own with that many (see loadRuntime)
+/** @param {boolean} webgpu @param {number} threads */
+const runtimeKey = (webgpu, threads) => `${webgpu ? 'webgpu' : 'wasm'}×${threads}`;
+/** @type {Map<string, Runtime>} runtimeKey -> its runtime, started or starting (see loadRuntime) */
+const runtimes = new Map();
+/** @type {Runtime | null} the runtime of the last run asked for: the one backendInfo speaks of */
+let lastRan = null;
 
 /**
- * The onnxruntime to run an engine in, started. `maxThreads` (the catalogue's max_threads): an
- * fp32 engine whose convolutions sum in another order on more threads (so its bytes would
- * depend on the machine's core count) runs on at most that many. numThreads is global to an
- * onnxruntime, so such an engine gets a worker of its own.
- * @param {number} [maxThreads]
+ * The onnxruntime to run `spec` in, started; without a spec, the main one (mainThreads(),
+ * WebGPU when there is a hardware adapter), which stays at rest between sessions. An int8 graph
+ * never runs on WebGPU (gpu_route.js): on a machine with a GPU it gets a wasm runtime of its own.
+ * `max_threads` (the catalogue's): an fp32 engine whose convolutions sum in another order on more
+ * threads (so its bytes would depend on the machine's core count) runs on at most that many on
+ * wasm. numThreads is global to an onnxruntime, so such an engine gets a worker of its own.
+ * Runtimes other than the main one stop when their last session goes.
+ * @param {any} [spec] an engine of the catalogue
  * @returns {Promise<Runtime>}
  */
-async function loadRuntime(maxThreads) {
-  const webgpu = await webGpu();
+async function loadRuntime(spec) {
+  const gpu = await hardwareGpu();
+  const webgpu = spec ? runsOnGpu(spec, gpu) : gpu;
   // WebGPU is another computation altogether: no thread count to hold.
-  const cap = maxThreads && !webgpu && mainThreads() > maxThreads ? maxThreads : 0;
-  let runtime = cap ? capped.get(cap) : main;
+  const cap = spec?.max_threads && !webgpu && mainThreads() > spec.max_threads ? spec.max_threads : 0;
+  const threads = cap || mainThreads();
+  let runtime = runtimes.get(runtimeKey(webgpu, threads));
   if (!runtime) {
-    runtime = new Runtime(cap || mainThreads(), webgpu && !cap);
-    if (cap) capped.set(cap, runtime);
-    else main = runtime;
+    runtime = new Runtime(threads, webgpu, webgpu === gpu && !cap);
+    runtimes.set(runtime.key, runtime);
   }
   await runtime.ready;
   return runtime;
 }
 
-/** @returns {Promise<Backend>} the main runtime's backend (as its worker said, once one did) */
+/**
+ * @returns {Promise<Backend>} the backend of the runtime that ran the last run (a job's own, as the
+ * queue runs one at a time), else the main runtime's (as its worker said, once one did)
+ */
 export async function backendInfo() {
-  return main ? { ...main.backend } : { webgpu: await webGpu(), threads: mainThreads(), isolated: self.crossOriginIsolated };
+  const gpu = await hardwareGpu();
+  const runtime = lastRan?.live ? lastRan : runtimes.get(runtimeKey(gpu, mainThreads()));
+  return runtime ? { ...runtime.backend } : { webgpu: gpu, threads: mainThreads(), isolated: self.crossOriginIsolated };
 }
 
 /**
@@ -149,7 +156,7 @@ export function warmRuntime() {
 
 /** True while some runtime's worker exists (holding its memory). */
 export function runtimeLive() {
-  return main !== null || capped.size > 0;
+  return runtimes.size > 0;
 }
 
 /**
@@ -162,7 +169,7 @@ export function runtimeLive() {
 export async function releaseRuntimes() {
   if (running > 0 || making > 0) return false;
   sessions.clear();
-  for (const runtime of [main, ...capped.values()]) runtime?.stop();
+  for (const runtime of [...runtimes.values()]) runtime.stop();
   return true;
 }
 
@@ -174,10 +181,10 @@ export async function releaseRuntimes() {
  * @returns {Promise<Session>}
  */
 async function createSession(spec, loadBytes) {
-  await loadRuntime(spec.max_threads); // ORT starts before the bytes come, as it always did
+  await loadRuntime(spec); // ORT starts before the bytes come, as it always did
   for (let attempt = 0; ; attempt++) {
     const { bytes, verify } = await loadBytes();
-    const runtime = await loadRuntime(spec.max_threads); // afresh: it may have stopped meanwhile
+    const runtime = await loadRuntime(spec); // afresh: it may have stopped meanwhile
     const [session, verified] = await Promise.allSettled([runtime.create(bytes), verify()]);
     if (verified.status === 'fulfilled' && verified.value) {
       if (session.status === 'rejected') throw session.reason;
@@ -274,6 +281,7 @@ export async function run(session, spec, tensor, shape) {
   running += 1;
   try {
     // A job that passed its deadline may still be running (its run can't be stopped): the next waits for it.
+    lastRan = session.runtime;
     return await runs.run(session, () => session.runtime.run(session.id, spec, tensor, shape));
   } finally {
     running -= 1;

@@ -1,5 +1,7 @@
 // The model session a job runs with: the chosen engine's, from this device's store or
 // downloaded; when that model can't be had, the nearest built-in engine's, and a notice why.
+// On a hardware GPU an int8 engine's job runs the float model of the same weights there when it
+// is on this device (gpu_route.js), and says so: the job's spec is that engine's.
 // Also the download a user starts on purpose ("Download now", Retry): the bytes only, stored,
 // no session (which would take the place of one a user cuts with); a job meanwhile waits on
 // those very bytes, and a download on purpose joins a job's download under way.
@@ -8,7 +10,8 @@ import '../lib/i18n.js';
 import { formatBytes, loadCatalogue } from '../lib/catalogue.js';
 import { loadModelBytes, modelState } from '../lib/model_store.js';
 import { clearFailure, failureKind, failureOf, recordFailure } from '../lib/model_failures.js';
-import { getSession, hasSessions, sessionPending } from './inference.js';
+import { gpuRoute } from './gpu_route.js';
+import { getSession, hardwareGpu, hasSessions, sessionPending } from './inference.js';
 import { SharedTask } from './shared_task.js';
 
 const { t } = globalThis.BackgroneI18n;
@@ -91,17 +94,49 @@ function fallbackNotice(spec, fallback, kind) {
 
 const isCached = (spec) => modelState(spec).then((s) => s.cached, () => false);
 
+/** Set when a float session on the GPU could not be made: int8 jobs stay on wasm from then on (this document's life). */
+let gpuRefused = false;
+
 /**
- * A session for the engine. A model that can't be had is replaced by the nearest built-in
- * engine, with a notice; its failed download is remembered, and later jobs use the built-in
- * engine at once (no network) until a download on purpose succeeds.
+ * The engine a job for `engine` runs (gpu_route.js): on a hardware GPU, an int8 engine's float
+ * source when that model is stored here with no remembered failure and no download under way.
+ */
+async function routed(catalogue, engine) {
+  const onDevice = async (name) =>
+    !failureOf(name) && !loading.has(name) && !deliberate.has(name) && (await isCached(catalogue.engines[name]));
+  return (await gpuRoute(catalogue, engine, { gpu: !gpuRefused && (await hardwareGpu()), onDevice })).engine;
+}
+
+/**
+ * A session for the engine, or for the engine gpu_route.js runs in its place (its spec says
+ * which; `exact`: never another graph, e.g. a re-detect of a result's own model). A model that
+ * can't be had is replaced by the nearest built-in engine, with a notice; its failed download is
+ * remembered, and later jobs use the built-in engine at once (no network) until a download on
+ * purpose succeeds.
  * `signal` (the job's deadline, its page closed) stops the wait, and the download when no
  * other job waits on it; every job waiting on a download hears its progress.
  */
-export async function sessionFor(engine, modelSource, report, timings, signal) {
+export async function sessionFor(engine, modelSource, report, timings, signal, { exact = false } = {}) {
   const catalogue = await loadCatalogue();
+  if (!catalogue.engines[engine]) throw new Error(t('errorUnknownEngine', engine));
+  const chosen = engine;
+  if (!exact) engine = await routed(catalogue, engine);
+  if (engine !== chosen) {
+    try {
+      return await exactSession(catalogue, engine, modelSource, report, timings, signal);
+    } catch (err) {
+      if (signal.aborted) throw err;
+      // The GPU could not make its session (a driver, its memory): the chosen graph runs on wasm.
+      gpuRefused = true;
+      console.warn('WebGPU session failed; the int8 engine runs on wasm', err);
+      engine = chosen;
+    }
+  }
+  return exactSession(catalogue, engine, modelSource, report, timings, signal);
+}
+
+async function exactSession(catalogue, engine, modelSource, report, timings, signal) {
   const spec = catalogue.engines[engine];
-  if (!spec) throw new Error(t('errorUnknownEngine', engine));
   const useFallback = async (kind) => {
     const fallback = fallbackFor(catalogue, spec);
     if (!fallback) return null;
@@ -137,10 +172,13 @@ export async function sessionFor(engine, modelSource, report, timings, signal) {
  */
 export async function prewarmSession(engine, modelSource) {
   try {
-    const spec = (await loadCatalogue()).engines[engine];
+    const catalogue = await loadCatalogue();
+    if (!catalogue.engines[engine]) return;
+    engine = await routed(catalogue, engine); // the graph the job will run
+    const spec = catalogue.engines[engine];
     // Only an engine with no session at all (a start, a rest): one session is kept, and a job of
     // another engine may be between its session and its run.
-    if (!spec || hasSessions() || loading.has(engine) || deliberate.has(engine)) return;
+    if (hasSessions() || loading.has(engine) || deliberate.has(engine)) return;
     if (!spec.bundled && (failureOf(engine) || !(await isCached(spec)))) return;
     await getSession(spec, loader(spec, modelSource, null));
   } catch {

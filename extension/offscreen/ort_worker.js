@@ -5,8 +5,10 @@
 // Protocol (worker_rpc.js is the caller's end). The engine posts {id, op, ...args}; the worker
 // answers each with {id, ok: true, ...result} or {id, ok: false, error: message}:
 //   init    {base, webgpu, threads} -> {threads, isolated}  import ORT from `base` (vendor/ort/: no chrome.* here)
-//   create  {bytes: Uint8Array}     -> {session, threads}   a session from the model (its buffer transferred);
-//                                                           threads: what ORT settled on (1 without SharedArrayBuffer)
+//   create  {bytes: Uint8Array}     -> {session, threads, webgpu}  a session from the model (its buffer transferred);
+//                                                           threads: what ORT settled on (1 without SharedArrayBuffer);
+//                                                           webgpu: ORT made its WebGPU device (['webgpu','wasm'] falls
+//                                                           back to wasm without a word when it can't)
 //   run     {session, input, output, data: Float32Array, shape} -> {data: Float32Array}  both buffers transferred
 //   release {session}               -> {}
 // A message outside this protocol is a bug: the worker throws, uncaught, and its owner takes that
@@ -48,7 +50,7 @@ const ops = {
     const session = await ort.InferenceSession.create(bytes, options);
     const id = nextSession++;
     sessions.set(id, session);
-    return { session: id, threads: ort.env.wasm.numThreads };
+    return { session: id, threads: ort.env.wasm.numThreads, webgpu: webgpu && !!ort.env.webgpu?.device };
   },
 
   async run({ session, input, output, data, shape }) {

@@ -1,0 +1,55 @@
+// Which graph a job runs, and on what, when this device has a hardware WebGPU adapter. WebGPU
+// kernels compute in fp16/fp32: an int8 QDQ graph there falls back node by node or dequantizes on
+// every run (one published case: 1610 ms int8 vs 140 ms fp16), and ORT 1.30 has a wrong-result
+// bug in DequantizeLinear on WebGPU. So an int8 graph never runs on WebGPU: its job runs the
+// float graph it was built from (the same weights) on the GPU when that model is already on this
+// device, else the int8 graph itself on wasm. Pure: runs in Node tests.
+
+/**
+ * True for a hardware WebGPU adapter. A software one (SwiftShader, a "fallback adapter") runs
+ * these models ~170x slower than wasm (measured: u2netp 155 s vs 0.9 s), so it counts as none.
+ * @param {(GPUAdapter & {isFallbackAdapter?: boolean}) | null | undefined} adapter
+ */
+export function isHardwareAdapter(adapter) {
+  if (!adapter) return false;
+  // Before Chrome 136, isFallbackAdapter was on the adapter itself (no longer in the spec).
+  /** @type {Partial<GPUAdapterInfo>} */
+  const info = adapter.info || {};
+  return !(info.isFallbackAdapter || adapter.isFallbackAdapter || /swiftshader/i.test(info.architecture || ''));
+}
+
+/** True for a quantized graph (the catalogue's int8 build recipes): never for WebGPU. */
+export function isQuantized(spec) {
+  return /int8/i.test(String(spec?.source?.recipe ?? ''));
+}
+
+/** True when `spec`'s graph runs on WebGPU, given whether a hardware adapter exists. */
+export function runsOnGpu(spec, gpu) {
+  return !!gpu && !isQuantized(spec);
+}
+
+/** The float engine of the catalogue a quantized `spec` was built from (its weights), or null. */
+export function floatSource(catalogue, spec) {
+  if (!isQuantized(spec)) return null;
+  const from = spec?.source?.from;
+  const source = typeof from === 'string' ? catalogue.engines?.[from] : null;
+  return source && !isQuantized(source) ? source : null;
+}
+
+/**
+ * The engine a job for `engine` runs, and whether on WebGPU.
+ * `onDevice(name)`: the model is on this device with no remembered failure (never a download:
+ * an 88 MB model is fetched only when a user asks). It is asked only when its answer matters.
+ * @param {{engines: Record<string, any>}} catalogue
+ * @param {string} engine
+ * @param {{gpu: boolean, onDevice: (name: string) => Promise<boolean>}} device
+ * @returns {Promise<{engine: string, webgpu: boolean}>}
+ */
+export async function gpuRoute(catalogue, engine, { gpu, onDevice }) {
+  const spec = catalogue.engines?.[engine];
+  if (!spec || !gpu) return { engine, webgpu: false };
+  if (!isQuantized(spec)) return { engine, webgpu: true };
+  const source = floatSource(catalogue, spec);
+  if (source && (await onDevice(spec.source.from))) return { engine: spec.source.from, webgpu: true };
+  return { engine, webgpu: false };
+}
