@@ -7,6 +7,7 @@ import { DEFAULT_ENGINE, ENGINES, engineAbout, formatBytes } from '../lib/catalo
 import { callEngine } from '../lib/offscreen_client.js';
 import { showModel, watchModels } from '../lib/model_view.js';
 import { DEFAULT_MODEL_SOURCE, bindSettings, loadSettings, saveSettings } from '../lib/settings.js';
+import { isHardwareAdapter } from '../offscreen/gpu_route.js';
 import { bindPicture } from './background_picture.js';
 
 const { Type } = globalThis.BackgroneMessages;
@@ -18,7 +19,7 @@ const COMMAND_CUT = 'cut-under-pointer'; // manifest.json "commands"
  *   engines: HTMLElement, storage: HTMLElement, 'delete-all': HTMLButtonElement, 'source-form': HTMLFormElement,
  *   source: HTMLInputElement, 'source-reset': HTMLButtonElement, 'source-state': HTMLElement,
  *   'engine-row': HTMLTemplateElement, shortcut: HTMLElement, 'shortcut-change': HTMLButtonElement, 'shortcut-note': HTMLElement,
- *   'nothing-downloaded': HTMLElement,
+ *   'nothing-downloaded': HTMLElement, 'gpu-note': HTMLElement,
  * }} Elements
  */
 /**
@@ -102,6 +103,12 @@ async function render() {
   $('source').value = settings.modelSource;
 }
 
+/** With a hardware GPU, a line on what runs on it (the engine's routing, offscreen/gpu_route.js). */
+async function showGpuNote() {
+  const adapter = await navigator.gpu?.requestAdapter({ powerPreference: 'high-performance' }).catch(() => null);
+  $('gpu-note').hidden = !isHardwareAdapter(adapter);
+}
+
 async function showShortcut() {
   const commands = await chrome.commands.getAll();
   const shortcut = commands.find((c) => c.name === COMMAND_CUT)?.shortcut;
@@ -121,6 +128,7 @@ bindPicture({
   document.getElementById('picture-state').textContent = err.message;
 });
 showShortcut();
+showGpuNote();
 // Shortcuts are the browser's to change: its own page for them (Firefox opens its own).
 const inFirefox = location.protocol === 'moz-extension:';
 if (inFirefox) $('shortcut-note').textContent = t('optionsShortcutNoteFirefox');

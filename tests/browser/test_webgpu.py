@@ -189,6 +189,9 @@ def test_the_product_refuses_the_software_adapter(gpu_browser):
             })()""",
         )
         assert seen == {"adapter": True, "hardware": False}, seen
+        # The options page's line on what runs on a GPU: not for a software adapter (its words are there).
+        note = client.eval_on_selector("#gpu-note", "(p) => ({ hidden: p.hidden, words: p.textContent.length > 20 })")
+        assert note == {"hidden": True, "words": True}, note
         made = cut(client, photo_b64(seed=21), "gpu-refused")
         assert made["ok"], made
         assert made["backend"]["webgpu"] is False, made
