@@ -156,7 +156,8 @@ def median(values: list[float]) -> float:
 
 
 class Bench:
-    def __init__(self, page, site: Site, root: Path, spec, threads: int):
+    def __init__(self, page, site: Site, root: Path, spec, threads: dict[bool, int]):
+        """`threads`: per backend (webgpu or not) as the product gives them (inference.js loadRuntime)."""
         self.page, self.site, self.root, self.spec, self.threads = page, site, root, spec, threads
         w, h = spec.input_size
         self.shape = [1, 3, h, w]
@@ -174,7 +175,7 @@ class Bench:
             {
                 "name": name,
                 "webgpu": webgpu,
-                "threads": 1 if webgpu else self.threads,
+                "threads": self.threads[webgpu],
                 "model": self.site.url("model.onnx"),
                 "input": spec.input_name,
                 "output": spec.output_name,
@@ -237,15 +238,17 @@ def parity(bench: Bench, cases: list, budget_end: float) -> list[dict]:
 def clicks(browser: Browser, mirror: ModelMirror, site: Site, warm: int) -> dict:
     """Whole right-clicks: medium (cold: its download from the loopback mirror, then warm), then standard."""
     browser.settings(modelSource=mirror.url, engine="medium")
-    page = browser.ctx.new_page()
-    page.goto(site.url("index.html"))
-    src = page.eval_on_selector("#photo", "img => img.currentSrc")
 
     def click() -> dict:
+        """One right-click, each on a fresh page (as side_by_side.py clicks)."""
+        page = browser.ctx.new_page()
+        page.goto(site.url(f"index.html?{time.time_ns()}"))
+        src = page.eval_on_selector("#photo", "img => img.currentSrc")
         t0 = time.perf_counter()
         r = browser.menu_click(page, src)
         wall = round((time.perf_counter() - t0) * 1000, 1)
-        if not r.get("ok"):
+        page.close()
+        if not r.get("ok") or not r.get("engine"):
             raise RuntimeError(f"right-click failed: {r}")
         return {
             "wall_ms": wall,
@@ -264,7 +267,6 @@ def clicks(browser: Browser, mirror: ModelMirror, site: Site, warm: int) -> dict
     }
     browser.settings(engine="standard")
     out["standard"] = click()  # on a hardware GPU, medium stored: medium on WebGPU
-    page.close()
     return out
 
 
@@ -276,17 +278,20 @@ def report_md(result: dict) -> str:
         f"Adapter: `{json.dumps(a.get('adapter'))}`; product's verdict: hardware = {a.get('hardware')}; "
         f"cores {a.get('cores')}; Chromium flags: `{' '.join(result['flags'])}`.",
         "",
-        "| backend | ORT start ms | session ms | first run ms | cold ms | warm median ms | WebGPU device |",
-        "|---|---|---|---|---|---|---|",
     ]
-    for name in ("webgpu", "wasm"):
+    if result.get("cold"):
+        lines += [
+            "| backend | ORT start ms | session ms | first run ms | cold ms | warm median ms | WebGPU device |",
+            "|---|---|---|---|---|---|---|",
+        ]
+    for name in ("webgpu", "wasm") if result.get("cold") else ():
         c = result["cold"][name]
         lines.append(
             f"| {name} (threads {c['threads']}) | {c['init_ms']:.0f} | {c['create_ms']:.0f} | "
             f"{c['first_run_ms']:.0f} | "
             f"{c['cold_ms']:.0f} | {result['warm'][name]:.0f} | {c['webgpu']} |"
         )
-    p = result["parity_summary"]
+    p = result.get("parity_summary")
     if p:
         lines += [
             "",
@@ -352,6 +357,7 @@ def main() -> int:
     ap.add_argument("--budget-s", type=float, default=420, help="stop the parity pass after this many seconds in all")
     ap.add_argument("--allow-software", action="store_true", help="run on a software adapter (SwiftShader) too")
     ap.add_argument("--no-clicks", action="store_true", help="skip the product's right-clicks")
+    ap.add_argument("--clicks-only", action="store_true", help="only the product's right-clicks (medium)")
     ap.add_argument("--chromium-arg", action="append", default=[], help="one more Chromium flag (repeatable)")
     ap.add_argument("--out", type=Path, default=HERE / "results")
     args = ap.parse_args()
@@ -391,30 +397,9 @@ def main() -> int:
             if not adapter["hardware"]:
                 result["notes"].append("software adapter (--allow-software): speeds say nothing of a GPU")
             (files / "model.onnx").write_bytes(medium_bytes(spec) if args.model == "medium" else tiny_bytes(spec))
-            threads = min(spec.max_threads or 4, 4, adapter.get("cores") or 1)
-            bench = Bench(page, site, files, spec, threads)
             cases = quality_set.cases(seed=0, count_per_kind=max(1, args.cases))
-            first = with_tensor(load(cases[0].encoded()), spec).tensor
-            warm_url = bench.tensor_url("warm", first)
-            log("cold: webgpu ...")
-            result["cold"] = {"webgpu": bench.start("webgpu", True, warm_url)}
-            log(f"  {result['cold']['webgpu']}")
-            log("cold: wasm ...")
-            result["cold"]["wasm"] = bench.start("wasm", False, warm_url)
-            log(f"  {result['cold']['wasm']}")
-            if not result["cold"]["webgpu"]["webgpu"]:
-                result["notes"].append("ORT made no WebGPU device: its 'webgpu' worker ran on wasm")
-            times: dict[str, list[float]] = {"webgpu": [], "wasm": []}
-            for _ in range(args.warm):
-                for name in times:  # interleaved
-                    times[name].append(bench.run(name, warm_url)["ms"])
-            result["warm"] = {name: median(v) for name, v in times.items()}
-            result["warm_runs"] = {name: [round(x, 1) for x in v] for name, v in times.items()}
-            log(f"warm medians: {result['warm']}")
-            log("mask parity on the quality set ...")
-            rows = parity(bench, cases, started + args.budget_s)
-            result["parity"], result["parity_summary"] = rows, summary(rows)
-            page.evaluate("() => { stopBackend('webgpu'); stopBackend('wasm'); }")
+            if not args.clicks_only:
+                models(args, result, page, site, files, spec, cases, started)
             page.close()
             if args.model == "medium" and not args.no_clicks:
                 log("right-clicks through the product ...")
@@ -425,6 +410,12 @@ def main() -> int:
                 mirror = ModelMirror(DATA_DIST)
                 result["clicks"] = clicks(browser, mirror, site, warm=3)
                 log(f"  {result['clicks']}")
+                std = result["clicks"]["standard"]
+                if adapter["hardware"]:  # gpu_route.js: medium is stored now, so standard runs it on WebGPU
+                    routed = std["engine"] == "medium" and (std["backend"] or {}).get("webgpu") is True
+                    result["notes"].append(
+                        "standard ran medium on WebGPU, as routed" if routed else f"ROUTING WRONG: standard ran {std}"
+                    )
         finally:
             browser.close()
             site.close()
@@ -438,6 +429,35 @@ def main() -> int:
     log(report_md(result))
     log(f"wrote {base}.json and .md ({result['total_s']} s)")
     return 0
+
+
+def models(args, result: dict, page, site: Site, files: Path, spec, cases: list, started: float) -> None:
+    """The model in the engine's worker, WebGPU and wasm: cold, warm, mask parity."""
+    (files / "model.onnx").write_bytes(medium_bytes(spec) if args.model == "medium" else tiny_bytes(spec))
+    cores = result["adapter"].get("cores") or 1
+    # The product: a GPU runtime of min(4, cores) threads (for ORT's CPU nodes); wasm capped at max_threads.
+    bench = Bench(page, site, files, spec, {True: min(4, cores), False: min(spec.max_threads or 4, 4, cores)})
+    first = with_tensor(load(cases[0].encoded()), spec).tensor
+    warm_url = bench.tensor_url("warm", first)
+    log("cold: webgpu ...")
+    result["cold"] = {"webgpu": bench.start("webgpu", True, warm_url)}
+    log(f"  {result['cold']['webgpu']}")
+    log("cold: wasm ...")
+    result["cold"]["wasm"] = bench.start("wasm", False, warm_url)
+    log(f"  {result['cold']['wasm']}")
+    if not result["cold"]["webgpu"]["webgpu"]:
+        result["notes"].append("ORT made no WebGPU device: its 'webgpu' worker ran on wasm")
+    times: dict[str, list[float]] = {"webgpu": [], "wasm": []}
+    for _ in range(args.warm):
+        for name in times:  # interleaved
+            times[name].append(bench.run(name, warm_url)["ms"])
+    result["warm"] = {name: median(v) for name, v in times.items()}
+    result["warm_runs"] = {name: [round(x, 1) for x in v] for name, v in times.items()}
+    log(f"warm medians: {result['warm']}")
+    log("mask parity on the quality set ...")
+    rows = parity(bench, cases, started + args.budget_s)
+    result["parity"], result["parity_summary"] = rows, summary(rows)
+    page.evaluate("() => { stopBackend('webgpu'); stopBackend('wasm'); }")
 
 
 if __name__ == "__main__":
