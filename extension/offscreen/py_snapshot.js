@@ -1,11 +1,14 @@
-// Pyodide's baseline memory snapshot (python_core.js makes and restores it), kept in the
-// extension's IndexedDB: one record, gzip'd (about 20 MB of heap, 5 MB stored), under the
-// Pyodide version that made it. IndexedDB and CompressionStream work in a worker, where the
-// engine's Python runs. The bytes are checked before Pyodide sees them: gzip's CRC and length
-// refuse a damaged record, a record of another version is foreign; either is dropped.
+// Python's full snapshot (py_restore.js's bytes; python_core.js makes and restores it), kept in
+// the extension's IndexedDB: one record, gzip'd, under the Pyodide version and the core's hash
+// that made it. IndexedDB and CompressionStream work in a worker, where the engine's Python
+// runs. The bytes are checked before Pyodide sees them: gzip's CRC and length refuse a damaged
+// record, a record of another version or core is foreign; either is dropped.
+import { openFull } from './py_restore.js';
+
 const DB = 'backgrone-python';
 const STORE = 'snapshots';
-const KEY = 'baseline';
+const KEY = 'full';
+const OLD_KEYS = ['baseline']; // the heap-only snapshot of earlier versions
 // Pyodide's layout: a header rounded to 16 bytes, then the heap (whole 64 KiB wasm pages).
 const MAGIC_BYTES = 4;
 const PAGE = 65536;
@@ -33,13 +36,15 @@ export function plausibleSnapshot(bytes) {
 
 /**
  * The stored record's bytes if it is ours and whole, else null (and the caller drops it).
- * @param {any} record {version, buildId, gz: ArrayBuffer}
+ * @param {any} record {version, key, buildId, gz: ArrayBuffer}
  * @param {string} version Pyodide's version now
+ * @param {string} key the core's hash now
  */
-export async function unpack(record, version) {
-  if (!record || record.version !== version || !(record.gz instanceof ArrayBuffer)) return null;
+export async function unpack(record, version, key) {
+  if (!record || record.version !== version || record.key !== key || !(record.gz instanceof ArrayBuffer)) return null;
   const bytes = await gunzip(new Uint8Array(record.gz)).catch(() => null);
-  return bytes && plausibleSnapshot(bytes) ? bytes : null;
+  const full = bytes && openFull(bytes);
+  return full && plausibleSnapshot(full.heap) ? bytes : null;
 }
 
 /** The request's result, as a promise. */
@@ -73,23 +78,30 @@ async function withStore(mode, work) {
   }
 }
 
-/** The stored snapshot for Pyodide `version`, or null (a foreign or damaged record is dropped). */
-export async function read(version) {
+/** The stored snapshot for Pyodide `version` and core `key`, or null (a foreign or damaged record is dropped). */
+export async function read(version, key) {
   const record = await withStore('readonly', (store) => store.get(KEY));
   if (!record) return null;
-  const bytes = await unpack(record, version);
+  const bytes = await unpack(record, version, key);
   if (!bytes) await drop();
   return bytes;
 }
 
-/** Stores `bytes` (a snapshot Pyodide `version`, build `buildId`, made), replacing any. */
-export async function write(bytes, version, buildId) {
+/** Stores `bytes` (a snapshot Pyodide `version`, build `buildId`, made of core `key`), replacing any. */
+export async function write(bytes, version, key, buildId) {
   const gz = await gzip(bytes);
-  const record = { version, buildId, size: bytes.length, gz: gz.buffer, at: Date.now() };
-  await withStore('readwrite', (store) => store.put(record, KEY));
+  const record = { version, key, buildId, size: bytes.length, gz: gz.buffer, at: Date.now() };
+  await withStore('readwrite', (store) => {
+    for (const old of OLD_KEYS) store.delete(old);
+    return store.put(record, KEY);
+  });
 }
 
-export const drop = () => withStore('readwrite', (store) => store.delete(KEY)).then(() => {});
+export const drop = () =>
+  withStore('readwrite', (store) => {
+    for (const old of OLD_KEYS) store.delete(old);
+    return store.delete(KEY);
+  }).then(() => {});
 
 /** The stored record as it is (tests and diagnostics): {version, buildId, size, gz, at} or undefined. */
 export const record = () => withStore('readonly', (store) => store.get(KEY));
