@@ -43,8 +43,8 @@ async function coreKey(parts) {
  * Pyodide 0.27.7's private snapshot options: `_makeSnapshot: true` lets makeMemorySnapshot()
  * run; `_loadSnapshot: bytes` restores a heap instead of running Python's startup. Pyodide
  * checks a magic number and its BUILD_ID (a hash of pyodide.asm.js and .wasm) and throws on a
- * mismatch; the store keeps the bytes gzip'd (whose CRC refuses damage) under Pyodide's version
- * and a hash of the core's files. Any failure to restore drops the stored snapshot and boots
+ * mismatch; the store keeps the bytes with their SHA-256 (which refuses damage) under Pyodide's
+ * version and a hash of the core's files. Any failure to restore drops the stored snapshot and boots
  * normally, making a fresh one.
  * @param {string} indexURL
  * @param {SnapshotStore | null} store
@@ -53,8 +53,9 @@ async function coreKey(parts) {
 async function startPython(indexURL, store, files) {
   const quiet = { indexURL, stdout: () => {}, stderr: (s) => console.warn(s) };
   const started = performance.now();
-  const core = await files();
-  const key = store ? await coreKey([core.zip, core.bridge, core.catalogue]) : '';
+  // The core's files name the snapshot; without a store they are awaited only once Pyodide is up.
+  let core = store ? await files() : null;
+  const key = core ? await coreKey([core.zip, core.bridge, core.catalogue]) : '';
   if (store) {
     let bytes = null;
     try {
@@ -90,13 +91,14 @@ async function startPython(indexURL, store, files) {
     recorder?.stop();
   }
   const packagesMs = performance.now() - started - pyodideMs;
+  core ??= await files();
   pyodide.unpackArchive(core.zip, 'zip', { extractDir: '/lib/backgrone' });
   pyodide.FS.writeFile('/lib/backgrone/backgrone_bridge.py', core.bridge);
   pyodide.runPython("import sys; sys.path.insert(0, '/lib/backgrone')");
   const mod = pyodide.pyimport('backgrone_bridge');
   mod.init(core.catalogue);
   const coreMs = performance.now() - started - pyodideMs - packagesMs;
-  // The copy is made now, before any job; gzip and IndexedDB wait until Python is ready.
+  // The copy is made now, before any job; its digest and IndexedDB wait until Python is ready.
   let save = null;
   if (store) {
     try {
