@@ -4,6 +4,7 @@
 // test page's own realm. Calls take and give PyProxies (the caller owns and destroys them) and
 // plain values; a result the core refuses throws CoreRefusal with the core's plain fields.
 import * as vendored from '../../vendor/pyodide/pyodide.mjs';
+import { makeFull, openFull, recordLoads, restoreFull } from './py_restore.js';
 
 const { loadPyodide } = vendored;
 /** Pyodide's version (exported by pyodide.mjs; extension/types.d.ts declares only loadPyodide). */
@@ -17,8 +18,8 @@ export class CoreRefusal extends Error {
   }
 }
 
-/** A snapshot store (py_snapshot.js): read(version) -> bytes|null, write(bytes, version, buildId), drop(). */
-/** @typedef {{ read: (v: string) => Promise<Uint8Array|null>, write: (b: Uint8Array, v: string, id: string) => Promise<void>, drop: () => Promise<void> }} SnapshotStore */
+/** A snapshot store (py_snapshot.js): read(version, key) -> bytes|null, write(bytes, version, key, buildId), drop(). */
+/** @typedef {{ read: (v: string, key: string) => Promise<Uint8Array|null>, write: (b: Uint8Array, v: string, key: string, id: string) => Promise<void>, drop: () => Promise<void> }} SnapshotStore */
 
 // A restore that never settles (Pyodide swallows a failed wasm instantiation and waits for
 // ever) must not hold the engine: past this, the snapshot counts as broken.
@@ -27,92 +28,111 @@ const RESTORE_TIMEOUT_MS = 20_000;
 const withTimeout = (promise, ms) =>
   Promise.race([promise, new Promise((_, reject) => setTimeout(() => reject(new Error(`timeout:${ms}ms`)), ms))]);
 
+/** What a snapshot holds besides Pyodide: the core's files. A snapshot of other files is foreign. */
+async function coreKey(parts) {
+  const bytes = await new Blob(parts).arrayBuffer();
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
+  return Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
 /**
- * Pyodide itself, from a baseline memory snapshot when `store` holds a usable one.
+ * Python with numpy, Pillow and the core imported: restored from the store's full snapshot
+ * (py_restore.js) when it holds a usable one, else booted (loadPackage, the core unpacked and
+ * imported) and a snapshot made of it before any job has run (so it holds no user data).
  *
- * Everything about Pyodide 0.27.7's private snapshot options lives here:
- * - `_makeSnapshot: true` lets `makeMemorySnapshot()` run. It must run right after loadPyodide,
- *   before any package: with packages it fails ("Unexpected hiwire entry at index 6"), and a
- *   heap with numpy's side modules could not be restored anyway (their code lives in the wasm
- *   table, not the heap). The same interpreter then carries on: loadPackage and numpy work.
- * - `_loadSnapshot: bytes` restores it instead of running Python's startup (0.2-0.4 s instead
- *   of about 2 s). Pyodide checks a magic number and its BUILD_ID (a hash of pyodide.asm.js and
- *   pyodide.asm.wasm) and throws on a mismatch; nothing checks the heap itself, so the store
- *   keeps it gzip'd (whose CRC refuses corrupt or truncated bytes) under Pyodide's version.
- * - Any failure to restore drops the stored snapshot and boots normally, making a fresh one.
+ * Pyodide 0.27.7's private snapshot options: `_makeSnapshot: true` lets makeMemorySnapshot()
+ * run; `_loadSnapshot: bytes` restores a heap instead of running Python's startup. Pyodide
+ * checks a magic number and its BUILD_ID (a hash of pyodide.asm.js and .wasm) and throws on a
+ * mismatch; the store keeps the bytes with their SHA-256 (which refuses damage) under Pyodide's
+ * version and a hash of the core's files. Any failure to restore drops the stored snapshot and boots
+ * normally, making a fresh one.
  * @param {string} indexURL
  * @param {SnapshotStore | null} store
+ * @param {() => Promise<{zip: ArrayBuffer, bridge: string, catalogue: string}>} files
  */
-async function startPyodide(indexURL, store) {
+async function startPython(indexURL, store, files) {
   const quiet = { indexURL, stdout: () => {}, stderr: (s) => console.warn(s) };
-  if (!store) return { pyodide: await loadPyodide(quiet), fromSnapshot: false, save: null };
-  let snapshot = null;
-  try {
-    snapshot = await store.read(version);
-  } catch (err) {
-    console.warn('Python snapshot unreadable, booting without it', err);
-  }
-  if (snapshot) {
+  const started = performance.now();
+  // The core's files name the snapshot; without a store they are awaited only once Pyodide is up.
+  let core = store ? await files() : null;
+  const key = core ? await coreKey([core.zip, core.bridge, core.catalogue]) : '';
+  if (store) {
+    let bytes = null;
     try {
-      const pyodide = await withTimeout(loadPyodide({ ...quiet, _loadSnapshot: snapshot }), RESTORE_TIMEOUT_MS);
-      return { pyodide, fromSnapshot: true, save: null };
+      bytes = await store.read(version, key);
     } catch (err) {
-      console.warn('Python snapshot refused, booting without it', err);
+      console.warn('Python snapshot unreadable, booting without it', err);
+    }
+    const full = bytes && openFull(bytes);
+    if (full) {
+      try {
+        const restoring = restoreFull(loadPyodide, quiet, full, new URL('pyodide.asm.js', indexURL).href);
+        const pyodide = await withTimeout(restoring, RESTORE_TIMEOUT_MS);
+        // numpy's and Pillow's code through the re-linked table, before any job trusts it. (Code,
+        // written without "word. word" so the locale check does not take it for English.)
+        const probe = "import\tnumpy\nfrom\tPIL\timport\tImage\nint(getattr(numpy,'arange')(5).sum())+len(getattr(Image,'new')('L',(2,3),7).tobytes())";
+        if (pyodide.runPython(probe) !== 16) throw new Error('snapshot-probe');
+        const mod = pyodide.pyimport('backgrone_bridge');
+        const pyodideMs = performance.now() - started;
+        return { pyodide, mod, fromSnapshot: true, phases: { pyodideMs, packagesMs: 0, coreMs: 0 }, save: null };
+      } catch (err) {
+        console.warn('Python snapshot refused, booting without it', err);
+      }
+    }
+    await store.drop().catch(() => {});
+  }
+  const pyodide = /** @type {any} */ (await loadPyodide({ ...quiet, _makeSnapshot: !!store }));
+  const pyodideMs = performance.now() - started;
+  // Wheels come from indexURL and are sha256-checked against pyodide-lock.json.
+  const recorder = store ? recordLoads(pyodide._module) : null;
+  try {
+    await pyodide.loadPackage(['numpy', 'pillow'], { messageCallback: () => {} });
+  } finally {
+    recorder?.stop();
+  }
+  const packagesMs = performance.now() - started - pyodideMs;
+  core ??= await files();
+  pyodide.unpackArchive(core.zip, 'zip', { extractDir: '/lib/backgrone' });
+  pyodide.FS.writeFile('/lib/backgrone/backgrone_bridge.py', core.bridge);
+  pyodide.runPython("import sys; sys.path.insert(0, '/lib/backgrone')");
+  const mod = pyodide.pyimport('backgrone_bridge');
+  mod.init(core.catalogue);
+  const coreMs = performance.now() - started - pyodideMs - packagesMs;
+  // The copy is made now, before any job; its digest and IndexedDB wait until Python is ready.
+  let save = null;
+  if (store) {
+    try {
+      const made = makeFull(pyodide, recorder, ['/lib/backgrone']);
+      save = () =>
+        store.write(made, version, key, pyodide._api.config.BUILD_ID).then(
+          () => true,
+          (err) => (console.warn('Python snapshot not stored', err), false),
+        );
+    } catch (err) {
+      console.warn('Python snapshot not made', err);
     }
   }
-  await store.drop().catch(() => {});
-  const pyodide = /** @type {any} */ (await loadPyodide({ ...quiet, _makeSnapshot: true }));
-  // A copy of the heap, made now (before any package) and stored once Python is ready: gzip and
-  // IndexedDB alongside the packages' load would slow this boot by 0.6-0.8 s on 2 cores.
-  let save = null;
-  try {
-    const made = pyodide.makeMemorySnapshot();
-    save = () =>
-      store.write(made, version, pyodide._api.config.BUILD_ID).then(
-        () => true,
-        (err) => (console.warn('Python snapshot not stored', err), false),
-      );
-  } catch (err) {
-    console.warn('Python snapshot not made', err);
-  }
-  return { pyodide, fromSnapshot: false, save };
+  return { pyodide, mod, fromSnapshot: false, phases: { pyodideMs, packagesMs, coreMs }, save };
 }
 
 /**
  * Python and the core, from the extension's root URL `base` (…/ with vendor/, py/, models/).
  * @param {string} base
- * @param {SnapshotStore | null} [store] a baseline snapshot store (none: a plain boot)
+ * @param {SnapshotStore | null} [store] a snapshot store (none: a plain boot)
  * @returns {Promise<{pyodide: any, mod: any, fromSnapshot: boolean, phases: {pyodideMs: number, packagesMs: number, coreMs: number},
  *   saved: Promise<boolean> | null}>} saved: whether the snapshot this boot made was stored (null: it made none)
  */
 export async function bootPython(base, store = null) {
   const url = (path) => new URL(path, base).href;
-  const started = performance.now();
-  const files = Promise.all([
+  const fetched = Promise.all([
     fetch(url('py/backgrone.zip')).then((r) => r.arrayBuffer()),
     fetch(url('extension/offscreen/bridge.py')).then((r) => r.text()),
     fetch(url('models/catalogue.json')).then((r) => r.text()),
   ]);
-  files.catch(() => {}); // awaited below; not an unhandled rejection meanwhile
-  const { pyodide, fromSnapshot, save } = await startPyodide(url('vendor/pyodide/'), store);
-  const pyodideMs = performance.now() - started;
-  // Wheels come from indexURL and are sha256-checked against pyodide-lock.json.
-  try {
-    await pyodide.loadPackage(['numpy', 'pillow'], { messageCallback: () => {} });
-    const packagesMs = performance.now() - started - pyodideMs;
-    const [zip, bridge, catalogue] = await files;
-    pyodide.unpackArchive(zip, 'zip', { extractDir: '/lib/backgrone' });
-    pyodide.FS.writeFile('/lib/backgrone/backgrone_bridge.py', bridge);
-    pyodide.runPython("import sys; sys.path.insert(0, '/lib/backgrone')");
-    const mod = pyodide.pyimport('backgrone_bridge');
-    mod.init(catalogue);
-    const coreMs = performance.now() - started - pyodideMs - packagesMs;
-    return { pyodide, mod, fromSnapshot, phases: { pyodideMs, packagesMs, coreMs }, saved: save ? save() : null };
-  } catch (err) {
-    // A restored heap the rest of the boot fails on would fail every boot after: it goes too.
-    if (fromSnapshot) await store?.drop().catch(() => {});
-    throw err;
-  }
+  fetched.catch(() => {}); // awaited in startPython; not an unhandled rejection meanwhile
+  const files = () => fetched.then(([zip, bridge, catalogue]) => ({ zip, bridge, catalogue }));
+  const { pyodide, mod, fromSnapshot, phases, save } = await startPython(url('vendor/pyodide/'), store, files);
+  return { pyodide, mod, fromSnapshot, phases, saved: save ? save() : null };
 }
 
 /** The size of Pyodide's wasm heap in bytes (it only grows). */

@@ -1,6 +1,6 @@
-"""The engine's Python runs in a Worker it can release (python.js over python_worker.js), booted
-from Pyodide's baseline memory snapshot kept in IndexedDB (py_snapshot.js): in real Chromium,
-through real cuts and a real edit session."""
+"""The engine's Python runs in a Worker it can release (python.js over python_worker.js), woken
+from a full snapshot (numpy, Pillow and the core imported; py_restore.js) kept in IndexedDB
+(py_snapshot.js): in real Chromium, through real cuts and a real edit session."""
 
 import base64
 import io
@@ -15,7 +15,10 @@ from .test_edit_engine import CLIENT, H, W, photo_b64
 pytestmark = pytest.mark.browser
 
 PY = "const py = await import('/extension/offscreen/python.js');"
-SNAP = "const snap = await import('/extension/offscreen/py_snapshot.js');"
+SNAP = (
+    "const snap = await import('/extension/offscreen/py_snapshot.js');"
+    " const restore = await import('/extension/offscreen/py_restore.js');"
+)
 
 # The raw IndexedDB record (py_snapshot.js's database), to damage it as a disk or an update would.
 PUT_RECORD = """const putRecord = (record) => new Promise((resolve, reject) => {
@@ -23,7 +26,7 @@ PUT_RECORD = """const putRecord = (record) => new Promise((resolve, reject) => {
   open.onupgradeneeded = () => open.result.createObjectStore('snapshots');
   open.onsuccess = () => {
     const tx = open.result.transaction('snapshots', 'readwrite');
-    tx.objectStore('snapshots').put(record, 'baseline');
+    tx.objectStore('snapshots').put(record, 'full');
     tx.oncomplete = () => { open.result.close(); resolve(true); };
     tx.onerror = () => reject(tx.error);
   };
@@ -95,8 +98,9 @@ def saved(page) -> dict:
         page,
         """for (let i = 0; i < 300 && py.pythonBoot()?.saved === null; i++) await new Promise((r) => setTimeout(r, 100));
         const record = await snap.record();
-        const bytes = record && await snap.unpack(record, record.version);
-        return { boot: py.pythonBoot(), version: record?.version, buildId: record?.buildId, usable: !!bytes, size: bytes?.length };""",
+        const bytes = record && await snap.unpack(record, record.version, record.key);
+        const full = bytes && restore.openFull(bytes);
+        return { boot: py.pythonBoot(), version: record?.version, buildId: record?.buildId, usable: !!bytes, libs: full?.header.libs.length };""",
     )
 
 
@@ -166,31 +170,45 @@ def test_release_is_refused_while_an_edit_session_is_open(browser, options_page)
     assert held == [False, True]
 
 
+# Re-packs a stored snapshot's parts after `change` edits them (py_restore.js's layout), its
+# digest made anew: well-formed bytes that only Pyodide or the re-linking can refuse.
+REPACK = """const repack = async (r, change) => {
+    const full = restore.openFull(await snap.unpack(r, r.version, r.key));
+    change(full);
+    const bytes = restore.pack(full.header, [full.heap, ...full.libs, ...full.files]);
+    r.data = bytes.buffer;
+    r.sha256 = await snap.digest(bytes);
+};"""
+
+
 def test_boots_from_the_snapshot_and_replaces_a_bad_one(browser, options_page):
     cut(options_page)
     engine(options_page, "await snap.drop();")  # as on a first boot (earlier tests here made one)
     assert boot_after_release(options_page)["fromSnapshot"] is False
+    reference = cut(options_page)  # from numpy, Pillow and the core booted as ever
     first = saved(options_page)
     assert first["boot"]["fromSnapshot"] is False and first["boot"]["saved"] is True, first
     assert first["version"] == "0.27.7" and first["usable"] and len(first["buildId"]) == 64, first
+    assert first["libs"] >= 20, first  # numpy's and Pillow's side modules, recorded
 
     again = boot_after_release(options_page)
     assert again["fromSnapshot"] is True and again["saved"] is None, again
+    assert again["packagesMs"] == 0 and again["coreMs"] == 0, again  # nothing left to load or import
+    assert cut(options_page) == reference  # the restored interpreter cuts the same bytes
 
     damaged = {
-        # junk where the gzip'd heap was: its CRC refuses it before Pyodide sees it
-        "corrupt": "const r = await snap.record(); r.gz = crypto.getRandomValues(new Uint8Array(1 << 16)).buffer;",
-        # whole gzip of a cut-short heap
-        "truncated": """const r = await snap.record();
-            const bytes = await snap.unpack(r, r.version);
-            r.gz = (await snap.gzip(bytes.subarray(0, bytes.length - 4096))).buffer;""",
-        # well-formed, but Pyodide's own check refuses it (a wrong magic number): the worker boots again
-        "refused by Pyodide": """const r = await snap.record();
-            const bytes = await snap.unpack(r, r.version);
-            bytes[0] ^= 0xff;
-            r.gz = (await snap.gzip(bytes)).buffer;""",
-        # made by another Pyodide
+        # junk where the snapshot was: its digest refuses it before Pyodide sees it
+        "corrupt": "const r = await snap.record(); r.data = crypto.getRandomValues(new Uint8Array(1 << 16)).buffer;",
+        # a write that stopped early
+        "truncated": "const r = await snap.record(); r.data = r.data.slice(0, r.data.byteLength - 4096);",
+        # well-formed, but Pyodide's own check refuses the heap (another build id)
+        "refused by Pyodide": f"""{REPACK} const r = await snap.record(); await repack(r, (full) => {{ full.heap[16] ^= 1; }});""",
+        # well-formed, but the side modules would not land where the heap expects them
+        "side modules elsewhere": f"""{REPACK} const r = await snap.record();
+            await repack(r, (full) => {{ full.header.libs[2].tableBefore -= 1; }});""",
+        # made by another Pyodide, or of another core (an extension update)
         "foreign": "const r = await snap.record(); r.version = '0.26.0';",
+        "another core": "const r = await snap.record(); r.key = 'f'.repeat(64);",
     }
     for what, damage in damaged.items():
         assert engine(options_page, f"{damage} return putRecord(r);") is True, what
@@ -198,8 +216,7 @@ def test_boots_from_the_snapshot_and_replaces_a_bad_one(browser, options_page):
         assert booted["fromSnapshot"] is False, (what, booted)
         fresh = saved(options_page)
         assert fresh["boot"]["saved"] is True and fresh["usable"] and fresh["version"] == "0.27.7", (what, fresh)
-        assert fresh["size"] == first["size"], what
+        assert fresh["libs"] == first["libs"], what
         assert boot_after_release(options_page)["fromSnapshot"] is True, what  # the replacement works
     # and Python restored from a snapshot cuts as before
-    image = Image.open(io.BytesIO(cut(options_page)))
-    assert image.size == (W, H)
+    assert cut(options_page) == reference
