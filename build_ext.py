@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT / "py"))
 
 from backgrone.catalogue import load_catalogue  # noqa: E402
 from backgrone.errors import BackgroneError  # noqa: E402
-from backgrone.fetch import fetch_models  # noqa: E402
+from backgrone.fetch import fetch_browser_file, fetch_models  # noqa: E402
 from backgrone.fetch import sha256_file as sha256  # noqa: E402
 
 NODE = ROOT / "node_modules"
@@ -195,6 +195,8 @@ def build(bundle: list[str], out_dir: Path) -> Path:
     ensure_node_modules()
     wheels = pyodide_wheels()
     models = fetch_models(catalogue, engines, search_dirs=[NODE], log=log)
+    # The extension loads an engine's browser form (.ort, a faster session) in place of its .onnx.
+    models = {name: fetch_browser_file(catalogue.get(name), path.parent, log=log) for name, path in models.items()}
 
     ext = out_dir / "extension"
     if ext.exists():

@@ -199,7 +199,9 @@ function storageError(err, spec) {
  */
 export async function loadModelBytes(spec, { source, signal, onProgress = () => {} } = {}) {
   if (spec.bundled) {
-    const r = await fetch(chrome.runtime.getURL(`models/${spec.file}`));
+    // The package holds an engine's browser form (catalogue `browser`: the .ort, whose session
+    // builds faster) in place of its .onnx; build_ext.py verified it against the catalogue.
+    const r = await fetch(chrome.runtime.getURL(`models/${spec.browser?.file ?? spec.file}`));
     return { bytes: new Uint8Array(await r.arrayBuffer()), verify: async () => true };
   }
   if (!spec.source.chunks) {

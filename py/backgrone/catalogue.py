@@ -49,6 +49,10 @@ class EngineSpec:
     # more threads than this: the extension runs them on at most this many (measured, see
     # backgrone_build.thread_stable), so their bytes do not depend on the machine's core count.
     max_threads: int | None = None
+    # The file the extension loads instead of ``file`` (the CLI keeps ``file``): the same model in
+    # ONNX Runtime's own format, built from ``file`` by ``recipe`` and pinned like it
+    # ({file, bytes, sha256, recipe, level}; see backgrone_build.ort_format).
+    browser: Mapping[str, Any] | None = None
 
 
 def default_catalogue_path() -> Path:
@@ -85,6 +89,23 @@ def _upstream(raw: Mapping[str, Any], where: str) -> None:
         raise CatalogueError(f"model catalogue: {where}.source.registry must be pypi or npm")
     for key in ("package", "version"):
         _require(source, key, str, where + ".source")
+
+
+def _browser(raw: Any, where: str) -> Mapping[str, Any] | None:
+    """An engine's browser form, ``{file, bytes, sha256, recipe, level}``, or None."""
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise CatalogueError(f"model catalogue: {where} should be an object")
+    _require(raw, "file", str, where)
+    _require(raw, "bytes", int, where)
+    if len(_require(raw, "sha256", str, where)) != 64:
+        raise CatalogueError(f"model catalogue: {where}.sha256 is not a sha256 hex digest")
+    if _require(raw, "recipe", str, where) != "ort-format":
+        raise CatalogueError(f"model catalogue: {where}.recipe must be ort-format")
+    if _require(raw, "level", str, where) not in ("basic", "extended", "all"):
+        raise CatalogueError(f"model catalogue: {where}.level must be basic, extended or all")
+    return {**raw, "sha256": raw["sha256"].lower()}
 
 
 def parse_engine(name: str, raw: Mapping[str, Any]) -> EngineSpec:
@@ -148,6 +169,7 @@ def parse_engine(name: str, raw: Mapping[str, Any]) -> EngineSpec:
         activation=activation,
         licence=_require(raw, "licence", str, where),
         max_threads=max_threads,
+        browser=_browser(raw.get("browser"), where + ".browser"),
     )
 
 

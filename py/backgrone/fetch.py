@@ -44,12 +44,16 @@ def sha256_file(path: Path) -> str:
 
 def is_valid(path: Path, spec: EngineSpec) -> bool:
     """True when ``path`` holds exactly the catalogue's bytes (size first: it is free)."""
+    return _matches(path, spec.bytes, spec.sha256)
+
+
+def _matches(path: Path, size: int, sha256: str) -> bool:
     try:
-        if path.stat().st_size != spec.bytes:
+        if path.stat().st_size != size:
             return False
     except FileNotFoundError:
         return False
-    return sha256_file(path) == spec.sha256
+    return sha256_file(path) == sha256
 
 
 def model_path(spec: EngineSpec, models_dir: Path | None = None) -> Path:
@@ -251,6 +255,49 @@ def fetch_engine(
             raise ModelFetchError(
                 f"{spec.name}: the {made} {spec.file} does not match the catalogue's sha256 and size"
                 + (" (the build did not reproduce: check the pinned onnx/onnxruntime/numpy)" if base else "")
+            )
+        os.replace(partial, target)
+    finally:
+        partial.unlink(missing_ok=True)
+    log(f"{spec.name}: {target.name} verified")
+    return target
+
+
+def fetch_browser_file(spec: EngineSpec, models_dir: Path | None = None, log: Log = lambda msg: None) -> Path:
+    """The file the extension loads for ``spec``: its ``browser`` form, built from its verified file
+    (which must be in ``models_dir`` already: fetch_engine) and held to the catalogue's pin like
+    any file; ``spec.file`` itself when the catalogue gives no browser form."""
+    models_dir = models_dir or default_models_dir()
+    model = model_path(spec, models_dir)
+    browser = spec.browser
+    if browser is None:
+        return model
+    target = models_dir / browser["file"]
+    if _matches(target, browser["bytes"], browser["sha256"]):
+        return target
+    if target.exists():
+        log(f"{spec.name}: {target.name} is corrupt or stale; building it again")
+    if not is_valid(model, spec):
+        raise ModelFetchError(f"{spec.name}: {browser['file']} is built from {spec.file}, which is missing or corrupt")
+    log(f"{spec.name}: building {target.name} from {spec.file} ({browser['recipe']}, {browser['level']})")
+    partial = target.with_name(target.name + ".part")
+    try:
+        try:
+            from backgrone_build import build_browser_file  # onnxruntime: build time only
+        except ImportError as exc:
+            raise ModelFetchError(f"{spec.name}: building {browser['file']} needs {exc.name}") from None
+        try:
+            build_browser_file(browser, model, partial)
+        except ImportError as exc:
+            raise ModelFetchError(f"{spec.name}: building {browser['file']} needs the '{exc.name}' package") from None
+        except Exception as exc:  # onnxruntime's loader, the flatbuffers rewrite: a failed build, said plainly
+            raise ModelFetchError(
+                f"{spec.name}: building {browser['file']} failed ({type(exc).__name__}: {exc})"
+            ) from None
+        if not _matches(partial, browser["bytes"], browser["sha256"]):
+            raise ModelFetchError(
+                f"{spec.name}: the built {browser['file']} does not match the catalogue's sha256 and size"
+                " (the build did not reproduce: check the pinned onnxruntime and flatbuffers)"
             )
         os.replace(partial, target)
     finally:

@@ -8,6 +8,8 @@ checks the result against the catalogue's sha256 like any download.
 
 Recipes: ``isnet-int8`` (:mod:`.isnet`: our int8 ISNet) and ``fp32-thread-stable``
 (:mod:`.thread_stable`: an fp32 model whose result does not depend on the thread count).
+An engine's ``browser`` form (what the extension loads instead of its ``file``) is made by
+:func:`build_browser_file`: recipe ``ort-format`` (:mod:`.ort_format`).
 """
 
 from __future__ import annotations
@@ -49,3 +51,12 @@ def onnx_first_output(path: Path) -> str:
     import onnx
 
     return onnx.load(str(path), load_external_data=False).graph.output[0].name
+
+
+def build_browser_file(browser: Mapping[str, Any], model: Path, out: Path) -> Path:
+    """Make an engine's ``browser`` form from its verified ``model`` file, writing ``out``."""
+    if browser.get("recipe") != "ort-format":
+        raise ValueError(f"unknown browser recipe '{browser.get('recipe')}': known is ort-format")
+    from . import ort_format
+
+    return ort_format.to_ort(model, out, str(browser["level"]))
