@@ -15,11 +15,12 @@ write that one table again with its entries sorted.
 
 The catalogue asks for level ``extended``: ``all`` adds layout rewrites (NHWC, NCHWc) whose choice
 may depend on the converting machine's CPU, which a pinned hash must not; ``extended`` gave the same
-output bytes and the same session time in the browser. The ``x86`` NCHWc layout is never baked in (ORT's own converter leaves it out too: wasm has no
-NCHWc kernels), and int8 stays QDQ-fused as on x86 (``session.qdqisint8allowed`` 0), which is
-what onnxruntime-web's wasm does with the ``.onnx`` itself: the browser's output bytes are equal
-(tests/browser/test_ort_format.py). An ORT-format file is tied to ORT's format version: rebuild
-it (and its pin) when onnxruntime or onnxruntime-web moves past what reads it.
+output bytes and the same session time in the browser. The ``x86`` NCHWc layout is never baked in
+(ORT's own converter leaves it out too: wasm has no NCHWc kernels), and int8 stays QDQ-fused as
+on x86 (``session.qdqisint8allowed`` 0), which is what onnxruntime-web's wasm does with the
+``.onnx`` itself: the browser's output bytes are equal (tests/browser/test_ort_format.py). An
+ORT-format file is tied to ORT's format version: rebuild it (and its pin) when onnxruntime or
+onnxruntime-web moves past what reads it.
 """
 
 from __future__ import annotations
@@ -69,7 +70,7 @@ def _field(tab, slot: int) -> int:
 
 def _read_resolver(buf: bytearray, pos: int) -> tuple[list, int]:
     """The resolver's entries as plain values, and the end of the bytes it spans (its tree's furthest byte)."""
-    import flatbuffers
+    import flatbuffers  # type: ignore[import-untyped]
 
     end = 0
 
