@@ -311,7 +311,8 @@ if (IN_EVENT_PAGE) globalThis.BackgroneEngine = { handle: (m) => handle(m, { id:
 function redetectModel(recipe, tensor, shape, report) {
   return queue.add(
     async (signal) => {
-      const { spec, session } = await sessionFor(recipe.engine, recipe.modelSource, report, null, signal);
+      // Exact: the recipe's own graph, never the GPU's float stand-in (its output must match the recipe's).
+      const { spec, session } = await sessionFor(recipe.engine, recipe.modelSource, report, null, signal, { exact: true });
       if (spec.name !== recipe.engine) throw new Error(t('engineEditOtherModel', t(`engineName_${recipe.engine}`)));
       report({ stage: Stage.REMOVING_BACKGROUND });
       try {
