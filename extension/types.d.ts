@@ -39,6 +39,8 @@ interface BackgroneMessages {
     DOWNLOAD_MODEL: string;
     MODEL_PROGRESS: string;
     PING: string;
+    WAKE: string;
+    IMAGE_MENU: string;
     REST: string;
     ENGINE_IDLE: string;
     DELETE_MODELS: string;

@@ -15,6 +15,7 @@ const COMMAND_CUT = 'cut-under-pointer'; // manifest.json "commands"
 const IMAGE_SCHEMES = ['http:', 'https:', 'data:', 'blob:'];
 const FRAME_PAGE = 'extension/frame/frame.html'; // the guarded cut-out's frame
 const EDITOR_PAGE = 'extension/editor/editor.html'; // the refine editor: #<resultId>
+const WAKE_EVERY_MS = 5000; // an image's context menu wakes the engine at most this often
 
 chrome.runtime.onInstalled.addListener(() => {
   chrome.contextMenus.removeAll(() =>
@@ -296,6 +297,21 @@ function frameShown(data, sender) {
   return { ok: true, tabId: sender.tab.id };
 }
 
+let woken = 0; // when an image's menu last woke the engine
+
+/**
+ * A context menu opened on an image: the user may pick "Remove background" in a second or so.
+ * The engine starts Python and the chosen engine's session meanwhile (the document too, when it
+ * closed after a long rest); it rests again if no job comes. Nothing of the page is sent.
+ */
+async function imageMenu() {
+  if (Date.now() - woken < WAKE_EVERY_MS) return { ok: true };
+  woken = Date.now();
+  const { engine, modelSource } = await loadSettings();
+  await callEngine(Type.WAKE, { engine, modelSource });
+  return { ok: true };
+}
+
 chrome.runtime.onMessage.addListener((m, sender, sendResponse) => {
   // Our own pages and content scripts only (there is no externally_connectable).
   if (sender.id !== chrome.runtime.id) return false;
@@ -304,7 +320,7 @@ chrome.runtime.onMessage.addListener((m, sender, sendResponse) => {
     sendResponse(frameShown(msg.data, sender));
     return false;
   }
-  const act = { [Type.SAVE]: save, [Type.OPEN_EDITOR]: openEditor, [Type.ENGINE_IDLE]: engineIdle }[msg?.type];
+  const act = { [Type.SAVE]: save, [Type.OPEN_EDITOR]: openEditor, [Type.ENGINE_IDLE]: engineIdle, [Type.IMAGE_MENU]: imageMenu }[msg?.type];
   if (!act) return false;
   act(msg.data, sender).then(sendResponse, (err) => sendResponse({ ok: false, error: String(err?.message || err) }));
   return true;

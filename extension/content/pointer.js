@@ -34,6 +34,9 @@
       // composedPath()[0] is the real target, inside open shadow roots too.
       const target = e.composedPath()[0];
       pointer.image = target instanceof HTMLImageElement ? target : null;
+      // The engine may start waking while the user picks an item (messages.js IMAGE_MENU): no
+      // address, no pixel, only that a menu opened on an image.
+      if (pointer.image) chrome.runtime.sendMessage({ target: 'background', type: 'image-menu', data: {} }).catch(() => {});
     },
     options,
   );

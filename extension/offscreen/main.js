@@ -255,6 +255,12 @@ const handlers = {
   [Type.MODEL_STATUS]: modelStatus,
   [Type.DOWNLOAD_MODEL]: (data) => keepingAwake(() => downloadModel(data)), // on purpose: Download now, Retry
   [Type.PING]: () => ({ ok: true }),
+  // Counted as work (handle's working()): the engine is awake, and rests again if no job comes.
+  [Type.WAKE]: (data) => {
+    loadPython().catch(() => {}); // a failed boot is said by the next job's own wait for it
+    prewarmSession(data.engine, data.modelSource);
+    return { ok: true };
+  },
   // For tests and benchmarks: how the engine rests, and shorter rests.
   [Type.REST]: (data) => {
     if (data.shortMs !== undefined || data.longMs !== undefined) rest.setTimes(data);

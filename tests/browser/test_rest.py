@@ -154,6 +154,30 @@ def test_a_page_offering_save_keeps_the_engine_and_its_result(rest_browser, rest
     page.close()
 
 
+def test_a_menu_opened_on_an_image_wakes_a_rested_engine(rest_browser, rest_site):
+    """The user opens the context menu on an image: the engine boots while they pick an item."""
+    b = rest_browser
+    page = open_page(b, rest_site)
+    assert b.menu_click(page, rest_site.url("rest-small.png"))["ok"]
+    rest_state(b, shortMs=200, longMs=600_000)
+    wait_for(lambda: rest_state(b)["phase"] == "rested", "the engine to rest", 30)
+    rest_state(b, shortMs=600_000)  # once woken, it stays awake while the test looks
+    time.sleep(5.5)  # the service worker wakes the engine at most every 5 s
+    page.click("body", button="right", position={"x": 600, "y": 20})  # beside the images: no wake
+    time.sleep(2)
+    state = rest_state(b)
+    assert state["phase"] == "rested" and not state["python"] and not state["runtime"], state
+    page.click("#small", button="right")
+    wait_for(lambda: rest_state(b)["python"] and rest_state(b)["runtime"], "Python and onnxruntime to boot", 30)
+    state = rest_state(b)
+    assert state["phase"] == "awake" and state["busy"] == 0, state  # no job ran: nothing was cut
+    assert page.evaluate("() => document.querySelector('#small').getAttribute('src')") == "/rest-small.png"
+    # The cut-out that follows is made by the woken engine, as any other.
+    result = b.menu_click(page, rest_site.url("rest-small.png"))
+    assert result["ok"] and result["timings"]["python"] < 500, result  # Python was up before the click
+    page.close()
+
+
 def test_firefox_event_page_rests_its_workers_and_wakes(ext_dir, sites, tmp_path):
     """Firefox: the engine shares the event page with the router; it ends its workers too."""
     from .firefox import Firefox
