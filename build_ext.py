@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT / "py"))
 
 from backgrone.catalogue import load_catalogue  # noqa: E402
-from backgrone.errors import BackgroneError  # noqa: E402
+from backgrone.errors import BackgroneError, ModelFetchError  # noqa: E402
 from backgrone.fetch import fetch_browser_file, fetch_models  # noqa: E402
 from backgrone.fetch import sha256_file as sha256  # noqa: E402
 
@@ -185,6 +185,28 @@ def write_zip(out: Path, files: list[tuple[Path, str]], compress: bool = True) -
             zf.writestr(info, path.read_bytes())
 
 
+def browser_files(catalogue, models: dict[str, Path]) -> tuple[dict[str, Path], set[str]]:
+    """Each engine's file for the package: its browser form (the .ort: a faster session, the same
+    output) when it builds to its pin, else (said) its .onnx; and the engines that fell back."""
+    files, plain = {}, set()
+    for name, path in models.items():
+        try:
+            files[name] = fetch_browser_file(catalogue.get(name), path.parent, log=log)
+        except ModelFetchError as exc:  # another onnxruntime or CPU did not reproduce the pinned bytes
+            log(f"warning: {exc}; the package ships {path.name} for {name} instead (same output, slower session)")
+            files[name], plain = path, plain | {name}
+    return files, plain
+
+
+def write_catalogue(out: Path, plain: set[str]) -> None:
+    """The catalogue as the package has it: an engine that ships its .onnx names no browser form."""
+    raw = json.loads((ROOT / "models" / "catalogue.json").read_text())
+    for name in plain:
+        raw["engines"][name].pop("browser", None)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(raw, indent=1) + "\n")
+
+
 def build(bundle: list[str], out_dir: Path) -> Path:
     catalogue = load_catalogue()
     for name in bundle:
@@ -195,8 +217,7 @@ def build(bundle: list[str], out_dir: Path) -> Path:
     ensure_node_modules()
     wheels = pyodide_wheels()
     models = fetch_models(catalogue, engines, search_dirs=[NODE], log=log)
-    # The extension loads an engine's browser form (.ort, a faster session) in place of its .onnx.
-    models = {name: fetch_browser_file(catalogue.get(name), path.parent, log=log) for name, path in models.items()}
+    models, plain = browser_files(catalogue, models)
 
     ext = out_dir / "extension"
     if ext.exists():
@@ -219,7 +240,7 @@ def build(bundle: list[str], out_dir: Path) -> Path:
     py_files = [(p, p.relative_to(ROOT / "py").as_posix()) for p in sorted((ROOT / "py" / "backgrone").glob("*.py"))]
     (ext / "py").mkdir(parents=True)
     write_zip(ext / "py" / "backgrone.zip", py_files)
-    copy(ROOT / "models" / "catalogue.json", ext / "models" / "catalogue.json")
+    write_catalogue(ext / "models" / "catalogue.json", plain)
     copy(ROOT / "models" / "presets.json", ext / "models" / "presets.json")  # the CLI's --preset list, for settings
     for path in models.values():
         copy(path, ext / "models" / path.name)

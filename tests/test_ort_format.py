@@ -88,6 +88,27 @@ def test_the_build_reproduces_its_pin_and_a_corrupt_file_is_refused(models):
 
 
 @pytest.mark.model
+def test_a_package_ships_the_onnx_when_the_ort_does_not_reproduce(models, tmp_path, monkeypatch):
+    """Another onnxruntime or CPU may build other bytes than the pin: build_ext says so and ships
+    the .onnx (same output, a slower session), and the package's catalogue names no .ort."""
+    import build_ext
+
+    raw = raw_catalogue()
+    raw["engines"]["standard"]["browser"]["sha256"] = "0" * 64
+    other = load_catalogue(raw)
+    said = []
+    monkeypatch.setattr(build_ext, "log", said.append)
+    files, plain = build_ext.browser_files(other, {"standard": models / other.get("standard").file})
+    assert files == {"standard": models / "isnet_int8.onnx"} and plain == {"standard"}
+    assert any("warning" in line and "ships isnet_int8.onnx" in line for line in said), said
+    build_ext.write_catalogue(tmp_path / "catalogue.json", plain)
+    packaged = json.loads((tmp_path / "catalogue.json").read_text())
+    assert "browser" not in packaged["engines"]["standard"] and "browser" in packaged["engines"]["detailed"]
+    build_ext.write_catalogue(tmp_path / "same.json", set())
+    assert (tmp_path / "same.json").read_bytes() == (ROOT / "models" / "catalogue.json").read_bytes()
+
+
+@pytest.mark.model
 def test_canonical_bytes_do_not_depend_on_ort_s_hash_order(models, tmp_path):
     """ORT lists its kernel-type table in a per-process hash order: several conversions, one file."""
     spec = load_catalogue().get("standard")
