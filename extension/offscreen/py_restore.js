@@ -89,6 +89,11 @@ export function makeFull(pyodide, recorder, dirs = []) {
   const Module = pyodide._module;
   const { libs } = recorder;
   if (!libs.length || libs.some((l) => l.memoryBase === undefined)) throw new Error('snapshot-libs-unrecorded');
+  // A library loaded some other way (Python's own dlopen of one loadPackage did not load) would be
+  // missing from the restored table: no snapshot then, rather than one that traps later.
+  const recorded = new Set(libs.map((l) => l.name));
+  const loadedNames = Object.entries(Module.LDSO.loadedLibsByName).filter(([k, dso]) => k !== '__main__' && dso?.name && dso.name !== '__main__');
+  if (loadedNames.some(([, dso]) => !recorded.has(dso.name))) throw new Error('snapshot-libs-unrecorded');
   const dsoNames = (table) =>
     Object.fromEntries(Object.entries(table).filter(([k, dso]) => k !== '__main__' && +k !== 0 && dso?.name).map(([k, dso]) => [k, dso.name]));
   const got = Object.fromEntries(Object.entries(Module.GOT).map(([k, g]) => [k, /** @type {any} */ (g).value]));
@@ -200,7 +205,7 @@ async function hook(asmURL) {
 
 /**
  * Pyodide restored from a full snapshot `full` (openFull's parts): numpy, Pillow and the core
- * imported, their files back in place. Throws (and leaves nothing hooked) on any mismatch.
+ * imported, their files back in place. Throws (and leaves the hook passing everything through) on any mismatch.
  * @param {(options: object) => Promise<any>} loadPyodide
  * @param {object} options loadPyodide's options (indexURL, stdout, ...)
  * @param {NonNullable<ReturnType<typeof openFull>>} full

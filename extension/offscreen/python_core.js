@@ -28,7 +28,12 @@ const RESTORE_TIMEOUT_MS = 20_000;
 const withTimeout = (promise, ms) =>
   Promise.race([promise, new Promise((_, reject) => setTimeout(() => reject(new Error(`timeout:${ms}ms`)), ms))]);
 
-/** What a snapshot holds besides Pyodide: the core's files. A snapshot of other files is foreign. */
+// How the boot makes what a snapshot holds (the packages, the core's place, the record's layout):
+// bump BOOT_STEPS whenever startPython or py_restore.js changes what a snapshot holds.
+const PACKAGES = ['numpy', 'pillow'];
+const BOOT_STEPS = `boot 1; packages ${PACKAGES.join(',')}; core /lib/backgrone`;
+
+/** What a snapshot holds besides Pyodide: the core's files and the boot's steps. Another one is foreign. */
 async function coreKey(parts) {
   const bytes = await new Blob(parts).arrayBuffer();
   const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
@@ -55,7 +60,7 @@ async function startPython(indexURL, store, files) {
   const started = performance.now();
   // The core's files name the snapshot; without a store they are awaited only once Pyodide is up.
   let core = store ? await files() : null;
-  const key = core ? await coreKey([core.zip, core.bridge, core.catalogue]) : '';
+  const key = core ? await coreKey([BOOT_STEPS, core.zip, core.bridge, core.catalogue]) : '';
   if (store) {
     let bytes = null;
     try {
@@ -86,7 +91,7 @@ async function startPython(indexURL, store, files) {
   // Wheels come from indexURL and are sha256-checked against pyodide-lock.json.
   const recorder = store ? recordLoads(pyodide._module) : null;
   try {
-    await pyodide.loadPackage(['numpy', 'pillow'], { messageCallback: () => {} });
+    await pyodide.loadPackage(PACKAGES, { messageCallback: () => {} });
   } finally {
     recorder?.stop();
   }

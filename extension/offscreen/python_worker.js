@@ -89,6 +89,8 @@ async function onMessage({ data }) {
     const heap = python ? heapBytes(python.pyodide) : 0;
     if (err instanceof CoreRefusal) post({ id, refusal: err.fields, heap });
     else post({ id, error: String(err?.message || err), dead: fatal(err), heap });
+    // A restored interpreter that traps may have been re-linked wrong: the next boot makes a fresh snapshot.
+    if (fatal(err) && python?.fromSnapshot) snapshots.drop().catch(() => {});
   }
 }
 
