@@ -8,7 +8,7 @@ import { deleteModel, modelState, pruneModels } from '../lib/model_store.js';
 import { clearFailure } from '../lib/model_failures.js';
 import { cutoutFilename } from '../lib/names.js';
 import { backendInfo, dropSession, releaseRuntimes, run, runtimeLive, warmRuntime } from './inference.js';
-import { downloadModel, downloadState, prewarmSession, sessionFor } from './model_session.js';
+import { downloadModel, downloadState, prewarmSession, refuseGpu, sessionFor } from './model_session.js';
 import { acceptPort, claimPort } from './job_ports.js';
 import { JobQueue } from './job_queue.js';
 import { decodeImage } from './browser_decode.js';
@@ -102,6 +102,7 @@ async function runCut({ engine, options, modelSource }, bytes, channel, report, 
     try {
       output = await run(session, spec, tensor, shape);
     } catch (err) {
+      if (session.runtime?.backend.webgpu) refuseGpu(); // the next int8 job runs its own graph on wasm
       await dropSession(spec.name); // a broken session is rebuilt next time
       throw new Error(t('errorModelRun', err.message || err));
     } finally {

@@ -94,8 +94,13 @@ function fallbackNotice(spec, fallback, kind) {
 
 const isCached = (spec) => modelState(spec).then((s) => s.cached, () => false);
 
-/** Set when a float session on the GPU could not be made: int8 jobs stay on wasm from then on (this document's life). */
+/** Set when a float session on the GPU could not be made or run: int8 jobs stay on wasm from then on (this document's life). */
 let gpuRefused = false;
+
+/** A run on the GPU failed (a lost device, its memory): int8 jobs go back to their own graph on wasm. */
+export function refuseGpu() {
+  gpuRefused = true;
+}
 
 /**
  * The engine a job for `engine` runs (gpu_route.js): on a hardware GPU, an int8 engine's float
