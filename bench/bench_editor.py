@@ -243,7 +243,7 @@ def measure(b: Browser, tmp: Path, mp: float, repeat: int, log) -> dict:
 
 # bench_edits.py's own code, loaded as a module in Pyodide; then each edit timed on a fresh state.
 IN_PYODIDE = """async ([source, megapixels, repeat]) => {
-  const core = await import('/extension/offscreen/python_core.js');
+  const core = await import('/extension/engine/python_core.js');
   globalThis.corePython ??= core.bootPython(new URL('/', location.href).href);
   const { pyodide } = await globalThis.corePython;
   const ns = pyodide.globals.get('dict')();
@@ -375,7 +375,7 @@ def main() -> int:
                 results[mp] = measure(b, tmp, mp, args.repeat, log)
             if args.core:
                 page = b.ctx.new_page()
-                page.goto(b.ext_url("extension/offscreen/offscreen.html"))
+                page.goto(b.ext_url("extension/engine/offscreen.html"))
                 core = page.evaluate(
                     IN_PYODIDE, [(ROOT / "bench" / "bench_edits.py").read_text(), args.megapixels, args.repeat]
                 )

@@ -5,10 +5,10 @@
     .venv/bin/python bench/bench_webgpu.py --allow-software --model tiny --cases 1 --warm 3
 
 In headless Chromium (Debian's, with the GPU flags below) with the built extension (dist/extension):
-1. the WebGPU adapter Chromium gives, and the product's verdict on it (offscreen/inference.js
+1. the WebGPU adapter Chromium gives, and the product's verdict on it (engine/inference.js
    hardwareGpu: a software adapter such as SwiftShader counts as none). Without a hardware adapter
    the script stops here (exit 2), unless --allow-software.
-2. the model in the engine's own worker (extension/offscreen/ort_worker.js), one with webgpu on and
+2. the model in the engine's own worker (extension/engine/ort_worker.js), one with webgpu on and
    one on wasm (the thread count the product gives it): cold (ORT's start, the session, the first
    run) and warm (median of --warm runs, the two interleaved).
 3. mask parity on the quality set (quality_set.py, --cases per kind, same preprocessing as the core):
@@ -67,7 +67,7 @@ GPU_FLAGS = [
 
 ADAPTER = """async () => {
     const adapter = await navigator.gpu?.requestAdapter({ powerPreference: 'high-performance' });
-    const { hardwareGpu } = await import('/extension/offscreen/inference.js');
+    const { hardwareGpu } = await import('/extension/engine/inference.js');
     if (!adapter) return { adapter: null, hardware: await hardwareGpu() };
     const info = adapter.info || {};
     return { adapter: { vendor: info.vendor, architecture: info.architecture, device: info.device,
@@ -80,7 +80,7 @@ ADAPTER = """async () => {
 # The engine's worker, spoken to as inference.js does; one per backend, kept in window.backends.
 WORKERS = """() => {
     const base = chrome.runtime.getURL('vendor/ort/');
-    const url = chrome.runtime.getURL('extension/offscreen/ort_worker.js');
+    const url = chrome.runtime.getURL('extension/engine/ort_worker.js');
     window.backends = {};
     window.startBackend = async ({ name, webgpu, threads, model, input, output }) => {
         const worker = new Worker(url, { type: 'module' });

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { makeFull, openFull, recordLoads, restoreFull } from '../extension/offscreen/py_restore.js';
+import { makeFull, openFull, recordLoads, restoreFull } from '../extension/engine/py_restore.js';
 
 const ROOT = new URL('../', import.meta.url);
 const DIST = new URL('dist/extension/', ROOT);
@@ -12,7 +12,7 @@ const INDEX = new URL('vendor/pyodide/', DIST);
 const options = { indexURL: fileURLToPath(INDEX), stdout: () => {}, stderr: () => {} };
 const ASM = new URL('pyodide.asm.js', INDEX).href;
 const zip = new Uint8Array(readFileSync(new URL('py/backgrone.zip', DIST)));
-const bridge = readFileSync(new URL('extension/offscreen/bridge.py', ROOT), 'utf8');
+const bridge = readFileSync(new URL('extension/engine/bridge.py', ROOT), 'utf8');
 const catalogue = readFileSync(new URL('models/catalogue.json', ROOT), 'utf8');
 const { loadPyodide } = await import(new URL('pyodide.mjs', INDEX).href);
 

@@ -29,7 +29,7 @@ from backgrone.pipeline import prepare  # noqa: E402
 from composites import composite  # noqa: E402
 
 RUN = """async ([b64, engine]) => {
-  const inference = await import('/extension/offscreen/inference.js');
+  const inference = await import('/extension/engine/inference.js');
   const { loadCatalogue } = await import('/extension/lib/catalogue.js');
   const { loadModelBytes } = await import('/extension/lib/model_store.js');
   const spec = (await loadCatalogue()).engines[engine];
@@ -60,7 +60,7 @@ def main() -> int:
                 page = browser.ctx.new_page()
                 cdp = browser.ctx.new_cdp_session(page)
                 cdp.send("Emulation.setHardwareConcurrencyOverride", {"hardwareConcurrency": cores})
-                page.goto(browser.ext_url("extension/offscreen/offscreen.html"))
+                page.goto(browser.ext_url("extension/engine/offscreen.html"))
                 answer = page.evaluate(RUN, [b64, engine])
             finally:
                 browser.close()

@@ -48,7 +48,7 @@ CASES = {
 }
 # The picture output: the settings send no bytes; the engine adds the kept picture's
 # (background_store.js withBackgroundImage), and Pyodide's to_py() turns that Uint8Array into
-# a memoryview (extension/offscreen/bridge.py passes it on as it is).
+# a memoryview (extension/engine/bridge.py passes it on as it is).
 PICTURE = {"name": "beach.png", "type": "image/png", "size": 1, "width": 64, "height": 48}
 PICTURE_CASES = {
     "picture": ({"output": "image", "backgroundPicture": PICTURE}, []),

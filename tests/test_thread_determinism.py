@@ -185,5 +185,5 @@ def test_medium_runs_on_at_most_two_threads_in_the_extension():
     raw["engines"]["medium"]["max_threads"] = 0
     with pytest.raises(CatalogueError, match="max_threads should be a whole number"):
         parse(raw)
-    js = (ROOT / "extension" / "offscreen" / "inference.js").read_text()
-    assert "loadRuntime(spec.max_threads)" in js
+    js = (ROOT / "extension" / "engine" / "inference.js").read_text()
+    assert "spec?.max_threads && !webgpu && mainThreads() > spec.max_threads" in js  # the cap reaches the runtime

@@ -2,5 +2,5 @@
 // documents), so it holds both the engine and the router. Chromium runs
 // service_worker.js alone and the engine in its offscreen document.
 import './event_page_flag.js';
-import '../offscreen/main.js';
+import '../engine/main.js';
 import './service_worker.js';

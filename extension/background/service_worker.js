@@ -281,7 +281,7 @@ function isFramePage(url) {
 /** The engine's own document (its address is the extension's; a page cannot send as it). */
 function isEngineDocument(url) {
   try {
-    return new URL(url).href.startsWith(chrome.runtime.getURL('extension/offscreen/offscreen.html'));
+    return new URL(url).href.startsWith(chrome.runtime.getURL('extension/engine/offscreen.html'));
   } catch {
     return false;
   }

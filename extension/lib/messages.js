@@ -29,10 +29,10 @@
     // a menu opened on an image: boot Python and the chosen engine's session now, while the user
     // picks an item (a rested engine then cuts almost as fast as a warm one); no job, no image
     WAKE: 'wake', // {engine, modelSource} -> {ok}
-    // For tests and benchmarks: the engine's rest (offscreen/rest.js), and other rest times.
+    // For tests and benchmarks: the engine's rest (engine/rest.js), and other rest times.
     REST: 'rest', // {shortMs?, longMs?} -> {ok, phase, busy, warm, shortMs, longMs, python, runtime, heap}
     DELETE_MODELS: 'delete-models', // {engines?: [name]} -> {ok}
-    // the popup's batch, kept by the engine (offscreen/batch.js) while the popup is closed
+    // the popup's batch, kept by the engine (engine/batch.js) while the popup is closed
     BATCH_ADD: 'batch-add', // {files: [{name, type, size, url}], engine, options, modelSource} -> {ok, batch, refused: how many did not fit}
     BATCH_STATE: 'batch-state', // {} -> {ok, batch}
     BATCH_CLEAR: 'batch-clear', // {} -> {ok, batch}: queued files are cancelled, everything goes

@@ -70,7 +70,7 @@ export function recordFailure(engine, err, storage = globalThis.localStorage) {
   writeAll(record, storage);
 }
 
-/** Forgets `engine`'s failure (its download succeeded, or its model was deleted: offscreen/main.js). */
+/** Forgets `engine`'s failure (its download succeeded, or its model was deleted: engine/main.js). */
 export function clearFailure(engine, storage = globalThis.localStorage) {
   const record = readAll(storage);
   if (!(engine in record)) return;

@@ -4,7 +4,7 @@ import './i18n.js';
 
 const { Target, Type, message } = globalThis.BackgroneMessages;
 const { t } = globalThis.BackgroneI18n;
-const URL_PATH = 'extension/offscreen/offscreen.html';
+const URL_PATH = 'extension/engine/offscreen.html';
 const RETRY_MS = 50;
 const LISTENING_WITHIN_MS = 10_000;
 let ensuring = null; // one check-or-create in flight, shared by this page's callers

@@ -7,7 +7,7 @@ import { DEFAULT_ENGINE, ENGINES, engineAbout, formatBytes } from '../lib/catalo
 import { callEngine } from '../lib/offscreen_client.js';
 import { showModel, watchModels } from '../lib/model_view.js';
 import { DEFAULT_MODEL_SOURCE, bindSettings, loadSettings, saveSettings } from '../lib/settings.js';
-import { isHardwareAdapter } from '../offscreen/gpu_route.js';
+import { isHardwareAdapter } from '../engine/gpu_route.js';
 import { bindPicture } from './background_picture.js';
 
 const { Type } = globalThis.BackgroneMessages;
@@ -103,7 +103,7 @@ async function render() {
   $('source').value = settings.modelSource;
 }
 
-/** With a hardware GPU, a line on what runs on it (the engine's routing, offscreen/gpu_route.js). */
+/** With a hardware GPU, a line on what runs on it (the engine's routing, engine/gpu_route.js). */
 async function showGpuNote() {
   const adapter = await navigator.gpu?.requestAdapter({ powerPreference: 'high-performance' }).catch(() => null);
   $('gpu-note').hidden = !isHardwareAdapter(adapter);

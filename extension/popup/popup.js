@@ -1,7 +1,7 @@
 // Toolbar popup: choose, drop or paste images; each is cut out in turn and
 // shown on a checkerboard; open one large (with the original a toggle away),
 // download or copy one, drag it out, refine one in the editor (a tab), or download all. The batch is the
-// engine's (offscreen/batch.js): a reopened popup finds it again.
+// engine's (engine/batch.js): a reopened popup finds it again.
 import '../lib/messages.js';
 import '../lib/i18n.js';
 import '../lib/clipboard.js';
@@ -38,7 +38,7 @@ const { copyImage } = globalThis.BackgroneClipboard;
 const $ = (id) => /** @type {any} */ (document.getElementById(id));
 /**
  * A finished cut-out, as this popup shows it. The batch itself (files, cut-outs,
- * states) is kept by the engine (offscreen/batch.js), so that closing the popup
+ * states) is kept by the engine (engine/batch.js), so that closing the popup
  * loses nothing; this popup renders it and copies each cut-out into a Blob of
  * its own (blob bytes live outside this page's heap) for thumbnail, download,
  * copy and drag-out.

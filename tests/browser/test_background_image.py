@@ -136,7 +136,7 @@ def test_a_picture_chosen_in_options_is_the_background_the_cli_makes(browser, fi
 # The engine's Python in Pyodide, fed as main.js feeds it: the job's options with the picture's
 # bytes as a Uint8Array (background_store.js withBackgroundImage), through bridge.py's to_py().
 IN_PYODIDE = """async ([imageB64, pictureB64, maskB64, engine, options]) => {
-  const py = await import('/extension/offscreen/python.js');
+  const py = await import('/extension/engine/python.js');
   await py.loadPython();
   const bytes = (b64) => Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
   const withPicture = { ...options, background_image: bytes(pictureB64) };
@@ -144,7 +144,7 @@ IN_PYODIDE = """async ([imageB64, pictureB64, maskB64, engine, options]) => {
   const done = await py.finish(image, new Float32Array(bytes(maskB64).buffer), engine, withPicture);
   image.release();
   // The worker's Pyodide is the package's own: the same build answers in this page's realm.
-  const core = await import('/extension/offscreen/python_core.js');
+  const core = await import('/extension/engine/python_core.js');
   globalThis.corePython ??= core.bootPython(new URL('/', location.href).href);
   const zlib = (await globalThis.corePython).pyodide.runPython("from PIL import features; features.version('zlib')");
   return { data: done.data.toBase64(), zlib };

@@ -241,7 +241,7 @@ def engine_eval(options_page, expression: str):
     """Evaluate `expression` in the engine's own document (the offscreen document), over CDP."""
     cdp = options_page.context.new_cdp_session(options_page)
     targets = cdp.send("Target.getTargets")["targetInfos"]
-    engine = next(t for t in targets if "/offscreen/offscreen.html" in t["url"])
+    engine = next(t for t in targets if "/engine/offscreen.html" in t["url"])
     got: list[dict] = []
     cdp.on("Target.receivedMessageFromTarget", lambda event: got.append(event))
     session = cdp.send("Target.attachToTarget", {"targetId": engine["targetId"], "flatten": False})["sessionId"]

@@ -77,7 +77,7 @@ def replay(args):
 
 IN_PYODIDE = """async ([code, args]) => {
   // The engine's boot code, in this page's own realm (the engine runs it in a worker).
-  const core = await import('/extension/offscreen/python_core.js');
+  const core = await import('/extension/engine/python_core.js');
   globalThis.corePython ??= core.bootPython(new URL('/', location.href).href);
   const { pyodide } = await globalThis.corePython;
   const ns = pyodide.globals.get('dict')();

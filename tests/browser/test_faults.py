@@ -135,7 +135,7 @@ def test_ten_right_clicks_across_four_tabs_all_complete(browser, sites, fault_si
 
 
 QUEUE = """async () => {
-  const { JobQueue } = await import('/extension/offscreen/job_queue.js');
+  const { JobQueue } = await import('/extension/engine/job_queue.js');
   const q = new JobQueue(300);
   const places = { a: [], b: [], c: [], d: [] };
   let release;

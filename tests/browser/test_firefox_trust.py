@@ -75,7 +75,7 @@ function probe(origin, frame) {{
       frame.postMessage(m, '*');
   }}
   for (const p of ['/manifest.json', '/extension/popup/popup.html', '/extension/options/options.html',
-      '/extension/offscreen/offscreen.html', '/extension/frame/frame.js', '/extension/lib/messages.js'])
+      '/extension/engine/offscreen.html', '/extension/frame/frame.js', '/extension/lib/messages.js'])
     tryRead(origin + p);
 }}
 addEventListener('message', (e) => {{
@@ -310,7 +310,7 @@ def test_extension_pages_and_results_are_out_of_a_pages_reach(firefox, hostile, 
     frames = [
         "extension/popup/popup.html",
         "extension/options/options.html",
-        "extension/offscreen/offscreen.html",
+        "extension/engine/offscreen.html",
         f"extension/frame/frame.html#r={other_result.id}",
         f"extension/frame/frame.html#r={popup_result}",
     ]

@@ -45,7 +45,7 @@ SAME_BYTES = """async (onnxUrl) => {
     const onnx = new Uint8Array(await (await fetch(onnxUrl)).arrayBuffer());
     const [h, w] = spec.input.size;
     async function output(bytes) {
-        const worker = new Worker(chrome.runtime.getURL('extension/offscreen/ort_worker.js'), { type: 'module' });
+        const worker = new Worker(chrome.runtime.getURL('extension/engine/ort_worker.js'), { type: 'module' });
         let next = 1;
         const waiting = new Map();
         worker.onmessage = ({ data }) => { const p = waiting.get(data.id); data.ok ? p.ok(data) : p.fail(new Error(data.error)); };

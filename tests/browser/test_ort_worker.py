@@ -1,4 +1,4 @@
-"""onnxruntime runs in a dedicated Worker of the engine's own (extension/offscreen/ort_worker.js),
+"""onnxruntime runs in a dedicated Worker of the engine's own (extension/engine/ort_worker.js),
 never in the engine's document: real Chromium and Firefox, real onnxruntime-web, the bundled
 model. The worker keeps ORT's threads (cross-origin isolation is inherited), gives all of its
 memory back when released (the next cut is byte-identical), and a worker that dies fails its
@@ -16,7 +16,7 @@ from .test_edit_engine import CLIENT, engine_eval
 
 pytestmark = pytest.mark.browser
 
-INFERENCE = "import('/extension/offscreen/inference.js')"
+INFERENCE = "import('/extension/engine/inference.js')"
 # What the engine's document itself starts and fetches, from now on: a worker's own workers and
 # fetches (ORT's threads, its wasm) are not the document's. (Extension files are not in its
 # resource timing, hence the spies.)

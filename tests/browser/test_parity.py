@@ -18,7 +18,7 @@ pytestmark = pytest.mark.browser
 
 IN_PYODIDE = """async ([imageB64, maskB64, engine, options]) => {
   // The engine's boot code and calls, in this page's own realm (the engine runs them in a worker).
-  const core = await import('/extension/offscreen/python_core.js');
+  const core = await import('/extension/engine/python_core.js');
   globalThis.corePython ??= core.bootPython(new URL('/', location.href).href);
   const { pyodide, mod } = await globalThis.corePython;
   const py = core.coreCalls(mod);
@@ -60,7 +60,7 @@ def engine_page(playwright, ext_dir, tmp_path_factory):
     # A browser of its own: the engine document opened as a tab answers engine messages.
     b = Browser(playwright, ext_dir, tmp_path_factory.mktemp("parity"), tmp_path_factory.mktemp("dl"))
     page = b.ctx.new_page()
-    page.goto(b.ext_url("extension/offscreen/offscreen.html"))
+    page.goto(b.ext_url("extension/engine/offscreen.html"))
     yield page
     b.close()
 

@@ -116,7 +116,7 @@ def test_clear_during_a_batch_cancels_what_is_queued(browser, photos):
 
 
 BOUNDS = """async ([files, limits]) => {
-    const { createBatch } = await import('/extension/offscreen/batch.js');
+    const { createBatch } = await import('/extension/engine/batch.js');
     const { callEngine } = await import('/extension/lib/offscreen_client.js');
     const { Type } = globalThis.BackgroneMessages;
     window.__snaps = [];

@@ -14,10 +14,10 @@ from .test_edit_engine import CLIENT, H, W, photo_b64
 
 pytestmark = pytest.mark.browser
 
-PY = "const py = await import('/extension/offscreen/python.js');"
+PY = "const py = await import('/extension/engine/python.js');"
 SNAP = (
-    "const snap = await import('/extension/offscreen/py_snapshot.js');"
-    " const restore = await import('/extension/offscreen/py_restore.js');"
+    "const snap = await import('/extension/engine/py_snapshot.js');"
+    " const restore = await import('/extension/engine/py_restore.js');"
 )
 
 # The raw IndexedDB record (py_snapshot.js's database), to damage it as a disk or an update would.
@@ -64,7 +64,7 @@ def engine(page, body: str, timeout_s: float = 60):
     document (the offscreen document), over CDP: its answer."""
     cdp = page.context.new_cdp_session(page)
     targets = cdp.send("Target.getTargets")["targetInfos"]
-    target = next(t for t in targets if "/offscreen/offscreen.html" in t["url"])
+    target = next(t for t in targets if "/engine/offscreen.html" in t["url"])
     got: list[dict] = []
     cdp.on("Target.receivedMessageFromTarget", lambda event: got.append(event))
     session = cdp.send("Target.attachToTarget", {"targetId": target["targetId"], "flatten": False})["sessionId"]

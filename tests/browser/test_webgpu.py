@@ -60,7 +60,7 @@ def tiny_model(size: int = SIZE, input_name: str = "input", output_name: str = "
 # The engine's ort_worker.js, spoken to as inference.js does (init, create, run, release), from an
 # extension page: one worker per backend, the same model and input.
 RUN_IN_WORKER = """async ([b64, webgpu, size]) => {
-    const worker = new Worker(chrome.runtime.getURL('extension/offscreen/ort_worker.js'), { type: 'module' });
+    const worker = new Worker(chrome.runtime.getURL('extension/engine/ort_worker.js'), { type: 'module' });
     const waiting = new Map();
     let next = 1;
     worker.onmessage = ({ data }) => {
@@ -183,7 +183,7 @@ def test_the_product_refuses_the_software_adapter(gpu_browser):
         seen = engine_eval(
             client,
             """(async () => {
-                const ort = await import('/extension/offscreen/inference.js');
+                const ort = await import('/extension/engine/inference.js');
                 const adapter = await navigator.gpu.requestAdapter({ powerPreference: 'high-performance' });
                 return { adapter: !!adapter, hardware: await ort.hardwareGpu() };
             })()""",

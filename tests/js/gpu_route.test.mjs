@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { floatSource, gpuRoute, isHardwareAdapter, isQuantized, runsOnGpu } from '../../extension/offscreen/gpu_route.js';
+import { floatSource, gpuRoute, isHardwareAdapter, isQuantized, runsOnGpu } from '../../extension/engine/gpu_route.js';
 
 const catalogue = JSON.parse(readFileSync(new URL('../../models/catalogue.json', import.meta.url), 'utf8'));
 for (const [name, spec] of Object.entries(catalogue.engines)) spec.name = name;

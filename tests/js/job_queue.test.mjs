@@ -1,7 +1,7 @@
 // JobQueue: one job at a time; a job hears its place in line only while some job is ahead of it.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { JobQueue } from '../../extension/offscreen/job_queue.js';
+import { JobQueue } from '../../extension/engine/job_queue.js';
 
 test('a job that starts at once hears no place in line; later ones hear theirs, counting down', async () => {
   const queue = new JobQueue(60_000);

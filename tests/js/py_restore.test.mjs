@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { makeFull, openFull, recordLoads, restoreFull } from '../../extension/offscreen/py_restore.js';
+import { makeFull, openFull, recordLoads, restoreFull } from '../../extension/engine/py_restore.js';
 
 const ROOT = new URL('../../', import.meta.url);
 const DIST = new URL('dist/extension/', ROOT);
@@ -44,7 +44,7 @@ const made = built ? await (async () => {
   await pyodide.loadPackage(['numpy', 'pillow'], { messageCallback: () => {} });
   recorder.stop();
   pyodide.unpackArchive(new Uint8Array(readFileSync(new URL('py/backgrone.zip', DIST))), 'zip', { extractDir: '/lib/backgrone' });
-  pyodide.FS.writeFile('/lib/backgrone/backgrone_bridge.py', readFileSync(new URL('extension/offscreen/bridge.py', ROOT), 'utf8'));
+  pyodide.FS.writeFile('/lib/backgrone/backgrone_bridge.py', readFileSync(new URL('extension/engine/bridge.py', ROOT), 'utf8'));
   pyodide.runPython("import sys; sys.path.insert(0, '/lib/backgrone')");
   pyodide.pyimport('backgrone_bridge').init(readFileSync(new URL('models/catalogue.json', ROOT), 'utf8'));
   const bytes = makeFull(pyodide, recorder, ['/lib/backgrone']);

@@ -4,8 +4,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { digest, plausibleSnapshot, unpack } from '../../extension/offscreen/py_snapshot.js';
-import { openFull, pack, restoreFull } from '../../extension/offscreen/py_restore.js';
+import { digest, plausibleSnapshot, unpack } from '../../extension/engine/py_snapshot.js';
+import { openFull, pack, restoreFull } from '../../extension/engine/py_restore.js';
 
 const PYODIDE = new URL('../../node_modules/pyodide/', import.meta.url);
 const { loadPyodide, version } = await import(new URL('pyodide.mjs', PYODIDE).href);

@@ -1,8 +1,8 @@
-// The engine at rest (offscreen/rest.js): workers end after a short rest, the document asks to
+// The engine at rest (engine/rest.js): workers end after a short rest, the document asks to
 // go after a long one with nothing held; work, a popup or an editor keep it awake.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { createRest } from '../../extension/offscreen/rest.js';
+import { createRest } from '../../extension/engine/rest.js';
 
 /** A clock the test moves by hand. */
 function fakeTimers() {

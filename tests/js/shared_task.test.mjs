@@ -1,7 +1,7 @@
 // SharedTask: one download many jobs wait on; Serial: never two runs of one session at once.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Serial, SharedTask } from '../../extension/offscreen/shared_task.js';
+import { Serial, SharedTask } from '../../extension/engine/shared_task.js';
 
 const tick = () => new Promise((r) => setTimeout(r, 5));
 

@@ -2,7 +2,7 @@
 // standalone: which arrays are moved to the worker as they are, which are copied first.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { WorkerCalls, standalone } from '../../extension/offscreen/worker_rpc.js';
+import { WorkerCalls, standalone } from '../../extension/engine/worker_rpc.js';
 
 /** A worker's end that answers like ort_worker.js: `handle(msg)` -> result, or throws. */
 function pair(handle) {

@@ -131,7 +131,7 @@ export async function bootPython(base, store = null) {
   const url = (path) => new URL(path, base).href;
   const fetched = Promise.all([
     fetch(url('py/backgrone.zip')).then((r) => r.arrayBuffer()),
-    fetch(url('extension/offscreen/bridge.py')).then((r) => r.text()),
+    fetch(url('extension/engine/bridge.py')).then((r) => r.text()),
     fetch(url('models/catalogue.json')).then((r) => r.text()),
   ]);
   fetched.catch(() => {}); // awaited in startPython; not an unhandled rejection meanwhile

@@ -11,7 +11,7 @@ import { WorkerCalls, standalone } from './worker_rpc.js';
 
 const { t } = globalThis.BackgroneI18n;
 const ORT_BASE = chrome.runtime.getURL('vendor/ort/');
-const WORKER_URL = chrome.runtime.getURL('extension/offscreen/ort_worker.js');
+const WORKER_URL = chrome.runtime.getURL('extension/engine/ort_worker.js');
 /** @typedef {{webgpu: boolean, threads: number, isolated: boolean}} Backend */
 /** @typedef {{runtime: Runtime, id: number}} Session a session inside a runtime's worker (opaque to callers) */
 
