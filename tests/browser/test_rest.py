@@ -170,11 +170,14 @@ def test_a_menu_opened_on_an_image_wakes_a_rested_engine(rest_browser, rest_site
     page.click("#small", button="right")
     wait_for(lambda: rest_state(b)["python"] and rest_state(b)["runtime"], "Python and onnxruntime to boot", 30)
     state = rest_state(b)
-    assert state["phase"] == "awake" and state["busy"] == 0, state  # no job ran: nothing was cut
-    assert page.evaluate("() => document.querySelector('#small').getAttribute('src')") == "/rest-small.png"
-    # The cut-out that follows is made by the woken engine, as any other.
+    assert state["phase"] == "awake" and state["busy"] == 0, state  # woken, with no job
+    page.close()
+    # The cut-out that follows (on a page whose image is not cut yet), picked a few seconds later,
+    # finds Python booted.
+    page = open_page(b, rest_site)
+    time.sleep(3)
     result = b.menu_click(page, rest_site.url("rest-small.png"))
-    assert result["ok"] and result["timings"]["python"] < 500, result  # Python was up before the click
+    assert result["ok"] and result["timings"]["python"] < 500, result
     page.close()
 
 
