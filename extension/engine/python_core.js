@@ -5,6 +5,7 @@
 // plain values; a result the core refuses throws CoreRefusal with the core's plain fields.
 import * as vendored from '../../vendor/pyodide/pyodide.mjs';
 import { makeFull, openFull, recordLoads, restoreFull } from './py_restore.js';
+import { digest } from './py_snapshot.js';
 
 const { loadPyodide } = vendored;
 /** Pyodide's version (exported by pyodide.mjs; extension/types.d.ts declares only loadPyodide). */
@@ -34,11 +35,7 @@ const PACKAGES = ['numpy', 'pillow'];
 const BOOT_STEPS = `boot 1; packages ${PACKAGES.join(',')}; core /lib/backgrone`;
 
 /** What a snapshot holds besides Pyodide: the core's files and the boot's steps. Another one is foreign. */
-async function coreKey(parts) {
-  const bytes = await new Blob(parts).arrayBuffer();
-  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
-  return Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
-}
+const coreKey = async (parts) => digest(await new Blob(parts).arrayBuffer());
 
 /**
  * Python with numpy, Pillow and the core imported: restored from the store's full snapshot
