@@ -9,6 +9,7 @@ import pytest
 from composites import composite
 from conftest import ROOT
 
+from .engine_page import open_engine_page
 from .harness import Browser, ModelMirror, Site
 
 PAGE = """<!doctype html>
@@ -102,6 +103,14 @@ def browser(playwright, ext_dir, tmp_path_factory):
     b.settings(engine="fast")  # the bundled real model: fast tests, no download
     yield b
     b.close()
+
+
+@pytest.fixture
+def engine_page(browser):
+    """An options page of the module's browser as the engine's test client (engine_page.py)."""
+    page = open_engine_page(browser)
+    yield page
+    page.close()
 
 
 @pytest.fixture(scope="module")

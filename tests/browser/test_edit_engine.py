@@ -4,86 +4,18 @@ start back, Done replaces the result its id gives, a gone recipe and a content s
 
 import base64
 import io
-import json
 
 import pytest
 from PIL import Image
 
 from composites import composite
 
+from .engine_page import engine_eval
+
 pytestmark = pytest.mark.browser
 
 W, H = 200, 150
 
-# An edit port's client, and a CUT of a file this page holds (as the popup's batch does).
-CLIENT = """async () => {
-  const { callEngine } = await import('/extension/lib/offscreen_client.js');
-  const { Target, Type, EDIT_PORT, message } = globalThis.BackgroneMessages;
-  window.callEngine = callEngine;
-  window.cutFile = async (b64) => {
-    const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
-    const url = URL.createObjectURL(new Blob([bytes], { type: 'image/png' }));
-    return callEngine(Type.CUT, { jobId: crypto.randomUUID(), source: { kind: 'blob', url }, engine: 'fast', options: {}, modelSource: '' });
-  };
-  // A file handed to the popup's batch, as the popup does: its item once done.
-  window.batchFile = async (b64) => {
-    const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
-    const url = URL.createObjectURL(new Blob([bytes], { type: 'image/png' }));
-    await callEngine(Type.BATCH_ADD, { files: [{ name: 'ball.png', type: 'image/png', size: bytes.length, url }], engine: 'fast', options: {}, modelSource: '' });
-    return itemWhen((item) => item.state === 'done' || item.state === 'failed');
-  };
-  window.itemWhen = async (ready) => {
-    const until = Date.now() + 60_000;
-    for (;;) {
-      const { batch } = await callEngine(Type.BATCH_STATE, {});
-      const item = batch.items.length ? { ...batch.items.at(-1), version: batch.version } : null;
-      if (item && ready(item)) return item;
-      if (Date.now() > until) return { timeout: true, batch };
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  };
-  window.bytes = async (url) => new Uint8Array(await (await fetch(url)).arrayBuffer());
-  window.openEdit = (id) => {
-    const port = chrome.runtime.connect({ name: `${EDIT_PORT}:${id}` });
-    const inbox = [];
-    let wake = () => {};
-    port.onMessage.addListener((m) => { inbox.push(m); wake(); });
-    port.onDisconnect.addListener(() => { inbox.push({ type: 'disconnected', data: {} }); wake(); });
-    // The next answer of `type` to `seq` (or a failure, or the port's end; or what came, after 60 s).
-    const next = async (type, seq) => {
-      const until = Date.now() + 60_000;
-      for (;;) {
-        const i = inbox.findIndex((m) => [type, Type.EDIT_FAILED, 'disconnected'].includes(m.type) && (m.data.seq ?? seq) === seq);
-        if (i >= 0) return inbox.splice(i, 1)[0];
-        if (Date.now() > until) return { type: 'timeout', data: { waitedFor: type, seq, inbox: inbox.map((m) => m.type) } };
-        await new Promise((r) => { wake = r; setTimeout(r, 1000); });
-      }
-    };
-    const ask = (type, data) => port.postMessage(message(Target.EDIT, type, data));
-    const progress = (seq) => inbox.filter((m) => m.type === Type.EDIT_PROGRESS && m.data.seq === seq).map((m) => m.data.stage);
-    return { port, next, ask, progress, inbox };
-  };
-  // EDIT_SET -> the alpha after its patch, and how many pixels changed inside and outside its box.
-  window.setEdits = async (seq, edits) => {
-    ed.ask('edit-set', { seq, edits });
-    const m = await ed.next('edit-state', seq);
-    if (m.type !== 'edit-state') return m;
-    const { box, patchUrl } = m.data;
-    const before = alpha.slice();
-    let inside = 0, outside = 0;
-    if (box) {
-      const patch = await bytes(patchUrl);
-      const [x0, y0, x1, y1] = box;
-      for (let y = y0; y < y1; y++) alpha.set(patch.subarray((y - y0) * (x1 - x0), (y - y0 + 1) * (x1 - x0)), y * width + x0);
-      for (let i = 0; i < alpha.length; i++) {
-        if (alpha[i] === before[i]) continue;
-        const x = i % width, y = Math.floor(i / width);
-        if (x >= x0 && x < x1 && y >= y0 && y < y1) inside++; else outside++;
-      }
-    }
-    return { ...m.data, inside, outside, atStart: alpha.every((v, i) => v === start[i]) };
-  };
-}"""
 
 STROKE = {"op": "keep", "radius": 8, "points": [[15, 15], [40, 20]]}  # a corner of the background
 REDETECT = {"op": "redetect", "box": [90, 40, 190, 140]}
@@ -94,17 +26,8 @@ def photo_b64() -> str:
     return base64.b64encode(data).decode()
 
 
-@pytest.fixture
-def options_page(browser):
-    page = browser.ctx.new_page()
-    page.goto(browser.ext_url("extension/options/options.html"))
-    page.evaluate(CLIENT)
-    yield page
-    page.close()
-
-
-def test_a_stroke_undo_and_done_through_the_edit_port(browser, options_page):
-    page = options_page
+def test_a_stroke_undo_and_done_through_the_edit_port(browser, engine_page):
+    page = engine_page
     made = page.evaluate(
         "async (b64) => { const i = await batchFile(b64); window.original = await bytes(i.resultUrl); return i; }",
         photo_b64(),
@@ -178,9 +101,9 @@ def test_a_stroke_undo_and_done_through_the_edit_port(browser, options_page):
     assert again == [STROKE, REDETECT]
 
 
-def test_a_gone_cut_out_and_a_content_script_are_refused(browser, options_page, page):
-    made = options_page.evaluate("(b64) => cutFile(b64)", photo_b64())
-    released = options_page.evaluate(
+def test_a_gone_cut_out_and_a_content_script_are_refused(browser, engine_page, page):
+    made = engine_page.evaluate("(b64) => cutFile(b64)", photo_b64())
+    released = engine_page.evaluate(
         """async (id) => {
             await callEngine('release', { resultId: id });
             const ed = openEdit(id);
@@ -194,9 +117,9 @@ def test_a_gone_cut_out_and_a_content_script_are_refused(browser, options_page, 
         "then": "disconnected",
     }
 
-    kept = options_page.evaluate("(b64) => cutFile(b64)", photo_b64())
+    kept = engine_page.evaluate("(b64) => cutFile(b64)", photo_b64())
     # At most two sessions: a closed editor's is freed at once; a third evicts the oldest, which is told.
-    sessions = options_page.evaluate(
+    sessions = engine_page.evaluate(
         """async (id) => {
             const open = async () => { const e = openEdit(id); await e.next('edit-ready', undefined); return e; };
             const first = await open();
@@ -237,33 +160,10 @@ def test_a_gone_cut_out_and_a_content_script_are_refused(browser, options_page, 
     assert heard == {"got": [], "disconnected": True}
 
 
-def engine_eval(options_page, expression: str):
-    """Evaluate `expression` in the engine's own document (the offscreen document), over CDP."""
-    cdp = options_page.context.new_cdp_session(options_page)
-    targets = cdp.send("Target.getTargets")["targetInfos"]
-    engine = next(t for t in targets if "/engine/offscreen.html" in t["url"])
-    got: list[dict] = []
-    cdp.on("Target.receivedMessageFromTarget", lambda event: got.append(event))
-    session = cdp.send("Target.attachToTarget", {"targetId": engine["targetId"], "flatten": False})["sessionId"]
-    params = {"expression": expression, "returnByValue": True, "awaitPromise": True}
-    cdp.send(
-        "Target.sendMessageToTarget",
-        {"sessionId": session, "message": json.dumps({"id": 1, "method": "Runtime.evaluate", "params": params})},
-    )
-    for _ in range(100):
-        answers = [json.loads(m["message"]) for m in got]
-        answer = next((a for a in answers if a.get("id") == 1), None)
-        if answer:
-            cdp.detach()
-            return answer["result"]["result"].get("value")
-        options_page.wait_for_timeout(50)
-    raise AssertionError("the engine's document did not answer")
-
-
-def test_an_editor_closed_while_it_opens_leaves_no_blob_url(browser, options_page):
-    made = options_page.evaluate("(b64) => cutFile(b64)", photo_b64())
+def test_an_editor_closed_while_it_opens_leaves_no_blob_url(browser, engine_page):
+    made = engine_page.evaluate("(b64) => cutFile(b64)", photo_b64())
     engine_eval(
-        options_page,
+        engine_page,
         """(() => {
             window.blobs = { made: 0, revoked: 0 };
             const make = URL.createObjectURL, revoke = URL.revokeObjectURL;
@@ -272,7 +172,7 @@ def test_an_editor_closed_while_it_opens_leaves_no_blob_url(browser, options_pag
         })()""",
     )
     # Ports closed at several moments of the session's start (before its EDIT_READY could come).
-    options_page.evaluate(
+    engine_page.evaluate(
         """async (id) => {
             for (const ms of [0, 5, 20, 50, 100, 200]) {
                 const ed = openEdit(id);
@@ -284,19 +184,19 @@ def test_an_editor_closed_while_it_opens_leaves_no_blob_url(browser, options_pag
     )
     counts = None
     for _ in range(100):  # until every session's work has ended and what it made is revoked
-        counts = engine_eval(options_page, "blobs")
+        counts = engine_eval(engine_page, "blobs")
         if counts["made"] == counts["revoked"]:
             break
-        options_page.wait_for_timeout(100)
+        engine_page.wait_for_timeout(100)
     assert counts["made"] == counts["revoked"], counts
 
 
-def test_an_editor_left_alone_lets_its_session_go(browser, options_page):
+def test_an_editor_left_alone_lets_its_session_go(browser, engine_page):
     """A forgotten editor's session closes after IDLE_MS (30 minutes, here made 2 s), so that
     Firefox's event page may rest; its port closes, which the editor reports."""
-    made = options_page.evaluate("(b64) => cutFile(b64)", photo_b64())
+    made = engine_page.evaluate("(b64) => cutFile(b64)", photo_b64())
     engine_eval(
-        options_page,
+        engine_page,
         """(() => {
             const later = window.setTimeout;
             window.unhurried = later;
@@ -304,7 +204,7 @@ def test_an_editor_left_alone_lets_its_session_go(browser, options_page):
         })()""",
     )
     try:
-        heard = options_page.evaluate(
+        heard = engine_page.evaluate(
             """async (id) => {
                 const ed = openEdit(id);
                 const ready = (await ed.next('edit-ready', undefined)).type;
@@ -313,5 +213,5 @@ def test_an_editor_left_alone_lets_its_session_go(browser, options_page):
             made["resultId"],
         )
     finally:
-        engine_eval(options_page, "(() => { window.setTimeout = window.unhurried; })()")
+        engine_eval(engine_page, "(() => { window.setTimeout = window.unhurried; })()")
     assert heard == ["edit-ready", "disconnected"]

@@ -11,8 +11,8 @@ import pytest
 
 from composites import composite
 
+from .engine_page import engine_eval
 from .firefox import Firefox
-from .test_edit_engine import CLIENT, engine_eval
 
 pytestmark = pytest.mark.browser
 
@@ -36,15 +36,6 @@ def photo_b64(w=320, h=240, seed=11) -> str:
     return base64.b64encode(data).decode()
 
 
-@pytest.fixture
-def client(browser):
-    page = browser.ctx.new_page()
-    page.goto(browser.ext_url("extension/options/options.html"))
-    page.evaluate(CLIENT)
-    yield page
-    page.close()
-
-
 def cut(page, b64: str, keep: str) -> dict:
     """A CUT of `b64` (engine fast); its output bytes kept in the page as window[keep]."""
     return page.evaluate(
@@ -66,14 +57,14 @@ def same(page, a: str, b: str) -> bool:
     )
 
 
-def test_a_cut_runs_onnxruntime_in_a_worker_with_its_threads(browser, client):
+def test_a_cut_runs_onnxruntime_in_a_worker_with_its_threads(browser, engine_page):
     """The first test of its browser: the spies see the engine from before its first model."""
-    client.evaluate("callEngine('ping', {})")  # the engine's document, up
-    engine_eval(client, SPY)
-    made = cut(client, photo_b64(), "first")
+    engine_page.evaluate("callEngine('ping', {})")  # the engine's document, up
+    engine_eval(engine_page, SPY)
+    made = cut(engine_page, photo_b64(), "first")
     assert made["ok"], made
     state = engine_eval(
-        client,
+        engine_page,
         f"""(async () => {{
             const ort = await {INFERENCE};
             return {{ live: ort.runtimeLive(), backend: await ort.backendInfo(), started, fetched,
@@ -91,12 +82,12 @@ def test_a_cut_runs_onnxruntime_in_a_worker_with_its_threads(browser, client):
     assert made["backend"] == state["backend"]
 
 
-def test_released_runtimes_come_back_fresh_with_the_same_bytes(browser, client):
+def test_released_runtimes_come_back_fresh_with_the_same_bytes(browser, engine_page):
     b64 = photo_b64(seed=12)
-    assert cut(client, b64, "before")["ok"]
+    assert cut(engine_page, b64, "before")["ok"]
     # Busy: refused while a session is being made and while a run is under way (both driven here, for real).
     busy = engine_eval(
-        client,
+        engine_page,
         f"""(async () => {{
             const ort = await {INFERENCE};
             const {{ loadCatalogue }} = await import('/extension/lib/catalogue.js');
@@ -122,7 +113,7 @@ def test_released_runtimes_come_back_fresh_with_the_same_bytes(browser, client):
     }, busy
     assert busy["outputs"] > 0
     idle = engine_eval(
-        client,
+        engine_page,
         f"""(async () => {{
             const ort = await {INFERENCE};
             const released = await ort.releaseRuntimes();
@@ -130,13 +121,13 @@ def test_released_runtimes_come_back_fresh_with_the_same_bytes(browser, client):
         }})()""",
     )
     assert idle == {"released": True, "live": False, "ready": False}
-    after = cut(client, b64, "after")
+    after = cut(engine_page, b64, "after")
     assert after["ok"], after
-    assert same(client, "before", "after")
-    assert engine_eval(client, f"{INFERENCE}.then((ort) => ort.runtimeLive())") is True
+    assert same(engine_page, "before", "after")
+    assert engine_eval(engine_page, f"{INFERENCE}.then((ort) => ort.runtimeLive())") is True
     # warmRuntime starts the worker (and ORT) ahead of a model; twice is once.
     warmed = engine_eval(
-        client,
+        engine_page,
         f"""(async () => {{
             const ort = await {INFERENCE};
             await ort.releaseRuntimes();
@@ -145,16 +136,16 @@ def test_released_runtimes_come_back_fresh_with_the_same_bytes(browser, client):
         }})()""",
     )
     assert warmed == {"live": True, "ready": False}
-    assert cut(client, b64, "warm")["ok"] and same(client, "before", "warm")
+    assert cut(engine_page, b64, "warm")["ok"] and same(engine_page, "before", "warm")
 
 
-def test_a_worker_that_dies_fails_its_job_clearly_and_the_next_job_works(browser, client):
+def test_a_worker_that_dies_fails_its_job_clearly_and_the_next_job_works(browser, engine_page):
     b64 = photo_b64(seed=13)
-    assert cut(client, b64, "good")["ok"]
+    assert cut(engine_page, b64, "good")["ok"]
     # The worker dies as it would on a bug of its own: the run's message reaches it as one outside
     # its protocol, and it throws (an uncaught error in the worker, which the engine takes for its death).
     engine_eval(
-        client,
+        engine_page,
         """(() => {
             const post = Worker.prototype.postMessage;
             Worker.prototype.postMessage = function (msg, transfer) {
@@ -164,13 +155,13 @@ def test_a_worker_that_dies_fails_its_job_clearly_and_the_next_job_works(browser
             };
         })()""",
     )
-    failed = cut(client, b64, "none")
+    failed = cut(engine_page, b64, "none")
     assert failed["ok"] is False and "the model failed to run" in failed["error"], failed
     assert "engine stopped unexpectedly" in failed["error"], failed
-    assert engine_eval(client, f"{INFERENCE}.then((ort) => ort.runtimeLive())") is False
-    again = cut(client, b64, "again")
+    assert engine_eval(engine_page, f"{INFERENCE}.then((ort) => ort.runtimeLive())") is False
+    again = cut(engine_page, b64, "again")
     assert again["ok"], again
-    assert same(client, "good", "again")
+    assert same(engine_page, "good", "again")
 
 
 FIREFOX_CUT = """async (b64) => {

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from .test_edit_engine import CLIENT, H, W, photo_b64
+from .test_edit_engine import H, W, photo_b64
 
 pytestmark = pytest.mark.browser
 
@@ -31,15 +31,6 @@ PUT_RECORD = """const putRecord = (record) => new Promise((resolve, reject) => {
     tx.onerror = () => reject(tx.error);
   };
 });"""
-
-
-@pytest.fixture
-def options_page(browser):
-    page = browser.ctx.new_page()
-    page.goto(browser.ext_url("extension/options/options.html"))
-    page.evaluate(CLIENT)
-    yield page
-    page.close()
 
 
 def cut(page) -> bytes:
@@ -104,14 +95,14 @@ def saved(page) -> dict:
     )
 
 
-def test_python_runs_in_a_worker_and_cuts_right(browser, options_page):
-    data = cut(options_page)
+def test_python_runs_in_a_worker_and_cuts_right(browser, engine_page):
+    data = cut(engine_page)
     image = Image.open(io.BytesIO(data))
     assert image.mode == "RGBA" and image.size == (W, H)
     alpha = np.asarray(image)[:, :, 3]
     assert alpha.min() == 0 and alpha.max() == 255  # background gone, subject kept
     where = engine(
-        options_page,
+        engine_page,
         """return {
             live: py.pythonLive(), loaded: py.pythonLoaded(), heap: py.pythonHeapBytes(),
             pyodideHere: typeof globalThis._createPyodideModule !== 'undefined' || typeof globalThis.loadPyodide !== 'undefined',
@@ -122,10 +113,10 @@ def test_python_runs_in_a_worker_and_cuts_right(browser, options_page):
     assert where["heap"] > 16 * 2**20  # Pyodide's heap, reported by the worker
 
 
-def test_release_gives_python_back_and_the_next_cut_is_the_same(browser, options_page):
-    first = cut(options_page)
+def test_release_gives_python_back_and_the_next_cut_is_the_same(browser, engine_page):
+    first = cut(engine_page)
     state = engine(
-        options_page,
+        engine_page,
         """const busy = py.checkSize(10, 10, {});
         const whileBusy = await py.releasePython();
         await busy;
@@ -134,23 +125,23 @@ def test_release_gives_python_back_and_the_next_cut_is_the_same(browser, options
     )
     assert state == {"whileBusy": False, "released": True, "live": False, "loaded": False, "heap": 0}
     # a boot alone reports the heap
-    assert engine(options_page, "await py.loadPython(); return py.pythonHeapBytes();") > 16 * 2**20
-    assert cut(options_page) == first  # a new worker, the same bytes
-    assert engine(options_page, "return py.pythonLive() && py.pythonLoaded();") is True
+    assert engine(engine_page, "await py.loadPython(); return py.pythonHeapBytes();") > 16 * 2**20
+    assert cut(engine_page) == first  # a new worker, the same bytes
+    assert engine(engine_page, "return py.pythonLive() && py.pythonLoaded();") is True
 
 
-def test_release_is_refused_while_an_edit_session_is_open(browser, options_page):
-    made = options_page.evaluate("(b64) => cutFile(b64)", photo_b64())
-    ready = options_page.evaluate(
+def test_release_is_refused_while_an_edit_session_is_open(browser, engine_page):
+    made = engine_page.evaluate("(b64) => cutFile(b64)", photo_b64())
+    ready = engine_page.evaluate(
         "async (id) => { window.ed = openEdit(id); return (await ed.next('edit-ready', undefined)).type; }",
         made["resultId"],
     )
     assert ready == "edit-ready"
-    assert engine(options_page, "return [await py.releasePython(), py.pythonLive()];") == [False, True]
-    options_page.evaluate("() => ed.port.disconnect()")
+    assert engine(engine_page, "return [await py.releasePython(), py.pythonLive()];") == [False, True]
+    engine_page.evaluate("() => ed.port.disconnect()")
     # The session closes once the port's end reaches the engine; then nothing holds Python.
     released = engine(
-        options_page,
+        engine_page,
         """for (let i = 0; i < 100; i++) {
             if (await py.releasePython()) return true;
             await new Promise((r) => setTimeout(r, 100));
@@ -160,7 +151,7 @@ def test_release_is_refused_while_an_edit_session_is_open(browser, options_page)
     assert released is True
     # A decoded image the engine holds (directly): refused until it is released.
     held = engine(
-        options_page,
+        engine_page,
         """const png = await (await fetch('/extension/icons/icon32.png')).arrayBuffer();
         const image = await py.decode(new Uint8Array(png), {});
         const whileHeld = await py.releasePython();
@@ -181,20 +172,20 @@ REPACK = """const repack = async (r, change) => {
 };"""
 
 
-def test_boots_from_the_snapshot_and_replaces_a_bad_one(browser, options_page):
-    cut(options_page)
-    engine(options_page, "await snap.drop();")  # as on a first boot (earlier tests here made one)
-    assert boot_after_release(options_page)["fromSnapshot"] is False
-    reference = cut(options_page)  # from numpy, Pillow and the core booted as ever
-    first = saved(options_page)
+def test_boots_from_the_snapshot_and_replaces_a_bad_one(browser, engine_page):
+    cut(engine_page)
+    engine(engine_page, "await snap.drop();")  # as on a first boot (earlier tests here made one)
+    assert boot_after_release(engine_page)["fromSnapshot"] is False
+    reference = cut(engine_page)  # from numpy, Pillow and the core booted as ever
+    first = saved(engine_page)
     assert first["boot"]["fromSnapshot"] is False and first["boot"]["saved"] is True, first
     assert first["version"] == "0.27.7" and first["usable"] and len(first["buildId"]) == 64, first
     assert first["libs"] >= 20, first  # numpy's and Pillow's side modules, recorded
 
-    again = boot_after_release(options_page)
+    again = boot_after_release(engine_page)
     assert again["fromSnapshot"] is True and again["saved"] is None, again
     assert again["packagesMs"] == 0 and again["coreMs"] == 0, again  # nothing left to load or import
-    assert cut(options_page) == reference  # the restored interpreter cuts the same bytes
+    assert cut(engine_page) == reference  # the restored interpreter cuts the same bytes
 
     damaged = {
         # junk where the snapshot was: its digest refuses it before Pyodide sees it
@@ -211,12 +202,12 @@ def test_boots_from_the_snapshot_and_replaces_a_bad_one(browser, options_page):
         "another core": "const r = await snap.record(); r.key = 'f'.repeat(64);",
     }
     for what, damage in damaged.items():
-        assert engine(options_page, f"{damage} return putRecord(r);") is True, what
-        booted = boot_after_release(options_page)
+        assert engine(engine_page, f"{damage} return putRecord(r);") is True, what
+        booted = boot_after_release(engine_page)
         assert booted["fromSnapshot"] is False, (what, booted)
-        fresh = saved(options_page)
+        fresh = saved(engine_page)
         assert fresh["boot"]["saved"] is True and fresh["usable"] and fresh["version"] == "0.27.7", (what, fresh)
         assert fresh["libs"] == first["libs"], what
-        assert boot_after_release(options_page)["fromSnapshot"] is True, what  # the replacement works
+        assert boot_after_release(engine_page)["fromSnapshot"] is True, what  # the replacement works
     # and Python restored from a snapshot cuts as before
-    assert cut(options_page) == reference
+    assert cut(engine_page) == reference

@@ -12,8 +12,8 @@ import io
 import numpy as np
 import pytest
 
+from .engine_page import engine_eval, open_engine_page
 from .harness import Browser
-from .test_edit_engine import CLIENT, engine_eval
 from .test_ort_worker import cut, photo_b64
 
 pytestmark = pytest.mark.browser
@@ -175,10 +175,8 @@ def test_the_engines_worker_runs_webgpu_and_matches_wasm(ext_page, model_b64):
 
 
 def test_the_product_refuses_the_software_adapter(gpu_browser):
-    client = gpu_browser.ctx.new_page()
+    client = open_engine_page(gpu_browser)
     try:
-        client.goto(gpu_browser.ext_url("extension/options/options.html"))
-        client.evaluate(CLIENT)
         client.evaluate("callEngine('ping', {})")  # the engine's document, up
         seen = engine_eval(
             client,
