@@ -78,28 +78,15 @@ ADAPTER = """async () => {
 }"""
 
 # The engine's worker, spoken to as inference.js does; one per backend, kept in window.backends.
-WORKERS = """() => {
+WORKERS = """async () => {
+    const { WorkerCalls } = await import('/extension/engine/worker_rpc.js');
     const base = chrome.runtime.getURL('vendor/ort/');
     const url = chrome.runtime.getURL('extension/engine/ort_worker.js');
     window.backends = {};
     window.startBackend = async ({ name, webgpu, threads, model, input, output }) => {
         const worker = new Worker(url, { type: 'module' });
-        const waiting = new Map();
-        let next = 1;
-        worker.onmessage = ({ data }) => {
-            const w = waiting.get(data.id);
-            waiting.delete(data.id);
-            if (data.ok) w.resolve(data); else w.reject(new Error(data.error));
-        };
-        worker.onerror = (e) => {
-            for (const w of waiting.values()) w.reject(new Error('worker died: ' + e.message));
-            waiting.clear();
-        };
-        const call = (op, args, transfer = []) => new Promise((resolve, reject) => {
-            const id = next++;
-            waiting.set(id, { resolve, reject });
-            worker.postMessage({ id, op, ...args }, transfer);
-        });
+        const calls = new WorkerCalls(worker, () => new Error('the worker died'));
+        const call = (op, args, transfer) => calls.call(op, args, transfer);
         const bytes = new Uint8Array(await (await fetch(model)).arrayBuffer());
         const t0 = performance.now();
         await call('init', { base, webgpu, threads });

@@ -40,18 +40,15 @@ def test_the_package_holds_the_pinned_ort_and_not_the_onnx(ext_dir):
 SAME_BYTES = """async (onnxUrl) => {
     const { loadCatalogue } = await import('/extension/lib/catalogue.js');
     const { loadModelBytes } = await import('/extension/lib/model_store.js');
+    const { WorkerCalls } = await import('/extension/engine/worker_rpc.js');
     const spec = (await loadCatalogue()).engines.standard;
     const fromPackage = (await loadModelBytes(spec)).bytes;
     const onnx = new Uint8Array(await (await fetch(onnxUrl)).arrayBuffer());
     const [h, w] = spec.input.size;
     async function output(bytes) {
         const worker = new Worker(chrome.runtime.getURL('extension/engine/ort_worker.js'), { type: 'module' });
-        let next = 1;
-        const waiting = new Map();
-        worker.onmessage = ({ data }) => { const p = waiting.get(data.id); data.ok ? p.ok(data) : p.fail(new Error(data.error)); };
-        const call = (op, args, transfer = []) => new Promise((ok, fail) => {
-            const id = next++; waiting.set(id, { ok, fail }); worker.postMessage({ id, op, ...args }, transfer);
-        });
+        const calls = new WorkerCalls(worker, () => new Error('the worker stopped'));
+        const call = (op, args, transfer) => calls.call(op, args, transfer);
         try {
             await call('init', { base: chrome.runtime.getURL('vendor/ort/'), webgpu: false, threads: 2 });
             const { session } = await call('create', { bytes }, [bytes.buffer]);

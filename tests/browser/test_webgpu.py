@@ -60,19 +60,10 @@ def tiny_model(size: int = SIZE, input_name: str = "input", output_name: str = "
 # The engine's ort_worker.js, spoken to as inference.js does (init, create, run, release), from an
 # extension page: one worker per backend, the same model and input.
 RUN_IN_WORKER = """async ([b64, webgpu, size]) => {
+    const { WorkerCalls } = await import('/extension/engine/worker_rpc.js');
     const worker = new Worker(chrome.runtime.getURL('extension/engine/ort_worker.js'), { type: 'module' });
-    const waiting = new Map();
-    let next = 1;
-    worker.onmessage = ({ data }) => {
-        const w = waiting.get(data.id);
-        waiting.delete(data.id);
-        if (data.ok) w.resolve(data); else w.reject(new Error(data.error));
-    };
-    const call = (op, args, transfer = []) => new Promise((resolve, reject) => {
-        const id = next++;
-        waiting.set(id, { resolve, reject });
-        worker.postMessage({ id, op, ...args }, transfer);
-    });
+    const calls = new WorkerCalls(worker, () => new Error('the worker stopped'));
+    const call = (op, args, transfer) => calls.call(op, args, transfer);
     try {
         await call('init', { base: chrome.runtime.getURL('vendor/ort/'), webgpu, threads: 1 });
         const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
