@@ -41,6 +41,16 @@ async function askToClose() {
   const answer = await chrome.runtime.sendMessage(message(Target.BACKGROUND, Type.ENGINE_IDLE, {})).catch(() => null);
   return answer?.ok === true;
 }
+/**
+ * Boot both runtimes at once, on their own threads: Python, and `engine`'s session when its model
+ * is on this device. No-ops for what is up; a failed boot is said by the job's own wait for it.
+ * @param {{engine: string, modelSource: string}} data
+ */
+function wake({ engine, modelSource }) {
+  loadPython().catch(() => {});
+  prewarmSession(engine, modelSource);
+}
+
 /** End both runtimes' workers; false when either was busy (the rest tries again later). */
 async function releaseWorkers() {
   const [model, python] = await Promise.all([releaseRuntimes(), releasePython()]);
@@ -160,9 +170,7 @@ async function cut(data, { ownsRecipe = false } = {}) {
     // answers holds up only its own job, and only until its time limits.
     const timings = {}; // milliseconds per step, reported with the result (bench/ reads them)
     const t0 = performance.now();
-    // A rested engine boots both runtimes at once, on their own threads, while the image is read.
-    loadPython().catch(() => {}); // a failed boot is said by the job's own wait for it
-    prewarmSession(data.engine, data.modelSource);
+    wake(data); // while the image is read
     report({ stage: Stage.FETCHING_IMAGE });
     const { bytes, guarded } = await readSource(source, channel);
     timings.fetch = performance.now() - t0;
@@ -258,8 +266,7 @@ const handlers = {
   [Type.PING]: () => ({ ok: true }),
   // Counted as work (handle's working()): the engine is awake, and rests again if no job comes.
   [Type.WAKE]: (data) => {
-    loadPython().catch(() => {}); // a failed boot is said by the next job's own wait for it
-    prewarmSession(data.engine, data.modelSource);
+    wake(data);
     return { ok: true };
   },
   // For tests and benchmarks: how the engine rests, and shorter rests.

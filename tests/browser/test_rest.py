@@ -126,12 +126,18 @@ def test_rested_engine_gives_memory_back_then_cuts_the_same_and_saves(rest_brows
     page.close()
 
 
+def cut_then_rest(b, site, long_ms: int):
+    """A cut-out on a new page (which then offers Save), then the engine rests at once: the page."""
+    page = open_page(b, site)
+    assert b.menu_click(page, site.url("rest-small.png"))["ok"]
+    rest_state(b, shortMs=200, longMs=long_ms)
+    wait_for(lambda: rest_state(b)["phase"] == "rested", "the engine to rest", 30)
+    return page
+
+
 def test_a_page_offering_save_keeps_the_engine_and_its_result(rest_browser, rest_site):
     b = rest_browser
-    page = open_page(b, rest_site)
-    assert b.menu_click(page, rest_site.url("rest-small.png"))["ok"]
-    rest_state(b, shortMs=200, longMs=500)
-    wait_for(lambda: rest_state(b)["phase"] == "rested", "the engine to rest", 30)
+    page = cut_then_rest(b, rest_site, long_ms=500)
     time.sleep(1.5)  # well past the long rest: the page's result holds the document
     assert b.sw.evaluate(ENGINE_OPEN) == 1
     state = rest_state(b)
@@ -157,10 +163,7 @@ def test_a_page_offering_save_keeps_the_engine_and_its_result(rest_browser, rest
 def test_a_menu_opened_on_an_image_wakes_a_rested_engine(rest_browser, rest_site):
     """The user opens the context menu on an image: the engine boots while they pick an item."""
     b = rest_browser
-    page = open_page(b, rest_site)
-    assert b.menu_click(page, rest_site.url("rest-small.png"))["ok"]
-    rest_state(b, shortMs=200, longMs=600_000)
-    wait_for(lambda: rest_state(b)["phase"] == "rested", "the engine to rest", 30)
+    page = cut_then_rest(b, rest_site, long_ms=600_000)
     rest_state(b, shortMs=600_000)  # once woken, it stays awake while the test looks
     time.sleep(5.5)  # the service worker wakes the engine at most every 5 s
     page.click("body", button="right", position={"x": 600, "y": 20})  # beside the images: no wake
