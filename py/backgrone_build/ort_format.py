@@ -158,18 +158,8 @@ def canonical(data: bytes) -> bytes:
                 b.PrependUint32Slot(1, index, 0)
                 b.PrependInt8Slot(0, arg_type, 0)
                 arg_offs.append(b.EndObject())
-            args_vec = _vector(b, arg_offs)
-            name = b.CreateString(kernel_type_str)
-            b.StartObject(2)
-            b.PrependUOffsetTRelativeSlot(1, args_vec, 0)
-            b.PrependUOffsetTRelativeSlot(0, name, 0)
-            ks_offs.append(b.EndObject())
-        ks_vec = _vector(b, ks_offs)
-        op_name = b.CreateString(op_id)
-        b.StartObject(2)
-        b.PrependUOffsetTRelativeSlot(1, ks_vec, 0)
-        b.PrependUOffsetTRelativeSlot(0, op_name, 0)
-        ops.append(b.EndObject())
+            ks_offs.append(_named(b, kernel_type_str, _vector(b, arg_offs)))
+        ops.append(_named(b, op_id, _vector(b, ks_offs)))
     ops_vec = _vector(b, ops)
     b.StartObject(1)
     b.PrependUOffsetTRelativeSlot(0, ops_vec, 0)
@@ -181,6 +171,15 @@ def canonical(data: bytes) -> bytes:
     session = b.EndObject()
     b.Finish(session, file_identifier=IDENTIFIER)
     return bytes(b.Output())
+
+
+def _named(b, name: str, vector: int) -> int:
+    """A table {0: name, 1: vector} (an op's kernel-type strings; a kernel-type string's args), its offset."""
+    name_off = b.CreateString(name)
+    b.StartObject(2)
+    b.PrependUOffsetTRelativeSlot(1, vector, 0)
+    b.PrependUOffsetTRelativeSlot(0, name_off, 0)
+    return b.EndObject()
 
 
 def _vector(b, offsets: list[int]) -> int:
