@@ -52,6 +52,7 @@ WATCH_IMG = """(sel) => {
   }).observe(img, { attributes: true, attributeFilter: ['src', 'srcset'] });
   return img.decode().then(() => img.naturalWidth);
 }"""
+CUTOUT_SIZE = "(img) => fetch(img.currentSrc).then((r) => r.blob()).then((b) => b.size)"
 RECORD_PROGRESS = """() => {
   globalThis.__pageMemProgress = [];
   if (globalThis.__pageMemListening) return;
@@ -147,7 +148,7 @@ def cut_once(browser: Browser, site: Site, size: bench_images.Size, css_width: i
     row["marks"] = {step: round(ms - t_click) for step, ms in marks.items()}
     row["timeline"] = [(round(t - t_click), round(p), round(b)) for t, p, b in sampler.samples[::2]]
     row["wall_ms"] = round(t_shown - t_click)
-    row["cutout_mb"] = round(page.eval_on_selector("#photo", "i => fetch(i.currentSrc).then((r) => r.blob()).then((b) => b.size)") / 1e6, 1)
+    row["cutout_mb"] = round(page.eval_on_selector("#photo", CUTOUT_SIZE) / 1e6, 1)
     page.close()
     return row
 
@@ -173,7 +174,8 @@ def main() -> int:
         bench_images.write(tmp / "site", sizes)
         for s in sizes:
             tag = f'<img id="photo" src="{s.filename}" style="width:{args.css_width}px">'
-            (tmp / "site" / f"mem-{s.label}-{args.css_width}.html").write_text(f"<!doctype html><title>{s.label}</title>{tag}")
+            html = f"<!doctype html><title>{s.label}</title>{tag}"
+            (tmp / "site" / f"mem-{s.label}-{args.css_width}.html").write_text(html)
         site, mirror = Site(tmp / "site"), ModelMirror(DATA_DIST)
         extra = [f"--force-device-scale-factor={args.dpr}"] if args.dpr != 1.0 else []
         browser = Browser(pw, Path(args.ext).resolve(), tmp / "profile", tmp / "downloads", extra)
