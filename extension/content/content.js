@@ -101,17 +101,18 @@
    * takes the new bytes, Restore still puts back the original.
    * @param {any} job
    * @param {{resultId: string, mime: string, width: number, height: number, filename: string}} refined
-   * @param {any} bytes the new bytes (Uint8Array), for an image the page could read
+   * @param {Blob | null} blob the new bytes, for an image the page could read
    */
-  async function onRefined(job, refined, bytes) {
+  async function onRefined(job, refined, blob) {
     if (!job.done || refined.resultId !== job.done.resultId) return;
     job.done = { ...job.done, mime: refined.mime, width: refined.width, height: refined.height, filename: refined.filename };
     let error = null;
     if (!job.done.guarded) {
       const { img } = job;
-      if (bytes) job.blob = new Blob([bytes], { type: refined.mime });
+      // A Blob of a Blob shares its bytes (the browser's): only the type is new.
+      if (blob) job.blob = new Blob([blob], { type: refined.mime });
       // Not once the user has put the original back, nor over another picture the page put there.
-      if (!bytes) error = t('errorNoCutout');
+      if (!blob) error = t('errorNoCutout');
       else if (isCutOut(img)) {
         const url = URL.createObjectURL(job.blob);
         const old = keepObjectUrl(img, url);
@@ -178,7 +179,7 @@
       });
   }
 
-  async function onDone(job, done, bytes) {
+  async function onDone(job, done, blob) {
     job.settled = true;
     job.done = done;
     clearTimeout(job.timer);
@@ -189,8 +190,8 @@
       if (done.guarded) {
         await showGuarded(job);
       } else {
-        if (!bytes) throw new Error(t('errorNoCutout'));
-        job.blob = new Blob([bytes], { type: done.mime });
+        if (!blob) throw new Error(t('errorNoCutout'));
+        job.blob = new Blob([blob], { type: done.mime });
         const url = URL.createObjectURL(job.blob);
         keepObjectUrl(img, url);
         await swap(img, url, done.width);
@@ -297,8 +298,8 @@
           watch(job);
           progress(job, data);
         },
-        done: (done, bytes) => !job.settled && onDone(job, done, bytes),
-        refined: (refined, bytes) => job.settled && onRefined(job, refined, bytes),
+        done: (done, blob) => !job.settled && onDone(job, done, blob),
+        refined: (refined, blob) => job.settled && onRefined(job, refined, blob),
         failed: (error) => !job.settled && onFailed(job, error),
         closed: () => {
           job.port = null;

@@ -64,7 +64,7 @@ interface BackgroneJobPort {
     jobId: string,
     srcUrl: string,
     img: HTMLImageElement,
-    on: { heard: () => void; status: (p: any) => void; done: (done: any, bytes: Uint8Array | null) => void; refined: (refined: any, bytes: Uint8Array | null) => void; failed: (error: string) => void; closed: () => void },
+    on: { heard: () => void; status: (p: any) => void; done: (done: any, cutOut: Blob | null) => void; refined: (refined: any, cutOut: Blob | null) => void; failed: (error: string) => void; closed: () => void },
   ): BackgroneJobHandle;
 }
 
@@ -72,3 +72,15 @@ declare var BackgronePlacement: BackgronePlacement;
 declare var BackgroneStageWords: BackgroneStageWords;
 declare var BackgronePageImage: BackgronePageImage;
 declare var BackgroneJobPort: BackgroneJobPort;
+
+/** lib/messages.js's BlobAssembler: pieces in order into a Blob (the content script's cut-out). */
+interface BackgroneBlobAssembler {
+  limit: number;
+  total: number | null;
+  got: number;
+  add(piece: BackgronePiece): Blob | null;
+}
+
+interface BackgroneMessages {
+  readonly BlobAssembler: (new (limit: number) => BackgroneBlobAssembler) & { GROUP_BYTES: number };
+}

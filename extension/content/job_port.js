@@ -3,7 +3,7 @@
 // script (content scripts), published on globalThis.
 (() => {
   if (globalThis.BackgroneJobPort) return;
-  const { Target, Type, JOB_PORT, message, parse, postBytes, Assembler } = globalThis.BackgroneMessages;
+  const { Target, Type, JOB_PORT, message, parse, postBytes, BlobAssembler } = globalThis.BackgroneMessages;
   const { fetchBytes } = globalThis.BackgroneNet;
   const { absolute, shows, failedToLoad } = globalThis.BackgronePageImage;
   const MAX_IMAGE_BYTES = 200 * 1024 * 1024;
@@ -24,9 +24,19 @@
   }
 
   /**
+   * Frees `bytes` now (their copy is on its way), rather than at the page's next full GC, which
+   * may come long after: detaching a buffer drops its memory at once.
+   * @param {Uint8Array} bytes
+   */
+  function release(bytes) {
+    const { buffer } = bytes;
+    if (buffer instanceof ArrayBuffer && 'transfer' in buffer) /** @type {any} */ (buffer).transfer(0);
+  }
+
+  /**
    * Opens the job's port (the engine accepts only the one the service worker named) and
-   * hands over the image. `on`: heard() for every message, status(progress), done(done, bytes),
-   * refined(refined, bytes) when the editor's Done replaced the cut-out, failed(error), closed()
+   * hands over the image. `on`: heard() for every message, status(progress), done(done, blob),
+   * refined(refined, blob) when the editor's Done replaced the cut-out, failed(error), closed()
    * when the engine let go. Returns {postMessage, disconnect}.
    * @param {string} jobId
    * @param {string} srcUrl
@@ -36,14 +46,14 @@
   function openJobPort(jobId, srcUrl, img, on) {
     const port = chrome.runtime.connect({ name: `${JOB_PORT}:${jobId}` });
     let open = true;
-    let bytes = null;
+    let blob = null;
     // One per cut-out: the first, then each the editor's Done replaces it with (same resultId).
-    let result = new Assembler(Infinity);
-    /** The bytes gathered for this cut-out (null: none came, a guarded image), and a fresh start for the next. */
+    let result = new BlobAssembler(Infinity);
+    /** The cut-out gathered (a Blob; null: none came, a guarded image), and a fresh start for the next. */
     const take = () => {
-      const got = bytes;
-      bytes = null;
-      result = new Assembler(Infinity);
+      const got = blob;
+      blob = null;
+      result = new BlobAssembler(Infinity);
       return got;
     };
     port.onMessage.addListener((m) => {
@@ -51,7 +61,7 @@
       if (!msg) return;
       on.heard();
       if (msg.type === Type.STATUS) on.status(msg.data);
-      else if (msg.type === Type.RESULT) bytes = result.add(msg.data) || bytes;
+      else if (msg.type === Type.RESULT) blob = result.add(msg.data) || blob;
       else if (msg.type === Type.DONE) on.done(msg.data, take());
       else if (msg.type === Type.REFINED) on.refined(msg.data, take());
       else if (msg.type === Type.FAILED) on.failed(msg.data.error);
@@ -62,7 +72,8 @@
     });
     pageBytes(srcUrl).then(async ({ bytes: source, reason }) => {
       if (source) {
-        if (open) postBytes(port, Target.PORT, Type.SOURCE, source);
+        if (open) postBytes(port, Target.PORT, Type.SOURCE, source); // in small pieces: see CHUNK_CHARS
+        release(source);
         return;
       }
       // An image the page's own <img> failed to load is fetched by nobody else; nor one the

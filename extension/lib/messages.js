@@ -100,7 +100,10 @@
   const MAX_EDITS = 10_000;
   const BATCH_PORT = 'backgrone-batch'; // a popup holds one open: while any is, the kept batch does not expire
   const BATCH_STATES = ['waiting', 'working', 'done', 'failed'];
-  const CHUNK_CHARS = 8 * 1024 * 1024; // base64 characters per piece: far under Chrome's 64 MiB message cap
+  // Base64 characters per piece. Small on purpose: each piece's string (and the message's JSON)
+  // stays under V8's large-object size, so the next scavenge frees it; 8 MiB pieces lived in
+  // the web page's renderer until a full GC (tens of MB at 24 MP, held all through inference).
+  const CHUNK_CHARS = 64 * 1024;
 
   // ---- shapes ---------------------------------------------------------------
   const is = {
@@ -302,7 +305,45 @@
     }
   }
 
+  /**
+   * Collects pieces in order into a Blob, never into one array: every GROUP_BYTES gathered become
+   * a Blob of their own (the browser holds its bytes from then on), and the whole is a Blob of
+   * those. A web page holds a few MB of the cut-out at a time, not the whole file twice (array and
+   * Blob). `add` returns the Blob once complete, else null. Throws on a bad piece.
+   */
+  class BlobAssembler {
+    static GROUP_BYTES = 4 * 1024 * 1024;
+
+    constructor(limit) {
+      this.limit = limit;
+      this.total = null;
+      this.got = 0;
+      this.parts = []; // pieces not yet in a group
+      this.partBytes = 0;
+      this.groups = [];
+    }
+
+    add({ offset, total, chunk }) {
+      if (total > this.limit) throw new Error(globalThis.BackgroneI18n.t('errorImageTooLarge', Math.round(total / 1e6)));
+      this.total ??= total;
+      const part = fromBase64(chunk);
+      if (total !== this.total || offset !== this.got || offset + part.byteLength > total) {
+        throw new Error(globalThis.BackgroneI18n.t('errorOutOfOrder'));
+      }
+      this.parts.push(part);
+      this.partBytes += part.byteLength;
+      this.got += part.byteLength;
+      const complete = this.got === total;
+      if (complete || this.partBytes >= BlobAssembler.GROUP_BYTES) {
+        this.groups.push(new Blob(this.parts));
+        this.parts = [];
+        this.partBytes = 0;
+      }
+      return complete ? new Blob(this.groups) : null;
+    }
+  }
+
   globalThis.BackgroneMessages = Object.freeze({
-    Target, Type, Stage, JOB_PORT, EDIT_PORT, BATCH_PORT, message, parse, validate, postBytes, Assembler,
+    Target, Type, Stage, JOB_PORT, EDIT_PORT, BATCH_PORT, message, parse, validate, postBytes, Assembler, BlobAssembler,
   });
 })();
