@@ -309,7 +309,7 @@ def _png_bytes(image: Image.Image, level: int, icc: bytes | None) -> bytes:
         filtered[:, 0] = 2  # Up
         np.subtract(rows[0], above, out=filtered[0, 1:])
         np.subtract(rows[1:], rows[:-1], out=filtered[1:, 1:])
-        data += deflate.compress(memoryview(filtered))
+        data += deflate.compress(filtered.data)
         above = rows[-1].copy()
         del rows, filtered
     data += deflate.flush()
