@@ -104,12 +104,10 @@ def render(
         return Image.fromarray(alpha, "L")
     height, width = alpha.shape
     if output == "cutout":
-        # Made strip by strip into a Pillow picture, whose memory comes in blocks (16 MB) that
-        # fit in the gaps earlier steps leave in a wasm heap; one full-size array needs one
-        # gap of its whole size, and the heap grows for it.
-        image = Image.new("RGBA", (width, height))
-        for top, part in cutout_strips(rgba, alpha, colours):
-            image.paste(part, (0, top))
+        cutout = _cutout_rows(rgba, alpha, colours, 0, height)
+        image = Image.frombuffer("RGBA", (width, height), cutout, "raw", "RGBA", 0, 1)
+        # The array is this picture's alone: writable, so Pillow's save does not copy it first.
+        image.readonly = 0
         return image
     if output == "color":
         return _on_colour(rgba, alpha, colours, background if background is not None else (255, 255, 255, 255))
