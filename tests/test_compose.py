@@ -1,6 +1,10 @@
+import io
+
 import numpy as np
 import pytest
+from PIL import Image
 
+from backgrone import compose
 from backgrone.compose import alpha_at_size, combine_alpha, encode, parse_color, render, subject_box
 from backgrone.errors import OptionsError
 from conftest import decode_png
@@ -87,3 +91,31 @@ def test_render_writes_the_estimated_colours_and_still_clears_the_transparent():
     assert out[5].tolist() == [0, 0, 0, 0]  # alpha 0 wins over any colour: privacy
     assert out[0].tolist() == [0, 0, 0, 0]
     assert out[3].tolist() == [200, 200, 200, 255]  # untouched elsewhere
+
+
+@pytest.mark.parametrize("mode", ["L", "RGB", "RGBA"])
+@pytest.mark.parametrize("size", [(1, 1), (5, 3), (1500, 1400)])  # the last: over one strip
+def test_png_writer_keeps_every_pixel_and_the_profile(mode, size):
+    rng = np.random.default_rng(7)
+    width, height = size
+    pixels = rng.integers(0, 256, (height, width, len(mode)), dtype=np.uint8)
+    pixels[: height // 3] = 0  # a cleared part, as a cut-out has
+    image = Image.fromarray(pixels[..., 0] if mode == "L" else pixels, mode)
+    icc = bytes(range(256)) * 2
+    for profile in (None, icc):
+        png = encode(image, "png", icc=profile)
+        with Image.open(io.BytesIO(png)) as back:
+            back.load()
+            assert back.mode == mode and back.size == size
+            assert np.array_equal(np.asarray(back), np.asarray(image))
+            assert back.info.get("icc_profile") == profile
+        assert png == encode(image, "png", icc=profile)
+
+
+def test_png_writer_reads_the_picture_the_public_way_too(monkeypatch):
+    """Pillow other than 10.x: rows read by crop + tobytes, the same file."""
+    pixels = np.random.default_rng(3).integers(0, 256, (1300, 900, 4), dtype=np.uint8)
+    image = Image.fromarray(pixels, "RGBA")
+    fast = encode(image, "png")
+    monkeypatch.setattr(compose, "PILLOW_INTERNALS", False)
+    assert encode(image, "png") == fast

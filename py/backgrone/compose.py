@@ -7,6 +7,8 @@ at 12-24 MP anything more costs more than the model itself.
 from __future__ import annotations
 
 import io
+import struct
+import zlib
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -245,6 +247,80 @@ def _webp_bytes(image: Image.Image, quality: int, icc: bytes | None) -> bytes:
     return data
 
 
+# PNG colour types of the 8-bit modes written by :func:`_png_bytes`; others go through Pillow.
+PNG_COLOUR_TYPES = {"L": 0, "RGB": 2, "RGBA": 6}
+# Compressed bytes per IDAT chunk (as Pillow writes them).
+PNG_CHUNK = 1 << 16
+# zlib's strategy by mode (default: for filtered data). A mask's long flat runs pack
+# tighter with the run-length one (a third smaller); pictures, a tenth larger with it.
+PNG_STRATEGY: dict[str, int] = {"L": zlib.Z_RLE}
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def _png_chunk(out: bytearray, kind: bytes, data: bytes | memoryview) -> None:
+    out += struct.pack(">I", len(data))
+    out += kind
+    out += data
+    out += struct.pack(">I", zlib.crc32(data, zlib.crc32(kind)))
+
+
+def _row_strips(image: Image.Image) -> Iterator[np.ndarray]:
+    """The picture's raw rows (``(rows, width * channels)`` uint8), a strip of about
+    :data:`STRIP_PIXELS` pixels at a time: never a second full-size copy."""
+    width, height = image.size
+    stride = width * len(image.mode)
+    step = max(1, STRIP_PIXELS // max(width, 1))
+    if not PILLOW_INTERNALS:
+        for top, bottom in strips(height, width):
+            yield np.frombuffer(image.crop((0, top, width, bottom)).tobytes(), np.uint8).reshape(-1, stride)
+        return
+    image.load()
+    encoder = Image._getencoder(image.mode, "raw", (image.mode,))  # type: ignore[attr-defined]
+    encoder.setimage(image.im)
+    code, done = 0, 0
+    while not code:
+        _, code, data = encoder.encode(step * stride)  # whole rows only
+        if data:
+            done += len(data) // stride
+            yield np.frombuffer(data, np.uint8).reshape(-1, stride)
+    if code < 0 or done != height:
+        raise OSError(f"encoder error {code} in _row_strips")
+
+
+def _png_bytes(image: Image.Image, level: int, icc: bytes | None) -> bytes:
+    """An 8-bit ``L``, ``RGB`` or ``RGBA`` picture as PNG: every row with the Up filter (its
+    difference from the row above: one vectorised subtraction a strip), deflated at ``level``
+    (strategy: :data:`PNG_STRATEGY`). Pillow's writer tries four filters on every byte
+    of every row and keeps the best, which in wasm costs more than the deflate; with its
+    run-length strategy the file came out the same size at 12 MP, in 2.3x the time (in
+    Pyodide: 0.48 s against 0.21 s). Chunks as Pillow writes them: IHDR, iCCP (``icc``), IDAT
+    (64 KB each), IEND."""
+    width, height = image.size
+    stride = width * len(image.mode)
+    out = bytearray(PNG_SIGNATURE)
+    _png_chunk(out, b"IHDR", struct.pack(">IIBBBBB", width, height, 8, PNG_COLOUR_TYPES[image.mode], 0, 0, 0))
+    if icc:
+        _png_chunk(out, b"iCCP", b"ICC Profile\0\0" + zlib.compress(icc))
+    deflate = zlib.compressobj(level, zlib.DEFLATED, 15, 9, PNG_STRATEGY.get(image.mode, zlib.Z_FILTERED))
+    data = bytearray()
+    above = np.zeros(stride, np.uint8)  # the row above the first: zeros
+    for rows in _row_strips(image):
+        filtered = np.empty((rows.shape[0], stride + 1), np.uint8)
+        filtered[:, 0] = 2  # Up
+        np.subtract(rows[0], above, out=filtered[0, 1:])
+        np.subtract(rows[1:], rows[:-1], out=filtered[1:, 1:])
+        data += deflate.compress(filtered.data)
+        above = rows[-1].copy()
+        del rows, filtered
+    data += deflate.flush()
+    view = memoryview(data)
+    for start in range(0, len(data), PNG_CHUNK):
+        _png_chunk(out, b"IDAT", view[start : start + PNG_CHUNK])
+    view.release()
+    _png_chunk(out, b"IEND", b"")
+    return bytes(out)
+
+
 def encode(
     image: Image.Image,
     fmt: str = "png",
@@ -258,8 +334,9 @@ def encode(
     extra: dict[str, Any] = {"icc_profile": icc} if icc else {}
     try:
         if fmt == "png":
-            # zlib's run-length strategy (Z_RLE = 3): on photos with a cleared background it is
-            # both faster (~30% in Pyodide) and smaller than the default strategy.
+            if image.mode in PNG_COLOUR_TYPES and min(image.size) > 0:
+                return _png_bytes(image, png_level, icc)
+            # Other modes: Pillow's writer, with zlib's run-length strategy (Z_RLE = 3).
             image.save(buf, "PNG", compress_level=png_level, compress_type=3, **extra)
         elif fmt == "webp":
             if max(image.size) > WEBP_MAX_SIDE:
