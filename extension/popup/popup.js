@@ -291,8 +291,18 @@ function caption(item) {
   return t(words, t(kind), item.width, item.height, t(`engineName_${item.engine}`));
 }
 
-/** The refine editor on this cut-out, in a tab (the popup closes as it loses the focus). */
-function openEditor(refineId) {
+/**
+ * The refine editor on this cut-out, in a tab (the popup closes as it loses the focus). An older
+ * card's recipe is on disk (engine/batch.js): the engine reads it back first, or says why not.
+ */
+async function openEditor(refineId) {
+  try {
+    await callEngine(Type.BATCH_REFINE, { refineId });
+  } catch (err) {
+    $('status').hidden = false;
+    $('status-text').textContent = err.message;
+    return;
+  }
   chrome.tabs.create({ url: `${chrome.runtime.getURL('extension/editor/editor.html')}#${refineId}` });
 }
 
