@@ -184,6 +184,7 @@ export function createBatch({
     touch();
     changed();
     drain();
+    settle();
     return { ok: true, batch: snapshot(), refused: files.length - joining.length };
   }
 
@@ -252,11 +253,16 @@ export function createBatch({
     return true;
   }
 
-  /** A pass over the finished files: all but the newest `heavyItems` go to disk. */
+  /**
+   * A pass: the bytes of all finished files but the newest `heavyItems` go to disk, and the
+   * originals of all waiting files but the next `heavyItems` (a batch of many is read at once).
+   */
   function settle() {
     spilling = spilling.then(async () => {
       const finished = items.filter((i) => i.state === 'done' || i.state === 'failed');
-      for (const item of finished.slice(0, Math.max(0, finished.length - limits.heavyItems))) {
+      const waiting = items.filter((i) => i.state === 'waiting' && i.source);
+      const old = [...finished.slice(0, Math.max(0, finished.length - limits.heavyItems)), ...waiting.slice(limits.heavyItems)];
+      for (const item of old) {
         if (!items.includes(item)) continue;
         try {
           await spillBytes(item);
