@@ -261,7 +261,8 @@ export function createBatch({
     spilling = spilling.then(async () => {
       const finished = items.filter((i) => i.state === 'done' || i.state === 'failed');
       const waiting = items.filter((i) => i.state === 'waiting' && i.source);
-      const old = [...finished.slice(0, Math.max(0, finished.length - limits.heavyItems)), ...waiting.slice(limits.heavyItems)];
+      const keep = limits.heavyItems ?? LIMITS.heavyItems;
+      const old = [...finished.slice(0, Math.max(0, finished.length - keep)), ...waiting.slice(keep)];
       for (const item of old) {
         if (!items.includes(item)) continue;
         try {

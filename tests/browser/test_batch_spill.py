@@ -4,6 +4,10 @@ to the extension's IndexedDB (engine/spill_store.js). Nothing is lost: every car
 all and Refine… on an old card give the same bytes as a file still in memory, and Clear wipes the
 store."""
 
+import base64
+import time
+import zipfile
+
 import pytest
 
 from composites import composite
@@ -84,3 +88,33 @@ def test_a_batch_past_its_window_spills_the_oldest_and_keeps_every_function(brow
     popup.wait_for_function("() => !document.querySelector('.card')")
     wait_for(lambda: popup.evaluate(SPILLED) == [], "the spill store kept files after Clear")
     popup.close()
+
+
+def test_firefox_spills_the_oldest_too_and_download_all_has_every_file(firefox):
+    """Firefox: the engine is its event page; its IndexedDB takes the oldest files the same way."""
+    from .test_firefox import POPUP_DROP, wait_for_file
+
+    ctx = firefox.open_ext_page("extension/popup/popup.html")
+    same, _ = composite("ball", 300, 200, seed=0)
+    files = []
+    for i in range(6):
+        data = same if i in (0, 5) else composite("ball", 300, 200, seed=i)[0]
+        files.append([f"file{i}.png", base64.b64encode(data).decode(), "image/png"])
+    firefox.call(ctx, POPUP_DROP, files)
+    end = time.monotonic() + 120
+    while firefox.evaluate(ctx, "document.querySelectorAll('.card[data-state=done]').length") < 6:
+        assert time.monotonic() < end, "the batch never finished"
+        time.sleep(0.3)
+    keys = wait_for(
+        lambda: (k := firefox.evaluate(ctx, f"({SPILLED})()")) and sum(x.startswith("recipe:") for x in k) == 2 and k,
+        "the two oldest recipes never went to disk",
+    )
+    assert sum(k.startswith("item:") for k in keys) == 3, keys
+    assert firefox.evaluate(ctx, "document.getElementById('batch-notice').hidden")  # no word of a failed write
+    firefox.evaluate(ctx, "document.getElementById('download-all').click()")
+    archive = zipfile.ZipFile(wait_for_file(firefox.downloads / "cut-outs.zip"))
+    assert sorted(archive.namelist()) == [f"file{i}-cutout.png" for i in range(6)]
+    assert archive.read("file0-cutout.png") == archive.read("file5-cutout.png")
+    firefox.evaluate(ctx, "document.getElementById('clear').click()")
+    wait_for(lambda: firefox.evaluate(ctx, f"({SPILLED})()") == [], "the spill store kept files after Clear")
+    firefox.close_tab(ctx)
