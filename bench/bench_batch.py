@@ -5,8 +5,10 @@ Uploads N copies of a 2 MP photo through the popup (opened as a tab) and samples
 the summed PSS of all Chromium processes after every image, by kind: the extension's
 (the engine: the popup hands its files over and closes, as it does on a click outside it;
 `--keep-popup` keeps it open, its cards' thumbnails then count too), the browser process
-(which keeps the finished cut-outs' blobs for "Download all") and the rest. A flat line after
-the first few images means no per-image leak, which is what "batches have no limits" needs.
+(which keeps the blobs of the files in memory) and the rest. A flat line after the first few
+images means no per-image leak, which is what "batches have no limits" needs: the engine keeps
+only its newest few files' bytes in memory (engine/batch.js LIMITS.heavyItems), older ones' go to
+the extension's IndexedDB (engine/spill_store.js).
 
     .venv/bin/python bench/bench_batch.py [--count 100] [--engine standard]
 
@@ -165,6 +167,8 @@ def main() -> int:
             "whole": round(slope(samples[after]), 2),
             "extension": round(slope(extension[after]), 2),
             "browser_process": round(slope(held[after]), 2),
+            # every process kind (renderer, gpu-process, utility, …): where a growth is, if any
+            "by_kind": {kind: round(slope([k.get(kind, 0.0) for k in kinds][after]), 2) for kind in sorted(kinds[-1])},
         },
     }
     (out / "batch.json").write_text(json.dumps(result, indent=1))

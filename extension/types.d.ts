@@ -47,6 +47,7 @@ interface BackgroneMessages {
     BATCH_ADD: string;
     BATCH_STATE: string;
     BATCH_CLEAR: string;
+    BATCH_REFINE: string;
     PROGRESS: string;
     BATCH: string;
     JOB_START: string;

@@ -36,6 +36,7 @@
     BATCH_ADD: 'batch-add', // {files: [{name, type, size, url}], engine, options, modelSource} -> {ok, batch, refused: how many did not fit}
     BATCH_STATE: 'batch-state', // {} -> {ok, batch}
     BATCH_CLEAR: 'batch-clear', // {} -> {ok, batch}: queued files are cancelled, everything goes
+    BATCH_REFINE: 'batch-refine', // {refineId} -> {ok}: a card's recipe kept on disk is read back before its editor opens
     // from OFFSCREEN, broadcast to extension pages
     PROGRESS: 'progress', // {jobId, stage, engine?, loaded?, total?, position?, notice?}
     MODEL_PROGRESS: 'model-progress', // {engine, phase: 'download'|'verify'|'done'|'failed'|'stopped' (every job left), loaded?, total?, error?}
@@ -187,6 +188,7 @@
     },
     [Type.BATCH_STATE]: {},
     [Type.BATCH_CLEAR]: {},
+    [Type.BATCH_REFINE]: { refineId: is.id() },
     [Type.PROGRESS]: progress,
     [Type.BATCH]: {
       version: is.int(), items: is.list(shaped(batchItem), 1000), notices: is.list(is.str(), 16), keptMinutes: is.int(),

@@ -39,11 +39,11 @@ const $ = (id) => /** @type {any} */ (document.getElementById(id));
 /**
  * A finished cut-out, as this popup shows it. The batch itself (files, cut-outs,
  * states) is kept by the engine (engine/batch.js), so that closing the popup
- * loses nothing; this popup renders it and copies each cut-out into a Blob of
- * its own (blob bytes live outside this page's heap) for thumbnail, download,
- * copy and drag-out.
+ * loses nothing; this popup renders it and keeps only a thumbnail of each cut-out: download,
+ * copy, drag-out and Download all read the engine's own blob: URL (`fileUrl`), so an open popup
+ * costs no copy of a long batch's bytes.
  * @typedef {{
- *   name: string, sourceUrl: string, blob: Blob, thumb: string, fileUrl: string, filename: string, output: string,
+ *   name: string, sourceUrl: string, mime: string, thumb: string, fileUrl: string, filename: string, output: string,
  *   refineId: string | null,
  * }} Result
  */
@@ -164,7 +164,7 @@ async function save(result) {
 /** Copy, and say in `state` how it went. */
 async function copy(result, state) {
   try {
-    await copyImage(result.blob);
+    await copyImage(fetchBlob(result.fileUrl)); // a promise: the write starts within the click
     state.textContent = t('copied');
     state.classList.remove('error');
   } catch (err) {
@@ -291,18 +291,28 @@ function caption(item) {
   return t(words, t(kind), item.width, item.height, t(`engineName_${item.engine}`));
 }
 
-/** The refine editor on this cut-out, in a tab (the popup closes as it loses the focus). */
-function openEditor(refineId) {
+/**
+ * The refine editor on this cut-out, in a tab (the popup closes as it loses the focus). An older
+ * card's recipe is on disk (engine/batch.js): the engine reads it back first, or says why not.
+ */
+async function openEditor(refineId) {
+  try {
+    await callEngine(Type.BATCH_REFINE, { refineId });
+  } catch (err) {
+    $('status').hidden = false;
+    $('status-text').textContent = err.message;
+    return;
+  }
   chrome.tabs.create({ url: `${chrome.runtime.getURL('extension/editor/editor.html')}#${refineId}` });
 }
 
 /** A done card shows its cut-out: the first one, or a refined one in its place (the viewer follows). */
 async function showDone(entry, item) {
-  const blob = await fetchBlob(item.resultUrl);
+  const blob = await fetchBlob(item.resultUrl); // for its thumbnail only
   /** @type {Result} */
   const result = {
-    name: item.name, sourceUrl: item.sourceUrl, blob, thumb: await thumbnailUrl(blob), fileUrl: URL.createObjectURL(blob),
-    filename: item.filename, output: item.output, refineId: item.refineId || null,
+    name: item.name, sourceUrl: item.sourceUrl, mime: item.mime || blob.type, thumb: await thumbnailUrl(blob),
+    fileUrl: item.resultUrl, filename: item.filename, output: item.output, refineId: item.refineId || null,
   };
   // Cleared meanwhile, or refined again (the newer one shows).
   if (entries.get(item.id) !== entry || entry.resultUrl !== item.resultUrl) return forget({ result });
@@ -330,8 +340,7 @@ async function showDone(entry, item) {
   delete card.dataset.progress;
   card.dataset.state = 'done';
   if (!before) return;
-  URL.revokeObjectURL(before.thumb);
-  URL.revokeObjectURL(before.fileUrl);
+  URL.revokeObjectURL(before.thumb); // its fileUrl is the engine's: the engine revokes it
   if (viewing === before) {
     viewing = result;
     showViewerButtons();
@@ -358,7 +367,7 @@ function wireCard(entry) {
   img.addEventListener('dragstart', (e) => {
     const { result } = entry;
     if (!result) return;
-    e.dataTransfer.setData('DownloadURL', `${result.blob.type}:${result.filename}:${result.fileUrl}`);
+    e.dataTransfer.setData('DownloadURL', `${result.mime}:${result.filename}:${result.fileUrl}`);
     e.dataTransfer.effectAllowed = 'copy';
   });
   card.querySelector('.download').addEventListener('click', () => entry.result && save(entry.result).catch((err) => (state.textContent = err.message)));
@@ -371,7 +380,6 @@ function forget(entry) {
   if (entry.original) dropOriginal(entry);
   if (!entry.result) return;
   URL.revokeObjectURL(entry.result.thumb);
-  URL.revokeObjectURL(entry.result.fileUrl);
   if (viewing === entry.result) $('viewer').close();
   entry.result = null;
 }
@@ -426,7 +434,7 @@ async function downloadAll() {
   const skipped = entries.size - results.length;
   let words;
   try {
-    const zip = await zipFiles(results);
+    const zip = await zipFiles(await Promise.all(results.map(async (r) => ({ filename: r.filename, blob: await fetchBlob(r.fileUrl) }))));
     const url = URL.createObjectURL(zip);
     await chrome.downloads.download({ url, filename: `${t('popupZipFilename')}.zip`, saveAs: false, conflictAction: 'uniquify' });
     setTimeout(() => URL.revokeObjectURL(url), 60_000); // read by then (a closed popup frees it anyway)
