@@ -302,7 +302,17 @@ def _png_bytes(image: Image.Image, level: int, icc: bytes | None) -> bytes:
     if icc:
         _png_chunk(out, b"iCCP", b"ICC Profile\0\0" + zlib.compress(icc))
     deflate = zlib.compressobj(level, zlib.DEFLATED, 15, 9, PNG_STRATEGY.get(image.mode, zlib.Z_FILTERED))
-    data = bytearray()
+    data = bytearray()  # deflated bytes not yet in an IDAT: less than PNG_CHUNK between strips
+
+    def flush_chunks(final: bool) -> None:
+        view = memoryview(data)
+        start = 0
+        while len(data) - start >= PNG_CHUNK or (final and start < len(data)):
+            _png_chunk(out, b"IDAT", view[start : start + PNG_CHUNK])
+            start += PNG_CHUNK
+        view.release()
+        del data[:start]
+
     above = np.zeros(stride, np.uint8)  # the row above the first: zeros
     for rows in _row_strips(image):
         filtered = np.empty((rows.shape[0], stride + 1), np.uint8)
@@ -310,13 +320,11 @@ def _png_bytes(image: Image.Image, level: int, icc: bytes | None) -> bytes:
         np.subtract(rows[0], above, out=filtered[0, 1:])
         np.subtract(rows[1:], rows[:-1], out=filtered[1:, 1:])
         data += deflate.compress(filtered.data)
+        flush_chunks(final=False)
         above = rows[-1].copy()
         del rows, filtered
     data += deflate.flush()
-    view = memoryview(data)
-    for start in range(0, len(data), PNG_CHUNK):
-        _png_chunk(out, b"IDAT", view[start : start + PNG_CHUNK])
-    view.release()
+    flush_chunks(final=True)
     _png_chunk(out, b"IEND", b"")
     return bytes(out)
 
