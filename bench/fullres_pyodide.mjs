@@ -5,10 +5,11 @@
 //
 // Usage: node bench/fullres_pyodide.mjs --image X.jpg --raw X.raw [--rounds 3] [--arm name=dir ...]
 //   --raw: the standard engine's raw output for the image (768x768 float32, e.g. from onnxruntime);
+//   --arm name=dir: a folder holding a backgrone/ package (and, if it has one, the bridge.py to use);
 //   --index: a Pyodide folder with the numpy/Pillow wheels (default dist/extension/vendor/pyodide).
 // Prints one JSON line per run and the medians per arm.
 import { createHash } from 'node:crypto';
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -75,7 +76,9 @@ async function run(arm) {
   const py = await loadPyodide({ indexURL, stdout: () => {}, stderr: (s) => process.stderr.write(s + '\n') });
   await py.loadPackage(['numpy', 'pillow'], { messageCallback: () => {} });
   copyTree(py.FS, arm.dir, '/lib/bench');
-  py.FS.writeFile('/lib/bench/backgrone_bridge.py', bridge);
+  // An arm may bring its own bridge.py (the engine's glue of that version) beside its backgrone/.
+  const own = path.join(arm.dir, 'bridge.py');
+  py.FS.writeFile('/lib/bench/backgrone_bridge.py', existsSync(own) ? readFileSync(own, 'utf8') : bridge);
   py.runPython("import sys; sys.path.insert(0, '/lib/bench')");
   globalThis.heapBytes = () => py._module.HEAP8.length;
   const mod = py.pyimport('backgrone_bridge');

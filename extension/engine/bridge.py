@@ -39,7 +39,8 @@ def complete(prepared, output, engine, options):
     """output: Float32Array of the raw model output.
 
     Returns {data: Uint8Array, mime, width, height, timings, check, flag} or an error."""
-    result = _host.complete(prepared, output.to_bytes(), engine, options.to_py())
+    # The engine releases its image after this call: the cut-out may be made in its pixels.
+    result = _host.complete(prepared, output.to_bytes(), engine, options.to_py(), consume=True)
     if "data" in result:
         result["data"] = to_js(result["data"])
         result["timings"] = to_js(result["timings"], dict_converter=Object.fromEntries)

@@ -367,6 +367,42 @@ def _upright(im: Image.Image) -> Image.Image:
         return im
 
 
+# Formats whose Pillow plugin decodes tile by tile into ``im.im`` (ImageFile.load), so a picture
+# made beforehand over an array is filled in place.
+_IN_PLACE_FORMATS = ("JPEG", "PNG")
+
+
+def _turned(im: Image.Image) -> bool:
+    """Whether the EXIF orientation turns or flips the picture (a damaged block: as stored)."""
+    try:
+        return im.getexif().get(ExifTags.Base.Orientation) in _TURNED
+    except Exception:
+        return False
+
+
+def _load_in_place(im: Image.Image) -> np.ndarray | None:
+    """Decode an upright RGB or RGBA JPEG or PNG straight into a new ``(H, W, 4)`` uint8 array,
+    read-only, as :func:`_rgba_array` gives it: Pillow keeps RGB as four bytes a pixel, so the
+    decoder writes into the array itself, and no full-size picture is held beside it (at 24 MP,
+    96 MB less of a wasm heap that never shrinks). ``None`` (nothing loaded) for any other picture."""
+    if not PILLOW_INTERNALS or im.format not in _IN_PLACE_FORMATS or im.mode not in ("RGB", "RGBA"):
+        return None
+    if im.mode == "RGB" and "transparency" in im.info:
+        return None
+    width, height = im.size
+    rgba = np.empty((height, width, 4), np.uint8)
+    # ImageFile.load decodes into im.im when its mode and size are the picture's (load_prepare).
+    # Nothing may load the picture before (a PNG's getexif does: the orientation is asked after).
+    im.im = Image.core.map_buffer(rgba, im.size, "raw", 0, (im.mode, 0, 1))  # type: ignore[attr-defined]
+    im.load()
+    if _turned(im):  # rare: turned as before, from the array
+        return _rgba_array(_upright(im))
+    if im.mode == "RGB":
+        rgba[..., 3] = 255
+    rgba.flags.writeable = False
+    return rgba
+
+
 def decode_image(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> Decoded:
     """Decode image bytes into an upright RGBA array plus the source's RGB ICC profile.
 
@@ -389,8 +425,10 @@ def decode_image(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> Decoded:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             im.seek(0)  # animated formats: the first frame
-            im.load()
-            rgba = _rgba_array(_upright(im))
+            rgba = _load_in_place(im)
+            if rgba is None:
+                im.load()
+                rgba = _rgba_array(_upright(im))
     except Image.DecompressionBombError as exc:
         raise _bomb_error(exc, max_pixels) from None
     except MemoryError:
@@ -425,5 +463,7 @@ def decode_pixels(pixels: bytes, width: int, height: int, max_pixels: int = DEFA
         raise TruncatedImageError(
             f"the pixel data has {len(pixels)} bytes; {width}x{height} RGBA needs {width * height * 4}"
         )
-    rgba = np.frombuffer(bytes(pixels), dtype=np.uint8).reshape(height, width, 4)  # bytes() copied them
+    # bytearray() copied them, into memory of our own: a consuming cut-out may be made in it.
+    rgba = np.frombuffer(bytearray(pixels), dtype=np.uint8).reshape(height, width, 4)
+    rgba.flags.writeable = False  # as decode_image's: nothing writes to it but a cut-out that consumes it
     return Decoded(rgba=rgba, icc=None)

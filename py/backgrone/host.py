@@ -124,10 +124,13 @@ class Host:
         output: Any,
         engine: str,
         options: Mapping[str, Any] | None = None,
+        consume: bool = False,
     ) -> dict:
         """Raw model output (any float32 buffer) -> ``{"data": bytes, "mime", "width", "height", "timings",
         "check", "flag"}`` (the result's size: smaller than the source when cropped; ``check`` 0..1, how
-        likely the cut-out is to need a fix, ``flag`` whether to check it first: :mod:`check_score`) or an error."""
+        likely the cut-out is to need a fix, ``flag`` whether to check it first: :mod:`check_score`) or an error.
+        ``consume``: the host is done with ``prepared`` after this (it releases it), so the cut-out is made in
+        its pixels (``pipeline.compose``): no full-size copy beside them; ``prepared`` is spent."""
         try:
             opts = Options.from_dict(options)
             spec = self.catalogue.get(engine)
@@ -141,7 +144,7 @@ class Host:
             t0 = time.perf_counter()
             mask = mask_from_output(raw.reshape(height, width), spec)
             report: dict[str, Any] = {}
-            image, icc = compose(prepared, mask, opts, report=report)
+            image, icc = compose(prepared, mask, opts, report=report, consume=consume)
             t1 = time.perf_counter()
             data = encode(image, opts.format, icc=icc)
             t2 = time.perf_counter()

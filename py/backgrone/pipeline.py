@@ -150,12 +150,20 @@ class Prepared:
 
     ``icc`` is the source's RGB colour profile, written into the output so the
     cut-out shows the same colours; ``tensor`` is ``None`` until
-    :func:`with_tensor` (or :func:`prepare`) fills it for an engine.
+    :func:`with_tensor` (or :func:`prepare`) fills it for an engine. ``spent``: a
+    :func:`compose` with ``consume`` made its cut-out in ``rgba``; it cannot be used again.
     """
 
     rgba: np.ndarray
     tensor: np.ndarray | None = None
     icc: bytes | None = None
+    spent: bool = False
+
+    def pixels(self) -> np.ndarray:
+        """``rgba``, unless a consuming :func:`compose` has already made its cut-out in it."""
+        if self.spent:
+            raise ValueError("this image was spent by an earlier cut-out (compose with consume=True)")
+        return self.rgba
 
     @property
     def size(self) -> tuple[int, int]:
@@ -175,7 +183,7 @@ def load_pixels(pixels: bytes, width: int, height: int, max_pixels: int = DEFAUL
 
 def with_tensor(prepared: Prepared, spec: EngineSpec) -> Prepared:
     """Fill ``prepared.tensor`` with the model input for ``spec``; returns ``prepared``."""
-    prepared.tensor = to_tensor(prepared.rgba, spec)
+    prepared.tensor = to_tensor(prepared.pixels(), spec)
     return prepared
 
 
@@ -191,6 +199,7 @@ def compose(
     edits: EditLog | None = None,
     segmenter: Segmenter | None = None,
     report: dict[str, Any] | None = None,
+    consume: bool = False,
 ) -> tuple[Image.Image, bytes | None]:
     """Scale the model mask to the image and compose the requested output (not yet encoded).
 
@@ -201,6 +210,8 @@ def compose(
 
     A ``report`` dict, when given, receives ``check`` (0..1: how likely the cut-out is to need
     a fix, from the model's own mask, ``check_score.score``) and ``flag`` (check it first).
+    ``consume``: the caller is done with ``prepared`` (one cut-out per decode, as a host's job or
+    :func:`cut`): a cut-out is made in its pixels, no full-size copy beside them, and it is spent.
 
     Returns the picture and the colour profile to write with it.
     """
@@ -208,12 +219,10 @@ def compose(
         report.update(check_score.report(mask))
     if edits is not None and edits.edits:
         start = start_alpha(prepared, mask, options)
-        return compose_edited(
-            prepared,
-            apply_edits(visible(prepared.rgba), start, edits, segmenter, edges=options.uses("edges")).alpha,
-            options,
-        )
-    rgba = prepared.rgba
+        alpha = apply_edits(visible(prepared.pixels()), start, edits, segmenter, edges=options.uses("edges")).alpha
+        found = refine.estimate_foreground(visible(prepared.rgba), alpha) if _decontaminates(options) else None
+        return _output(prepared, alpha, found, options, consume)
+    rgba = prepared.pixels()
     guide = visible(rgba)
     if options.uses("despeckle"):
         mask = refine.despeckle(mask)
@@ -227,7 +236,8 @@ def compose(
         alpha = refine.refine_edges(guide, alpha, mask, in_place=True)
     elif decontaminate:
         colours = refine.estimate_foreground(guide, alpha)
-    return _output(prepared, alpha, colours, options)
+    del guide  # a copy when the source hides colours: not needed past here
+    return _output(prepared, alpha, colours, options, consume)
 
 
 def _decontaminates(options: Options) -> bool:
@@ -242,7 +252,7 @@ def start_alpha(prepared: Prepared, mask: np.ndarray, options: Options = Options
         mask = refine.despeckle(mask)
     alpha = alpha_at_size(mask, prepared.size)
     if options.uses("edges"):
-        alpha = refine.refine_edges(visible(prepared.rgba), alpha, mask, in_place=True)
+        alpha = refine.refine_edges(visible(prepared.pixels()), alpha, mask, in_place=True)
     return alpha
 
 
@@ -251,15 +261,21 @@ def compose_edited(
 ) -> tuple[Image.Image, bytes | None]:
     """The output for an edited alpha (``(H, W)`` uint8 at the image's size): colours estimated
     in its soft edge, then cropped, laid out and rendered as :func:`compose` does."""
-    colours = refine.estimate_foreground(visible(prepared.rgba), alpha) if _decontaminates(options) else None
+    colours = refine.estimate_foreground(visible(prepared.pixels()), alpha) if _decontaminates(options) else None
     return _output(prepared, alpha, colours, options)
 
 
 def _output(
-    prepared: Prepared, alpha: np.ndarray, colours: tuple[np.ndarray, np.ndarray] | None, options: Options
+    prepared: Prepared,
+    alpha: np.ndarray,
+    colours: tuple[np.ndarray, np.ndarray] | None,
+    options: Options,
+    consume: bool = False,
 ) -> tuple[Image.Image, bytes | None]:
-    """The final alpha (with the source's own) cropped, laid out and rendered; with its colour profile."""
-    rgba = prepared.rgba
+    """The final alpha (with the source's own) cropped, laid out and rendered; with its colour
+    profile. ``consume``: a cut-out is rendered in ``prepared``'s pixels, which are then spent."""
+    rgba = prepared.pixels()
+    prepared.spent = consume
     alpha = combine_alpha(alpha, rgba)
     if options.crop:
         box = subject_box(alpha, options.margin)
@@ -273,7 +289,7 @@ def _output(
     if options.layered:
         image = _layered(rgba, alpha, colours, options)
     else:
-        image = render(rgba, alpha, options.output, parse_color(options.background), colours)
+        image = render(rgba, alpha, options.output, parse_color(options.background), colours, in_place=consume)
     # The colour profile describes RGB values: it goes with a cut-out or a colour
     # fill, never with the grayscale mask.
     icc = prepared.icc if options.output != "mask" else None
@@ -364,10 +380,11 @@ def finish(
     edits: EditLog | None = None,
     segmenter: Segmenter | None = None,
     report: dict[str, Any] | None = None,
+    consume: bool = False,
 ) -> bytes:
     """Scale the model mask to the image, compose the requested output (with ``edits``), encode it
-    (``report``: see :func:`compose`)."""
-    image, icc = compose(prepared, mask, options, edits, segmenter, report)
+    (``report``, ``consume``: see :func:`compose`)."""
+    image, icc = compose(prepared, mask, options, edits, segmenter, report, consume)
     return encode(image, options.format, icc=icc)
 
 
@@ -384,4 +401,4 @@ def cut(
     if edits is not None:
         edits.check_inside(prepared.size)
     mask = segmenter.run(to_tensor(prepared.rgba, segmenter.spec))
-    return finish(prepared, mask, options, edits, segmenter, report)
+    return finish(prepared, mask, options, edits, segmenter, report, consume=True)  # decoded for this cut alone

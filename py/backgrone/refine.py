@@ -62,6 +62,11 @@ FG_WIDE = 0.015
 FG_WIDE_MIN = 16.0
 FG_LOCAL = 3.0
 COARSE_SIDE = 256
+# The edge's pixels are worked on in runs of whole cells of about this many pixels: the
+# per-pixel temporaries stay small beside the picture (a wasm heap keeps its largest size;
+# at 24 MP a blurred edge has millions of pixels, each with a dozen float32 values in flight).
+# Every sum is per cell, so the results are the same as in one go, bit for bit.
+CHUNK_PIXELS = 1 << 19
 
 
 # --- connected components ----------------------------------------------------
@@ -389,6 +394,14 @@ class _Edge:
             rows, cols = np.minimum(rows, h - 1), np.minimum(cols, w - 1)
         self.index = (rows * w + cols).reshape(-1)
 
+    def chunks(self) -> list[tuple[slice, slice]]:
+        """Runs of whole cells of about :data:`CHUNK_PIXELS` pixels: ``(cells, their pixels)``
+        as slices of the cells and of ``index``."""
+        ff = self.f * self.f
+        per = max(1, CHUNK_PIXELS // ff)
+        ends = [(c, min(c + per, self.cells)) for c in range(0, self.cells, per)]
+        return [(slice(c0, c1), slice(c0 * ff, c1 * ff)) for c0, c1 in ends]
+
     def soft(self, alpha: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Alpha at every pixel, and which pixels are soft (``0 < alpha < 255``)."""
         a = alpha.reshape(-1)[self.index]
@@ -524,21 +537,30 @@ def _refine(
     # q = a . I + b with a, b bilinear: for each working cell the coefficients are
     # interpolated along x on the two grid rows around it, then mixed by each row's y.
     c00, c01, c10, c11, wy, wx = edge.corners(m * f, gh, gw)
-    wx = wx[None, :, None, :]
-    top = coef[:, c00, None, None] + (coef[:, c01, None, None] - coef[:, c00, None, None]) * wx
-    step = coef[:, c10, None, None] + (coef[:, c11, None, None] - coef[:, c10, None, None]) * wx - top
-    img = _gather(rgba, edge.index).reshape(3, edge.cells, f, f)
-    q = top[0] * img[0] + top[1] * img[1] + top[2] * img[2] + top[3]
-    q += wy[:, :, None] * (step[0] * img[0] + step[1] * img[1] + step[2] * img[2] + step[3])
 
-    # Snap what the image's grain, times the slope, could have made of 0 or 1.
+    # Snap what the image's grain, times the slope, could have made of 0 or 1 (the grain is
+    # read from the upscaled alpha: before any of it is written).
     outside, inside = _grain(rgba, alpha, edge.index)
     gain = GF_NOISE * np.abs(coef[:3, c00]).sum(axis=0)
     low = np.maximum(gain * outside, GF_SNAP)[:, None, None]
     high = np.maximum(gain * inside, GF_SNAP)[:, None, None]
-    q = np.where(q < low, 0, np.where(q > 1 - high, 1, q)).reshape(-1)[soft]
     out = alpha if in_place else alpha.copy()
-    out.reshape(-1)[edge.index[soft]] = np.clip(q * 255 + 0.5, 0, 255).astype(np.uint8)
+    flat = out.reshape(-1)
+    for cells, pixels in edge.chunks():  # nothing below reads the alpha a chunk writes
+        n = cells.stop - cells.start
+        x = wx[None, cells, None, :]
+        k00, k01, k10, k11 = (coef[:, k[cells], None, None] for k in (c00, c01, c10, c11))
+        top = k00 + (k01 - k00) * x
+        step = k10 + (k11 - k10) * x - top
+        del k00, k01, k10, k11
+        img = _gather(rgba, edge.index[pixels]).reshape(3, n, f, f)
+        q = top[0] * img[0] + top[1] * img[1] + top[2] * img[2] + top[3]
+        q += wy[cells, :, None] * (step[0] * img[0] + step[1] * img[1] + step[2] * img[2] + step[3])
+        del top, step, img
+        lo, hi = low[cells], high[cells]
+        here = soft[pixels]
+        q = np.where(q < lo, 0, np.where(q > 1 - hi, 1, q)).reshape(-1)[here]
+        flat[edge.index[pixels][here]] = np.clip(q * 255 + 0.5, 0, 255).astype(np.uint8)
     return out
 
 
@@ -583,13 +605,29 @@ def _foreground(edge: _Edge, level: Image.Image, rgba: np.ndarray, alpha: np.nda
         return np.zeros(0, np.intp), np.zeros((0, 3), np.uint8)
     h, w = alpha.shape
     f, cells = edge.f, edge.cells
-    a = (a8.astype(np.float32) * np.float32(1 / 255)).reshape(cells, f * f)
-    if edge.inside is not None:
-        a *= edge.inside.reshape(cells, f * f)
-        count = edge.inside.reshape(cells, f * f).sum(axis=1).astype(np.float32)
-    else:
-        count = np.full(cells, f * f, np.float32)
-    img = _gather(rgba, edge.index).reshape(3, cells, f * f)
+    inside = None if edge.inside is None else edge.inside.reshape(cells, f * f)
+    count = np.full(cells, f * f, np.float32) if inside is None else inside.sum(axis=1).astype(np.float32)
+
+    def pixels(run: slice, at: slice) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """A run of cells' alpha ``a`` (0..1, 0 outside the image), colours, ``1 - a^2``, ``a (1 - a)``."""
+        a = (a8[at].astype(np.float32) * np.float32(1 / 255)).reshape(-1, f * f)
+        if inside is not None:
+            a *= inside[run]
+        return a, _gather(rgba, edge.index[at]).reshape(3, -1, f * f), 1 - a * a, a * (1 - a)
+
+    # Per cell, from its pixels (a run of cells at a time): the sums of I a and a, and what pass 2
+    # needs of them, I v, a u and a v (u = 1 - a^2, v = a (1 - a)).
+    mean_ia, mean_a = np.empty((3, cells), np.float32), np.empty(cells, np.float32)
+    sum_iv, sum_au, sum_av = np.empty((3, cells), np.float32), np.empty(cells, np.float32), np.empty(cells, np.float32)
+    for run, at in edge.chunks():
+        a, img, u, v = pixels(run, at)
+        mean_ia[:, run] = (img * a).sum(axis=2) / count[run]
+        mean_a[run] = a.sum(axis=1) / count[run]
+        for k in range(3):  # (img * v).sum(axis=2), a channel at a time
+            sum_iv[k, run] = (img[k] * v).sum(axis=1)
+        sum_au[run] = (a * u).sum(axis=1)
+        sum_av[run] = (a * v).sum(axis=1)
+        del a, img, u, v
 
     # Cell means of I a and a on the working grid; in the edge's cells, from their
     # pixels (a product of means there would mix the background into I a).
@@ -598,8 +636,8 @@ def _foreground(edge: _Edge, level: Image.Image, rgba: np.ndarray, alpha: np.nda
     grid_a = edge.small.astype(np.float32) * np.float32(1 / 255)
     grid_ia = _planes(level)
     grid_ia *= grid_a
-    grid_ia.reshape(3, -1)[:, where] = (img * a).sum(axis=2) / count
-    grid_a.reshape(-1)[where] = a.sum(axis=1) / count
+    grid_ia.reshape(3, -1)[:, where] = mean_ia
+    grid_a.reshape(-1)[where] = mean_a
 
     # Pass 1 (F = B = I), wide: box sums on a coarse grid, sampled at each cell's
     # centre, numerators and denominators apart (the ratio is undefined far out).
@@ -616,31 +654,33 @@ def _foreground(edge: _Edge, level: Image.Image, rgba: np.ndarray, alpha: np.nda
     # Pass 2 (F = pass 1's F, B = its B^), local, on the working grid. Its F a per
     # pixel is I a + (F1 - I) a = I a + F^ a (1 - a^2) - I a (1 - a) - B^ a^2 (1 - a)
     # (unclipped): summed per cell without forming F1.
-    u = 1 - a * a
-    v = a * (1 - a)
     grid = np.concatenate((grid_ia, grid_a[None]))
     del grid_ia, grid_a
-    iv = np.stack([(img[k] * v).sum(axis=1) for k in range(3)])  # (img * v).sum(axis=2), a channel at a time
-    delta = f_hat[..., 0] * (a * u).sum(axis=1) - iv - b_hat[..., 0] * (a * v).sum(axis=1)
+    delta = f_hat[..., 0] * sum_au - sum_iv - b_hat[..., 0] * sum_av
     grid.reshape(4, -1)[:3, where] += delta / count
     sums = _window_means(grid, edge.cy, edge.cx, max(1, int(FG_LOCAL / f)))
     f_hat = (sums[:3] / np.maximum(sums[3], 1e-6))[..., None]
 
-    # F = F^ + a (I - a F^ - (1-a) B^) = F^ (1 - a^2) + a I - a (1 - a) B^, in place: the
-    # same operations in the same order as the expression, with two edge-sized arrays, not four.
-    fg = f_hat * u
-    np.multiply(a, img, out=img)
-    fg += img
-    np.multiply(b_hat, v, out=img)
-    fg -= img
-    del img, u, v
-    fg = fg.reshape(3, -1)[:, soft]
-    fg *= 255  # np.clip(fg * 255 + 0.5, 0, 255) without its two temporaries
-    fg += 0.5
-    np.clip(fg, 0, 255, out=fg)
-    rgb = np.empty((fg.shape[1], 3), np.uint8)
-    rgb[:] = fg.T
-    return edge.index[soft], rgb
+    # F = F^ + a (I - a F^ - (1-a) B^) = F^ (1 - a^2) + a I - a (1 - a) B^, a run of cells at a
+    # time, in place: the same operations in the same order as the expression.
+    index = edge.index[soft]
+    rgb = np.empty((index.size, 3), np.uint8)
+    done = 0
+    for run, at in edge.chunks():
+        a, img, u, v = pixels(run, at)
+        fg = f_hat[:, run] * u
+        np.multiply(a, img, out=img)
+        fg += img
+        np.multiply(b_hat[:, run], v, out=img)
+        fg -= img
+        del a, img, u, v
+        fg = fg.reshape(3, -1)[:, soft[at]]
+        fg *= 255  # np.clip(fg * 255 + 0.5, 0, 255) without its two temporaries
+        fg += 0.5
+        np.clip(fg, 0, 255, out=fg)
+        rgb[done : done + fg.shape[1]] = fg.T
+        done += fg.shape[1]
+    return index, rgb
 
 
 def estimate_foreground(rgba: np.ndarray, alpha: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
