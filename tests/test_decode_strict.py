@@ -7,7 +7,7 @@ import zlib
 
 import numpy as np
 import pytest
-from PIL import EpsImagePlugin, Image, ImageFile
+from PIL import EpsImagePlugin, Image, ImageFile, ImageOps
 
 from backgrone.decode import READABLE, decode
 from backgrone.errors import NotAnImageError, TruncatedImageError, UnsupportedFormatError
@@ -197,3 +197,27 @@ def test_multi_frame_variants_of_readable_formats_still_decode(fmt, kw):
     first, second = Image.new("RGB", (40, 30), (200, 10, 10)), Image.new("RGB", (40, 30), (10, 10, 200))
     out = decode(encode(first, fmt, save_all=True, append_images=[second], **kw))
     assert out.shape == (30, 40, 4) and out[5, 5, 0] > 190 and out[5, 5, 2] < 20
+
+
+@pytest.mark.parametrize("mode", ["RGB", "RGBA"])
+@pytest.mark.parametrize("fmt", ["PNG", "JPEG"])
+@pytest.mark.parametrize("turned", [False, True])
+def test_decoded_straight_into_the_array_as_pillow_reads_it(mode, fmt, turned):
+    # JPEG and PNG are decoded into the result's own memory (no full-size picture beside it):
+    # the same pixels as Pillow's own conversion, EXIF orientation applied, read-only.
+    if fmt == "JPEG" and mode == "RGBA":
+        pytest.skip("JPEG has no alpha")
+    pixels = photo()
+    if mode == "RGBA":
+        pixels = np.dstack(
+            [pixels, (np.arange(pixels.shape[1]) % 256).astype(np.uint8)[None, :].repeat(pixels.shape[0], 0)]
+        )
+    exif = Image.Exif()
+    if turned:
+        exif[0x0112] = 6
+    data = encode(Image.fromarray(pixels, mode), fmt, exif=exif.tobytes())
+    want = Image.open(io.BytesIO(data))
+    want = np.asarray((ImageOps.exif_transpose(want) if turned else want).convert("RGBA"))
+    got = decode(data)
+    assert got.shape == want.shape and np.array_equal(got, want)
+    assert not got.flags.writeable
