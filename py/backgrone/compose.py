@@ -33,9 +33,14 @@ CROP_THRESHOLD = 16
 STRIP_PIXELS = 1 << 20
 
 
+def strip_rows(width: int) -> int:
+    """Rows in a strip of about :data:`STRIP_PIXELS` pixels (at least one)."""
+    return max(1, STRIP_PIXELS // max(width, 1))
+
+
 def strips(height: int, width: int):
     """``(top, bottom)`` row ranges of about :data:`STRIP_PIXELS` pixels covering ``height`` rows."""
-    step = max(1, STRIP_PIXELS // max(width, 1))
+    step = strip_rows(width)
     for top in range(0, height, step):
         yield top, min(top + step, height)
 
@@ -293,7 +298,7 @@ def _row_strips(image: Image.Image) -> Iterator[np.ndarray]:
     :data:`STRIP_PIXELS` pixels at a time: never a second full-size copy."""
     width, height = image.size
     stride = width * len(image.mode)
-    step = max(1, STRIP_PIXELS // max(width, 1))
+    step = strip_rows(width)
     if not PILLOW_INTERNALS:
         for top, bottom in strips(height, width):
             yield np.frombuffer(image.crop((0, top, width, bottom)).tobytes(), np.uint8).reshape(-1, stride)
