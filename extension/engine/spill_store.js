@@ -4,29 +4,12 @@
 // it starts (what a crash or a closed browser left) and when the batch is cleared, so
 // nothing of a user's images stays on disk past its batch.
 
+import { committed, inTransaction, openDatabase, requested } from '../lib/idb.js';
+
 export const DB_NAME = 'backgrone-spill';
 const STORE = 'bytes';
 
-/** One IndexedDB request as a promise. */
-const done = (request) =>
-  new Promise((resolve, reject) => {
-    request.onsuccess = () => resolve(request.result);
-    request.onerror = () => reject(request.error);
-  });
-
-/** A transaction's end: its writes are committed (or it failed). */
-const committed = (tx) =>
-  new Promise((resolve, reject) => {
-    tx.oncomplete = () => resolve(undefined);
-    tx.onerror = () => reject(tx.error);
-    tx.onabort = () => reject(tx.error || new Error('aborted'));
-  });
-
-function open(name) {
-  const request = indexedDB.open(name, 1);
-  request.onupgradeneeded = () => request.result.createObjectStore(STORE);
-  return done(request);
-}
+const open = (name) => openDatabase(name, 1, (db) => db.createObjectStore(STORE));
 
 /**
  * The store, wiped as it opens. Every call waits for that; a store that could not open
@@ -45,10 +28,7 @@ export function createSpillStore({ name = DB_NAME } = {}) {
 
   /** Run `work` on the store in one transaction; resolves with its request's result once committed. */
   async function within(mode, work) {
-    const tx = (await ready).transaction(STORE, mode);
-    const result = done(work(tx.objectStore(STORE)));
-    await committed(tx);
-    return result;
+    return inTransaction(await ready, STORE, mode, (tx) => requested(work(tx.objectStore(STORE))));
   }
 
   return {
