@@ -81,5 +81,8 @@ export const drop = () =>
     return store.delete(KEY);
   }).then(() => {});
 
+/** Whether a snapshot is stored, without reading its bytes (the options page's storage line). */
+export const stored = () => withStore('readonly', (store) => store.count(KEY)).then((n) => n > 0);
+
 /** The stored record as it is (tests and diagnostics): {version, key, buildId, size, sha256, data, at} or undefined. */
 export const record = () => withStore('readonly', (store) => store.get(KEY));
