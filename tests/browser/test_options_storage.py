@@ -35,10 +35,10 @@ def fresh(playwright, ext_dir, tmp_path, mirror):
 
 def used_mb(options) -> float:
     text = options.locator("#storage").inner_text()
-    number = re.search(r"([\d.,]+)\s*([KMG]?B)", text)
+    number = re.search(r"([\d.,]+)\s*([kMG]?B)", text)
     assert number, text
     value = float(number.group(1).replace(",", ""))
-    return value * {"B": 1e-6, "KB": 1e-3, "MB": 1, "GB": 1e3}[number.group(2)]
+    return value * {"B": 1e-6, "kB": 1e-3, "MB": 1, "GB": 1e3}[number.group(2)]
 
 
 def test_delete_downloaded_models_also_frees_the_python_snapshot_the_storage_line_counts(fresh):
