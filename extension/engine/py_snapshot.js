@@ -4,6 +4,7 @@
 // Python runs. The bytes are checked before Pyodide sees them: the digest refuses a damaged or
 // truncated record, a record of another version or core is foreign; either is dropped. They are
 // kept as they are (about 57 MB): gunzip cost about 0.5 s of each wake, the digest 0.05 s.
+import { inTransaction, openDatabase, requested } from '../lib/idb.js';
 import { openFull } from './py_restore.js';
 
 const DB = 'backgrone-python';
@@ -45,32 +46,11 @@ export async function unpack(record, version, key) {
   return full && plausibleSnapshot(full.heap) ? bytes : null;
 }
 
-/** The request's result, as a promise. */
-const done = (request) =>
-  new Promise((resolve, reject) => {
-    request.onsuccess = () => resolve(request.result);
-    request.onerror = () => reject(request.error);
-  });
-
-function open() {
-  const request = indexedDB.open(DB, 1);
-  request.onupgradeneeded = () => request.result.createObjectStore(STORE);
-  return done(request);
-}
-
 /** One request on the store, the database closed after it (a write: once it is committed). */
 async function withStore(mode, work) {
-  const db = await open();
+  const db = await openDatabase(DB, 1, (created) => created.createObjectStore(STORE));
   try {
-    const tx = db.transaction(STORE, mode);
-    const committed = new Promise((resolve, reject) => {
-      tx.oncomplete = resolve;
-      tx.onerror = tx.onabort = () => reject(tx.error);
-    });
-    committed.catch(() => {}); // a failed request throws first
-    const result = await done(work(tx.objectStore(STORE)));
-    await committed;
-    return result;
+    return await inTransaction(db, STORE, mode, (tx) => requested(work(tx.objectStore(STORE))));
   } finally {
     db.close();
   }
@@ -100,6 +80,9 @@ export const drop = () =>
     for (const old of OLD_KEYS) store.delete(old);
     return store.delete(KEY);
   }).then(() => {});
+
+/** Whether a snapshot is stored, without reading its bytes (the options page's storage line). */
+export const stored = () => withStore('readonly', (store) => store.count(KEY)).then((n) => n > 0);
 
 /** The stored record as it is (tests and diagnostics): {version, key, buildId, size, sha256, data, at} or undefined. */
 export const record = () => withStore('readonly', (store) => store.get(KEY));

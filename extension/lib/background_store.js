@@ -1,6 +1,7 @@
 // The user's background picture (the 'image' output): one file, kept in the extension's
 // IndexedDB. Jobs carry no bytes over messages: the engine reads the picture here when a cut
 // starts (withBackgroundImage), so a batch of 100 files sends one small options object.
+import { inTransaction, openDatabase, requested } from './idb.js';
 import { declaredSize } from './image_header.js';
 
 const t = (key, ...subs) => globalThis.BackgroneI18n.t(key, ...subs); // i18n.js, loaded by the page
@@ -30,26 +31,11 @@ const readable = (bytes) => SIGNATURES.some(([at, sig]) => sig.every((b, i) => b
  * What settings keep of the picture (settings.js backgroundPicture): enough to say which it is.
  */
 
-function open() {
-  return new Promise((resolve, reject) => {
-    const req = indexedDB.open(DB_NAME, 1);
-    req.onupgradeneeded = () => req.result.createObjectStore(STORE);
-    req.onsuccess = () => resolve(req.result);
-    req.onerror = () => reject(req.error);
-  });
-}
-
 /** One request in its own transaction; resolves once the transaction is done. */
 async function request(mode, make) {
-  const db = await open();
+  const db = await openDatabase(DB_NAME, 1, (created) => created.createObjectStore(STORE));
   try {
-    return await new Promise((resolve, reject) => {
-      const tx = db.transaction(STORE, mode);
-      const req = make(tx.objectStore(STORE));
-      tx.oncomplete = () => resolve(req.result);
-      tx.onerror = () => reject(tx.error);
-      tx.onabort = () => reject(tx.error);
-    });
+    return await inTransaction(db, STORE, mode, (tx) => requested(make(tx.objectStore(STORE))));
   } finally {
     db.close();
   }

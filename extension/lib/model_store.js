@@ -7,6 +7,7 @@
 // and fetched again instead of feeding garbage weights to the model.
 import './i18n.js';
 import './net.js';
+import { inTransaction, openDatabase, requested } from './idb.js';
 import { modelSourceProblem } from './settings.js';
 
 const { fetchBytes } = globalThis.BackgroneNet;
@@ -19,47 +20,25 @@ const MODELS = 'models'; // key engine -> {engine, sha256, bytes, completedAt}
 
 let dbPromise = null;
 
-function request(req) {
-  return new Promise((resolve, reject) => {
-    req.onsuccess = () => resolve(req.result);
-    req.onerror = () => reject(req.error);
-  });
-}
-
 function openDb() {
-  if (!dbPromise) {
-    dbPromise = new Promise((resolve, reject) => {
-      const req = indexedDB.open(DB_NAME, DB_VERSION);
-      req.onupgradeneeded = () => {
-        const db = req.result;
-        if (!db.objectStoreNames.contains(CHUNKS)) db.createObjectStore(CHUNKS);
-        if (!db.objectStoreNames.contains(MODELS)) db.createObjectStore(MODELS);
-      };
-      req.onsuccess = () => {
-        const db = req.result;
-        db.onversionchange = () => db.close();
-        resolve(db);
-      };
-      req.onerror = () => reject(req.error);
-    }).catch((err) => {
+  dbPromise ??= openDatabase(DB_NAME, DB_VERSION, (db) => {
+    if (!db.objectStoreNames.contains(CHUNKS)) db.createObjectStore(CHUNKS);
+    if (!db.objectStoreNames.contains(MODELS)) db.createObjectStore(MODELS);
+  }).then(
+    (db) => {
+      db.onversionchange = () => db.close();
+      return db;
+    },
+    (err) => {
       dbPromise = null;
       throw err;
-    });
-  }
+    },
+  );
   return dbPromise;
 }
 
-async function tx(stores, mode, fn) {
-  const db = await openDb();
-  const t = db.transaction(stores, mode);
-  const done = new Promise((resolve, reject) => {
-    t.oncomplete = resolve;
-    t.onerror = () => reject(t.error);
-    t.onabort = () => reject(t.error || new Error('IndexedDB transaction aborted'));
-  });
-  const [result] = await Promise.all([fn(t), done]);
-  return result;
-}
+/** `fn(t)` in a transaction over `stores`; its result once the transaction is committed. */
+const tx = async (stores, mode, fn) => inTransaction(await openDb(), stores, mode, fn);
 
 async function sha256Hex(buffer) {
   const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', buffer));
@@ -72,7 +51,7 @@ const range = (engine) => IDBKeyRange.bound([engine, 0], [engine, Infinity]);
 async function readChunks(spec) {
   const [keys, values] = await tx([CHUNKS], 'readonly', async (t) => {
     const store = t.objectStore(CHUNKS);
-    return Promise.all([request(store.getAllKeys(range(spec.name))), request(store.getAll(range(spec.name)))]);
+    return Promise.all([requested(store.getAllKeys(range(spec.name))), requested(store.getAll(range(spec.name)))]);
   });
   const chunks = new Map();
   const wrong = [];
@@ -111,7 +90,7 @@ async function verifyChunks(spec, chunks) {
 
 /** {cached: bool, bytes} for an engine, without hashing. */
 export async function modelState(spec) {
-  const record = await tx([MODELS], 'readonly', (t) => request(t.objectStore(MODELS).get(spec.name)));
+  const record = await tx([MODELS], 'readonly', (t) => requested(t.objectStore(MODELS).get(spec.name)));
   return { cached: !!record && record.sha256 === spec.sha256, bytes: record ? record.bytes : 0 };
 }
 
@@ -123,14 +102,10 @@ export async function modelState(spec) {
  */
 export async function pruneModels(known) {
   const stored = await tx([CHUNKS, MODELS], 'readonly', async (t) => {
-    const [chunkKeys, modelKeys] = await Promise.all(
-      [t.objectStore(CHUNKS).getAllKeys(), t.objectStore(MODELS).getAllKeys()].map(
-        (q) => new Promise((resolve, reject) => {
-          q.onsuccess = () => resolve(q.result);
-          q.onerror = () => reject(q.error);
-        }),
-      ),
-    );
+    const [chunkKeys, modelKeys] = await Promise.all([
+      requested(t.objectStore(CHUNKS).getAllKeys()),
+      requested(t.objectStore(MODELS).getAllKeys()),
+    ]);
     return new Set([...chunkKeys.map((k) => k[0]), ...modelKeys]);
   });
   const orphans = [...stored].filter((engine) => typeof engine === 'string' && !known.includes(engine));
@@ -211,7 +186,7 @@ export async function loadModelBytes(spec, { source, signal, onProgress = () => 
   const total = spec.bytes;
   const expected = spec.source.chunks;
   const [record, chunks] = await Promise.all([
-    tx([MODELS], 'readonly', (t) => request(t.objectStore(MODELS).get(spec.name))),
+    tx([MODELS], 'readonly', (t) => requested(t.objectStore(MODELS).get(spec.name))),
     readChunks(spec),
   ]);
   if (record?.sha256 === spec.sha256 && chunks.size === expected.length) {

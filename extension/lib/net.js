@@ -21,6 +21,60 @@
   }
 
   /**
+   * The body's length as the answer announced it, when that is the length read will give:
+   * not when the body comes encoded (the browser decodes it; Content-Length counts the encoded bytes).
+   * @param {Headers} headers
+   * @returns {number | null}
+   */
+  function bodyLength(headers) {
+    const text = headers.get('content-length');
+    const encoding = headers.get('content-encoding');
+    if (text == null || !/^\d+$/.test(text.trim())) return null;
+    if (encoding && encoding.trim().toLowerCase() !== 'identity') return null;
+    return Number(text);
+  }
+
+  /**
+   * Gathers a body's pieces. With its length known, straight into one array of that length as
+   * they come, so the whole is never held twice; without it, or past it (the answer lied), the
+   * pieces are kept and joined at the end.
+   * @param {number | null} length
+   */
+  function gatherer(length) {
+    let whole = length == null ? null : new Uint8Array(length);
+    let filled = 0;
+    /** @type {Uint8Array[]} */
+    let parts = whole ? null : [];
+    return {
+      /** @param {Uint8Array} piece */
+      add(piece) {
+        if (whole && filled + piece.byteLength <= whole.length) {
+          whole.set(piece, filled);
+          filled += piece.byteLength;
+          return;
+        }
+        if (whole) {
+          parts = [whole.subarray(0, filled)];
+          whole = null;
+        }
+        parts.push(piece);
+      },
+      /** @returns {Uint8Array} */
+      bytes() {
+        // Shorter than announced: a copy of its own length (callers use .buffer as the bytes).
+        if (whole) return filled === whole.length ? whole : whole.slice(0, filled);
+        const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
+        let offset = 0;
+        for (const p of parts) {
+          out.set(p, offset);
+          offset += p.byteLength;
+        }
+        return out;
+      },
+    };
+  }
+
+  /**
    * GET `url` and return its body as a Uint8Array.
    * `what` is the message key that names the thing in errors ('whatImage', 'whatModelPart').
    * `exactBytes`, when given, is the size the body must have.
@@ -73,8 +127,8 @@
       }
       const declared = Number(response.headers.get('content-length'));
       if (declared > limit) throw new FetchError(t('fetchTooLarge', thing, Math.round(declared / 1e6)), 'too-large');
+      const body = gatherer(exactBytes ?? bodyLength(response.headers));
       const reader = response.body.getReader();
-      const parts = [];
       let got = 0;
       for (;;) {
         arm(idleMs, t('fetchStalled', thing, seconds(idleMs)));
@@ -93,19 +147,13 @@
             'too-large',
           );
         }
-        parts.push(piece.value);
+        body.add(piece.value);
         onBytes(piece.value.byteLength);
       }
       if (exactBytes != null && got !== exactBytes) {
         throw new FetchError(t('fetchIncomplete', thing, got, exactBytes), 'incomplete');
       }
-      const out = new Uint8Array(got);
-      let offset = 0;
-      for (const p of parts) {
-        out.set(p, offset);
-        offset += p.byteLength;
-      }
-      return out;
+      return body.bytes();
     } finally {
       clearTimeout(timer);
       signal?.removeEventListener('abort', stop);

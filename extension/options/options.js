@@ -1,6 +1,9 @@
 // Options: engine choice (what each is for, its size, where its model is: built in, on this
 // device, downloadable now, downloading, failed with Retry), output, clean-up, the keyboard
 // shortcut, stored models, storage, and the model source (under Advanced).
+// "Delete downloaded models" frees what the storage line counts: the models and the Python
+// snapshot (engine/py_snapshot.js, about 57 MB, made again at the engine's next start); the
+// background picture has its own Remove.
 import '../lib/messages.js';
 import '../lib/i18n.js';
 import { DEFAULT_ENGINE, ENGINES, engineAbout, formatBytes } from '../lib/catalogue.js';
@@ -8,6 +11,7 @@ import { callEngine } from '../lib/offscreen_client.js';
 import { showModel, watchModels } from '../lib/model_view.js';
 import { DEFAULT_MODEL_SOURCE, bindSettings, loadSettings, saveSettings } from '../lib/settings.js';
 import { isHardwareAdapter } from '../engine/gpu_route.js';
+import * as pythonCache from '../engine/py_snapshot.js';
 import { bindPicture } from './background_picture.js';
 
 const { Type } = globalThis.BackgroneMessages;
@@ -19,7 +23,7 @@ const COMMAND_CUT = 'cut-under-pointer'; // manifest.json "commands"
  *   engines: HTMLElement, storage: HTMLElement, 'delete-all': HTMLButtonElement, 'source-form': HTMLFormElement,
  *   source: HTMLInputElement, 'source-reset': HTMLButtonElement, 'source-state': HTMLElement,
  *   'engine-row': HTMLTemplateElement, shortcut: HTMLElement, 'shortcut-change': HTMLButtonElement, 'shortcut-note': HTMLElement,
- *   'nothing-downloaded': HTMLElement, 'gpu-note': HTMLElement,
+ *   'nothing-downloaded': HTMLElement, 'gpu-note': HTMLElement, 'storage-cache': HTMLElement,
  * }} Elements
  */
 /**
@@ -91,8 +95,12 @@ async function update() {
   }
   $('delete-all').disabled = !anyDownloaded;
   $('nothing-downloaded').hidden = anyDownloaded;
-  const { usage = 0 } = (await navigator.storage?.estimate?.()) || {};
+  const [{ usage = 0 } = {}, cached] = await Promise.all([
+    navigator.storage?.estimate?.(),
+    pythonCache.stored().catch(() => false),
+  ]);
   $('storage').textContent = t('optionsStorageUsed', formatBytes(usage));
+  $('storage-cache').hidden = !cached;
 }
 
 async function render() {
@@ -137,6 +145,8 @@ $('shortcut-change').addEventListener('click', () =>
 document.addEventListener('visibilitychange', () => document.visibilityState === 'visible' && showShortcut());
 $('delete-all').addEventListener('click', async () => {
   await callEngine(Type.DELETE_MODELS, {});
+  // Python's start-up snapshot goes too: a running Python needs it no more, the next boot makes it again.
+  await pythonCache.drop().catch(() => {});
   await models?.refresh();
   // The button is off now: the focus goes to the chosen engine.
   if ($('delete-all').disabled) Array.from($('engines').querySelectorAll('input')).find((radio) => radio.checked)?.focus();

@@ -12,14 +12,17 @@ import pytest
 
 from composites import composite
 
+from .engine_page import open_engine_page
 from .harness import wait_for
 from .popup_zip import card_bytes, download_all
 from .test_refine import EDITOR, edit_and_done, stroke
 
 pytestmark = pytest.mark.browser
 
-# The keys the spill store holds now (read from the popup: the same extension origin).
+# The keys the spill store holds now (read from the popup: the same extension origin). Its
+# database is made at the batch's first spill: opened bare before that, it would be made without its store.
 SPILLED = """async () => {
+    if (!(await indexedDB.databases()).some((d) => d.name === 'backgrone-spill')) return [];
     const db = await new Promise((ok, no) => { const r = indexedDB.open('backgrone-spill'); r.onsuccess = () => ok(r.result); r.onerror = () => no(r.error); });
     const keys = await new Promise((ok) => { const r = db.transaction('bytes').objectStore('bytes').getAllKeys(); r.onsuccess = () => ok(r.result); });
     db.close();
@@ -88,6 +91,37 @@ def test_a_batch_past_its_window_spills_the_oldest_and_keeps_every_function(brow
     popup.wait_for_function("() => !document.querySelector('.card')")
     wait_for(lambda: popup.evaluate(SPILLED) == [], "the spill store kept files after Clear")
     popup.close()
+
+
+# An earlier engine's spill, as a crash or a closed browser would leave it.
+PLANT_LEFTOVER = """async () => {
+    const r = indexedDB.open('backgrone-spill', 1);
+    r.onupgradeneeded = () => r.result.createObjectStore('bytes');
+    const db = await new Promise((ok, no) => { r.onsuccess = () => ok(r.result); r.onerror = () => no(r.error); });
+    const t = db.transaction('bytes', 'readwrite');
+    t.objectStore('bytes').put({ source: new Blob([new Uint8Array(5000)]) }, 'item:left-over');
+    await new Promise((ok) => { t.oncomplete = ok; });
+    db.close();
+    return true;
+}"""
+SPILL_DB_EXISTS = "async () => (await indexedDB.databases()).some((d) => d.name === 'backgrone-spill')"
+
+
+def test_an_earlier_engines_spill_is_deleted_when_the_engine_starts_and_none_is_made_without_a_spill(browser):
+    # Planted with no engine running (from the service worker: no page that would start one).
+    browser.sw.evaluate("() => chrome.offscreen.closeDocument().catch(() => {})")
+    assert browser.sw.evaluate(PLANT_LEFTOVER)
+    assert browser.sw.evaluate(SPILLED) == ["item:left-over"]
+    page = open_engine_page(browser)  # the options page asks the engine: a new one starts
+    wait_for(lambda: not page.evaluate(SPILL_DB_EXISTS), "the new engine kept an earlier engine's spill")
+    # An engine that never spills never makes the database (the batch opens it at its first spill).
+    done = page.evaluate(
+        "async (b64) => (await batchFile(b64)).state", base64.b64encode(composite("ball", 200, 150, seed=1)[0]).decode()
+    )
+    assert done == "done"
+    page.evaluate("async () => callEngine(globalThis.BackgroneMessages.Type.BATCH_CLEAR, {})")
+    assert not page.evaluate(SPILL_DB_EXISTS)
+    page.close()
 
 
 def test_firefox_spills_the_oldest_too_and_download_all_has_every_file(firefox):
