@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import EpsImagePlugin, Image, ImageFile, ImageOps
 
-from backgrone.decode import READABLE, decode
+from backgrone.decode import READABLE, _load_in_place, decode, decode_pixels
 from backgrone.errors import NotAnImageError, TruncatedImageError, UnsupportedFormatError
 from conftest import encode
 from test_decode import png_chunk
@@ -221,3 +221,29 @@ def test_decoded_straight_into_the_array_as_pillow_reads_it(mode, fmt, turned):
     got = decode(data)
     assert got.shape == want.shape and np.array_equal(got, want)
     assert not got.flags.writeable
+
+
+@pytest.mark.parametrize(
+    ("fmt", "mode", "taken"),
+    [("PNG", "RGB", True), ("PNG", "RGBA", True), ("JPEG", "RGB", True), ("PNG", "L", False), ("PNG", "P", False)],
+)
+def test_only_rgb_and_rgba_jpeg_and_png_are_decoded_in_place(fmt, mode, taken, monkeypatch):
+    image = Image.fromarray(photo()).convert(mode)
+    data = encode(image, fmt)
+    got = _load_in_place(Image.open(io.BytesIO(data)))
+    assert (got is not None) == taken
+    if taken:
+        assert np.array_equal(got, np.asarray(Image.open(io.BytesIO(data)).convert("RGBA")))
+    # Rows a decoder skips when truncated files are allowed would hold np.empty's bytes: not then.
+    monkeypatch.setattr(ImageFile, "LOAD_TRUNCATED_IMAGES", True)
+    assert _load_in_place(Image.open(io.BytesIO(data))) is None
+
+
+def test_pixels_a_host_decoded_are_taken_from_its_bytearray_and_copied_from_anything_else():
+    rgba = np.dstack([photo(8, 6), np.full((6, 8), 200, np.uint8)])
+    given = bytearray(rgba.tobytes())
+    taken = decode_pixels(given, 8, 6).rgba
+    assert np.shares_memory(taken, np.frombuffer(given, np.uint8)) and not taken.flags.writeable
+    copied = decode_pixels(rgba.tobytes(), 8, 6).rgba
+    assert np.array_equal(copied, rgba)
+    copied.flags.writeable = True  # its own memory: a consuming cut-out may be made in it

@@ -22,7 +22,11 @@ def decode(data, options):
 
 def decode_pixels(pixels, width, height, options):
     """pixels: RGBA Uint8ClampedArray the browser decoded; like decode()."""
-    return _host.decode_pixels(pixels.to_bytes(), width, height, options.to_py())
+    # One copy into Python's heap, into memory the image keeps (a bytearray is taken, not copied
+    # again: at 24 MP, 96 MB less than to_bytes() and a copy of that).
+    buf = bytearray(pixels.byteLength)
+    pixels.assign_to(buf)
+    return _host.decode_pixels(buf, width, height, options.to_py())
 
 
 def check_size(width, height, options):

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import PIL
-from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
+from PIL import ExifTags, Image, ImageFile, ImageOps, UnidentifiedImageError
 
 from .errors import (
     DecodeError,
@@ -387,6 +387,8 @@ def _load_in_place(im: Image.Image) -> np.ndarray | None:
     96 MB less of a wasm heap that never shrinks). ``None`` (nothing loaded) for any other picture."""
     if not PILLOW_INTERNALS or im.format not in _IN_PLACE_FORMATS or im.mode not in ("RGB", "RGBA"):
         return None
+    if ImageFile.LOAD_TRUNCATED_IMAGES:  # rows a decoder skips would be np.empty's, not zeros
+        return None
     if im.mode == "RGB" and "transparency" in im.info:
         return None
     width, height = im.size
@@ -452,9 +454,13 @@ def decode(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
     return decode_image(data, max_pixels).rgba
 
 
-def decode_pixels(pixels: bytes, width: int, height: int, max_pixels: int = DEFAULT_MAX_PIXELS) -> Decoded:
+def decode_pixels(
+    pixels: bytes | bytearray | memoryview, width: int, height: int, max_pixels: int = DEFAULT_MAX_PIXELS
+) -> Decoded:
     """Raw RGBA bytes (row-major, not premultiplied) that a host decoded itself, e.g. a
-    browser canvas's ``ImageData`` for an AVIF, HEIC or SVG file -> :class:`Decoded` (sRGB)."""
+    browser canvas's ``ImageData`` for an AVIF, HEIC or SVG file -> :class:`Decoded` (sRGB).
+    A ``bytearray`` becomes the image's memory (taken, not copied: the caller gives it up; a
+    consuming cut-out is written in it); anything else is copied."""
     if not (isinstance(width, int) and isinstance(height, int)) or width <= 0 or height <= 0:
         raise NotAnImageError(f"the image has no pixels ({width}x{height})", "noPixelsSize", (width, height))
     if width * height > max_pixels:
@@ -463,7 +469,8 @@ def decode_pixels(pixels: bytes, width: int, height: int, max_pixels: int = DEFA
         raise TruncatedImageError(
             f"the pixel data has {len(pixels)} bytes; {width}x{height} RGBA needs {width * height * 4}"
         )
-    # bytearray() copied them, into memory of our own: a consuming cut-out may be made in it.
-    rgba = np.frombuffer(bytearray(pixels), dtype=np.uint8).reshape(height, width, 4)
+    # Memory of our own (a consuming cut-out may be made in it): the caller's bytearray, or a copy.
+    own = pixels if type(pixels) is bytearray else bytearray(pixels)
+    rgba = np.frombuffer(own, dtype=np.uint8).reshape(height, width, 4)
     rgba.flags.writeable = False  # as decode_image's: nothing writes to it but a cut-out that consumes it
     return Decoded(rgba=rgba, icc=None)

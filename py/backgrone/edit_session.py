@@ -77,7 +77,7 @@ class EditSession:
 
     def __init__(self, prepared: Prepared, mask: np.ndarray, options: Options, spec: EngineSpec):
         self.prepared, self.mask, self.options, self.spec = prepared, mask, options, spec
-        self.guide = np.ascontiguousarray(visible(prepared.rgba))
+        self.guide = np.ascontiguousarray(visible(prepared.pixels()))
         self.edges = options.uses("edges")
         self.start = start_alpha(prepared, mask, options)
         self.state = start(self.start)

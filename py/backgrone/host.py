@@ -69,11 +69,13 @@ class Host:
         except BackgroneError as exc:
             return error_result(exc)
 
-    def decode_pixels(self, pixels: bytes, width: int, height: int, options: Mapping[str, Any] | None = None) -> dict:
+    def decode_pixels(
+        self, pixels: bytes | bytearray | memoryview, width: int, height: int, options: Mapping[str, Any] | None = None
+    ) -> dict:
         """Like :meth:`decode`, for RGBA pixels the host decoded itself (canvas ``ImageData``)."""
         try:
             opts = Options.from_dict(options)
-            return _decoded(load_pixels(bytes(pixels), int(width), int(height), opts.max_pixels))
+            return _decoded(load_pixels(pixels, int(width), int(height), opts.max_pixels))
         except BackgroneError as exc:
             return error_result(exc)
 
@@ -99,7 +101,7 @@ class Host:
         """
         try:
             spec = self.catalogue.get(engine)
-            tensor = to_tensor(prepared.rgba, spec)
+            tensor = to_tensor(prepared.pixels(), spec)
         except BackgroneError as exc:
             return error_result(exc)
         return {"tensor": tensor, "shape": list(tensor.shape)}

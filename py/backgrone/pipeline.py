@@ -176,7 +176,9 @@ def load(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> Prepared:
     return Prepared(rgba=decoded.rgba, icc=decoded.icc)
 
 
-def load_pixels(pixels: bytes, width: int, height: int, max_pixels: int = DEFAULT_MAX_PIXELS) -> Prepared:
+def load_pixels(
+    pixels: bytes | bytearray | memoryview, width: int, height: int, max_pixels: int = DEFAULT_MAX_PIXELS
+) -> Prepared:
     """Like :func:`load`, for RGBA pixels the host decoded itself (see :func:`decode_pixels`)."""
     return Prepared(rgba=decode_pixels(pixels, width, height, max_pixels).rgba)
 
