@@ -89,6 +89,17 @@ def mirror():
     m.close()
 
 
+@pytest.fixture
+def fresh(playwright, ext_dir, tmp_path, mirror):
+    """A browser of its own (a new profile) set to `medium` from the mirror, which starts empty."""
+    mirror.reset()
+    b = Browser(playwright, ext_dir, tmp_path / "profile", tmp_path / "downloads")
+    b.settings(engine="medium", modelSource=mirror.url)
+    yield b
+    mirror.reset()
+    b.close()
+
+
 @pytest.fixture(scope="session")
 def playwright():
     from playwright.sync_api import sync_playwright

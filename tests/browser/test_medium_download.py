@@ -12,7 +12,7 @@ import pytest
 
 from conftest import ROOT
 
-from .harness import Browser, Overlays
+from .harness import Overlays
 from .test_a11y import serious
 
 pytestmark = pytest.mark.browser
@@ -34,16 +34,6 @@ START_CUT = """async ([pageUrl, srcUrl]) => {
       .then((r) => { globalThis.__cut = { settled: true, ...r }; },
             (e) => { globalThis.__cut = { settled: true, ok: false, error: String(e) }; });
 }"""
-
-
-@pytest.fixture
-def fresh(playwright, ext_dir, tmp_path, mirror):
-    mirror.reset()
-    b = Browser(playwright, ext_dir, tmp_path / "profile", tmp_path / "downloads")
-    b.settings(engine="medium", modelSource=mirror.url)
-    yield b
-    mirror.reset()
-    b.close()
 
 
 def open_options(b):

@@ -8,8 +8,6 @@ import time
 
 import pytest
 
-from .harness import Browser
-
 pytestmark = pytest.mark.browser
 
 MEDIUM = "[data-engine=medium]"
@@ -21,16 +19,6 @@ MODELS_STORED = """async () => {
     db.close();
     return n;
 }"""
-
-
-@pytest.fixture
-def fresh(playwright, ext_dir, tmp_path, mirror):
-    mirror.reset()
-    b = Browser(playwright, ext_dir, tmp_path / "profile", tmp_path / "downloads")
-    b.settings(engine="medium", modelSource=mirror.url)
-    yield b
-    mirror.reset()
-    b.close()
 
 
 def used_mb(options) -> float:
