@@ -372,9 +372,10 @@ def _bilinear(planes: np.ndarray, y: np.ndarray, x: np.ndarray) -> np.ndarray:
 
 class _Edge:
     """The cells of the working grid (factor ``f``) where alpha is not all 0 or all
-    255, and their pixels, cell after cell, as flat indices ``index`` of length
-    ``cells * f * f``. Cells sticking out of the image repeat its last row or column;
-    ``inside`` then marks the real pixels (it is ``None`` when all are)."""
+    255, and their pixels, cell after cell: ``size`` = ``cells * f * f`` of them, whose flat
+    indices are made a run of cells at a time (:meth:`pixels`), never all at once (where the
+    mask is soft almost everywhere they would be 4-8 bytes for nearly every pixel). Cells
+    sticking out of the image repeat its last row or column; ``inside`` marks the real pixels."""
 
     def __init__(self, alpha: np.ndarray) -> None:
         h, w = alpha.shape
@@ -385,18 +386,44 @@ class _Edge:
         # growing the set by a cell; what escapes is within 1/(2 f^2) of 0 or 255.
         self.cy, self.cx = np.nonzero(_grow(mixed, 1) if f > 1 else mixed)
         self.cells = self.cy.size
+        self.size = self.cells * f * f
+        self.h, self.w = h, w
+        self.clipped = bool(h % f or w % f)
+
+    def _flat(self, rows: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        if not self.clipped:
+            return rows * self.w + cols, None
+        inside = (rows < self.h) & (cols < self.w)
+        rows, cols = np.minimum(rows, self.h - 1), np.minimum(cols, self.w - 1)
+        return rows * self.w + cols, inside
+
+    def pixels(self, run: slice) -> tuple[np.ndarray, np.ndarray | None]:
+        """A run of cells' pixels, cell after cell, row by row in each: their flat indices, and
+        which are inside the image (``None``: all are)."""
+        f = self.f
         off = np.arange(f)
-        rows = (self.cy * f)[:, None, None] + off[None, :, None]
-        cols = (self.cx * f)[:, None, None] + off[None, None, :]
-        self.inside: np.ndarray | None = None
-        if h % f or w % f:
-            self.inside = ((rows < h) & (cols < w)).reshape(-1)
-            rows, cols = np.minimum(rows, h - 1), np.minimum(cols, w - 1)
-        self.index = (rows * w + cols).reshape(-1)
+        rows = (self.cy[run] * f)[:, None, None] + off[None, :, None]
+        cols = (self.cx[run] * f)[:, None, None] + off[None, None, :]
+        index, inside = self._flat(rows, cols)
+        return index.reshape(-1), None if inside is None else inside.reshape(-1)
+
+    def at(self, positions: np.ndarray) -> np.ndarray:
+        """Flat indices of the pixels at these positions in the edge's order."""
+        f = self.f
+        cell, k = np.divmod(positions, f * f)
+        return self._flat(self.cy[cell] * f + k // f, self.cx[cell] * f + k % f)[0]
+
+    def counts(self) -> np.ndarray:
+        """Each cell's pixels inside the image, float32."""
+        f = self.f
+        if not self.clipped:
+            return np.full(self.cells, f * f, np.float32)
+        rows = np.minimum(f, self.h - self.cy * f)
+        return (rows * np.minimum(f, self.w - self.cx * f)).astype(np.float32)
 
     def chunks(self) -> list[tuple[slice, slice]]:
         """Runs of whole cells of about :data:`CHUNK_PIXELS` pixels: ``(cells, their pixels)``
-        as slices of the cells and of ``index``."""
+        as slices of the cells and of the edge's pixels."""
         ff = self.f * self.f
         per = max(1, CHUNK_PIXELS // ff)
         ends = [(c, min(c + per, self.cells)) for c in range(0, self.cells, per)]
@@ -404,10 +431,14 @@ class _Edge:
 
     def soft(self, alpha: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Alpha at every pixel, and which pixels are soft (``0 < alpha < 255``)."""
-        a = alpha.reshape(-1)[self.index]
-        soft = (a > 0) & (a < 255)
-        if self.inside is not None:
-            soft &= self.inside
+        flat = alpha.reshape(-1)
+        a, soft = np.empty(self.size, np.uint8), np.empty(self.size, np.bool_)
+        for run, at in self.chunks():
+            index, inside = self.pixels(run)
+            here = a[at] = flat[index]
+            soft[at] = (here > 0) & (here < 255)
+            if inside is not None:
+                soft[at] &= inside
         return a, soft
 
     def corners(self, factor: int, gh: int, gw: int) -> tuple[np.ndarray, ...]:
@@ -487,13 +518,13 @@ def _guided(guide: np.ndarray, p: np.ndarray, cells: np.ndarray, r: int, eps: fl
     return out
 
 
-def _grain(rgba: np.ndarray, alpha: np.ndarray, index: np.ndarray) -> tuple[float, float]:
+def _grain(rgba: np.ndarray, alpha: np.ndarray, edge: _Edge) -> tuple[float, float]:
     """Standard deviation of the colour's fine grain (noise, fine texture) just
     outside and just inside the edge, from differences between horizontal neighbours
     both fully out (or in), a few pixels to either side of the edge's pixels."""
     w = alpha.shape[1]
     flat = alpha.reshape(-1)
-    base = index[:: max(1, index.size // 4096)]
+    base = edge.at(np.arange(0, edge.size, max(1, edge.size // 4096)))
     shifts = (-8, -4, 4, 8)
     at = np.concatenate([base + d for d in shifts])
     col = np.concatenate([base % w + d for d in shifts])
@@ -540,7 +571,7 @@ def _refine(
 
     # Snap what the image's grain, times the slope, could have made of 0 or 1 (the grain is
     # read from the upscaled alpha: before any of it is written).
-    outside, inside = _grain(rgba, alpha, edge.index)
+    outside, inside = _grain(rgba, alpha, edge)
     gain = GF_NOISE * np.abs(coef[:3, c00]).sum(axis=0)
     low = np.maximum(gain * outside, GF_SNAP)[:, None, None]
     high = np.maximum(gain * inside, GF_SNAP)[:, None, None]
@@ -553,14 +584,15 @@ def _refine(
         top = k00 + (k01 - k00) * x
         step = k10 + (k11 - k10) * x - top
         del k00, k01, k10, k11
-        img = _gather(rgba, edge.index[pixels]).reshape(3, n, f, f)
+        index, _ = edge.pixels(cells)
+        img = _gather(rgba, index).reshape(3, n, f, f)
         q = top[0] * img[0] + top[1] * img[1] + top[2] * img[2] + top[3]
         q += wy[cells, :, None] * (step[0] * img[0] + step[1] * img[1] + step[2] * img[2] + step[3])
         del top, step, img
         lo, hi = low[cells], high[cells]
         here = soft[pixels]
         q = np.where(q < lo, 0, np.where(q > 1 - hi, 1, q)).reshape(-1)[here]
-        flat[edge.index[pixels][here]] = np.clip(q * 255 + 0.5, 0, 255).astype(np.uint8)
+        flat[index[here]] = np.clip(q * 255 + 0.5, 0, 255).astype(np.uint8)
     return out
 
 
@@ -605,22 +637,23 @@ def _foreground(edge: _Edge, level: Image.Image, rgba: np.ndarray, alpha: np.nda
         return np.zeros(0, np.intp), np.zeros((0, 3), np.uint8)
     h, w = alpha.shape
     f, cells = edge.f, edge.cells
-    inside = None if edge.inside is None else edge.inside.reshape(cells, f * f)
-    count = np.full(cells, f * f, np.float32) if inside is None else inside.sum(axis=1).astype(np.float32)
+    count = edge.counts()
 
-    def pixels(run: slice, at: slice) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """A run of cells' alpha ``a`` (0..1, 0 outside the image), colours, ``1 - a^2``, ``a (1 - a)``."""
+    def pixels(run: slice, at: slice) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """A run of cells' alpha ``a`` (0..1, 0 outside the image), colours, ``1 - a^2``, ``a (1 - a)``,
+        and the pixels' flat indices."""
+        index, inside = edge.pixels(run)
         a = (a8[at].astype(np.float32) * np.float32(1 / 255)).reshape(-1, f * f)
         if inside is not None:
-            a *= inside[run]
-        return a, _gather(rgba, edge.index[at]).reshape(3, -1, f * f), 1 - a * a, a * (1 - a)
+            a *= inside.reshape(-1, f * f)
+        return a, _gather(rgba, index).reshape(3, -1, f * f), 1 - a * a, a * (1 - a), index
 
     # Per cell, from its pixels (a run of cells at a time): the sums of I a and a, and what pass 2
     # needs of them, I v, a u and a v (u = 1 - a^2, v = a (1 - a)).
     mean_ia, mean_a = np.empty((3, cells), np.float32), np.empty(cells, np.float32)
     sum_iv, sum_au, sum_av = np.empty((3, cells), np.float32), np.empty(cells, np.float32), np.empty(cells, np.float32)
     for run, at in edge.chunks():
-        a, img, u, v = pixels(run, at)
+        a, img, u, v, _ = pixels(run, at)
         mean_ia[:, run] = (img * a).sum(axis=2) / count[run]
         mean_a[run] = a.sum(axis=1) / count[run]
         for k in range(3):  # (img * v).sum(axis=2), a channel at a time
@@ -663,18 +696,20 @@ def _foreground(edge: _Edge, level: Image.Image, rgba: np.ndarray, alpha: np.nda
 
     # F = F^ + a (I - a F^ - (1-a) B^) = F^ (1 - a^2) + a I - a (1 - a) B^, a run of cells at a
     # time, in place: the same operations in the same order as the expression.
-    index = edge.index[soft]
-    rgb = np.empty((index.size, 3), np.uint8)
+    found = int(np.count_nonzero(soft))
+    index, rgb = np.empty(found, np.intp), np.empty((found, 3), np.uint8)
     done = 0
     for run, at in edge.chunks():
-        a, img, u, v = pixels(run, at)
+        a, img, u, v, where_run = pixels(run, at)
         fg = f_hat[:, run] * u
         np.multiply(a, img, out=img)
         fg += img
         np.multiply(b_hat[:, run], v, out=img)
         fg -= img
         del a, img, u, v
-        fg = fg.reshape(3, -1)[:, soft[at]]
+        here = soft[at]
+        fg = fg.reshape(3, -1)[:, here]
+        index[done : done + fg.shape[1]] = where_run[here]
         fg *= 255  # np.clip(fg * 255 + 0.5, 0, 255) without its two temporaries
         fg += 0.5
         np.clip(fg, 0, 255, out=fg)
