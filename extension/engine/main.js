@@ -12,6 +12,7 @@ import { downloadModel, downloadState, prewarmSession, refuseGpu, sessionFor } f
 import { acceptPort, claimPort } from './job_ports.js';
 import { JobQueue } from './job_queue.js';
 import { decodeImage } from './browser_decode.js';
+import { drop as dropSnapshot } from './py_snapshot.js';
 import { finish, loadPython, pythonBoot, pythonHeapBytes, pythonLive, releasePython, tensorFor } from './python.js';
 import { keepRun, modelStep, readyPython } from './cold_start.js';
 import { IN_EVENT_PAGE, holdAwake, keepingAwake } from './host.js';
@@ -250,7 +251,11 @@ async function deleteModels({ engines }) {
     await deleteModel(name);
     clearFailure(name); // a deleted model is simply absent: a stale failure would keep cuts on the fallback
   }
-  if (!engines) await pruneModels(Object.keys(catalogue.engines)); // "delete all" means all
+  if (!engines) {
+    await pruneModels(Object.keys(catalogue.engines)); // "delete all" means all
+    // Python's start-up snapshot too ("Storage used" counts it): the next boot makes it again.
+    await dropSnapshot().catch(() => {});
+  }
   return { ok: true };
 }
 

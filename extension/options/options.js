@@ -1,8 +1,8 @@
 // Options: engine choice (what each is for, its size, where its model is: built in, on this
 // device, downloadable now, downloading, failed with Retry), output, clean-up, the keyboard
 // shortcut, stored models, storage, and the model source (under Advanced).
-// "Delete downloaded models" frees what the storage line counts: the models and the Python
-// snapshot (engine/py_snapshot.js, about 57 MB, made again at the engine's next start); the
+// "Delete downloaded models" frees what the storage line counts: the engine drops the models and
+// the Python snapshot (engine/py_snapshot.js, about 57 MB, made again at its next start); the
 // background picture has its own Remove.
 import '../lib/messages.js';
 import '../lib/i18n.js';
@@ -144,9 +144,7 @@ $('shortcut-change').addEventListener('click', () =>
   inFirefox ? /** @type {any} */ (chrome.commands).openShortcutSettings?.() : chrome.tabs.create({ url: 'chrome://extensions/shortcuts' }));
 document.addEventListener('visibilitychange', () => document.visibilityState === 'visible' && showShortcut());
 $('delete-all').addEventListener('click', async () => {
-  await callEngine(Type.DELETE_MODELS, {});
-  // Python's start-up snapshot goes too: a running Python needs it no more, the next boot makes it again.
-  await pythonCache.drop().catch(() => {});
+  await callEngine(Type.DELETE_MODELS, {}); // the models and Python's start-up snapshot
   await models?.refresh();
   // The button is off now: the focus goes to the chosen engine.
   if ($('delete-all').disabled) Array.from($('engines').querySelectorAll('input')).find((radio) => radio.checked)?.focus();

@@ -356,12 +356,20 @@ def _open(data: bytes, max_pixels: int) -> Image.Image:
 _TURNED = (2, 3, 4, 5, 6, 7, 8)
 
 
+def _turned(im: Image.Image) -> bool:
+    """Whether the EXIF orientation turns or flips the picture (a damaged block: as stored)."""
+    try:
+        return im.getexif().get(ExifTags.Base.Orientation) in _TURNED
+    except Exception:
+        return False
+
+
 def _upright(im: Image.Image) -> Image.Image:
     """Apply the EXIF orientation; a damaged EXIF block leaves the image as stored."""
+    # exif_transpose copies an image it leaves as it is: a full-size copy for nothing.
+    if not _turned(im):
+        return im
     try:
-        # exif_transpose copies an image it leaves as it is: a full-size copy for nothing.
-        if im.getexif().get(ExifTags.Base.Orientation) not in _TURNED:
-            return im
         return ImageOps.exif_transpose(im)
     except Exception:
         return im
@@ -370,14 +378,6 @@ def _upright(im: Image.Image) -> Image.Image:
 # Formats whose Pillow plugin decodes tile by tile into ``im.im`` (ImageFile.load), so a picture
 # made beforehand over an array is filled in place.
 _IN_PLACE_FORMATS = ("JPEG", "PNG")
-
-
-def _turned(im: Image.Image) -> bool:
-    """Whether the EXIF orientation turns or flips the picture (a damaged block: as stored)."""
-    try:
-        return im.getexif().get(ExifTags.Base.Orientation) in _TURNED
-    except Exception:
-        return False
 
 
 def _load_in_place(im: Image.Image) -> np.ndarray | None:

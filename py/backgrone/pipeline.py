@@ -221,9 +221,12 @@ def compose(
         report.update(check_score.report(mask))
     if edits is not None and edits.edits:
         start = start_alpha(prepared, mask, options)
-        alpha = apply_edits(visible(prepared.pixels()), start, edits, segmenter, edges=options.uses("edges")).alpha
-        found = refine.estimate_foreground(visible(prepared.rgba), alpha) if _decontaminates(options) else None
-        return _output(prepared, alpha, found, options, consume)
+        return compose_edited(
+            prepared,
+            apply_edits(visible(prepared.pixels()), start, edits, segmenter, edges=options.uses("edges")).alpha,
+            options,
+            consume,
+        )
     rgba = prepared.pixels()
     guide = visible(rgba)
     if options.uses("despeckle"):
@@ -259,12 +262,12 @@ def start_alpha(prepared: Prepared, mask: np.ndarray, options: Options = Options
 
 
 def compose_edited(
-    prepared: Prepared, alpha: np.ndarray, options: Options = Options()
+    prepared: Prepared, alpha: np.ndarray, options: Options = Options(), consume: bool = False
 ) -> tuple[Image.Image, bytes | None]:
     """The output for an edited alpha (``(H, W)`` uint8 at the image's size): colours estimated
-    in its soft edge, then cropped, laid out and rendered as :func:`compose` does."""
+    in its soft edge, then cropped, laid out and rendered as :func:`compose` does (``consume`` too)."""
     colours = refine.estimate_foreground(visible(prepared.pixels()), alpha) if _decontaminates(options) else None
-    return _output(prepared, alpha, colours, options)
+    return _output(prepared, alpha, colours, options, consume)
 
 
 def _output(
