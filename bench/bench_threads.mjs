@@ -9,8 +9,8 @@
 //   node bench/bench_threads.mjs --engines standard,detailed --threads 1,2,4,8,16 --rounds 2 --runs 3
 //   node bench/bench_threads.mjs --json bench/results/threads-<host>.json
 //
-// What it answers: inference.js mainThreads() caps ORT at 4 threads. Lift the cap only where this
-// shows (on a many-core machine) that more threads make the warm run clearly faster (>= 10%) and the
+// What it answers: how many threads engine/thread_count.js may give ORT. More only where this
+// shows (on a many-core machine) that they make the warm run clearly faster (>= 10%) and the
 // output stays bit-identical to 1 thread for every count (identical: true). See bench/README.md.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -20,7 +20,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const ORT = path.join(ROOT, 'node_modules/onnxruntime-web/dist/ort.node.min.mjs');
+const ORT = path.join(ROOT, 'node_modules/onnxruntime-web/dist/ort.wasm.min.mjs'); // the build the extension ships
 const CATALOGUE = JSON.parse(fs.readFileSync(path.join(ROOT, 'models/catalogue.json'), 'utf8'));
 
 function options(argv) {
@@ -53,6 +53,7 @@ async function child({ engine, threads, runs }) {
   const spec = CATALOGUE.engines[engine];
   const ort = await import(pathToFileURL(ORT).href);
   ort.env.wasm.numThreads = threads;
+  ort.env.wasm.wasmPaths = path.dirname(ORT) + path.sep; // a path: Node's fetch takes no file: URL
   ort.env.logLevel = 'error';
   const bytes = fs.readFileSync(path.join(ROOT, 'models', spec.file));
   const t0 = performance.now();

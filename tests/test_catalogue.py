@@ -65,6 +65,18 @@ def test_validation_names_the_field():
     del raw["engines"]["medium"]["sha256"]
     with pytest.raises(CatalogueError, match="engine 'medium' lacks 'sha256'"):
         load_catalogue(raw)
+    raw = json.loads((ROOT / "models" / "catalogue.json").read_text())
+    raw["engines"]["medium"]["webgpu_features"] = "shader-f16"
+    with pytest.raises(CatalogueError, match=r"engine 'medium'.webgpu_features"):
+        load_catalogue(raw)
+
+
+def test_the_fp16_graph_says_it_needs_shader_f16_on_webgpu():
+    # ORT's fp16 kernels cannot be made without it (measured: "Program Transpose requires f16 but the
+    # device does not support it" on an H200 through Dawn, and on SwiftShader); gpu_route.js reads this.
+    raw = json.loads((ROOT / "models" / "catalogue.json").read_text())
+    needs = {name: spec.get("webgpu_features", []) for name, spec in raw["engines"].items()}
+    assert needs == {"fast": [], "standard": [], "detailed": [], "medium": ["shader-f16"]}
 
 
 def test_load_from_text_and_missing_path(tmp_path):

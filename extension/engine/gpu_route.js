@@ -1,9 +1,11 @@
 // Which graph a job runs, and on what, when this device has a hardware WebGPU adapter. WebGPU
 // kernels compute in fp16/fp32: an int8 QDQ graph there falls back node by node or dequantizes on
-// every run (one published case: 1610 ms int8 vs 140 ms fp16), and ORT 1.30 has a wrong-result
-// bug in DequantizeLinear on WebGPU. So an int8 graph never runs on WebGPU: its job runs the
-// float graph it was built from (the same weights) on the GPU when that model is already on this
-// device, else the int8 graph itself on wasm. Pure: runs in Node tests.
+// every run (measured on an H200 through Dawn: int8 ISNet 2.0 s warm on WebGPU against 1.5 s on
+// 4 wasm threads), and ORT 1.30 has a wrong-result bug in DequantizeLinear on WebGPU. So an int8
+// graph never runs on WebGPU: its job runs the float graph it was built from (the same weights)
+// on the GPU when that model is already on this device and the adapter offers what that graph
+// needs (an fp16 graph: `shader-f16`, which not every adapter has; without it ORT cannot make the
+// session at all), else the int8 graph itself on wasm. Pure: runs in Node tests.
 
 /**
  * True for a hardware WebGPU adapter. A software one (SwiftShader, a "fallback adapter") runs
@@ -18,14 +20,32 @@ export function isHardwareAdapter(adapter) {
   return !(info.isFallbackAdapter || adapter.isFallbackAdapter || /swiftshader/i.test(info.architecture || ''));
 }
 
+/**
+ * What the route needs to know of an adapter: null for none or a software one, else the
+ * features it offers (a Set of names).
+ * @param {(GPUAdapter & {isFallbackAdapter?: boolean}) | null | undefined} adapter
+ * @returns {Set<string> | null}
+ */
+export function hardwareFeatures(adapter) {
+  return adapter && isHardwareAdapter(adapter) ? new Set(/** @type {Iterable<string>} */ (adapter.features ?? [])) : null;
+}
+
+/** The WebGPU features `spec`'s graph needs (the catalogue's `webgpu_features`; an fp16 graph: shader-f16). */
+export const neededFeatures = (spec) => /** @type {string[]} */ (spec?.webgpu_features ?? []);
+
 /** True for a quantized graph (the catalogue's int8 build recipes): never for WebGPU. */
 export function isQuantized(spec) {
   return /int8/i.test(String(spec?.source?.recipe ?? ''));
 }
 
-/** True when `spec`'s graph runs on WebGPU, given whether a hardware adapter exists. */
+/**
+ * True when `spec`'s graph runs on WebGPU: a float graph, and a hardware adapter (`gpu`: its
+ * features, hardwareFeatures; null for none) that offers every feature the graph needs.
+ * @param {any} spec
+ * @param {Set<string> | null} gpu
+ */
 export function runsOnGpu(spec, gpu) {
-  return !!gpu && !isQuantized(spec);
+  return !!gpu && !isQuantized(spec) && neededFeatures(spec).every((feature) => gpu.has(feature));
 }
 
 /** The float engine of the catalogue a quantized `spec` was built from (its weights), or null. */
@@ -42,14 +62,15 @@ export function floatSource(catalogue, spec) {
  * an 88 MB model is fetched only when a user asks). It is asked only when its answer matters.
  * @param {{engines: Record<string, any>}} catalogue
  * @param {string} engine
- * @param {{gpu: boolean, onDevice: (name: string) => Promise<boolean>}} device
+ * @param {{gpu: Set<string> | null, onDevice: (name: string) => Promise<boolean>}} device
+ *   gpu: the hardware adapter's features (hardwareFeatures), null for none
  * @returns {Promise<{engine: string, webgpu: boolean}>}
  */
 export async function gpuRoute(catalogue, engine, { gpu, onDevice }) {
   const spec = catalogue.engines?.[engine];
   if (!spec || !gpu) return { engine, webgpu: false };
-  if (!isQuantized(spec)) return { engine, webgpu: true };
+  if (!isQuantized(spec)) return { engine, webgpu: runsOnGpu(spec, gpu) };
   const source = floatSource(catalogue, spec);
-  if (source && (await onDevice(spec.source.from))) return { engine: spec.source.from, webgpu: true };
+  if (source && runsOnGpu(source, gpu) && (await onDevice(spec.source.from))) return { engine: spec.source.from, webgpu: true };
   return { engine, webgpu: false };
 }

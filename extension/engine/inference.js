@@ -5,8 +5,9 @@
 // terminated Worker gives all of it back (releaseRuntimes), and a running model keeps no
 // thread of the document's busy (Firefox's event page keeps its timers).
 import '../lib/i18n.js';
-import { isHardwareAdapter, runsOnGpu } from './gpu_route.js';
+import { hardwareFeatures, runsOnGpu } from './gpu_route.js';
 import { Serial, SharedTask } from './shared_task.js';
+import { wasmThreads } from './thread_count.js';
 import { WorkerCalls, standalone } from './worker_rpc.js';
 
 const { t } = globalThis.BackgroneI18n;
@@ -25,20 +26,22 @@ let making = 0; // sessions being made (their bytes loading, their worker buildi
 // One kept session: each costs its own prepacked weights and arenas (176 MB more for medium).
 const MAX_SESSIONS = 1;
 
-/** True for a hardware WebGPU adapter (gpu_route.js isHardwareAdapter: a software one counts as none). */
-async function hasWebGpu() {
+/** A hardware WebGPU adapter's features, or null (gpu_route.js hardwareFeatures: a software one counts as none). */
+async function probeGpu() {
   try {
-    return isHardwareAdapter(navigator.gpu && (await navigator.gpu.requestAdapter({ powerPreference: 'high-performance' })));
+    return hardwareFeatures(navigator.gpu && (await navigator.gpu.requestAdapter({ powerPreference: 'high-performance' })));
   } catch {
-    return false;
+    return null;
   }
 }
 
-/** @type {Promise<boolean> | null} */
+/** @type {Promise<Set<string> | null> | null} */
 let gpu = null;
-/** @returns {Promise<boolean>} true when this device has a hardware WebGPU adapter (asked once) */
-export const hardwareGpu = () => (gpu ??= hasWebGpu());
-const mainThreads = () => (self.crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency || 1) : 1);
+/** @returns {Promise<Set<string> | null>} the hardware WebGPU adapter's features, null for none (asked once) */
+export const gpuFeatures = () => (gpu ??= probeGpu());
+/** @returns {Promise<boolean>} true when this device has a hardware WebGPU adapter */
+export const hardwareGpu = async () => !!(await gpuFeatures());
+const mainThreads = () => wasmThreads(navigator.hardwareConcurrency, self.crossOriginIsolated);
 
 /** One onnxruntime: a Worker with ORT imported, `threads` its thread count. */
 class Runtime {
@@ -108,8 +111,9 @@ let lastRan = null;
 
 /**
  * The onnxruntime to run `spec` in, started; without a spec, the main one (mainThreads(),
- * WebGPU when there is a hardware adapter), which stays at rest between sessions. An int8 graph
- * never runs on WebGPU (gpu_route.js): on a machine with a GPU it gets a wasm runtime of its own.
+ * WebGPU when there is a hardware adapter), which stays at rest between sessions. An int8 graph,
+ * or one that needs a feature the adapter lacks (an fp16 graph without shader-f16), never runs on
+ * WebGPU (gpu_route.js runsOnGpu): on a machine with a GPU it gets a wasm runtime of its own.
  * `max_threads` (the catalogue's): an fp32 engine whose convolutions sum in another order on more
  * threads (so its bytes would depend on the machine's core count) runs on at most that many on
  * wasm. numThreads is global to an onnxruntime, so such an engine gets a worker of its own.
@@ -118,8 +122,9 @@ let lastRan = null;
  * @returns {Promise<Runtime>}
  */
 async function loadRuntime(spec) {
-  const gpu = await hardwareGpu();
-  const webgpu = spec ? runsOnGpu(spec, gpu) : gpu;
+  const features = await gpuFeatures();
+  const gpu = !!features;
+  const webgpu = spec ? runsOnGpu(spec, features) : gpu;
   // WebGPU is another computation altogether: no thread count to hold.
   const cap = spec?.max_threads && !webgpu && mainThreads() > spec.max_threads ? spec.max_threads : 0;
   const threads = cap || mainThreads();

@@ -11,7 +11,7 @@ import { formatBytes, loadCatalogue } from '../lib/catalogue.js';
 import { loadModelBytes, modelState } from '../lib/model_store.js';
 import { clearFailure, failureKind, failureOf, recordFailure } from '../lib/model_failures.js';
 import { gpuRoute } from './gpu_route.js';
-import { getSession, hardwareGpu, hasSessions, sessionPending } from './inference.js';
+import { getSession, gpuFeatures, hasSessions, sessionPending } from './inference.js';
 import { SharedTask } from './shared_task.js';
 
 const { t } = globalThis.BackgroneI18n;
@@ -109,7 +109,7 @@ export function refuseGpu() {
 async function routed(catalogue, engine) {
   const onDevice = async (name) =>
     !failureOf(name) && !loading.has(name) && !deliberate.has(name) && (await isCached(catalogue.engines[name]));
-  return (await gpuRoute(catalogue, engine, { gpu: !gpuRefused && (await hardwareGpu()), onDevice })).engine;
+  return (await gpuRoute(catalogue, engine, { gpu: gpuRefused ? null : await gpuFeatures(), onDevice })).engine;
 }
 
 /**

@@ -6,11 +6,11 @@
 // background picture has its own Remove.
 import '../lib/messages.js';
 import '../lib/i18n.js';
-import { DEFAULT_ENGINE, ENGINES, engineAbout, formatBytes } from '../lib/catalogue.js';
+import { DEFAULT_ENGINE, ENGINES, engineAbout, formatBytes, loadCatalogue } from '../lib/catalogue.js';
 import { callEngine } from '../lib/offscreen_client.js';
 import { showModel, watchModels } from '../lib/model_view.js';
 import { DEFAULT_MODEL_SOURCE, bindSettings, loadSettings, saveSettings } from '../lib/settings.js';
-import { isHardwareAdapter } from '../engine/gpu_route.js';
+import { hardwareFeatures, runsOnGpu } from '../engine/gpu_route.js';
 import * as pythonCache from '../engine/py_snapshot.js';
 import { bindPicture } from './background_picture.js';
 
@@ -111,10 +111,14 @@ async function render() {
   $('source').value = settings.modelSource;
 }
 
-/** With a hardware GPU, a line on what runs on it (the engine's routing, engine/gpu_route.js). */
+/** With a hardware GPU, a line on what runs on it (the engine's routing, engine/gpu_route.js):
+ * Medium's fp16 graph only where the adapter offers shader-f16. */
 async function showGpuNote() {
   const adapter = await navigator.gpu?.requestAdapter({ powerPreference: 'high-performance' }).catch(() => null);
-  $('gpu-note').hidden = !isHardwareAdapter(adapter);
+  const gpu = hardwareFeatures(adapter);
+  const medium = gpu && (await loadCatalogue()).engines.medium;
+  $('gpu-note').textContent = medium && !runsOnGpu(medium, gpu) ? t('optionsGpuNoteNoF16') : t('optionsGpuNote');
+  $('gpu-note').hidden = !gpu;
 }
 
 async function showShortcut() {

@@ -147,6 +147,11 @@ def parse_engine(name: str, raw: Mapping[str, Any]) -> EngineSpec:
         not isinstance(max_threads, int) or isinstance(max_threads, bool) or max_threads < 1
     ):
         raise CatalogueError(f"model catalogue: {where}.max_threads should be a whole number of at least 1")
+    # What the graph needs of a WebGPU adapter (the extension's gpu_route.js): an fp16 graph,
+    # "shader-f16". The core runs no WebGPU; it only checks the shape.
+    features = raw.get("webgpu_features", [])
+    if not isinstance(features, list) or not all(isinstance(f, str) and f for f in features):
+        raise CatalogueError(f"model catalogue: {where}.webgpu_features should be a list of WebGPU feature names")
     sha = _require(raw, "sha256", str, where)
     if len(sha) != 64:
         raise CatalogueError(f"model catalogue: {where}.sha256 is not a sha256 hex digest")

@@ -1,17 +1,23 @@
 // With a hardware WebGPU adapter an int8 graph never runs on WebGPU: its job runs the float graph
-// of the same weights there when that model is on this device, else the int8 graph on wasm.
+// of the same weights there when that model is on this device and the adapter offers what it needs
+// (medium's fp16 graph: shader-f16), else the int8 graph on wasm.
 // The real catalogue (models/catalogue.json), so a renamed recipe or source breaks these.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { floatSource, gpuRoute, isHardwareAdapter, isQuantized, runsOnGpu } from '../../extension/engine/gpu_route.js';
+import { floatSource, gpuRoute, hardwareFeatures, isHardwareAdapter, isQuantized, runsOnGpu } from '../../extension/engine/gpu_route.js';
 
 const catalogue = JSON.parse(readFileSync(new URL('../../models/catalogue.json', import.meta.url), 'utf8'));
 for (const [name, spec] of Object.entries(catalogue.engines)) spec.name = name;
 const { fast, standard, detailed, medium } = catalogue.engines;
 
+// A hardware adapter's features (hardwareFeatures): with shader-f16, and without (measured: an H200
+// through Dawn's Vulkan backend offered none, and ORT then cannot make medium's session).
+const F16 = new Set(['shader-f16', 'timestamp-query']);
+const NO_F16 = new Set(['timestamp-query']);
+
 /** onDevice as the engine asks it, with the names it was asked. */
-function device(stored, gpu = true) {
+function device(stored, gpu = F16) {
   const asked = [];
   return { asked, gpu, onDevice: async (name) => (asked.push(name), stored.includes(name)) };
 }
@@ -29,11 +35,11 @@ test('the catalogue: the int8 engines are quantized and built from medium; fast 
 
 test('no hardware adapter: every engine as chosen, on wasm, and the store is not asked', async () => {
   for (const engine of Object.keys(catalogue.engines)) {
-    const d = device(['medium'], false);
+    const d = device(['medium'], null);
     assert.deepEqual(await gpuRoute(catalogue, engine, d), { engine, webgpu: false });
     assert.deepEqual(d.asked, []);
   }
-  assert.equal(runsOnGpu(medium, false), false);
+  assert.equal(runsOnGpu(medium, null), false);
 });
 
 test('a hardware adapter: float engines run on WebGPU as chosen', async () => {
@@ -42,8 +48,20 @@ test('a hardware adapter: float engines run on WebGPU as chosen', async () => {
     assert.deepEqual(await gpuRoute(catalogue, engine, d), { engine, webgpu: true });
     assert.deepEqual(d.asked, []);
   }
-  assert.equal(runsOnGpu(fast, true), true);
-  assert.equal(runsOnGpu(medium, true), true);
+  assert.equal(runsOnGpu(fast, F16), true);
+  assert.equal(runsOnGpu(medium, F16), true);
+});
+
+test('a hardware adapter without shader-f16: fast on WebGPU; medium, and the int8 engines, on wasm (the store not asked)', async () => {
+  assert.deepEqual(await gpuRoute(catalogue, 'fast', device(['medium'], NO_F16)), { engine: 'fast', webgpu: true });
+  assert.deepEqual(await gpuRoute(catalogue, 'medium', device(['medium'], NO_F16)), { engine: 'medium', webgpu: false });
+  for (const engine of ['standard', 'detailed']) {
+    const d = device(['medium'], NO_F16);
+    assert.deepEqual(await gpuRoute(catalogue, engine, d), { engine, webgpu: false });
+    assert.deepEqual(d.asked, []);
+  }
+  assert.equal(runsOnGpu(fast, NO_F16), true);
+  assert.equal(runsOnGpu(medium, NO_F16), false);
 });
 
 test('a hardware adapter and medium on this device: an int8 job runs medium on WebGPU', async () => {
@@ -57,7 +75,7 @@ test('a hardware adapter and medium on this device: an int8 job runs medium on W
 test('a hardware adapter without medium here (or its download failed): the int8 graph on wasm, never on WebGPU', async () => {
   for (const engine of ['standard', 'detailed']) {
     assert.deepEqual(await gpuRoute(catalogue, engine, device([])), { engine, webgpu: false });
-    assert.equal(runsOnGpu(catalogue.engines[engine], true), false);
+    assert.equal(runsOnGpu(catalogue.engines[engine], F16), false);
   }
 });
 
@@ -79,4 +97,12 @@ test('only a hardware adapter counts: SwiftShader and fallback adapters (either 
   assert.equal(isHardwareAdapter({ info: {}, isFallbackAdapter: true }), false); // before Chrome 136
   assert.equal(isHardwareAdapter({ info: { vendor: 'nvidia', architecture: 'hopper', isFallbackAdapter: false } }), true);
   assert.equal(isHardwareAdapter({}), true); // an adapter that says nothing of itself: taken as hardware
+});
+
+test('hardwareFeatures: null for none or a software adapter, else the features it offers', () => {
+  assert.equal(hardwareFeatures(null), null);
+  assert.equal(hardwareFeatures({ info: { architecture: 'swiftshader' }, features: new Set(['shader-f16']) }), null);
+  const nvidia = hardwareFeatures({ info: { vendor: 'nvidia' }, features: new Set(['shader-f16', 'subgroups']) });
+  assert.deepEqual([...nvidia].sort(), ['shader-f16', 'subgroups']);
+  assert.deepEqual([...hardwareFeatures({ info: { vendor: 'nvidia' } })], []); // one that lists none: needs nothing met
 });
