@@ -7,8 +7,8 @@ import { loadCatalogue } from '../lib/catalogue.js';
 import { deleteModel, modelState, pruneModels } from '../lib/model_store.js';
 import { clearFailure } from '../lib/model_failures.js';
 import { cutoutFilename } from '../lib/names.js';
-import { backendInfo, dropSession, releaseRuntimes, run, runtimeLive, warmRuntime } from './inference.js';
-import { downloadModel, downloadState, prewarmSession, refuseGpu, sessionFor } from './model_session.js';
+import { backendInfo, dropSession, hardwareGpu, releaseRuntimes, run, runtimeLive, warmRuntime } from './inference.js';
+import { downloadModel, downloadState, prewarmSession, refuseGpu, routedEngine, sessionFor } from './model_session.js';
 import { acceptPort, claimPort } from './job_ports.js';
 import { JobQueue } from './job_queue.js';
 import { decodeImage } from './browser_decode.js';
@@ -99,7 +99,9 @@ async function runCut({ engine, options, modelSource }, bytes, channel, report, 
   const image = await decodeImage(bytes, options);
   try {
     lap('decode');
-    const model = await modelStep(engine, report);
+    // The step names, and times, the graph that will run (on a GPU, Standard's job runs Medium): a
+    // warm Medium session must not read as "Loading Medium" on every Standard cut.
+    const model = await modelStep(await routedEngine(engine), report);
     const { spec, session, notice } = await sessionFor(engine, modelSource, model.report, timings, signal);
     lap('model');
     model.done(spec.name, timings.model);
@@ -370,9 +372,13 @@ chrome.runtime.onConnect.addListener((port) => {
 
 // Warm up Python and onnxruntime while the first request is on its way; not in an event page,
 // which wakes for every menu click and save (a job boots them when it needs them).
+// With a hardware GPU the runtime a job needs depends on its engine (gpu_route.js: an int8 job
+// without Medium stored runs on wasm, not in the WebGPU runtime): its wake starts that one.
 if (!IN_EVENT_PAGE) {
   loadPython().catch((err) => console.error('Python failed to load', err));
-  warmRuntime();
+  hardwareGpu().then((gpu) => {
+    if (!gpu) warmRuntime();
+  });
 }
 // Storage held by engines an earlier version offered (and this catalogue no longer lists) is freed.
 loadCatalogue()

@@ -112,6 +112,12 @@ async function routed(catalogue, engine) {
   return (await gpuRoute(catalogue, engine, { gpu: gpuRefused ? null : await gpuFeatures(), onDevice })).engine;
 }
 
+/** The engine a job for `engine` will run (routed, as sessionFor routes it): what its progress names. */
+export async function routedEngine(engine) {
+  const catalogue = await loadCatalogue();
+  return catalogue.engines[engine] ? routed(catalogue, engine) : engine;
+}
+
 /**
  * A session for the engine, or for the engine gpu_route.js runs in its place (its spec says
  * which; `exact`: never another graph, e.g. a re-detect of a result's own model). A model that

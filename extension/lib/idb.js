@@ -40,7 +40,7 @@ export function committed(tx) {
     tx.oncomplete = () => resolve();
     // On a failed request's error, tx.error is not yet set: the request's is the reason.
     tx.onerror = (event) => reject(tx.error ?? /** @type {IDBRequest} */ (event.target).error);
-    tx.onabort = () => reject(tx.error ?? new DOMException('', 'AbortError'));
+    tx.onabort = () => reject(tx.error ?? new DOMException('idb-transaction-aborted', 'AbortError')); // a code, never an empty message
   });
 }
 
