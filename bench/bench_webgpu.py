@@ -383,6 +383,12 @@ def main() -> int:
                 return 2
             if not adapter["hardware"]:
                 result["notes"].append("software adapter (--allow-software): speeds say nothing of a GPU")
+            if args.model == "medium" and not (adapter.get("adapter") or {}).get("f16"):
+                # ORT cannot make an fp16 graph's session without it ("Program Transpose requires f16"),
+                # and the product then runs medium on wasm (catalogue webgpu_features).
+                result["notes"].append("the adapter offers no shader-f16: medium cannot run on WebGPU here")
+                log("No shader-f16 on this adapter: medium's fp16 graph cannot run on WebGPU (only the clicks run).")
+                args.clicks_only = True
             (files / "model.onnx").write_bytes(medium_bytes(spec) if args.model == "medium" else tiny_bytes(spec))
             cases = quality_set.cases(seed=0, count_per_kind=max(1, args.cases))
             if not args.clicks_only:
@@ -398,10 +404,16 @@ def main() -> int:
                 result["clicks"] = clicks(browser, mirror, site, warm=3)
                 log(f"  {result['clicks']}")
                 std = result["clicks"]["standard"]
-                if adapter["hardware"]:  # gpu_route.js: medium is stored now, so standard runs it on WebGPU
-                    routed = std["engine"] == "medium" and (std["backend"] or {}).get("webgpu") is True
+                # gpu_route.js: medium is stored now, so standard runs it on WebGPU where the adapter
+                # offers shader-f16 (medium's fp16 graph needs it), else its own int8 graph on wasm.
+                if adapter["hardware"]:
+                    f16 = bool((adapter.get("adapter") or {}).get("f16"))
+                    expected = ("medium", True) if f16 else ("standard", False)
+                    ran = (std["engine"], (std["backend"] or {}).get("webgpu") is True)
                     result["notes"].append(
-                        "standard ran medium on WebGPU, as routed" if routed else f"ROUTING WRONG: standard ran {std}"
+                        f"standard ran {ran[0]} on {'WebGPU' if ran[1] else 'wasm'}, as routed (shader-f16: {f16})"
+                        if ran == expected
+                        else f"ROUTING WRONG: standard ran {std} (shader-f16: {f16})"
                     )
         finally:
             browser.close()
