@@ -434,8 +434,10 @@ def models(args, result: dict, page, site: Site, files: Path, spec, cases: list,
     """The model in the engine's worker, WebGPU and wasm: cold, warm, mask parity."""
     (files / "model.onnx").write_bytes(medium_bytes(spec) if args.model == "medium" else tiny_bytes(spec))
     cores = result["adapter"].get("cores") or 1
-    # The product: a GPU runtime of min(4, cores) threads (for ORT's CPU nodes); wasm capped at max_threads.
-    bench = Bench(page, site, files, spec, {True: min(4, cores), False: min(spec.max_threads or 4, 4, cores)})
+    # The product (engine/thread_count.js): half the cores, at least min(4, cores), at most 16; wasm
+    # capped at the engine's max_threads.
+    threads = min(16, max(min(4, cores), cores // 2))
+    bench = Bench(page, site, files, spec, {True: threads, False: min(spec.max_threads or threads, threads)})
     first = with_tensor(load(cases[0].encoded()), spec).tensor
     warm_url = bench.tensor_url("warm", first)
     log("cold: webgpu ...")

@@ -24,6 +24,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import zlib from 'node:zlib';
 import { isHardwareAdapter, isQuantized } from '../extension/engine/gpu_route.js';
+import { wasmThreads } from '../extension/engine/thread_count.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const CATALOGUE = JSON.parse(fs.readFileSync(path.join(ROOT, 'models/catalogue.json'), 'utf8'));
@@ -166,8 +167,9 @@ async function child(opts) {
   const webgpu = backend === 'webgpu';
   if (webgpu) await installGpu(opts.dawn, dawnFlags(opts));
   const cores = os.availableParallelism();
-  // inference.js: a runtime of min(4, cores) threads; a wasm engine with max_threads at most that.
-  const threads = webgpu ? Math.min(4, cores) : Math.min(spec.max_threads || 4, 4, cores);
+  // inference.js: a runtime of wasmThreads(cores) threads; a wasm engine with max_threads at most that.
+  const most = wasmThreads(cores, true);
+  const threads = webgpu ? most : Math.min(spec.max_threads || most, most);
   const t0 = performance.now();
   const ort = await import(pathToFileURL(path.join(opts.ort, webgpu ? 'ort.webgpu.min.mjs' : 'ort.wasm.min.mjs')).href);
   ort.env.wasm.wasmPaths = path.resolve(opts.ort) + path.sep; // a path: Node's fetch takes no file: URL

@@ -1,6 +1,7 @@
-// onnxruntime-web sessions: WebGPU when a hardware adapter exists (float graphs only: an int8
-// graph runs on wasm, gpu_route.js), else wasm (SIMD, threads when the engine is cross-origin
-// isolated). ORT lives in Workers of the engine's own (ort_worker.js),
+// onnxruntime-web sessions: WebGPU when a hardware adapter exists (float graphs only, and only
+// where the adapter offers what the graph needs: an int8 graph, or an fp16 one without
+// shader-f16, runs on wasm, gpu_route.js), else wasm (SIMD, threads when the engine is
+// cross-origin isolated: thread_count.js). ORT lives in Workers of the engine's own (ort_worker.js),
 // never in the engine's document: wasm memory only grows and ORT never gives it back, but a
 // terminated Worker gives all of it back (releaseRuntimes), and a running model keeps no
 // thread of the document's busy (Firefox's event page keeps its timers).

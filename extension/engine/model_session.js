@@ -1,7 +1,8 @@
 // The model session a job runs with: the chosen engine's, from this device's store or
 // downloaded; when that model can't be had, the nearest built-in engine's, and a notice why.
 // On a hardware GPU an int8 engine's job runs the float model of the same weights there when it
-// is on this device (gpu_route.js), and says so: the job's spec is that engine's.
+// is on this device and the adapter offers what that graph needs (an fp16 graph: shader-f16;
+// gpu_route.js), and says so: the job's spec is that engine's.
 // Also the download a user starts on purpose ("Download now", Retry): the bytes only, stored,
 // no session (which would take the place of one a user cuts with); a job meanwhile waits on
 // those very bytes, and a download on purpose joins a job's download under way.
@@ -103,8 +104,9 @@ export function refuseGpu() {
 }
 
 /**
- * The engine a job for `engine` runs (gpu_route.js): on a hardware GPU, an int8 engine's float
- * source when that model is stored here with no remembered failure and no download under way.
+ * The engine a job for `engine` runs (gpu_route.js): on a hardware GPU that offers what its graph
+ * needs, an int8 engine's float source when that model is stored here with no remembered failure
+ * and no download under way.
  */
 async function routed(catalogue, engine) {
   const onDevice = async (name) =>

@@ -2,7 +2,9 @@
 // the int8 ISNet at 768, output identical at every count): 1 thread 4.7 s, 4: 1.56 s, 8: 1.17 s,
 // 16: 0.84 s a run. Half the logical cores, at least min(4, cores) as before: more threads are
 // faster up to all of them, but the page, Python and the rest of the browser keep the other half
-// (logical cores are often hyperthreads, which add little to SIMD work). Pure: runs in Node tests.
+// while a cut-out runs. The int8 engines sum in integers: the same bytes on any count (checked
+// up to 16). An fp32 engine runs on at most its catalogue max_threads (fast 4, medium 2), where
+// its sums stay alike (tests/test_thread_determinism.py). Pure: runs in Node tests.
 
 /** The most threads a runtime gets, however many cores. */
 export const MAX_THREADS = 16;

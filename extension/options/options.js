@@ -116,7 +116,7 @@ async function render() {
 async function showGpuNote() {
   const adapter = await navigator.gpu?.requestAdapter({ powerPreference: 'high-performance' }).catch(() => null);
   const gpu = hardwareFeatures(adapter);
-  const medium = gpu && (await loadCatalogue()).engines.medium;
+  const medium = gpu && (await loadCatalogue().catch(() => null))?.engines.medium;
   $('gpu-note').textContent = medium && !runsOnGpu(medium, gpu) ? t('optionsGpuNoteNoF16') : t('optionsGpuNote');
   $('gpu-note').hidden = !gpu;
 }
