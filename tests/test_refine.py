@@ -425,13 +425,15 @@ def test_bad_inputs_are_refused():
         estimate_foreground(np.zeros((4, 4, 4), np.uint8), np.zeros((4, 5), np.uint8))
 
 
-@pytest.mark.parametrize("chunk", [1, 7, 64])
-def test_refine_in_runs_of_cells_is_the_same_as_in_one_go(monkeypatch, chunk):
+@pytest.mark.parametrize(("chunk", "width"), [(1, 1101), (7, 1101), (64, 1101), (7, 301), (64, 301)])
+def test_refine_in_runs_of_cells_is_the_same_as_in_one_go(monkeypatch, chunk, width):
     # Over 1024 px wide (2x2 cells, the last ones half outside the picture) with a wide soft edge:
     # the edge's pixels are worked on a few cells at a time; every sum is per cell, so nothing moves.
+    # Under it, cells of one pixel (pass 2's window is wider than a cell there).
     rng = np.random.default_rng(5)
-    rgba = rng.integers(0, 256, (61, 1101, 4), np.uint8)
-    alpha = np.clip(np.linspace(-200, 460, 1101)[None, :] + rng.normal(0, 30, (61, 1101)), 0, 255).astype(np.uint8)
+    rgba = rng.integers(0, 256, (61, width, 4), np.uint8)
+    ramp = np.linspace(-200, 460, width)[None, :]
+    alpha = np.clip(ramp + rng.normal(0, 30, (61, width)), 0, 255).astype(np.uint8)
     whole = refine(rgba, alpha)
     monkeypatch.setattr("backgrone.refine.CHUNK_PIXELS", chunk)
     runs = refine(rgba, alpha)

@@ -457,10 +457,11 @@ class _Edge:
         xa, xb, wx = axis(self.cx, gw)
         return ya * gw + xa, ya * gw + xb, yb * gw + xa, yb * gw + xb, wy, wx
 
-    def centres(self, planes: np.ndarray, factor: int) -> np.ndarray:
-        """Bilinear samples of a grid of ``factor`` at the cells' centres: ``(k, cells)``."""
+    def centres(self, planes: np.ndarray, factor: int, run: slice = slice(None)) -> np.ndarray:
+        """Bilinear samples of a grid of ``factor`` at the centres of a run of cells: ``(k, cells)``."""
         centre = self.f / 2
-        return _bilinear(planes, (self.cy * self.f + centre) / factor - 0.5, (self.cx * self.f + centre) / factor - 0.5)
+        y = (self.cy[run] * self.f + centre) / factor - 0.5
+        return _bilinear(planes, y, (self.cx[run] * self.f + centre) / factor - 0.5)
 
     def sampled(self, m: int, gh: int, gw: int) -> np.ndarray:
         """The cells of the grid ``m`` times coarser that sampling at these pixels reads."""
@@ -696,9 +697,17 @@ def _foreground(
     sum_ia = [_box(_shrink(p, c), wide) for p in grid_ia]
     sum_i = [_box(p, wide) for p in _planes(level, c)]
     sum_b = [i - p for i, p in zip(sum_i, sum_ia, strict=True)]
-    sums = edge.centres(np.stack([*sum_ia, sum_a, *sum_b, 1 - sum_a]), f * c)
-    f_hat = (sums[:3] / np.maximum(sums[3], 1e-6))[..., None]
-    b_hat = (sums[4:7] / np.maximum(sums[7], 1e-6))[..., None]
+    planes = np.stack([*sum_ia, sum_a, *sum_b, 1 - sum_a])
+    del sum_a, sum_ia, sum_i, sum_b
+    # Sampled a run of cells at a time (each cell on its own: the same values): the bilinear
+    # sampling's corner values and weights, 8 planes each, for every cell at once were the peak
+    # where the mask is soft almost everywhere.
+    f_hat, b_hat = np.empty((3, cells, 1), np.float32), np.empty((3, cells, 1), np.float32)
+    for run, _ in edge.chunks():
+        sums = edge.centres(planes, f * c, run)
+        f_hat[:, run, 0] = sums[:3] / np.maximum(sums[3], 1e-6)
+        b_hat[:, run, 0] = sums[4:7] / np.maximum(sums[7], 1e-6)
+    del planes, sums
 
     # Pass 2 (F = pass 1's F, B = its B^), local, on the working grid. Its F a per
     # pixel is I a + (F1 - I) a = I a + F^ a (1 - a^2) - I a (1 - a) - B^ a^2 (1 - a)
@@ -706,9 +715,14 @@ def _foreground(
     grid = np.concatenate((grid_ia, grid_a[None]))
     del grid_ia, grid_a
     delta = f_hat[..., 0] * sum_au - sum_iv - b_hat[..., 0] * sum_av
+    del mean_ia, mean_a, sum_iv, sum_au, sum_av
     grid.reshape(4, -1)[:3, where] += delta / count
-    sums = _window_means(grid, edge.cy, edge.cx, max(1, int(FG_LOCAL / f)))
-    f_hat = (sums[:3] / np.maximum(sums[3], 1e-6))[..., None]
+    del delta, where
+    r = max(1, int(FG_LOCAL / f))
+    for run, _ in edge.chunks():  # a run of cells at a time, as above: each cell's window on its own
+        sums = _window_means(grid, edge.cy[run], edge.cx[run], r)
+        f_hat[:, run, 0] = sums[:3] / np.maximum(sums[3], 1e-6)
+    del grid, sums
 
     # F = F^ + a (I - a F^ - (1-a) B^) = F^ (1 - a^2) + a I - a (1 - a) B^, a run of cells at a
     # time, in place: the same operations in the same order as the expression. Into ``out``: each
