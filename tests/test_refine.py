@@ -425,15 +425,58 @@ def test_bad_inputs_are_refused():
         estimate_foreground(np.zeros((4, 4, 4), np.uint8), np.zeros((4, 5), np.uint8))
 
 
-@pytest.mark.parametrize("chunk", [1, 7, 64])
-def test_refine_in_runs_of_cells_is_the_same_as_in_one_go(monkeypatch, chunk):
+@pytest.mark.parametrize(("chunk", "width"), [(1, 1101), (7, 1101), (64, 1101), (7, 301), (64, 301)])
+def test_refine_in_runs_of_cells_is_the_same_as_in_one_go(monkeypatch, chunk, width):
     # Over 1024 px wide (2x2 cells, the last ones half outside the picture) with a wide soft edge:
     # the edge's pixels are worked on a few cells at a time; every sum is per cell, so nothing moves.
+    # Under it, cells of one pixel (pass 2's window is wider than a cell there).
     rng = np.random.default_rng(5)
-    rgba = rng.integers(0, 256, (61, 1101, 4), np.uint8)
-    alpha = np.clip(np.linspace(-200, 460, 1101)[None, :] + rng.normal(0, 30, (61, 1101)), 0, 255).astype(np.uint8)
+    rgba = rng.integers(0, 256, (61, width, 4), np.uint8)
+    ramp = np.linspace(-200, 460, width)[None, :]
+    alpha = np.clip(ramp + rng.normal(0, 30, (61, width)), 0, 255).astype(np.uint8)
     whole = refine(rgba, alpha)
     monkeypatch.setattr("backgrone.refine.CHUNK_PIXELS", chunk)
     runs = refine(rgba, alpha)
     for got, want in zip(runs, whole, strict=True):
         assert got.tobytes() == want.tobytes()
+
+
+def _written(rgba: np.ndarray, index: np.ndarray, rgb: np.ndarray) -> np.ndarray:
+    want = rgba.copy()
+    want.reshape(-1, 4)[index, :3] = rgb
+    return want
+
+
+@pytest.mark.parametrize("chunk", [64, 1 << 19])
+@pytest.mark.parametrize("alias", [False, True])
+def test_colours_written_into_out_are_those_returned(monkeypatch, chunk, alias):
+    # Partial cells (2x2 past 1024 px, the last half outside) and a picture soft almost everywhere;
+    # ``out`` the guide itself too: each run's colours are written before the next run reads its own.
+    rng = np.random.default_rng(11)
+    rgba = rng.integers(0, 256, (21, 1101, 4), np.uint8)
+    alpha = rng.integers(1, 255, (21, 1101)).astype(np.uint8)
+    alpha[:, :40] = 0
+    alpha[:, 600:640] = 255
+    monkeypatch.setattr("backgrone.refine.CHUNK_PIXELS", chunk)
+    index, rgb = estimate_foreground(rgba, alpha)
+    out = rgba.copy()
+    got = estimate_foreground(out, alpha, out=out) if alias else estimate_foreground(rgba, alpha, out=out)
+    assert got[0].size == 0 and got[1].shape == (0, 3)
+    assert out.tobytes() == _written(rgba, index, rgb).tobytes()  # alpha channel and hard pixels kept
+    refined, index, rgb = refine(rgba, alpha)
+    out = rgba.copy()
+    again, *_ = refine(out if alias else rgba, alpha, out=out)
+    assert again.tobytes() == refined.tobytes()
+    assert out.tobytes() == _written(rgba, index, rgb).tobytes()
+
+
+def test_out_must_be_a_writable_image_of_the_same_size():
+    rgba, truth, _ = red_on_green()
+    alpha = np.round(truth * 255).astype(np.uint8)
+    fixed = rgba.copy()
+    fixed.flags.writeable = False
+    for bad in (rgba[:-1].copy(), rgba[:, ::-1], fixed, rgba[..., :3].copy()):
+        with pytest.raises(ValueError, match="out"):
+            estimate_foreground(rgba, alpha, out=bad)
+        with pytest.raises(ValueError, match="out"):
+            refine(rgba, np.zeros_like(alpha), out=bad)  # checked even with nothing to write

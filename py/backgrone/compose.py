@@ -123,7 +123,7 @@ def render(
     raise OptionsError(f"unknown output '{output}': choose one of {', '.join(OUTPUTS)}")
 
 
-def _writable(rgba: np.ndarray) -> np.ndarray | None:
+def writable(rgba: np.ndarray) -> np.ndarray | None:
     """``rgba`` itself, made writable, when it is C-contiguous uint8 and its memory may be written
     (an array over ``bytes`` may not be); else ``None``."""
     if rgba.dtype != np.uint8 or not rgba.flags.c_contiguous:
@@ -144,11 +144,11 @@ def _cutout_rows(
     in_place: bool = False,
 ) -> np.ndarray:
     """Rows ``top:bottom`` of the cut-out as a new ``(rows, W, 4)`` uint8 array (with ``in_place``,
-    ``rgba`` itself where :func:`_writable`): the source's colours (those in ``colours`` replaced,
+    ``rgba`` itself where :func:`writable`): the source's colours (those in ``colours`` replaced,
     their flat indices sorted when ``top`` > 0 or ``bottom`` < H), ``alpha`` as alpha, and no colour
     where alpha is 0."""
     height, width = alpha.shape
-    cutout = _writable(rgba) if in_place and (top, bottom) == (0, rgba.shape[0]) else None
+    cutout = writable(rgba) if in_place and (top, bottom) == (0, rgba.shape[0]) else None
     if cutout is None:
         cutout = np.array(rgba[top:bottom], dtype=np.uint8, order="C")  # one copy, then in place
     cutout[..., 3] = alpha[top:bottom]

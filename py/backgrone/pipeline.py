@@ -28,6 +28,7 @@ from .compose import (
     render,
     strips,
     subject_box,
+    writable,
 )
 from .decode import DEFAULT_MAX_PIXELS, decode_image, decode_pixels, to_array
 from .edit_log import EditLog
@@ -233,16 +234,33 @@ def compose(
         mask = refine.despeckle(mask)
     alpha = alpha_at_size(mask, prepared.size)
     decontaminate = _decontaminates(options)
+    # The cut-out will be made in the image itself: the colours go straight into it.
+    into = _cutout_in(rgba, options) if consume and decontaminate else None
     colours: tuple[np.ndarray, np.ndarray] | None = None
-    if options.uses("edges") and decontaminate:  # one pass shares the reduced image and edge cells
-        alpha, index, rgb = refine.refine(guide, alpha, mask, in_place=True)  # alpha is ours
-        colours = (index, rgb)
-    elif options.uses("edges"):
-        alpha = refine.refine_edges(guide, alpha, mask, in_place=True)
-    elif decontaminate:
-        colours = refine.estimate_foreground(guide, alpha)
+    try:
+        if options.uses("edges") and decontaminate:  # one pass shares the reduced image and edge cells
+            alpha, index, rgb = refine.refine(guide, alpha, mask, in_place=True, out=into)  # alpha is ours
+            colours = (index, rgb)
+        elif options.uses("edges"):
+            alpha = refine.refine_edges(guide, alpha, mask, in_place=True)
+        elif decontaminate:
+            colours = refine.estimate_foreground(guide, alpha, out=into)
+    except BaseException:
+        if into is not None:  # its pixels may be half written: never used again
+            prepared.spent = True
+        raise
+    if into is not None:
+        colours = None  # already in the image
     del guide  # a copy when the source hides colours: not needed past here
     return _output(prepared, alpha, colours, options, consume)
+
+
+def _cutout_in(rgba: np.ndarray, options: Options) -> np.ndarray | None:
+    """``rgba`` itself when a consuming :func:`_output` makes the cut-out in it: a plain full-size
+    cut-out (no crop, no layer) in an array whose memory may be written (``compose.writable``)."""
+    if options.output != "cutout" or options.crop or options.layered:
+        return None
+    return writable(rgba)
 
 
 def _decontaminates(options: Options) -> bool:

@@ -457,10 +457,11 @@ class _Edge:
         xa, xb, wx = axis(self.cx, gw)
         return ya * gw + xa, ya * gw + xb, yb * gw + xa, yb * gw + xb, wy, wx
 
-    def centres(self, planes: np.ndarray, factor: int) -> np.ndarray:
-        """Bilinear samples of a grid of ``factor`` at the cells' centres: ``(k, cells)``."""
+    def centres(self, planes: np.ndarray, factor: int, run: slice = slice(None)) -> np.ndarray:
+        """Bilinear samples of a grid of ``factor`` at the centres of a run of cells: ``(k, cells)``."""
         centre = self.f / 2
-        return _bilinear(planes, (self.cy * self.f + centre) / factor - 0.5, (self.cx * self.f + centre) / factor - 0.5)
+        y = (self.cy[run] * self.f + centre) / factor - 0.5
+        return _bilinear(planes, y, (self.cx[run] * self.f + centre) / factor - 0.5)
 
     def sampled(self, m: int, gh: int, gw: int) -> np.ndarray:
         """The cells of the grid ``m`` times coarser that sampling at these pixels reads."""
@@ -631,10 +632,26 @@ def refine_edges(
 # --- estimate_foreground --------------------------------------------------------------
 
 
-def _foreground(edge: _Edge, level: Image.Image, rgba: np.ndarray, alpha: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _none() -> tuple[np.ndarray, np.ndarray]:
+    return np.zeros(0, np.intp), np.zeros((0, 3), np.uint8)
+
+
+def _target(out: np.ndarray | None, alpha: np.ndarray) -> np.ndarray | None:
+    """``out``'s pixels as ``(H * W, 4)`` rows written in place, checked."""
+    if out is None:
+        return None
+    if out.shape != (*alpha.shape, 4) or out.dtype != np.uint8 or not out.flags.c_contiguous or not out.flags.writeable:
+        raise ValueError(f"out must be a writable C-contiguous {(*alpha.shape, 4)} uint8 array")
+    return out.reshape(-1, 4)
+
+
+def _foreground(
+    edge: _Edge, level: Image.Image, rgba: np.ndarray, alpha: np.ndarray, out: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    target = _target(out, alpha)
     a8, soft = edge.soft(alpha)
     if not soft.any():
-        return np.zeros(0, np.intp), np.zeros((0, 3), np.uint8)
+        return _none()
     h, w = alpha.shape
     f, cells = edge.f, edge.cells
     count = edge.counts()
@@ -680,9 +697,17 @@ def _foreground(edge: _Edge, level: Image.Image, rgba: np.ndarray, alpha: np.nda
     sum_ia = [_box(_shrink(p, c), wide) for p in grid_ia]
     sum_i = [_box(p, wide) for p in _planes(level, c)]
     sum_b = [i - p for i, p in zip(sum_i, sum_ia, strict=True)]
-    sums = edge.centres(np.stack([*sum_ia, sum_a, *sum_b, 1 - sum_a]), f * c)
-    f_hat = (sums[:3] / np.maximum(sums[3], 1e-6))[..., None]
-    b_hat = (sums[4:7] / np.maximum(sums[7], 1e-6))[..., None]
+    planes = np.stack([*sum_ia, sum_a, *sum_b, 1 - sum_a])
+    del sum_a, sum_ia, sum_i, sum_b
+    # Sampled a run of cells at a time (each cell on its own: the same values): the bilinear
+    # sampling's corner values and weights, 8 planes each, for every cell at once were the peak
+    # where the mask is soft almost everywhere.
+    f_hat, b_hat = np.empty((3, cells, 1), np.float32), np.empty((3, cells, 1), np.float32)
+    for run, _ in edge.chunks():
+        sums = edge.centres(planes, f * c, run)
+        f_hat[:, run, 0] = sums[:3] / np.maximum(sums[3], 1e-6)
+        b_hat[:, run, 0] = sums[4:7] / np.maximum(sums[7], 1e-6)
+    del planes, sums
 
     # Pass 2 (F = pass 1's F, B = its B^), local, on the working grid. Its F a per
     # pixel is I a + (F1 - I) a = I a + F^ a (1 - a^2) - I a (1 - a) - B^ a^2 (1 - a)
@@ -690,13 +715,20 @@ def _foreground(edge: _Edge, level: Image.Image, rgba: np.ndarray, alpha: np.nda
     grid = np.concatenate((grid_ia, grid_a[None]))
     del grid_ia, grid_a
     delta = f_hat[..., 0] * sum_au - sum_iv - b_hat[..., 0] * sum_av
+    del mean_ia, mean_a, sum_iv, sum_au, sum_av
     grid.reshape(4, -1)[:3, where] += delta / count
-    sums = _window_means(grid, edge.cy, edge.cx, max(1, int(FG_LOCAL / f)))
-    f_hat = (sums[:3] / np.maximum(sums[3], 1e-6))[..., None]
+    del delta, where
+    r = max(1, int(FG_LOCAL / f))
+    for run, _ in edge.chunks():  # a run of cells at a time, as above: each cell's window on its own
+        sums = _window_means(grid, edge.cy[run], edge.cx[run], r)
+        f_hat[:, run, 0] = sums[:3] / np.maximum(sums[3], 1e-6)
+    del grid, sums
 
     # F = F^ + a (I - a F^ - (1-a) B^) = F^ (1 - a^2) + a I - a (1 - a) B^, a run of cells at a
-    # time, in place: the same operations in the same order as the expression.
-    found = int(np.count_nonzero(soft))
+    # time, in place: the same operations in the same order as the expression. Into ``out``: each
+    # run's colours are written before the next run's are read, which is safe, as each pixel lies in
+    # one cell (a cell's clipped pixels repeat its own) and nothing below rereads the image.
+    found = 0 if target is not None else int(np.count_nonzero(soft))
     index, rgb = np.empty(found, np.intp), np.empty((found, 3), np.uint8)
     done = 0
     for run, at in edge.chunks():
@@ -709,16 +741,21 @@ def _foreground(edge: _Edge, level: Image.Image, rgba: np.ndarray, alpha: np.nda
         del a, img, u, v
         here = soft[at]
         fg = fg.reshape(3, -1)[:, here]
-        index[done : done + fg.shape[1]] = where_run[here]
         fg *= 255  # np.clip(fg * 255 + 0.5, 0, 255) without its two temporaries
         fg += 0.5
         np.clip(fg, 0, 255, out=fg)
+        if target is not None:
+            target[where_run[here], :3] = fg.T.astype(np.uint8)
+            continue
+        index[done : done + fg.shape[1]] = where_run[here]
         rgb[done : done + fg.shape[1]] = fg.T
         done += fg.shape[1]
     return index, rgb
 
 
-def estimate_foreground(rgba: np.ndarray, alpha: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def estimate_foreground(
+    rgba: np.ndarray, alpha: np.ndarray, out: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """The subject's own colour under its soft edge, free of the background's.
 
     Blur fusion (Forte & Pitie 2021, "Approximate Fast Foreground Colour Estimation",
@@ -732,24 +769,35 @@ def estimate_foreground(rgba: np.ndarray, alpha: np.ndarray) -> tuple[np.ndarray
     the cut-out. Returns ``(index, rgb)``: flat row-major indices of the pixels with
     ``0 < alpha < 255`` (in no particular order) and their colours, ``(n, 3)`` uint8;
     both empty when there is no such pixel.
+
+    ``out``, a writable C-contiguous ``(H, W, 4)`` uint8 array (``rgba`` itself may be it): the
+    colours are written into its RGB instead, a run of cells at a time, and both returned arrays are
+    empty. For memory: where the alpha is soft almost everywhere ``(index, rgb)`` are 11 bytes a
+    pixel beside the picture, and a caller making its cut-out in the picture needs neither.
     """
     rgba, alpha = _inputs(rgba, alpha)
+    _target(out, alpha)  # checked even when there is nothing to write
     edge = _Edge(alpha)
     if not edge.cells:
-        return np.zeros(0, np.intp), np.zeros((0, 3), np.uint8)
-    return _foreground(edge, _level(rgba, edge.f), rgba, alpha)
+        return _none()
+    return _foreground(edge, _level(rgba, edge.f), rgba, alpha, out)
 
 
 def refine(
-    rgba: np.ndarray, alpha: np.ndarray, mask: np.ndarray | None = None, in_place: bool = False
+    rgba: np.ndarray,
+    alpha: np.ndarray,
+    mask: np.ndarray | None = None,
+    in_place: bool = False,
+    out: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """:func:`refine_edges` (``in_place`` as there), then :func:`estimate_foreground` on its
-    result, sharing the reduced image and the edge's cells: ``(alpha, index, rgb)``."""
+    result (``out`` as there), sharing the reduced image and the edge's cells: ``(alpha, index, rgb)``."""
     rgba, alpha = _inputs(rgba, alpha)
+    _target(out, alpha)
     edge = _Edge(alpha)
     if not edge.cells:
-        return alpha, np.zeros(0, np.intp), np.zeros((0, 3), np.uint8)
+        return alpha, *_none()
     level = _level(rgba, edge.f)
     # Refining changes only soft pixels, all inside the edge's cells: they still hold.
     refined = _refine(edge, level, rgba, alpha, _scale(alpha, mask), GF_RADIUS, GF_EPS, in_place)
-    return (refined, *_foreground(edge, level, rgba, refined))
+    return (refined, *_foreground(edge, level, rgba, refined, out))
