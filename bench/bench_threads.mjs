@@ -18,6 +18,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { syntheticInput } from './synthetic_input.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const ORT = path.join(ROOT, 'node_modules/onnxruntime-web/dist/ort.wasm.min.mjs'); // the build the extension ships
@@ -33,20 +34,6 @@ function options(argv) {
   return opts;
 }
 
-/** A fixed, image-like input (smooth gradients and a disc), the same in every process. */
-function input(size) {
-  const data = new Float32Array(3 * size * size);
-  for (let c = 0; c < 3; c++) {
-    for (let y = 0; y < size; y++) {
-      for (let x = 0; x < size; x++) {
-        const r = Math.hypot(x - size / 2, y - size / 2) / size;
-        const value = r < 0.25 ? 0.4 - 0.3 * c * r : ((x + 2 * y + 37 * c) % size) / size - 0.5;
-        data[c * size * size + y * size + x] = value;
-      }
-    }
-  }
-  return data;
-}
 
 /** The child: one engine at one thread count. Prints one JSON line. */
 async function child({ engine, threads, runs }) {
@@ -60,7 +47,7 @@ async function child({ engine, threads, runs }) {
   const session = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
   const build = performance.now() - t0;
   const [h, w] = spec.input.size;
-  const feed = { [spec.input.name]: new ort.Tensor('float32', input(h), [1, 3, h, w]) };
+  const feed = { [spec.input.name]: new ort.Tensor('float32', syntheticInput(h), [1, 3, h, w]) };
   const times = [];
   let digest = '';
   for (let i = 0; i <= runs; i++) {

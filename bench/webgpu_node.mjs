@@ -25,6 +25,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import zlib from 'node:zlib';
 import { isHardwareAdapter, isQuantized } from '../extension/engine/gpu_route.js';
 import { wasmThreads } from '../extension/engine/thread_count.js';
+import { syntheticInput } from './synthetic_input.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const CATALOGUE = JSON.parse(fs.readFileSync(path.join(ROOT, 'models/catalogue.json'), 'utf8'));
@@ -140,19 +141,6 @@ function half(h) {
   return sign * 2 ** (exp - 15) * (1 + frac / 1024);
 }
 
-/** The fixed synthetic input bench_threads.mjs uses (smooth gradients and a disc). */
-function synthetic(size) {
-  const data = new Float32Array(3 * size * size);
-  for (let c = 0; c < 3; c++) {
-    for (let y = 0; y < size; y++) {
-      for (let x = 0; x < size; x++) {
-        const r = Math.hypot(x - size / 2, y - size / 2) / size;
-        data[c * size * size + y * size + x] = r < 0.25 ? 0.4 - 0.3 * c * r : ((x + 2 * y + 37 * c) % size) / size - 0.5;
-      }
-    }
-  }
-  return data;
-}
 
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -184,7 +172,7 @@ async function child(opts) {
   const shape = [1, 3, h, w];
   const cases = readCases(opts.cases);
   const caseRefs = casesFor(cases, engine, opts.limit);
-  const warmInput = caseRefs.length ? inputOf(cases.blob(caseRefs[0].inputs[engine])) : synthetic(w);
+  const warmInput = caseRefs.length ? inputOf(cases.blob(caseRefs[0].inputs[engine])) : syntheticInput(w);
   const run = async (data) => {
     const tensor = new ort.Tensor('float32', data, shape);
     const t = performance.now();
