@@ -15,6 +15,11 @@ onnxruntime/core/mlas/lib/convolve.cpp) for 1 to 16 threads: only a convolution 
 all of ``x``), and MLAS schedules a grouped convolution one whole group per thread, each summed
 over its full output with one blocking: the single-thread result, on any thread count. The
 small layers this touches cost little.
+
+Measured limit (2026-12-04): the rebuilt u2netp gives the 1-thread bytes on 1 to 8 generic-kernel
+threads, but not on 12 or 16, nor on 16 in onnxruntime-web (some other split than the one followed
+here). The extension runs it on at most 4 threads (its catalogue ``max_threads``), where
+``tests/test_thread_determinism.py`` checks it.
 """
 
 from __future__ import annotations
