@@ -101,8 +101,9 @@ async function runCut({ engine, options, modelSource }, bytes, channel, report, 
     lap('decode');
     // The step names, and times, the graph that will run (on a GPU, Standard's job runs Medium): a
     // warm Medium session must not read as "Loading Medium" on every Standard cut.
-    const model = await modelStep(await routedEngine(engine), report);
-    const { spec, session, notice } = await sessionFor(engine, modelSource, model.report, timings, signal);
+    const route = await routedEngine(engine);
+    const model = await modelStep(route, report);
+    const { spec, session, notice } = await sessionFor(engine, modelSource, model.report, timings, signal, { route });
     lap('model');
     model.done(spec.name, timings.model);
     report({ stage: Stage.REMOVING_BACKGROUND, engine: spec.name });

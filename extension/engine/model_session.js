@@ -127,13 +127,14 @@ export async function routedEngine(engine) {
  * remembered, and later jobs use the built-in engine at once (no network) until a download on
  * purpose succeeds.
  * `signal` (the job's deadline, its page closed) stops the wait, and the download when no
- * other job waits on it; every job waiting on a download hears its progress.
+ * other job waits on it; every job waiting on a download hears its progress. `route`: the engine
+ * routedEngine gave this job already (its progress named it), so both agree.
  */
-export async function sessionFor(engine, modelSource, report, timings, signal, { exact = false } = {}) {
+export async function sessionFor(engine, modelSource, report, timings, signal, { exact = false, route = '' } = {}) {
   const catalogue = await loadCatalogue();
   if (!catalogue.engines[engine]) throw new Error(t('errorUnknownEngine', engine));
   const chosen = engine;
-  if (!exact) engine = await routed(catalogue, engine);
+  if (!exact) engine = route && catalogue.engines[route] ? route : await routed(catalogue, engine);
   if (engine !== chosen) {
     try {
       return await exactSession(catalogue, engine, modelSource, report, timings, signal);
