@@ -30,6 +30,20 @@ export function hardwareFeatures(adapter) {
   return adapter && isHardwareAdapter(adapter) ? new Set(/** @type {Iterable<string>} */ (adapter.features ?? [])) : null;
 }
 
+/**
+ * The features of `gpu`'s high-performance adapter (the one ort_worker.js has ORT open), as
+ * hardwareFeatures gives them: null for none, a software one, or a failed request.
+ * @param {GPU | undefined} gpu navigator.gpu
+ * @returns {Promise<Set<string> | null>}
+ */
+export async function probeFeatures(gpu) {
+  try {
+    return hardwareFeatures(gpu && (await gpu.requestAdapter({ powerPreference: 'high-performance' })));
+  } catch {
+    return null;
+  }
+}
+
 /** The WebGPU features `spec`'s graph needs (the catalogue's `webgpu_features`; an fp16 graph: shader-f16). */
 export const neededFeatures = (spec) => /** @type {string[]} */ (spec?.webgpu_features ?? []);
 

@@ -6,7 +6,7 @@
 // terminated Worker gives all of it back (releaseRuntimes), and a running model keeps no
 // thread of the document's busy (Firefox's event page keeps its timers).
 import '../lib/i18n.js';
-import { hardwareFeatures, runsOnGpu } from './gpu_route.js';
+import { probeFeatures, runsOnGpu } from './gpu_route.js';
 import { Serial, SharedTask } from './shared_task.js';
 import { wasmThreads } from './thread_count.js';
 import { WorkerCalls, standalone } from './worker_rpc.js';
@@ -27,19 +27,10 @@ let making = 0; // sessions being made (their bytes loading, their worker buildi
 // One kept session: each costs its own prepacked weights and arenas (176 MB more for medium).
 const MAX_SESSIONS = 1;
 
-/** A hardware WebGPU adapter's features, or null (gpu_route.js hardwareFeatures: a software one counts as none). */
-async function probeGpu() {
-  try {
-    return hardwareFeatures(navigator.gpu && (await navigator.gpu.requestAdapter({ powerPreference: 'high-performance' })));
-  } catch {
-    return null;
-  }
-}
-
 /** @type {Promise<Set<string> | null> | null} */
 let gpu = null;
 /** @returns {Promise<Set<string> | null>} the hardware WebGPU adapter's features, null for none (asked once) */
-export const gpuFeatures = () => (gpu ??= probeGpu());
+export const gpuFeatures = () => (gpu ??= probeFeatures(navigator.gpu));
 /** @returns {Promise<boolean>} true when this device has a hardware WebGPU adapter */
 export const hardwareGpu = async () => !!(await gpuFeatures());
 const mainThreads = () => wasmThreads(navigator.hardwareConcurrency, self.crossOriginIsolated);

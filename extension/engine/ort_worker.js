@@ -41,7 +41,7 @@ const ops = {
     ort.env.wasm.numThreads = threads;
     ort.env.wasm.proxy = false; // this worker is the thread ORT would have proxied to
     ort.env.logLevel = 'error';
-    // The adapter whose features the route checked (inference.js probeGpu): on a machine with two
+    // The adapter whose features the route checked (gpu_route.js probeFeatures): on a machine with two
     // GPUs, ORT's default could open the other, which may lack shader-f16.
     if (gpu) ort.env.webgpu.powerPreference = 'high-performance';
     return { threads, isolated: self.crossOriginIsolated };

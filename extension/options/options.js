@@ -10,7 +10,7 @@ import { DEFAULT_ENGINE, ENGINES, engineAbout, formatBytes, loadCatalogue } from
 import { callEngine } from '../lib/offscreen_client.js';
 import { showModel, watchModels } from '../lib/model_view.js';
 import { DEFAULT_MODEL_SOURCE, bindSettings, loadSettings, saveSettings } from '../lib/settings.js';
-import { hardwareFeatures, runsOnGpu } from '../engine/gpu_route.js';
+import { probeFeatures, runsOnGpu } from '../engine/gpu_route.js';
 import * as pythonCache from '../engine/py_snapshot.js';
 import { bindPicture } from './background_picture.js';
 
@@ -114,8 +114,7 @@ async function render() {
 /** With a hardware GPU, a line on what runs on it (the engine's routing, engine/gpu_route.js):
  * Medium's fp16 graph only where the adapter offers shader-f16. */
 async function showGpuNote() {
-  const adapter = await navigator.gpu?.requestAdapter({ powerPreference: 'high-performance' }).catch(() => null);
-  const gpu = hardwareFeatures(adapter);
+  const gpu = await probeFeatures(navigator.gpu);
   const medium = gpu && (await loadCatalogue().catch(() => null))?.engines.medium;
   $('gpu-note').textContent = medium && !runsOnGpu(medium, gpu) ? t('optionsGpuNoteNoF16') : t('optionsGpuNote');
   $('gpu-note').hidden = !gpu;

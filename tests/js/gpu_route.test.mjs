@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { floatSource, gpuRoute, hardwareFeatures, isHardwareAdapter, isQuantized, runsOnGpu } from '../../extension/engine/gpu_route.js';
+import { floatSource, gpuRoute, hardwareFeatures, isHardwareAdapter, isQuantized, probeFeatures, runsOnGpu } from '../../extension/engine/gpu_route.js';
 
 const catalogue = JSON.parse(readFileSync(new URL('../../models/catalogue.json', import.meta.url), 'utf8'));
 for (const [name, spec] of Object.entries(catalogue.engines)) spec.name = name;
@@ -105,4 +105,14 @@ test('hardwareFeatures: null for none or a software adapter, else the features i
   const nvidia = hardwareFeatures({ info: { vendor: 'nvidia' }, features: new Set(['shader-f16', 'subgroups']) });
   assert.deepEqual([...nvidia].sort(), ['shader-f16', 'subgroups']);
   assert.deepEqual([...hardwareFeatures({ info: { vendor: 'nvidia' } })], []); // one that lists none: medium stays on wasm
+});
+
+test('probeFeatures asks for the high-performance adapter and never throws', async () => {
+  const asked = [];
+  const gpu = { requestAdapter: async (o) => (asked.push(o), { info: { vendor: 'nvidia' }, features: new Set(['shader-f16']) }) };
+  assert.deepEqual([...(await probeFeatures(gpu))], ['shader-f16']);
+  assert.deepEqual(asked, [{ powerPreference: 'high-performance' }]);
+  assert.equal(await probeFeatures(undefined), null);
+  assert.equal(await probeFeatures({ requestAdapter: async () => null }), null);
+  assert.equal(await probeFeatures({ requestAdapter: async () => { throw new Error('lost'); } }), null);
 });
