@@ -11,7 +11,8 @@ const WORKER_URL = new URL('./python_worker.js', import.meta.url);
 /**
  * @typedef {{ worker: Worker, generation: number, pending: Map<number, {resolve: Function, reject: Function}>,
  *   nextId: number, ready: Promise<any>, loaded: boolean, held: Set<number>, boot: BootRecord }} Live
- * @typedef {{ fromSnapshot: boolean, ms: number, pyodideMs: number, packagesMs: number, coreMs: number, saved: boolean | null }} BootRecord
+ * @typedef {{ fromSnapshot: boolean, ms: number, pyodideMs: number, packagesMs: number, coreMs: number, readMs?: number,
+ *   saved: boolean | null }} BootRecord
  * @typedef {{ id: number, generation: number }} Handle an object the worker holds
  */
 

@@ -65,6 +65,7 @@ async function startPython(indexURL, store, files) {
     } catch (err) {
       console.warn('Python snapshot unreadable, booting without it', err);
     }
+    const readMs = performance.now() - started; // the core's files hashed, the record read and its digest checked
     const full = bytes && openFull(bytes);
     if (full) {
       try {
@@ -76,7 +77,7 @@ async function startPython(indexURL, store, files) {
         if (pyodide.runPython(probe) !== 16) throw new Error('snapshot-probe');
         const mod = pyodide.pyimport('backgrone_bridge');
         const pyodideMs = performance.now() - started;
-        return { pyodide, mod, fromSnapshot: true, phases: { pyodideMs, packagesMs: 0, coreMs: 0 }, save: null };
+        return { pyodide, mod, fromSnapshot: true, phases: { pyodideMs, packagesMs: 0, coreMs: 0, readMs }, save: null };
       } catch (err) {
         console.warn('Python snapshot refused, booting without it', err);
       }
