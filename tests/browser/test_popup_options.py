@@ -92,11 +92,15 @@ def test_format_and_crop_are_offered_remembered_and_applied(browser, photos, sit
     w, h = (int(v) for v in caption.split(", ")[1].removeprefix("cropped to ").split("×"))
     assert w < 400 and h < 300  # cropped to the ball, with its margin
     popup.locator(".card .download").click()
-    saved = browser.downloads / "ball0-cutout.webp"
-    popup.wait_for_function(
-        "async () => (await chrome.downloads.search({ state: 'complete' })).some((d) => d.filename.endsWith('ball0-cutout.webp'))"
-    )
-    im = Image.open(io.BytesIO(Path(saved).read_bytes()))
+    # Where Chromium put it, as its download record says (one full-suite run found the record
+    # complete and no file at the folder this test had assumed).
+    found = popup.wait_for_function(
+        "async () => (await chrome.downloads.search({ state: 'complete', exists: true }))"
+        ".map((d) => d.filename).find((f) => f.endsWith('/ball0-cutout.webp')) || null"
+    ).json_value()
+    saved = Path(found)
+    assert saved.name == "ball0-cutout.webp", found
+    im = Image.open(io.BytesIO(saved.read_bytes()))
     assert im.format == "WEBP" and im.size == (w, h)
 
     # A right-click takes the format; in place, the cut-out keeps the image's geometry (no crop).
