@@ -230,8 +230,14 @@ def clear_profile(profile: Path) -> None:
     shutil.rmtree(profile, ignore_errors=True)
 
 
-def run(page, image_bytes: bytes, model: str = "isnet_quint8") -> dict:
-    """One cut-out by imgly in ``page`` (opened by ``ImglySite.open``).
+def show(page, image_bytes: bytes) -> None:
+    """Shows ``image_bytes`` in ``page``, decoded, before a ``run(..., shown=True)``."""
+    page.evaluate("(b64) => window.imglyShow(b64)", base64.b64encode(image_bytes).decode())
+
+
+def run(page, image_bytes: bytes, model: str = "isnet_quint8", shown: bool = False) -> dict:
+    """One cut-out by imgly in ``page`` (opened by ``ImglySite.open``); ``shown``: the page shows
+    the photo (``show`` first) and then the cut-out in its place, as a right-click's page does.
 
     Returns ``png`` (bytes), ``width``, ``height``, ``timings`` (ms: imgly's stages from its
     progress callback, ``total`` = its whole call, plus ``wall``: this call as seen from Python,
@@ -242,7 +248,7 @@ def run(page, image_bytes: bytes, model: str = "isnet_quint8") -> dict:
         raise ValueError(f"model must be one of {sorted(MODELS)}")
     t0 = time.perf_counter()
     result = page.evaluate(
-        "([b64, model]) => window.imglyCut(b64, model)",
+        f"([b64, model]) => window.{'imglyCutShown' if shown else 'imglyCut'}(b64, model)",
         [base64.b64encode(image_bytes).decode(), model],
     )
     wall = (time.perf_counter() - t0) * 1000

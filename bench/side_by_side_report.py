@@ -18,6 +18,7 @@ LABELS = {
     "ours-menu": "Backgrone, right-click",
     "ours-popup": "Backgrone, popup",
     "imgly": "@imgly/background-removal",
+    "imgly-shown": "@imgly/background-removal, its page showing the photo",
     "native": "native onnxruntime (CLI code)",
     "native-cli": "python -m backgrone cut",
 }
@@ -25,6 +26,7 @@ COLOURS = {
     "ours-menu": "#1a7f5a",
     "ours-popup": "#5fb98e",
     "imgly": "#c0504d",
+    "imgly-shown": "#e08a86",
     "native": "#4f6fae",
     "native-cli": "#4f6fae",
 }

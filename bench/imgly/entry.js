@@ -104,5 +104,31 @@ async function imglyCut(imageBase64, model, options = {}) {
   };
 }
 
+// A page that shows what it cuts, as imgly's own demo and the apps built on it do (and as a
+// right-click's page shows its photo): the photo shown and decoded before the call, then the
+// cut-out in its place once imgly is done. For memory only (side_by_side.py's "imgly-shown").
+let shown = null;
+async function imglyShow(imageBase64) {
+  const bytes = fromBase64(imageBase64);
+  shown?.remove();
+  shown = document.createElement('img');
+  shown.style.width = '320px';
+  shown.src = URL.createObjectURL(new Blob([bytes], { type: sniff(bytes) }));
+  document.body.append(shown);
+  await shown.decode();
+  return true;
+}
+
+async function imglyCutShown(imageBase64, model, options = {}) {
+  const result = await imglyCut(imageBase64, model, options);
+  const before = shown.src;
+  shown.src = URL.createObjectURL(new Blob([fromBase64(result.png)], { type: 'image/png' }));
+  await shown.decode();
+  URL.revokeObjectURL(before);
+  return result;
+}
+
 window.imglyCut = imglyCut;
+window.imglyShow = imglyShow;
+window.imglyCutShown = imglyCutShown;
 window.imglyReady = true;
