@@ -389,6 +389,9 @@ class _Edge:
         self.size = self.cells * f * f
         self.h, self.w = h, w
         self.clipped = bool(h % f or w % f)
+        # A cell's pixels from its first one, row by row: one add per pixel makes a run's indices.
+        off = np.arange(f)
+        self.offsets = (off[:, None] * w + off[None, :]).reshape(-1)
 
     def _flat(self, rows: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
         if not self.clipped:
@@ -399,13 +402,25 @@ class _Edge:
 
     def pixels(self, run: slice) -> tuple[np.ndarray, np.ndarray | None]:
         """A run of cells' pixels, cell after cell, row by row in each: their flat indices, and
-        which are inside the image (``None``: all are)."""
+        which are inside the image (``None``: all are, as in every run of whole cells)."""
         f = self.f
+        cy, cx = self.cy[run], self.cx[run]
+        index = (cy * (f * self.w) + cx * f)[:, None] + self.offsets
+        if not self.clipped:
+            return index.reshape(-1), None
+        # Only the cells sticking out of the image (its last row and column of cells) are clipped.
+        out = np.flatnonzero((cy * f + f > self.h) | (cx * f + f > self.w))
+        if not out.size:
+            return index.reshape(-1), None
         off = np.arange(f)
-        rows = (self.cy[run] * f)[:, None, None] + off[None, :, None]
-        cols = (self.cx[run] * f)[:, None, None] + off[None, None, :]
-        index, inside = self._flat(rows, cols)
-        return index.reshape(-1), None if inside is None else inside.reshape(-1)
+        rows = (cy[out] * f)[:, None, None] + off[None, :, None]
+        cols = (cx[out] * f)[:, None, None] + off[None, None, :]
+        clipped, part = self._flat(rows, cols)
+        assert part is not None  # self.clipped
+        index[out] = clipped.reshape(out.size, f * f)
+        inside = np.ones(index.shape, np.bool_)
+        inside[out] = part.reshape(out.size, f * f)
+        return index.reshape(-1), inside.reshape(-1)
 
     def at(self, positions: np.ndarray) -> np.ndarray:
         """Flat indices of the pixels at these positions in the edge's order."""
@@ -441,21 +456,12 @@ class _Edge:
                 soft[at] &= inside
         return a, soft
 
-    def corners(self, factor: int, gh: int, gw: int) -> tuple[np.ndarray, ...]:
+    def corners(self, factor: int, gh: int, gw: int) -> _Corners:
         """For a grid of ``factor``, an even multiple of ``f``: the four grid cells that
         bilinear sampling reads for each cell's pixels (the same for all of them, as
-        no grid cell centre falls inside a working cell), flat, and the sampling
-        weights along y and along x, ``(cells, f)`` each."""
-        f = self.f
-
-        def axis(c: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-            g0 = np.floor((c * f + 0.5) / factor - 0.5).astype(np.intp)
-            weight = ((c * f - g0 * factor)[:, None] + np.arange(f) + 0.5) / factor - 0.5
-            return np.clip(g0, 0, size - 1), np.clip(g0 + 1, 0, size - 1), weight.astype(np.float32)
-
-        ya, yb, wy = axis(self.cy, gh)
-        xa, xb, wx = axis(self.cx, gw)
-        return ya * gw + xa, ya * gw + xb, yb * gw + xa, yb * gw + xb, wy, wx
+        no grid cell centre falls inside a working cell), and the sampling weights (see
+        :class:`_Corners`)."""
+        return _Corners(self, factor, gh, gw)
 
     def centres(self, planes: np.ndarray, factor: int, run: slice = slice(None)) -> np.ndarray:
         """Bilinear samples of a grid of ``factor`` at the centres of a run of cells: ``(k, cells)``."""
@@ -468,6 +474,35 @@ class _Edge:
         cells = np.zeros((gh, gw), np.bool_)
         cells[np.minimum(self.cy // m, gh - 1), np.minimum(self.cx // m, gw - 1)] = True
         return _grow(cells, 1)
+
+
+class _Corners:
+    """What bilinear sampling of a grid of ``factor`` (an even multiple of the edge's ``f``) reads for
+    a run of the edge's cells (:meth:`at`). Both depend on a cell's row and column alone: they are
+    worked out once per row and per column of the working grid and looked up, so nothing is held
+    per cell."""
+
+    def __init__(self, edge: _Edge, factor: int, gh: int, gw: int) -> None:
+        f = edge.f
+        self.gw = gw
+
+        def axis(c: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+            g0 = np.floor((c * f + 0.5) / factor - 0.5).astype(np.intp)
+            weight = ((c * f - g0 * factor)[:, None] + np.arange(f) + 0.5) / factor - 0.5
+            return np.clip(g0, 0, size - 1), np.clip(g0 + 1, 0, size - 1), weight.astype(np.float32)
+
+        self.cy, self.cx = edge.cy, edge.cx
+        self.y = axis(np.arange(edge.small.shape[0]), gh)
+        self.x = axis(np.arange(edge.small.shape[1]), gw)
+
+    def at(self, run: slice) -> tuple[np.ndarray, ...]:
+        """For a run of cells: the four grid cells, flat, and the weights along y and along x,
+        ``(cells, f)`` each."""
+        cy, cx = self.cy[run], self.cx[run]
+        ya, yb, wy = (t[cy] for t in self.y)
+        xa, xb, wx = (t[cx] for t in self.x)
+        ya, yb = ya * self.gw, yb * self.gw
+        return ya + xa, ya + xb, yb + xa, yb + xb, wy, wx
 
 
 def _scale(alpha: np.ndarray, mask: np.ndarray | None) -> float:
@@ -568,29 +603,30 @@ def _refine(
 
     # q = a . I + b with a, b bilinear: for each working cell the coefficients are
     # interpolated along x on the two grid rows around it, then mixed by each row's y.
-    c00, c01, c10, c11, wy, wx = edge.corners(m * f, gh, gw)
+    corners = edge.corners(m * f, gh, gw)
 
     # Snap what the image's grain, times the slope, could have made of 0 or 1 (the grain is
     # read from the upscaled alpha: before any of it is written).
     outside, inside = _grain(rgba, alpha, edge)
-    gain = GF_NOISE * np.abs(coef[:3, c00]).sum(axis=0)
-    low = np.maximum(gain * outside, GF_SNAP)[:, None, None]
-    high = np.maximum(gain * inside, GF_SNAP)[:, None, None]
     out = alpha if in_place else alpha.copy()
     flat = out.reshape(-1)
     for cells, pixels in edge.chunks():  # nothing below reads the alpha a chunk writes
         n = cells.stop - cells.start
-        x = wx[None, cells, None, :]
-        k00, k01, k10, k11 = (coef[:, k[cells], None, None] for k in (c00, c01, c10, c11))
+        c00, c01, c10, c11, wy, wx = corners.at(cells)
+        gain = GF_NOISE * np.abs(coef[:3, c00]).sum(axis=0)
+        lo = np.maximum(gain * outside, GF_SNAP)[:, None, None]
+        hi = np.maximum(gain * inside, GF_SNAP)[:, None, None]
+        del gain
+        x = wx[None, :, None, :]
+        k00, k01, k10, k11 = (coef[:, k, None, None] for k in (c00, c01, c10, c11))
         top = k00 + (k01 - k00) * x
         step = k10 + (k11 - k10) * x - top
         del k00, k01, k10, k11
         index, _ = edge.pixels(cells)
         img = _gather(rgba, index).reshape(3, n, f, f)
         q = top[0] * img[0] + top[1] * img[1] + top[2] * img[2] + top[3]
-        q += wy[cells, :, None] * (step[0] * img[0] + step[1] * img[1] + step[2] * img[2] + step[3])
+        q += wy[:, :, None] * (step[0] * img[0] + step[1] * img[1] + step[2] * img[2] + step[3])
         del top, step, img
-        lo, hi = low[cells], high[cells]
         here = soft[pixels]
         q = np.where(q < lo, 0, np.where(q > 1 - hi, 1, q)).reshape(-1)[here]
         flat[index[here]] = np.clip(q * 255 + 0.5, 0, 255).astype(np.uint8)
