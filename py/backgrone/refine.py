@@ -444,17 +444,15 @@ class _Edge:
         ends = [(c, min(c + per, self.cells)) for c in range(0, self.cells, per)]
         return [(slice(c0, c1), slice(c0 * ff, c1 * ff)) for c0, c1 in ends]
 
-    def soft(self, alpha: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Alpha at every pixel, and which pixels are soft (``0 < alpha < 255``)."""
+    def any_soft(self, alpha: np.ndarray) -> bool:
+        """Whether any of the edge's pixels is soft (``0 < alpha < 255``): read a run of cells at a
+        time, up to the first that has one."""
         flat = alpha.reshape(-1)
-        a, soft = np.empty(self.size, np.uint8), np.empty(self.size, np.bool_)
-        for run, at in self.chunks():
+        for run, _ in self.chunks():
             index, inside = self.pixels(run)
-            here = a[at] = flat[index]
-            soft[at] = (here > 0) & (here < 255)
-            if inside is not None:
-                soft[at] &= inside
-        return a, soft
+            if _soft(flat[index], inside).any():
+                return True
+        return False
 
     def corners(self, factor: int, gh: int, gw: int) -> _Corners:
         """For a grid of ``factor``, an even multiple of ``f``: the four grid cells that
@@ -474,6 +472,59 @@ class _Edge:
         cells = np.zeros((gh, gw), np.bool_)
         cells[np.minimum(self.cy // m, gh - 1), np.minimum(self.cx // m, gw - 1)] = True
         return _grow(cells, 1)
+
+
+def _soft(a8: np.ndarray, inside: np.ndarray | None) -> np.ndarray:
+    """Which of a run's pixels (their alpha, and :meth:`_Edge.pixels`' ``inside``) are soft."""
+    here = (a8 > 0) & (a8 < 255)
+    if inside is not None:
+        here &= inside
+    return here
+
+
+def _weights(a8: np.ndarray, inside: np.ndarray | None, ff: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A run's alpha ``a`` (0..1, 0 outside the image) by cell, ``(cells, ff)``, ``1 - a^2`` and ``a (1 - a)``."""
+    a = (a8.astype(np.float32) * np.float32(1 / 255)).reshape(-1, ff)
+    if inside is not None:
+        a *= inside.reshape(-1, ff)
+    return a, 1 - a * a, a * (1 - a)
+
+
+class _Sums:
+    """Blur fusion's per-cell sums over the edge's pixels (:func:`_foreground`), a run of cells at a
+    time (:meth:`add`): the means of I a and a, and what pass 2 needs, the sums of I v, a u and a v
+    (u = 1 - a^2, v = a (1 - a)); and the number of soft pixels. :func:`_refine` fills them from each
+    run it refines, while its pixels' colours are at hand."""
+
+    def __init__(self, edge: _Edge) -> None:
+        cells = edge.cells
+        self.ff = edge.f * edge.f
+        self.count = edge.counts()
+        self.soft = 0
+        f32 = np.float32
+        # mean_ia, mean_a, sum_iv, sum_au, sum_av
+        self.parts = [np.empty((3, cells), f32), np.empty(cells, f32), np.empty((3, cells), f32)]
+        self.parts += [np.empty(cells, f32), np.empty(cells, f32)]
+
+    def add(self, run: slice, a8: np.ndarray, inside: np.ndarray | None, rgb: np.ndarray) -> None:
+        """A run of cells' pixels: their alpha (uint8), ``inside`` (:meth:`_Edge.pixels`) and colours
+        (:func:`_gather`)."""
+        mean_ia, mean_a, sum_iv, sum_au, sum_av = self.parts
+        count = self.count[run]
+        a, u, v = _weights(a8, inside, self.ff)
+        img = rgb.reshape(3, -1, self.ff)
+        mean_ia[:, run] = (img * a).sum(axis=2) / count
+        mean_a[run] = a.sum(axis=1) / count
+        for k in range(3):  # (img * v).sum(axis=2), a channel at a time
+            sum_iv[k, run] = (img[k] * v).sum(axis=1)
+        sum_au[run] = (a * u).sum(axis=1)
+        sum_av[run] = (a * v).sum(axis=1)
+        self.soft += int(np.count_nonzero(_soft(a8, inside)))
+
+    def take(self) -> list[np.ndarray]:
+        """The sums (:meth:`__init__`'s order), handed over: this object holds them no more."""
+        parts, self.parts = self.parts, []
+        return parts
 
 
 class _Corners:
@@ -586,10 +637,12 @@ def _refine(
     radius: float,
     eps: float,
     in_place: bool = False,
+    sums: _Sums | None = None,
 ) -> np.ndarray:
+    """:func:`refine_edges`' work; ``sums``, when given, get each run of cells as refined (nothing
+    when no pixel is soft)."""
     h, w = alpha.shape
-    _, soft = edge.soft(alpha)
-    if not soft.any():
+    if not edge.any_soft(alpha):
         return alpha
     f = edge.f
     reach = radius * scale
@@ -609,8 +662,10 @@ def _refine(
     # read from the upscaled alpha: before any of it is written).
     outside, inside = _grain(rgba, alpha, edge)
     out = alpha if in_place else alpha.copy()
-    flat = out.reshape(-1)
-    for cells, pixels in edge.chunks():  # nothing below reads the alpha a chunk writes
+    source, flat = alpha.reshape(-1), out.reshape(-1)
+    # Nothing below reads the alpha a run writes: each pixel lies in one cell (a clipped cell's
+    # pixels outside the image repeat its own).
+    for cells, _ in edge.chunks():
         n = cells.stop - cells.start
         c00, c01, c10, c11, wy, wx = corners.at(cells)
         gain = GF_NOISE * np.abs(coef[:3, c00]).sum(axis=0)
@@ -622,14 +677,21 @@ def _refine(
         top = k00 + (k01 - k00) * x
         step = k10 + (k11 - k10) * x - top
         del k00, k01, k10, k11
-        index, _ = edge.pixels(cells)
-        img = _gather(rgba, index).reshape(3, n, f, f)
+        index, real = edge.pixels(cells)
+        rgb = _gather(rgba, index)
+        img = rgb.reshape(3, n, f, f)
         q = top[0] * img[0] + top[1] * img[1] + top[2] * img[2] + top[3]
         q += wy[:, :, None] * (step[0] * img[0] + step[1] * img[1] + step[2] * img[2] + step[3])
         del top, step, img
-        here = soft[pixels]
+        a8 = source[index]
+        here = _soft(a8, real)
         q = np.where(q < lo, 0, np.where(q > 1 - hi, 1, q)).reshape(-1)[here]
-        flat[index[here]] = np.clip(q * 255 + 0.5, 0, 255).astype(np.uint8)
+        new = np.clip(q * 255 + 0.5, 0, 255).astype(np.uint8)
+        del q
+        flat[index[here]] = new
+        if sums is not None:  # the run's refined alpha (outside the image its cell's weigh 0)
+            a8[here] = new
+            sums.add(cells, a8, real, rgb)
     return out
 
 
@@ -682,38 +744,31 @@ def _target(out: np.ndarray | None, alpha: np.ndarray) -> np.ndarray | None:
 
 
 def _foreground(
-    edge: _Edge, level: Image.Image, rgba: np.ndarray, alpha: np.ndarray, out: np.ndarray | None = None
+    edge: _Edge,
+    level: Image.Image,
+    rgba: np.ndarray,
+    alpha: np.ndarray,
+    out: np.ndarray | None = None,
+    pass1: _Sums | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`estimate_foreground`'s work; ``pass1``: pass 1's per-cell sums for ``alpha``, if made
+    already (:func:`refine`)."""
     target = _target(out, alpha)
-    a8, soft = edge.soft(alpha)
-    if not soft.any():
+    flat = alpha.reshape(-1)
+    if pass1 is None:
+        pass1 = _Sums(edge)
+        for run, _ in edge.chunks():
+            index, inside = edge.pixels(run)
+            pass1.add(run, flat[index], inside, _gather(rgba, index))
+    if not pass1.soft:
         return _none()
     h, w = alpha.shape
     f, cells = edge.f, edge.cells
-    count = edge.counts()
-
-    def pixels(run: slice, at: slice) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """A run of cells' alpha ``a`` (0..1, 0 outside the image), colours, ``1 - a^2``, ``a (1 - a)``,
-        and the pixels' flat indices."""
-        index, inside = edge.pixels(run)
-        a = (a8[at].astype(np.float32) * np.float32(1 / 255)).reshape(-1, f * f)
-        if inside is not None:
-            a *= inside.reshape(-1, f * f)
-        return a, _gather(rgba, index).reshape(3, -1, f * f), 1 - a * a, a * (1 - a), index
-
-    # Per cell, from its pixels (a run of cells at a time): the sums of I a and a, and what pass 2
-    # needs of them, I v, a u and a v (u = 1 - a^2, v = a (1 - a)).
-    mean_ia, mean_a = np.empty((3, cells), np.float32), np.empty(cells, np.float32)
-    sum_iv, sum_au, sum_av = np.empty((3, cells), np.float32), np.empty(cells, np.float32), np.empty(cells, np.float32)
-    for run, at in edge.chunks():
-        a, img, u, v, _ = pixels(run, at)
-        mean_ia[:, run] = (img * a).sum(axis=2) / count[run]
-        mean_a[run] = a.sum(axis=1) / count[run]
-        for k in range(3):  # (img * v).sum(axis=2), a channel at a time
-            sum_iv[k, run] = (img[k] * v).sum(axis=1)
-        sum_au[run] = (a * u).sum(axis=1)
-        sum_av[run] = (a * v).sum(axis=1)
-        del a, img, u, v
+    count, soft = pass1.count, pass1.soft
+    # Per cell, from its pixels: the sums of I a and a, and what pass 2 needs of them, I v, a u and
+    # a v (u = 1 - a^2, v = a (1 - a)).
+    mean_ia, mean_a, sum_iv, sum_au, sum_av = pass1.take()
+    del pass1
 
     # Cell means of I a and a on the working grid; in the edge's cells, from their
     # pixels (a product of means there would mix the background into I a).
@@ -764,26 +819,34 @@ def _foreground(
     # time, in place: the same operations in the same order as the expression. Into ``out``: each
     # run's colours are written before the next run's are read, which is safe, as each pixel lies in
     # one cell (a cell's clipped pixels repeat its own) and nothing below rereads the image.
-    found = 0 if target is not None else int(np.count_nonzero(soft))
+    found = 0 if target is not None else soft
     index, rgb = np.empty(found, np.intp), np.empty((found, 3), np.uint8)
     done = 0
-    for run, at in edge.chunks():
-        a, img, u, v, where_run = pixels(run, at)
+    for run, _ in edge.chunks():
+        where_run, inside = edge.pixels(run)
+        a8 = flat[where_run]
+        a, u, v = _weights(a8, inside, f * f)
+        img = _gather(rgba, where_run).reshape(3, -1, f * f)
         fg = f_hat[:, run] * u
         np.multiply(a, img, out=img)
         fg += img
         np.multiply(b_hat[:, run], v, out=img)
         fg -= img
         del a, img, u, v
-        here = soft[at]
-        fg = fg.reshape(3, -1)[:, here]
+        here = _soft(a8, inside)
+        fg = fg.reshape(3, -1)
+        if not here.all():  # the soft pixels' colours (a take: quicker than a mask over 2-D)
+            pick = np.flatnonzero(here)
+            fg, where_run = np.take(fg, pick, axis=1), where_run[pick]
+            del pick
         fg *= 255  # np.clip(fg * 255 + 0.5, 0, 255) without its two temporaries
         fg += 0.5
         np.clip(fg, 0, 255, out=fg)
         if target is not None:
-            target[where_run[here], :3] = fg.T.astype(np.uint8)
+            for k, channel in enumerate(fg.astype(np.uint8)):  # a channel at a time: quicker than [i, :3]
+                target[:, k][where_run] = channel
             continue
-        index[done : done + fg.shape[1]] = where_run[here]
+        index[done : done + fg.shape[1]] = where_run
         rgb[done : done + fg.shape[1]] = fg.T
         done += fg.shape[1]
     return index, rgb
@@ -834,6 +897,8 @@ def refine(
     if not edge.cells:
         return alpha, *_none()
     level = _level(rgba, edge.f)
-    # Refining changes only soft pixels, all inside the edge's cells: they still hold.
-    refined = _refine(edge, level, rgba, alpha, _scale(alpha, mask), GF_RADIUS, GF_EPS, in_place)
-    return (refined, *_foreground(edge, level, rgba, refined, out))
+    # Refining changes only soft pixels, all inside the edge's cells: they still hold. Blur fusion's
+    # first sums are taken from each run of cells as it is refined (its colours read once).
+    sums = _Sums(edge)
+    refined = _refine(edge, level, rgba, alpha, _scale(alpha, mask), GF_RADIUS, GF_EPS, in_place, sums)
+    return (refined, *_foreground(edge, level, rgba, refined, out, sums))
