@@ -267,8 +267,9 @@ def despeckle(mask: np.ndarray) -> np.ndarray:
 # Smooth quantities live on grids of square cells: cell (i, j) of the grid of
 # factor S holds the mean of the S x S pixels from (i S, j S), and its centre is at
 # pixel (i + 0.5) S - 0.5, where bilinear sampling puts it. The pixels near the edge
-# are taken a cell of the working grid (factor f) at a time, as (cells, f, f)
-# arrays, so that per-cell values broadcast over their pixels without gathers.
+# are taken whole cells of the working grid (factor f) at a time, as (f, f, cells)
+# arrays (a place in the cell, then the cell), so that per-cell values broadcast over
+# their pixels without gathers, along rows as long as the run of cells.
 
 
 def _factor(h: int, w: int, side: int = GRID_SIDE) -> int:
@@ -372,8 +373,8 @@ def _bilinear(planes: np.ndarray, y: np.ndarray, x: np.ndarray) -> np.ndarray:
 
 class _Edge:
     """The cells of the working grid (factor ``f``) where alpha is not all 0 or all
-    255, and their pixels, cell after cell: ``size`` = ``cells * f * f`` of them, whose flat
-    indices are made a run of cells at a time (:meth:`pixels`), never all at once (where the
+    255, and their pixels: ``size`` = ``cells * f * f`` of them, whose flat indices are made
+    a run of cells at a time (:meth:`pixels`), never all at once (where the
     mask is soft almost everywhere they would be 4-8 bytes for nearly every pixel). Cells
     sticking out of the image repeat its last row or column; ``inside`` marks the real pixels."""
 
@@ -401,11 +402,13 @@ class _Edge:
         return rows * self.w + cols, inside
 
     def pixels(self, run: slice) -> tuple[np.ndarray, np.ndarray | None]:
-        """A run of cells' pixels, cell after cell, row by row in each: their flat indices, and
-        which are inside the image (``None``: all are, as in every run of whole cells)."""
+        """A run of cells' pixels, a place in the cell (row by row) after another, each over all the
+        run's cells: their flat indices, ``(f * f, cells)`` flattened, and which are inside the image
+        (``None``: all are, as in every run of whole cells). Per-cell values broadcast over the
+        places along rows as long as the run, not as short as a cell."""
         f = self.f
         cy, cx = self.cy[run], self.cx[run]
-        index = (cy * (f * self.w) + cx * f)[:, None] + self.offsets
+        index = self.offsets[:, None] + (cy * (f * self.w) + cx * f)
         if not self.clipped:
             return index.reshape(-1), None
         # Only the cells sticking out of the image (its last row and column of cells) are clipped.
@@ -417,9 +420,9 @@ class _Edge:
         cols = (cx[out] * f)[:, None, None] + off[None, None, :]
         clipped, part = self._flat(rows, cols)
         assert part is not None  # self.clipped
-        index[out] = clipped.reshape(out.size, f * f)
+        index[:, out] = clipped.reshape(out.size, f * f).T
         inside = np.ones(index.shape, np.bool_)
-        inside[out] = part.reshape(out.size, f * f)
+        inside[:, out] = part.reshape(out.size, f * f).T
         return index.reshape(-1), inside.reshape(-1)
 
     def at(self, positions: np.ndarray) -> np.ndarray:
@@ -483,11 +486,47 @@ def _soft(a8: np.ndarray, inside: np.ndarray | None) -> np.ndarray:
 
 
 def _weights(a8: np.ndarray, inside: np.ndarray | None, ff: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """A run's alpha ``a`` (0..1, 0 outside the image) by cell, ``(cells, ff)``, ``1 - a^2`` and ``a (1 - a)``."""
-    a = (a8.astype(np.float32) * np.float32(1 / 255)).reshape(-1, ff)
+    """A run's alpha ``a`` (0..1, 0 outside the image), ``(ff, cells)`` as :meth:`_Edge.pixels`
+    orders them, ``1 - a^2`` and ``a (1 - a)``."""
+    a = (a8.astype(np.float32) * np.float32(1 / 255)).reshape(ff, -1)
     if inside is not None:
-        a *= inside.reshape(-1, ff)
+        a *= inside.reshape(ff, -1)
     return a, 1 - a * a, a * (1 - a)
+
+
+# numpy sums a contiguous row pairwise: under 8 values one after another from 0; up to 128, in 8
+# running sums of every 8th value, added in pairs, then the rest one after another; beyond, the two
+# halves (the first a multiple of 8) apart. The cells' sums over their pixels were once taken so, a
+# cell's pixels a row of their own; kept bit for bit with the pixels laid place by place.
+PAIRWISE_BLOCK = 128
+
+
+def _cell_sums(x: np.ndarray) -> np.ndarray:
+    """Per cell, the sum of ``(..., ff, cells)`` values over its ``ff`` pixels, exactly as numpy's
+    ``sum(axis=-1)`` of the same values laid ``(..., cells, ff)`` gives it."""
+    return _pairwise(x, 0, x.shape[-2])
+
+
+def _pairwise(x: np.ndarray, lo: int, n: int) -> np.ndarray:
+    if n < 8:
+        res = np.zeros(x.shape[:-2] + x.shape[-1:], x.dtype)
+        for i in range(lo, lo + n):
+            res += x[..., i, :]
+        return res
+    if n <= PAIRWISE_BLOCK:
+        r = [x[..., lo + k, :].copy() for k in range(8)]
+        i = 8
+        while i < n - n % 8:
+            for k in range(8):
+                r[k] += x[..., lo + i + k, :]
+            i += 8
+        res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]))
+        for j in range(i, n):
+            res += x[..., lo + j, :]
+        return res
+    half = n // 2
+    half -= half % 8
+    return _pairwise(x, lo, half) + _pairwise(x, lo + half, n - half)
 
 
 class _Sums:
@@ -512,13 +551,13 @@ class _Sums:
         mean_ia, mean_a, sum_iv, sum_au, sum_av = self.parts
         count = self.count[run]
         a, u, v = _weights(a8, inside, self.ff)
-        img = rgb.reshape(3, -1, self.ff)
-        mean_ia[:, run] = (img * a).sum(axis=2) / count
-        mean_a[run] = a.sum(axis=1) / count
-        for k in range(3):  # (img * v).sum(axis=2), a channel at a time
-            sum_iv[k, run] = (img[k] * v).sum(axis=1)
-        sum_au[run] = (a * u).sum(axis=1)
-        sum_av[run] = (a * v).sum(axis=1)
+        img = rgb.reshape(3, self.ff, -1)
+        mean_ia[:, run] = _cell_sums(img * a) / count
+        mean_a[run] = _cell_sums(a) / count
+        for k in range(3):  # _cell_sums(img * v), a channel at a time
+            sum_iv[k, run] = _cell_sums(img[k] * v)
+        sum_au[run] = _cell_sums(a * u)
+        sum_av[run] = _cell_sums(a * v)
         self.soft += int(np.count_nonzero(_soft(a8, inside)))
 
     def take(self) -> list[np.ndarray]:
@@ -669,19 +708,20 @@ def _refine(
         n = cells.stop - cells.start
         c00, c01, c10, c11, wy, wx = corners.at(cells)
         gain = GF_NOISE * np.abs(coef[:3, c00]).sum(axis=0)
-        lo = np.maximum(gain * outside, GF_SNAP)[:, None, None]
-        hi = np.maximum(gain * inside, GF_SNAP)[:, None, None]
+        lo = np.maximum(gain * outside, GF_SNAP)
+        hi = np.maximum(gain * inside, GF_SNAP)
         del gain
-        x = wx[None, :, None, :]
-        k00, k01, k10, k11 = (coef[:, k, None, None] for k in (c00, c01, c10, c11))
-        top = k00 + (k01 - k00) * x
+        # Laid as the pixels are (pixels(): a place in the cell, row i and column j, over the cells).
+        x = wx.T
+        k00, k01, k10, k11 = (coef[:, None, k] for k in (c00, c01, c10, c11))
+        top = k00 + (k01 - k00) * x  # (4, j, cells)
         step = k10 + (k11 - k10) * x - top
         del k00, k01, k10, k11
         index, real = edge.pixels(cells)
         rgb = _gather(rgba, index)
-        img = rgb.reshape(3, n, f, f)
+        img = rgb.reshape(3, f, f, n)
         q = top[0] * img[0] + top[1] * img[1] + top[2] * img[2] + top[3]
-        q += wy[:, :, None] * (step[0] * img[0] + step[1] * img[1] + step[2] * img[2] + step[3])
+        q += wy.T[:, None, :] * (step[0] * img[0] + step[1] * img[1] + step[2] * img[2] + step[3])
         del top, step, img
         a8 = source[index]
         here = _soft(a8, real)
@@ -793,11 +833,11 @@ def _foreground(
     # Sampled a run of cells at a time (each cell on its own: the same values): the bilinear
     # sampling's corner values and weights, 8 planes each, for every cell at once were the peak
     # where the mask is soft almost everywhere.
-    f_hat, b_hat = np.empty((3, cells, 1), np.float32), np.empty((3, cells, 1), np.float32)
+    f_hat, b_hat = np.empty((3, 1, cells), np.float32), np.empty((3, 1, cells), np.float32)
     for run, _ in edge.chunks():
         sums = edge.centres(planes, f * c, run)
-        f_hat[:, run, 0] = sums[:3] / np.maximum(sums[3], 1e-6)
-        b_hat[:, run, 0] = sums[4:7] / np.maximum(sums[7], 1e-6)
+        f_hat[:, 0, run] = sums[:3] / np.maximum(sums[3], 1e-6)
+        b_hat[:, 0, run] = sums[4:7] / np.maximum(sums[7], 1e-6)
     del planes, sums
 
     # Pass 2 (F = pass 1's F, B = its B^), local, on the working grid. Its F a per
@@ -805,14 +845,14 @@ def _foreground(
     # (unclipped): summed per cell without forming F1.
     grid = np.concatenate((grid_ia, grid_a[None]))
     del grid_ia, grid_a
-    delta = f_hat[..., 0] * sum_au - sum_iv - b_hat[..., 0] * sum_av
+    delta = f_hat[:, 0] * sum_au - sum_iv - b_hat[:, 0] * sum_av
     del mean_ia, mean_a, sum_iv, sum_au, sum_av
     grid.reshape(4, -1)[:3, where] += delta / count
     del delta, where
     r = max(1, int(FG_LOCAL / f))
     for run, _ in edge.chunks():  # a run of cells at a time, as above: each cell's window on its own
         sums = _window_means(grid, edge.cy[run], edge.cx[run], r)
-        f_hat[:, run, 0] = sums[:3] / np.maximum(sums[3], 1e-6)
+        f_hat[:, 0, run] = sums[:3] / np.maximum(sums[3], 1e-6)
     del grid, sums
 
     # F = F^ + a (I - a F^ - (1-a) B^) = F^ (1 - a^2) + a I - a (1 - a) B^, a run of cells at a
@@ -826,14 +866,18 @@ def _foreground(
         where_run, inside = edge.pixels(run)
         a8 = flat[where_run]
         a, u, v = _weights(a8, inside, f * f)
-        img = _gather(rgba, where_run).reshape(3, -1, f * f)
-        fg = f_hat[:, run] * u
+        img = _gather(rgba, where_run).reshape(3, f * f, -1)
+        fg = f_hat[:, :, run] * u
         np.multiply(a, img, out=img)
         fg += img
-        np.multiply(b_hat[:, run], v, out=img)
+        np.multiply(b_hat[:, :, run], v, out=img)
         fg -= img
         del a, img, u, v
         here = _soft(a8, inside)
+        if target is None:  # returned cell after cell, row by row in each, as always
+            n = run.stop - run.start
+            fg = fg.transpose(0, 2, 1)
+            where_run, here = (x.reshape(f * f, n).T.reshape(-1) for x in (where_run, here))
         fg = fg.reshape(3, -1)
         if not here.all():  # the soft pixels' colours (a take: quicker than a mask over 2-D)
             pick = np.flatnonzero(here)
