@@ -439,19 +439,16 @@ class _Edge:
         rows = np.minimum(f, self.h - self.cy * f)
         return (rows * np.minimum(f, self.w - self.cx * f)).astype(np.float32)
 
-    def chunks(self) -> list[tuple[slice, slice]]:
-        """Runs of whole cells of about :data:`CHUNK_PIXELS` pixels: ``(cells, their pixels)``
-        as slices of the cells and of the edge's pixels."""
-        ff = self.f * self.f
-        per = max(1, CHUNK_PIXELS // ff)
-        ends = [(c, min(c + per, self.cells)) for c in range(0, self.cells, per)]
-        return [(slice(c0, c1), slice(c0 * ff, c1 * ff)) for c0, c1 in ends]
+    def chunks(self) -> list[slice]:
+        """Runs of whole cells of about :data:`CHUNK_PIXELS` pixels, as slices of the cells."""
+        per = max(1, CHUNK_PIXELS // (self.f * self.f))
+        return [slice(c, min(c + per, self.cells)) for c in range(0, self.cells, per)]
 
     def any_soft(self, alpha: np.ndarray) -> bool:
         """Whether any of the edge's pixels is soft (``0 < alpha < 255``): read a run of cells at a
         time, up to the first that has one."""
         flat = alpha.reshape(-1)
-        for run, _ in self.chunks():
+        for run in self.chunks():
             index, inside = self.pixels(run)
             if _soft(flat[index], inside).any():
                 return True
@@ -704,7 +701,7 @@ def _refine(
     source, flat = alpha.reshape(-1), out.reshape(-1)
     # Nothing below reads the alpha a run writes: each pixel lies in one cell (a clipped cell's
     # pixels outside the image repeat its own).
-    for cells, _ in edge.chunks():
+    for cells in edge.chunks():
         n = cells.stop - cells.start
         c00, c01, c10, c11, wy, wx = corners.at(cells)
         gain = GF_NOISE * np.abs(coef[:3, c00]).sum(axis=0)
@@ -797,7 +794,7 @@ def _foreground(
     flat = alpha.reshape(-1)
     if pass1 is None:
         pass1 = _Sums(edge)
-        for run, _ in edge.chunks():
+        for run in edge.chunks():
             index, inside = edge.pixels(run)
             pass1.add(run, flat[index], inside, _gather(rgba, index))
     if not pass1.soft:
@@ -834,7 +831,7 @@ def _foreground(
     # sampling's corner values and weights, 8 planes each, for every cell at once were the peak
     # where the mask is soft almost everywhere.
     f_hat, b_hat = np.empty((3, 1, cells), np.float32), np.empty((3, 1, cells), np.float32)
-    for run, _ in edge.chunks():
+    for run in edge.chunks():
         sums = edge.centres(planes, f * c, run)
         f_hat[:, 0, run] = sums[:3] / np.maximum(sums[3], 1e-6)
         b_hat[:, 0, run] = sums[4:7] / np.maximum(sums[7], 1e-6)
@@ -850,7 +847,7 @@ def _foreground(
     grid.reshape(4, -1)[:3, where] += delta / count
     del delta, where
     r = max(1, int(FG_LOCAL / f))
-    for run, _ in edge.chunks():  # a run of cells at a time, as above: each cell's window on its own
+    for run in edge.chunks():  # a run of cells at a time, as above: each cell's window on its own
         sums = _window_means(grid, edge.cy[run], edge.cx[run], r)
         f_hat[:, 0, run] = sums[:3] / np.maximum(sums[3], 1e-6)
     del grid, sums
@@ -862,7 +859,7 @@ def _foreground(
     found = 0 if target is not None else soft
     index, rgb = np.empty(found, np.intp), np.empty((found, 3), np.uint8)
     done = 0
-    for run, _ in edge.chunks():
+    for run in edge.chunks():
         where_run, inside = edge.pixels(run)
         a8 = flat[where_run]
         a, u, v = _weights(a8, inside, f * f)
