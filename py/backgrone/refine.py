@@ -549,10 +549,10 @@ class _Sums:
         count = self.count[run]
         a, u, v = _weights(a8, inside, self.ff)
         img = rgb.reshape(3, self.ff, -1)
-        mean_ia[:, run] = _cell_sums(img * a) / count
-        mean_a[run] = _cell_sums(a) / count
-        for k in range(3):  # _cell_sums(img * v), a channel at a time
+        for k in range(3):  # a channel at a time: one plane of the run's size in flight, not three
+            mean_ia[k, run] = _cell_sums(img[k] * a) / count
             sum_iv[k, run] = _cell_sums(img[k] * v)
+        mean_a[run] = _cell_sums(a) / count
         sum_au[run] = _cell_sums(a * u)
         sum_av[run] = _cell_sums(a * v)
         self.soft += int(np.count_nonzero(_soft(a8, inside)))
