@@ -244,3 +244,66 @@ def test_decontaminated_colours_follow_a_crop():
 def test_post_processing_switches_take_only_booleans(value):
     with pytest.raises(OptionsError, match="'edges' must be true, false or unset"):
         Options.from_dict({"edges": value})
+
+
+def _backdrop() -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGB", (40, 30), (10, 90, 200)).save(buf, "PNG")
+    return buf.getvalue()
+
+
+IN_PLACE_CASES = {
+    "cutout": {},
+    "crop": {"crop": True, "margin": 2},
+    "color": {"output": "color", "background": "#3366cc"},
+    "mask": {"output": "mask"},
+    "mask-decontaminated": {"output": "mask", "decontaminate": True, "edges": True},
+    "blur": {"output": "blur"},
+    "image": {"output": "image", "background_image": _backdrop()},
+    "shadow": {"shadow": "drop"},
+    "canvas": {"canvas": (200, 200)},
+    "no-edges": {"edges": False},
+    "no-decontaminate": {"decontaminate": False},
+}
+
+
+@pytest.mark.parametrize("writable", [True, False], ids=["writable", "read-only"])
+@pytest.mark.parametrize("consume", [False, True], ids=["kept", "consumed"])
+@pytest.mark.parametrize("case", list(IN_PLACE_CASES))
+def test_colours_go_into_the_image_exactly_when_the_cut_out_is_rendered_in_it(monkeypatch, case, consume, writable):
+    """compose has refine write the soft pixels' colours into the image only where _output then
+    renders the cut-out in that very image (pipeline.render_target decides both): else colours
+    would be written where the render does not look, or a render in place would miss them."""
+    from backgrone import pipeline
+
+    options = Options(**IN_PLACE_CASES[case])
+    data, a = soft_disc()
+    mask = np.asarray(Image.fromarray((a * 255).astype(np.uint8)).resize((64, 48), Image.BILINEAR), np.float32) / 255
+    want = np.asarray(pipeline.compose(pipeline.load(data), mask, options)[0])
+    prepared = pipeline.load(data)
+    if not writable:  # an array over bytes: its memory may not be written
+        prepared.rgba = np.frombuffer(prepared.rgba.tobytes(), np.uint8).reshape(prepared.rgba.shape)
+    rgba = prepared.rgba
+    targets = []
+
+    def spy(step):
+        def call(*args, **kwargs):
+            targets.append(kwargs.get("out"))
+            return step(*args, **kwargs)
+
+        return call
+
+    for name in ("refine", "estimate_foreground"):
+        monkeypatch.setattr(pipeline.refine, name, spy(getattr(pipeline.refine, name)))
+    image, _ = pipeline.compose(prepared, mask, options, consume=consume)
+    assert np.array_equal(np.asarray(image), want)  # the same picture, made in place or not
+    written = [out for out in targets if out is not None]
+    assert all(out is rgba for out in written)
+    in_place = False
+    if rgba.flags.writeable:  # rendered in the image: a change to the image shows in the picture
+        before = image.getpixel((0, 0))
+        rgba[0, 0] = (1, 2, 3, 4)
+        in_place = image.getpixel((0, 0)) != before
+    estimated = bool(targets)
+    assert bool(written) == (in_place and estimated), (written, in_place, estimated)
+    assert in_place == (pipeline.render_target(rgba, options, consume) is not None)

@@ -480,3 +480,20 @@ def test_out_must_be_a_writable_image_of_the_same_size():
             estimate_foreground(rgba, alpha, out=bad)
         with pytest.raises(ValueError, match="out"):
             refine(rgba, np.zeros_like(alpha), out=bad)  # checked even with nothing to write
+
+
+@pytest.mark.parametrize("ff", [1, 4, 7, 9, 16, 25, 36, 64, 100, 144, 256, 400])
+def test_cell_sums_are_numpys_row_sums_bit_for_bit(ff):
+    # refine lays a run's pixels place by place (f * f, cells) and sums each cell's pixels as numpy
+    # sums a row of them (pairwise): the per-cell sums, and so every output byte, are those of the
+    # cell-by-cell layout they were pinned with.
+    from backgrone.refine import _cell_sums
+
+    rng = np.random.default_rng(ff)
+    rows = (rng.random((2, 3001, ff), dtype=np.float32) * rng.choice([1e-4, 1.0, 300.0], (2, 3001, 1))).astype(
+        np.float32
+    )
+    rows[:, :50] = 0  # zero cells (outside the image, hard alpha)
+    want = rows.sum(axis=-1)
+    got = _cell_sums(np.ascontiguousarray(rows.transpose(0, 2, 1)))
+    assert got.dtype == np.float32 and got.tobytes() == want.tobytes()

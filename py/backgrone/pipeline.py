@@ -234,8 +234,8 @@ def compose(
         mask = refine.despeckle(mask)
     alpha = alpha_at_size(mask, prepared.size)
     decontaminate = _decontaminates(options)
-    # The cut-out will be made in the image itself: the colours go straight into it.
-    into = _cutout_in(rgba, options) if consume and decontaminate else None
+    # The cut-out will be made in the image itself (as _output decides): the colours go straight into it.
+    into = render_target(rgba, options, consume) if decontaminate else None
     colours: tuple[np.ndarray, np.ndarray] | None = None
     try:
         if options.uses("edges") and decontaminate:  # one pass shares the reduced image and edge cells
@@ -255,10 +255,15 @@ def compose(
     return _output(prepared, alpha, colours, options, consume)
 
 
-def _cutout_in(rgba: np.ndarray, options: Options) -> np.ndarray | None:
-    """``rgba`` itself when a consuming :func:`_output` makes the cut-out in it: a plain full-size
-    cut-out (no crop, no layer) in an array whose memory may be written (``compose.writable``)."""
-    if options.output != "cutout" or options.crop or options.layered:
+def render_target(rgba: np.ndarray, options: Options, consume: bool) -> np.ndarray | None:
+    """The array the output is rendered in, when that is the image's own: ``rgba`` itself for a
+    consuming plain full-size cut-out (no crop, no new layer) in an array whose memory may be
+    written (``compose.writable``); else ``None``, and the render makes a picture of its own.
+
+    The one decision: :func:`_output` renders in this array, and :func:`compose` has the soft
+    pixels' colours written straight into it (the render then finds them there). Were the two to
+    differ, colours would be written where the render does not look."""
+    if not consume or options.output != "cutout" or options.crop or options.layered:
         return None
     return writable(rgba)
 
@@ -298,8 +303,11 @@ def _output(
     """The final alpha (with the source's own) cropped, laid out and rendered; with its colour
     profile. ``consume``: a cut-out is rendered in ``prepared``'s pixels, which are then spent."""
     rgba = prepared.pixels()
+    target = render_target(rgba, options, consume)
     prepared.spent = consume
     alpha = combine_alpha(alpha, rgba)
+    if target is not None:  # a plain full-size cut-out, made in the image
+        return render(target, alpha, "cutout", None, colours, in_place=True), prepared.icc
     if options.crop:
         box = subject_box(alpha, options.margin)
         if box is not None:
@@ -312,7 +320,7 @@ def _output(
     if options.layered:
         image = _layered(rgba, alpha, colours, options)
     else:
-        image = render(rgba, alpha, options.output, parse_color(options.background), colours, in_place=consume)
+        image = render(rgba, alpha, options.output, parse_color(options.background), colours)
     # The colour profile describes RGB values: it goes with a cut-out or a colour
     # fill, never with the grayscale mask.
     icc = prepared.icc if options.output != "mask" else None

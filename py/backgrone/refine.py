@@ -267,8 +267,9 @@ def despeckle(mask: np.ndarray) -> np.ndarray:
 # Smooth quantities live on grids of square cells: cell (i, j) of the grid of
 # factor S holds the mean of the S x S pixels from (i S, j S), and its centre is at
 # pixel (i + 0.5) S - 0.5, where bilinear sampling puts it. The pixels near the edge
-# are taken a cell of the working grid (factor f) at a time, as (cells, f, f)
-# arrays, so that per-cell values broadcast over their pixels without gathers.
+# are taken whole cells of the working grid (factor f) at a time, as (f, f, cells)
+# arrays (a place in the cell, then the cell), so that per-cell values broadcast over
+# their pixels without gathers, along rows as long as the run of cells.
 
 
 def _factor(h: int, w: int, side: int = GRID_SIDE) -> int:
@@ -372,8 +373,8 @@ def _bilinear(planes: np.ndarray, y: np.ndarray, x: np.ndarray) -> np.ndarray:
 
 class _Edge:
     """The cells of the working grid (factor ``f``) where alpha is not all 0 or all
-    255, and their pixels, cell after cell: ``size`` = ``cells * f * f`` of them, whose flat
-    indices are made a run of cells at a time (:meth:`pixels`), never all at once (where the
+    255, and their pixels: ``size`` = ``cells * f * f`` of them, whose flat indices are made
+    a run of cells at a time (:meth:`pixels`), never all at once (where the
     mask is soft almost everywhere they would be 4-8 bytes for nearly every pixel). Cells
     sticking out of the image repeat its last row or column; ``inside`` marks the real pixels."""
 
@@ -389,6 +390,9 @@ class _Edge:
         self.size = self.cells * f * f
         self.h, self.w = h, w
         self.clipped = bool(h % f or w % f)
+        # A cell's pixels from its first one, row by row: one add per pixel makes a run's indices.
+        off = np.arange(f)
+        self.offsets = (off[:, None] * w + off[None, :]).reshape(-1)
 
     def _flat(self, rows: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
         if not self.clipped:
@@ -398,14 +402,28 @@ class _Edge:
         return rows * self.w + cols, inside
 
     def pixels(self, run: slice) -> tuple[np.ndarray, np.ndarray | None]:
-        """A run of cells' pixels, cell after cell, row by row in each: their flat indices, and
-        which are inside the image (``None``: all are)."""
+        """A run of cells' pixels, a place in the cell (row by row) after another, each over all the
+        run's cells: their flat indices, ``(f * f, cells)`` flattened, and which are inside the image
+        (``None``: all are, as in every run of whole cells). Per-cell values broadcast over the
+        places along rows as long as the run, not as short as a cell."""
         f = self.f
+        cy, cx = self.cy[run], self.cx[run]
+        index = self.offsets[:, None] + (cy * (f * self.w) + cx * f)
+        if not self.clipped:
+            return index.reshape(-1), None
+        # Only the cells sticking out of the image (its last row and column of cells) are clipped.
+        out = np.flatnonzero((cy * f + f > self.h) | (cx * f + f > self.w))
+        if not out.size:
+            return index.reshape(-1), None
         off = np.arange(f)
-        rows = (self.cy[run] * f)[:, None, None] + off[None, :, None]
-        cols = (self.cx[run] * f)[:, None, None] + off[None, None, :]
-        index, inside = self._flat(rows, cols)
-        return index.reshape(-1), None if inside is None else inside.reshape(-1)
+        rows = (cy[out] * f)[:, None, None] + off[None, :, None]
+        cols = (cx[out] * f)[:, None, None] + off[None, None, :]
+        clipped, part = self._flat(rows, cols)
+        assert part is not None  # self.clipped
+        index[:, out] = clipped.reshape(out.size, f * f).T
+        inside = np.ones(index.shape, np.bool_)
+        inside[:, out] = part.reshape(out.size, f * f).T
+        return index.reshape(-1), inside.reshape(-1)
 
     def at(self, positions: np.ndarray) -> np.ndarray:
         """Flat indices of the pixels at these positions in the edge's order."""
@@ -421,41 +439,27 @@ class _Edge:
         rows = np.minimum(f, self.h - self.cy * f)
         return (rows * np.minimum(f, self.w - self.cx * f)).astype(np.float32)
 
-    def chunks(self) -> list[tuple[slice, slice]]:
-        """Runs of whole cells of about :data:`CHUNK_PIXELS` pixels: ``(cells, their pixels)``
-        as slices of the cells and of the edge's pixels."""
-        ff = self.f * self.f
-        per = max(1, CHUNK_PIXELS // ff)
-        ends = [(c, min(c + per, self.cells)) for c in range(0, self.cells, per)]
-        return [(slice(c0, c1), slice(c0 * ff, c1 * ff)) for c0, c1 in ends]
+    def chunks(self) -> list[slice]:
+        """Runs of whole cells of about :data:`CHUNK_PIXELS` pixels, as slices of the cells."""
+        per = max(1, CHUNK_PIXELS // (self.f * self.f))
+        return [slice(c, min(c + per, self.cells)) for c in range(0, self.cells, per)]
 
-    def soft(self, alpha: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Alpha at every pixel, and which pixels are soft (``0 < alpha < 255``)."""
+    def any_soft(self, alpha: np.ndarray) -> bool:
+        """Whether any of the edge's pixels is soft (``0 < alpha < 255``): read a run of cells at a
+        time, up to the first that has one."""
         flat = alpha.reshape(-1)
-        a, soft = np.empty(self.size, np.uint8), np.empty(self.size, np.bool_)
-        for run, at in self.chunks():
+        for run in self.chunks():
             index, inside = self.pixels(run)
-            here = a[at] = flat[index]
-            soft[at] = (here > 0) & (here < 255)
-            if inside is not None:
-                soft[at] &= inside
-        return a, soft
+            if _soft(flat[index], inside).any():
+                return True
+        return False
 
-    def corners(self, factor: int, gh: int, gw: int) -> tuple[np.ndarray, ...]:
+    def corners(self, factor: int, gh: int, gw: int) -> _Corners:
         """For a grid of ``factor``, an even multiple of ``f``: the four grid cells that
         bilinear sampling reads for each cell's pixels (the same for all of them, as
-        no grid cell centre falls inside a working cell), flat, and the sampling
-        weights along y and along x, ``(cells, f)`` each."""
-        f = self.f
-
-        def axis(c: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-            g0 = np.floor((c * f + 0.5) / factor - 0.5).astype(np.intp)
-            weight = ((c * f - g0 * factor)[:, None] + np.arange(f) + 0.5) / factor - 0.5
-            return np.clip(g0, 0, size - 1), np.clip(g0 + 1, 0, size - 1), weight.astype(np.float32)
-
-        ya, yb, wy = axis(self.cy, gh)
-        xa, xb, wx = axis(self.cx, gw)
-        return ya * gw + xa, ya * gw + xb, yb * gw + xa, yb * gw + xb, wy, wx
+        no grid cell centre falls inside a working cell), and the sampling weights (see
+        :class:`_Corners`)."""
+        return _Corners(self, factor, gh, gw)
 
     def centres(self, planes: np.ndarray, factor: int, run: slice = slice(None)) -> np.ndarray:
         """Bilinear samples of a grid of ``factor`` at the centres of a run of cells: ``(k, cells)``."""
@@ -468,6 +472,124 @@ class _Edge:
         cells = np.zeros((gh, gw), np.bool_)
         cells[np.minimum(self.cy // m, gh - 1), np.minimum(self.cx // m, gw - 1)] = True
         return _grow(cells, 1)
+
+
+def _soft(a8: np.ndarray, inside: np.ndarray | None) -> np.ndarray:
+    """Which of a run's pixels (their alpha, and :meth:`_Edge.pixels`' ``inside``) are soft."""
+    here = (a8 > 0) & (a8 < 255)
+    if inside is not None:
+        here &= inside
+    return here
+
+
+def _weights(a8: np.ndarray, inside: np.ndarray | None, ff: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A run's alpha ``a`` (0..1, 0 outside the image), ``(ff, cells)`` as :meth:`_Edge.pixels`
+    orders them, ``1 - a^2`` and ``a (1 - a)``."""
+    a = (a8.astype(np.float32) * np.float32(1 / 255)).reshape(ff, -1)
+    if inside is not None:
+        a *= inside.reshape(ff, -1)
+    return a, 1 - a * a, a * (1 - a)
+
+
+# numpy sums a contiguous row pairwise: under 8 values one after another from 0; up to 128, in 8
+# running sums of every 8th value, added in pairs, then the rest one after another; beyond, the two
+# halves (the first a multiple of 8) apart. The cells' sums over their pixels were once taken so, a
+# cell's pixels a row of their own; kept bit for bit with the pixels laid place by place.
+PAIRWISE_BLOCK = 128
+
+
+def _cell_sums(x: np.ndarray) -> np.ndarray:
+    """Per cell, the sum of ``(..., ff, cells)`` values over its ``ff`` pixels, exactly as numpy's
+    ``sum(axis=-1)`` of the same values laid ``(..., cells, ff)`` gives it."""
+    return _pairwise(x, 0, x.shape[-2])
+
+
+def _pairwise(x: np.ndarray, lo: int, n: int) -> np.ndarray:
+    if n < 8:
+        res = np.zeros(x.shape[:-2] + x.shape[-1:], x.dtype)
+        for i in range(lo, lo + n):
+            res += x[..., i, :]
+        return res
+    if n <= PAIRWISE_BLOCK:
+        r = [x[..., lo + k, :].copy() for k in range(8)]
+        i = 8
+        while i < n - n % 8:
+            for k in range(8):
+                r[k] += x[..., lo + i + k, :]
+            i += 8
+        res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]))
+        for j in range(i, n):
+            res += x[..., lo + j, :]
+        return res
+    half = n // 2
+    half -= half % 8
+    return _pairwise(x, lo, half) + _pairwise(x, lo + half, n - half)
+
+
+class _Sums:
+    """Blur fusion's per-cell sums over the edge's pixels (:func:`_foreground`), a run of cells at a
+    time (:meth:`add`): the means of I a and a, and what pass 2 needs, the sums of I v, a u and a v
+    (u = 1 - a^2, v = a (1 - a)); and the number of soft pixels. :func:`_refine` fills them from each
+    run it refines, while its pixels' colours are at hand."""
+
+    def __init__(self, edge: _Edge) -> None:
+        cells = edge.cells
+        self.ff = edge.f * edge.f
+        self.count = edge.counts()
+        self.soft = 0
+        f32 = np.float32
+        # mean_ia, mean_a, sum_iv, sum_au, sum_av
+        self.parts = [np.empty((3, cells), f32), np.empty(cells, f32), np.empty((3, cells), f32)]
+        self.parts += [np.empty(cells, f32), np.empty(cells, f32)]
+
+    def add(self, run: slice, a8: np.ndarray, inside: np.ndarray | None, rgb: np.ndarray) -> None:
+        """A run of cells' pixels: their alpha (uint8), ``inside`` (:meth:`_Edge.pixels`) and colours
+        (:func:`_gather`)."""
+        mean_ia, mean_a, sum_iv, sum_au, sum_av = self.parts
+        count = self.count[run]
+        a, u, v = _weights(a8, inside, self.ff)
+        img = rgb.reshape(3, self.ff, -1)
+        for k in range(3):  # a channel at a time: one plane of the run's size in flight, not three
+            mean_ia[k, run] = _cell_sums(img[k] * a) / count
+            sum_iv[k, run] = _cell_sums(img[k] * v)
+        mean_a[run] = _cell_sums(a) / count
+        sum_au[run] = _cell_sums(a * u)
+        sum_av[run] = _cell_sums(a * v)
+        self.soft += int(np.count_nonzero(_soft(a8, inside)))
+
+    def take(self) -> list[np.ndarray]:
+        """The sums (:meth:`__init__`'s order), handed over: this object holds them no more."""
+        parts, self.parts = self.parts, []
+        return parts
+
+
+class _Corners:
+    """What bilinear sampling of a grid of ``factor`` (an even multiple of the edge's ``f``) reads for
+    a run of the edge's cells (:meth:`at`). Both depend on a cell's row and column alone: they are
+    worked out once per row and per column of the working grid and looked up, so nothing is held
+    per cell."""
+
+    def __init__(self, edge: _Edge, factor: int, gh: int, gw: int) -> None:
+        f = edge.f
+        self.gw = gw
+
+        def axis(c: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+            g0 = np.floor((c * f + 0.5) / factor - 0.5).astype(np.intp)
+            weight = ((c * f - g0 * factor)[:, None] + np.arange(f) + 0.5) / factor - 0.5
+            return np.clip(g0, 0, size - 1), np.clip(g0 + 1, 0, size - 1), weight.astype(np.float32)
+
+        self.cy, self.cx = edge.cy, edge.cx
+        self.y = axis(np.arange(edge.small.shape[0]), gh)
+        self.x = axis(np.arange(edge.small.shape[1]), gw)
+
+    def at(self, run: slice) -> tuple[np.ndarray, ...]:
+        """For a run of cells: the four grid cells, flat, and the weights along y and along x,
+        ``(cells, f)`` each."""
+        cy, cx = self.cy[run], self.cx[run]
+        ya, yb, wy = (t[cy] for t in self.y)
+        xa, xb, wx = (t[cx] for t in self.x)
+        ya, yb = ya * self.gw, yb * self.gw
+        return ya + xa, ya + xb, yb + xa, yb + xb, wy, wx
 
 
 def _scale(alpha: np.ndarray, mask: np.ndarray | None) -> float:
@@ -551,10 +673,12 @@ def _refine(
     radius: float,
     eps: float,
     in_place: bool = False,
+    sums: _Sums | None = None,
 ) -> np.ndarray:
+    """:func:`refine_edges`' work; ``sums``, when given, get each run of cells as refined (nothing
+    when no pixel is soft)."""
     h, w = alpha.shape
-    _, soft = edge.soft(alpha)
-    if not soft.any():
+    if not edge.any_soft(alpha):
         return alpha
     f = edge.f
     reach = radius * scale
@@ -568,32 +692,43 @@ def _refine(
 
     # q = a . I + b with a, b bilinear: for each working cell the coefficients are
     # interpolated along x on the two grid rows around it, then mixed by each row's y.
-    c00, c01, c10, c11, wy, wx = edge.corners(m * f, gh, gw)
+    corners = edge.corners(m * f, gh, gw)
 
     # Snap what the image's grain, times the slope, could have made of 0 or 1 (the grain is
     # read from the upscaled alpha: before any of it is written).
     outside, inside = _grain(rgba, alpha, edge)
-    gain = GF_NOISE * np.abs(coef[:3, c00]).sum(axis=0)
-    low = np.maximum(gain * outside, GF_SNAP)[:, None, None]
-    high = np.maximum(gain * inside, GF_SNAP)[:, None, None]
     out = alpha if in_place else alpha.copy()
-    flat = out.reshape(-1)
-    for cells, pixels in edge.chunks():  # nothing below reads the alpha a chunk writes
+    source, flat = alpha.reshape(-1), out.reshape(-1)
+    # Nothing below reads the alpha a run writes: each pixel lies in one cell (a clipped cell's
+    # pixels outside the image repeat its own).
+    for cells in edge.chunks():
         n = cells.stop - cells.start
-        x = wx[None, cells, None, :]
-        k00, k01, k10, k11 = (coef[:, k[cells], None, None] for k in (c00, c01, c10, c11))
-        top = k00 + (k01 - k00) * x
+        c00, c01, c10, c11, wy, wx = corners.at(cells)
+        gain = GF_NOISE * np.abs(coef[:3, c00]).sum(axis=0)
+        lo = np.maximum(gain * outside, GF_SNAP)
+        hi = np.maximum(gain * inside, GF_SNAP)
+        del gain
+        # Laid as the pixels are (pixels(): a place in the cell, row i and column j, over the cells).
+        x = wx.T
+        k00, k01, k10, k11 = (coef[:, None, k] for k in (c00, c01, c10, c11))
+        top = k00 + (k01 - k00) * x  # (4, j, cells)
         step = k10 + (k11 - k10) * x - top
         del k00, k01, k10, k11
-        index, _ = edge.pixels(cells)
-        img = _gather(rgba, index).reshape(3, n, f, f)
+        index, real = edge.pixels(cells)
+        rgb = _gather(rgba, index)
+        img = rgb.reshape(3, f, f, n)
         q = top[0] * img[0] + top[1] * img[1] + top[2] * img[2] + top[3]
-        q += wy[cells, :, None] * (step[0] * img[0] + step[1] * img[1] + step[2] * img[2] + step[3])
+        q += wy.T[:, None, :] * (step[0] * img[0] + step[1] * img[1] + step[2] * img[2] + step[3])
         del top, step, img
-        lo, hi = low[cells], high[cells]
-        here = soft[pixels]
+        a8 = source[index]
+        here = _soft(a8, real)
         q = np.where(q < lo, 0, np.where(q > 1 - hi, 1, q)).reshape(-1)[here]
-        flat[index[here]] = np.clip(q * 255 + 0.5, 0, 255).astype(np.uint8)
+        new = np.clip(q * 255 + 0.5, 0, 255).astype(np.uint8)
+        del q
+        flat[index[here]] = new
+        if sums is not None:  # the run's refined alpha (outside the image its cell's weigh 0)
+            a8[here] = new
+            sums.add(cells, a8, real, rgb)
     return out
 
 
@@ -646,38 +781,31 @@ def _target(out: np.ndarray | None, alpha: np.ndarray) -> np.ndarray | None:
 
 
 def _foreground(
-    edge: _Edge, level: Image.Image, rgba: np.ndarray, alpha: np.ndarray, out: np.ndarray | None = None
+    edge: _Edge,
+    level: Image.Image,
+    rgba: np.ndarray,
+    alpha: np.ndarray,
+    out: np.ndarray | None = None,
+    pass1: _Sums | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`estimate_foreground`'s work; ``pass1``: pass 1's per-cell sums for ``alpha``, if made
+    already (:func:`refine`)."""
     target = _target(out, alpha)
-    a8, soft = edge.soft(alpha)
-    if not soft.any():
+    flat = alpha.reshape(-1)
+    if pass1 is None:
+        pass1 = _Sums(edge)
+        for run in edge.chunks():
+            index, inside = edge.pixels(run)
+            pass1.add(run, flat[index], inside, _gather(rgba, index))
+    if not pass1.soft:
         return _none()
     h, w = alpha.shape
     f, cells = edge.f, edge.cells
-    count = edge.counts()
-
-    def pixels(run: slice, at: slice) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """A run of cells' alpha ``a`` (0..1, 0 outside the image), colours, ``1 - a^2``, ``a (1 - a)``,
-        and the pixels' flat indices."""
-        index, inside = edge.pixels(run)
-        a = (a8[at].astype(np.float32) * np.float32(1 / 255)).reshape(-1, f * f)
-        if inside is not None:
-            a *= inside.reshape(-1, f * f)
-        return a, _gather(rgba, index).reshape(3, -1, f * f), 1 - a * a, a * (1 - a), index
-
-    # Per cell, from its pixels (a run of cells at a time): the sums of I a and a, and what pass 2
-    # needs of them, I v, a u and a v (u = 1 - a^2, v = a (1 - a)).
-    mean_ia, mean_a = np.empty((3, cells), np.float32), np.empty(cells, np.float32)
-    sum_iv, sum_au, sum_av = np.empty((3, cells), np.float32), np.empty(cells, np.float32), np.empty(cells, np.float32)
-    for run, at in edge.chunks():
-        a, img, u, v, _ = pixels(run, at)
-        mean_ia[:, run] = (img * a).sum(axis=2) / count[run]
-        mean_a[run] = a.sum(axis=1) / count[run]
-        for k in range(3):  # (img * v).sum(axis=2), a channel at a time
-            sum_iv[k, run] = (img[k] * v).sum(axis=1)
-        sum_au[run] = (a * u).sum(axis=1)
-        sum_av[run] = (a * v).sum(axis=1)
-        del a, img, u, v
+    count, soft = pass1.count, pass1.soft
+    # Per cell, from its pixels: the sums of I a and a, and what pass 2 needs of them, I v, a u and
+    # a v (u = 1 - a^2, v = a (1 - a)).
+    mean_ia, mean_a, sum_iv, sum_au, sum_av = pass1.take()
+    del pass1
 
     # Cell means of I a and a on the working grid; in the edge's cells, from their
     # pixels (a product of means there would mix the background into I a).
@@ -702,11 +830,11 @@ def _foreground(
     # Sampled a run of cells at a time (each cell on its own: the same values): the bilinear
     # sampling's corner values and weights, 8 planes each, for every cell at once were the peak
     # where the mask is soft almost everywhere.
-    f_hat, b_hat = np.empty((3, cells, 1), np.float32), np.empty((3, cells, 1), np.float32)
-    for run, _ in edge.chunks():
+    f_hat, b_hat = np.empty((3, 1, cells), np.float32), np.empty((3, 1, cells), np.float32)
+    for run in edge.chunks():
         sums = edge.centres(planes, f * c, run)
-        f_hat[:, run, 0] = sums[:3] / np.maximum(sums[3], 1e-6)
-        b_hat[:, run, 0] = sums[4:7] / np.maximum(sums[7], 1e-6)
+        f_hat[:, 0, run] = sums[:3] / np.maximum(sums[3], 1e-6)
+        b_hat[:, 0, run] = sums[4:7] / np.maximum(sums[7], 1e-6)
     del planes, sums
 
     # Pass 2 (F = pass 1's F, B = its B^), local, on the working grid. Its F a per
@@ -714,40 +842,52 @@ def _foreground(
     # (unclipped): summed per cell without forming F1.
     grid = np.concatenate((grid_ia, grid_a[None]))
     del grid_ia, grid_a
-    delta = f_hat[..., 0] * sum_au - sum_iv - b_hat[..., 0] * sum_av
+    delta = f_hat[:, 0] * sum_au - sum_iv - b_hat[:, 0] * sum_av
     del mean_ia, mean_a, sum_iv, sum_au, sum_av
     grid.reshape(4, -1)[:3, where] += delta / count
     del delta, where
     r = max(1, int(FG_LOCAL / f))
-    for run, _ in edge.chunks():  # a run of cells at a time, as above: each cell's window on its own
+    for run in edge.chunks():  # a run of cells at a time, as above: each cell's window on its own
         sums = _window_means(grid, edge.cy[run], edge.cx[run], r)
-        f_hat[:, run, 0] = sums[:3] / np.maximum(sums[3], 1e-6)
+        f_hat[:, 0, run] = sums[:3] / np.maximum(sums[3], 1e-6)
     del grid, sums
 
     # F = F^ + a (I - a F^ - (1-a) B^) = F^ (1 - a^2) + a I - a (1 - a) B^, a run of cells at a
     # time, in place: the same operations in the same order as the expression. Into ``out``: each
     # run's colours are written before the next run's are read, which is safe, as each pixel lies in
     # one cell (a cell's clipped pixels repeat its own) and nothing below rereads the image.
-    found = 0 if target is not None else int(np.count_nonzero(soft))
+    found = 0 if target is not None else soft
     index, rgb = np.empty(found, np.intp), np.empty((found, 3), np.uint8)
     done = 0
-    for run, at in edge.chunks():
-        a, img, u, v, where_run = pixels(run, at)
-        fg = f_hat[:, run] * u
+    for run in edge.chunks():
+        where_run, inside = edge.pixels(run)
+        a8 = flat[where_run]
+        a, u, v = _weights(a8, inside, f * f)
+        img = _gather(rgba, where_run).reshape(3, f * f, -1)
+        fg = f_hat[:, :, run] * u
         np.multiply(a, img, out=img)
         fg += img
-        np.multiply(b_hat[:, run], v, out=img)
+        np.multiply(b_hat[:, :, run], v, out=img)
         fg -= img
         del a, img, u, v
-        here = soft[at]
-        fg = fg.reshape(3, -1)[:, here]
+        here = _soft(a8, inside)
+        if target is None:  # returned cell after cell, row by row in each, as always
+            n = run.stop - run.start
+            fg = fg.transpose(0, 2, 1)
+            where_run, here = (x.reshape(f * f, n).T.reshape(-1) for x in (where_run, here))
+        fg = fg.reshape(3, -1)
+        if not here.all():  # the soft pixels' colours (a take: quicker than a mask over 2-D)
+            pick = np.flatnonzero(here)
+            fg, where_run = np.take(fg, pick, axis=1), where_run[pick]
+            del pick
         fg *= 255  # np.clip(fg * 255 + 0.5, 0, 255) without its two temporaries
         fg += 0.5
         np.clip(fg, 0, 255, out=fg)
         if target is not None:
-            target[where_run[here], :3] = fg.T.astype(np.uint8)
+            for k, channel in enumerate(fg.astype(np.uint8)):  # a channel at a time: quicker than [i, :3]
+                target[:, k][where_run] = channel
             continue
-        index[done : done + fg.shape[1]] = where_run[here]
+        index[done : done + fg.shape[1]] = where_run
         rgb[done : done + fg.shape[1]] = fg.T
         done += fg.shape[1]
     return index, rgb
@@ -798,6 +938,8 @@ def refine(
     if not edge.cells:
         return alpha, *_none()
     level = _level(rgba, edge.f)
-    # Refining changes only soft pixels, all inside the edge's cells: they still hold.
-    refined = _refine(edge, level, rgba, alpha, _scale(alpha, mask), GF_RADIUS, GF_EPS, in_place)
-    return (refined, *_foreground(edge, level, rgba, refined, out))
+    # Refining changes only soft pixels, all inside the edge's cells: they still hold. Blur fusion's
+    # first sums are taken from each run of cells as it is refined (its colours read once).
+    sums = _Sums(edge)
+    refined = _refine(edge, level, rgba, alpha, _scale(alpha, mask), GF_RADIUS, GF_EPS, in_place, sums)
+    return (refined, *_foreground(edge, level, rgba, refined, out, sums))
