@@ -320,7 +320,9 @@ def _output(
     if options.layered:
         image = _layered(rgba, alpha, colours, options)
     else:
-        image = render(rgba, alpha, options.output, parse_color(options.background), colours)
+        # A consumed image's crop is still made in its own rows where they are one block (the crop
+        # found no subject, or spans the whole width): its colours came as arrays (render_target).
+        image = render(rgba, alpha, options.output, parse_color(options.background), colours, in_place=consume)
     # The colour profile describes RGB values: it goes with a cut-out or a colour
     # fill, never with the grayscale mask.
     icc = prepared.icc if options.output != "mask" else None
