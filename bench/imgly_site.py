@@ -235,6 +235,11 @@ def show(page, image_bytes: bytes) -> None:
     page.evaluate("(b64) => window.imglyShow(b64)", base64.b64encode(image_bytes).decode())
 
 
+def hide(page) -> None:
+    """Removes what ``show`` and ``run(..., shown=True)`` left in ``page`` (the element and its blob)."""
+    page.evaluate("() => window.imglyHide()")
+
+
 def run(page, image_bytes: bytes, model: str = "isnet_quint8", shown: bool = False) -> dict:
     """One cut-out by imgly in ``page`` (opened by ``ImglySite.open``); ``shown``: the page shows
     the photo (``show`` first) and then the cut-out in its place, as a right-click's page does.

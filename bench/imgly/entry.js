@@ -108,9 +108,18 @@ async function imglyCut(imageBase64, model, options = {}) {
 // right-click's page shows its photo): the photo shown and decoded before the call, then the
 // cut-out in its place once imgly is done. For memory only (side_by_side.py's "imgly-shown").
 let shown = null;
+/** Nothing shown any more: the element and its blob go (a bare call's memory must not hold them). */
+function imglyHide() {
+  if (!shown) return true;
+  URL.revokeObjectURL(shown.src);
+  shown.remove();
+  shown = null;
+  return true;
+}
+
 async function imglyShow(imageBase64) {
   const bytes = fromBase64(imageBase64);
-  shown?.remove();
+  imglyHide();
   shown = document.createElement('img');
   shown.style.width = '320px';
   shown.src = URL.createObjectURL(new Blob([bytes], { type: sniff(bytes) }));
@@ -130,5 +139,6 @@ async function imglyCutShown(imageBase64, model, options = {}) {
 
 window.imglyCut = imglyCut;
 window.imglyShow = imglyShow;
+window.imglyHide = imglyHide;
 window.imglyCutShown = imglyCutShown;
 window.imglyReady = true;

@@ -138,7 +138,7 @@ export const pythonHeapBytes = () => heapBytes;
 
 /**
  * The last boot: {fromSnapshot, ms (from loadPython to numpy + Pillow + the core ready), its
- * phases in the worker (pyodideMs, packagesMs, coreMs), saved (the snapshot it made was stored;
+ * phases in the worker (pyodideMs, packagesMs, coreMs; woken: readMs, until the snapshot was read and checked), saved (the snapshot it made was stored;
  * null: it made none, or not yet)}.
  */
 export const pythonBoot = () => lastBoot;

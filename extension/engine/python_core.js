@@ -122,7 +122,7 @@ async function startPython(indexURL, store, files) {
  * Python and the core, from the extension's root URL `base` (…/ with vendor/, py/, models/).
  * @param {string} base
  * @param {SnapshotStore | null} [store] a snapshot store (none: a plain boot)
- * @returns {Promise<{pyodide: any, mod: any, fromSnapshot: boolean, phases: {pyodideMs: number, packagesMs: number, coreMs: number},
+ * @returns {Promise<{pyodide: any, mod: any, fromSnapshot: boolean, phases: {pyodideMs: number, packagesMs: number, coreMs: number, readMs?: number},
  *   saved: Promise<boolean> | null}>} saved: whether the snapshot this boot made was stored (null: it made none)
  */
 export async function bootPython(base, store = null) {

@@ -3,7 +3,7 @@
 // images and edit sessions (PyProxies) stay here in a table, the engine holds their numbers.
 //   in:  {boot: {base, snapshots}} first (a worker has no chrome.*: the URLs come in it),
 //        then {id, call, args} and {release: handle}
-//   out: {booted: {fromSnapshot, pyodideMs, packagesMs, coreMs}, heap} or {bootFailed: message}, {saved: boolean},
+//   out: {booted: {fromSnapshot, pyodideMs, packagesMs, coreMs, readMs (woken only)}, heap} or {bootFailed: message}, {saved: boolean},
 //        {id, value, heap} | {id, refusal: {error, code, params, kind, format}, heap} | {id, error, dead}
 import { CoreRefusal, bootPython, coreCalls, heapBytes } from './python_core.js';
 import * as snapshots from './py_snapshot.js';

@@ -505,6 +505,10 @@ def _cell_sums(x: np.ndarray) -> np.ndarray:
 
 
 def _pairwise(x: np.ndarray, lo: int, n: int) -> np.ndarray:
+    """The sum of ``x[..., lo:lo + n, :]`` over its second-last axis in numpy's own order: its
+    ``pairwise_sum`` (numpy/_core/src/umath/loops_utils.h.src): under 8 terms one by one, up to
+    ``PW_BLOCKSIZE`` (128) in 8 interleaved partial sums, above that the two halves (the first
+    a multiple of 8) recursively. ``test_cell_sums_are_numpys_row_sums_bit_for_bit`` pins it."""
     if n < 8:
         res = np.zeros(x.shape[:-2] + x.shape[-1:], x.dtype)
         for i in range(lo, lo + n):

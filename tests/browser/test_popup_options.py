@@ -91,12 +91,14 @@ def test_format_and_crop_are_offered_remembered_and_applied(browser, photos, sit
     assert caption.startswith("Cut-out, cropped to ") and caption.endswith(", Fast"), caption
     w, h = (int(v) for v in caption.split(", ")[1].removeprefix("cropped to ").split("×"))
     assert w < 400 and h < 300  # cropped to the ball, with its margin
+    before = popup.evaluate("async () => Math.max(0, ...(await chrome.downloads.search({})).map((d) => d.id))")
     popup.locator(".card .download").click()
-    # Where Chromium put it, as its download record says (one full-suite run found the record
-    # complete and no file at the folder this test had assumed).
+    # This click's download, where Chromium put it, as its record says (one full-suite run found a
+    # record complete and no file at the folder this test had assumed).
     found = popup.wait_for_function(
-        "async () => (await chrome.downloads.search({ state: 'complete', exists: true }))"
-        ".map((d) => d.filename).find((f) => f.endsWith('/ball0-cutout.webp')) || null"
+        "async (before) => (await chrome.downloads.search({ state: 'complete', exists: true }))"
+        ".filter((d) => d.id > before).map((d) => d.filename).find((f) => f.endsWith('/ball0-cutout.webp')) || null",
+        arg=before,
     ).json_value()
     saved = Path(found)
     assert saved.name == "ball0-cutout.webp", found
