@@ -96,7 +96,7 @@ def in_the_popup(folder: Path, work: Path) -> dict:
     """The popup's part: the preset chosen there, every photo dropped, Download all."""
     from playwright.sync_api import sync_playwright
 
-    from browser.harness import Browser
+    from browser.harness import Browser, wait_until
     from browser.popup_zip import CARD_BYTES, download_all  # noqa: F401 (CARD_BYTES: the engine's items)
 
     files = sorted(folder.iterdir())
@@ -107,8 +107,8 @@ def in_the_popup(folder: Path, work: Path) -> dict:
             popup = b.open_popup()
             popup.wait_for_function(f"() => !!document.querySelector('#preset option[value={PRESET}]')")
             popup.select_option("#preset", PRESET)  # as the seller does: the preset brings white along
-            popup.wait_for_function(
-                "async () => (await chrome.storage.local.get('preset')).preset === 'marketplace-white-square'"
+            wait_until(
+                popup, "async () => (await chrome.storage.local.get('preset')).preset === 'marketplace-white-square'"
             )
             t0 = time.monotonic()
             popup.set_input_files("#files", [str(p) for p in files])

@@ -15,6 +15,21 @@ import threading
 import time
 from pathlib import Path
 
+
+def wait_until(page, expression: str, arg=None, timeout: float = 30_000, interval_ms: int = 100):
+    """Polls the JS function ``expression`` (async or not) in ``page`` until it gives a truthy
+    value, and returns that value. Playwright's ``wait_for_function`` does not await a promise:
+    an async predicate is a Promise, truthy at once, so it never waited (found 2026-12-04)."""
+    deadline = time.monotonic() + timeout / 1000
+    while True:
+        value = page.evaluate(expression, arg)
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not true within {timeout / 1000:.0f} s: {expression[:300]}")
+        page.wait_for_timeout(interval_ms)
+
+
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 # Headless Chromium on a closed network, without its own background traffic. One
 # --disable-features flag only: when there are several, the last one wins.

@@ -12,6 +12,8 @@ from scipy import ndimage
 
 from composites import composite
 
+from .harness import wait_until
+
 pytestmark = pytest.mark.browser
 
 RESULT = """async (i) => {
@@ -48,7 +50,7 @@ def test_blur_and_contact_shadow_from_the_options_page(browser, tmp_path):
     stored = (
         "async () => { const s = await chrome.storage.local.get(['output', 'shadow']); return [s.output, s.shadow]; }"
     )
-    options.wait_for_function(f"async () => ({stored})().then((s) => s.join() === 'blur,contact')")
+    wait_until(options, f"async () => ({stored})().then((s) => s.join() === 'blur,contact')")
     # A mask with a shadow contradicts: refused in words, the choice shown as it was, nothing stored.
     output.select_option("mask")
     problem = options.locator("#layers-problem")
@@ -57,19 +59,19 @@ def test_blur_and_contact_shadow_from_the_options_page(browser, tmp_path):
     assert output.input_value() == "blur" and options.evaluate(stored) == ["blur", "contact"]
     # The named presets are offered by their names; the chosen one says its canvas.
     options.select_option("#preset", "marketplace-white-square")
-    options.wait_for_function(f"async () => ({stored})().then((s) => s.join() === 'color,none')")
+    wait_until(options, f"async () => ({stored})().then((s) => s.join() === 'color,none')")
     assert options.locator("#preset-about").inner_text() == "2000 × 2000 px, the subject 85% of it, centred."
     assert output.input_value() == "color" and options.locator("#shadow").input_value() == "none"  # the preset's, shown
     options.select_option("#preset", "none")
     output.select_option("blur")
     options.select_option("#shadow", "contact")
-    options.wait_for_function(f"async () => ({stored})().then((s) => s.join() === 'blur,contact')")
+    wait_until(options, f"async () => ({stored})().then((s) => s.join() === 'blur,contact')")
     assert options.locator("#preset-about").is_hidden()
 
     popup = browser.open_popup()
     shadowed = cut(popup, tmp_path / "ball.png", 1)
     options.select_option("#shadow", "none")
-    options.wait_for_function(f"async () => ({stored})().then((s) => s.join() === 'blur,none')")
+    wait_until(options, f"async () => ({stored})().then((s) => s.join() === 'blur,none')")
     plain = cut(popup, tmp_path / "ball.png", 2)
     popup.close()
     options.close()
@@ -118,7 +120,7 @@ def test_every_layers_field_and_the_refusal_are_accessible(browser, scheme, tmp_
     options.keyboard.press("Control+a")
     options.keyboard.type("40")
     options.keyboard.press("Tab")
-    options.wait_for_function("async () => (await chrome.storage.local.get('canvasMargin')).canvasMargin === 40")
+    wait_until(options, "async () => (await chrome.storage.local.get('canvasMargin')).canvasMargin === 40")
     options.close()
     browser.settings(output="cutout", shadow="none", preset="none", canvasMargin=0)
 

@@ -12,7 +12,7 @@ import pytest
 
 from conftest import ROOT
 
-from .harness import Overlays
+from .harness import Overlays, wait_until
 from .test_a11y import serious
 
 pytestmark = pytest.mark.browser
@@ -173,7 +173,7 @@ def test_options_mark_the_chosen_engine_keep_the_source_under_advanced_and_say_n
     options.locator("[data-engine=standard].chosen").wait_for()
     assert "chosen" not in fast.get_attribute("class")
     options.locator("#engine-fast").check()
-    options.wait_for_function("async () => (await chrome.storage.local.get('engine')).engine === 'fast'")
+    wait_until(options, "async () => (await chrome.storage.local.get('engine')).engine === 'fast'")
     # Nothing downloaded: Delete is off, and the page says why.
     options.locator("#nothing-downloaded").wait_for()
     assert (

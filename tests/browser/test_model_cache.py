@@ -7,7 +7,7 @@ import pytest
 
 from conftest import ROOT
 
-from .harness import IMG_ALPHA, Browser, Overlays
+from .harness import IMG_ALPHA, Browser, Overlays, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -229,7 +229,7 @@ def test_storage_of_an_engine_no_longer_offered_is_freed(fresh_browser):
         const { Target, Type, message } = globalThis.BackgroneMessages;
         return chrome.runtime.sendMessage(message(Target.OFFSCREEN, Type.DELETE_MODELS, {}));
     }""")
-    options.wait_for_function(f"async () => (await ({IDB_ENGINES})()).length === 0")
+    wait_until(options, f"async () => (await ({IDB_ENGINES})()).length === 0")
 
     assert options.evaluate(PLANT_OLD_ENGINE)
     options.close()
@@ -237,5 +237,5 @@ def test_storage_of_an_engine_no_longer_offered_is_freed(fresh_browser):
     options = b.ctx.new_page()
     options.goto(b.ext_url("extension/options/options.html"))
     options.wait_for_function("() => document.querySelector('#engines').children.length > 0")
-    options.wait_for_function(f"async () => (await ({IDB_ENGINES})()).length === 0", timeout=30_000)
+    wait_until(options, f"async () => (await ({IDB_ENGINES})()).length === 0", timeout=30_000)
     options.close()

@@ -7,6 +7,7 @@ from PIL import Image
 
 from composites import composite
 
+from .harness import wait_until
 from .popup_zip import download_all
 
 pytestmark = pytest.mark.browser
@@ -115,11 +116,11 @@ def test_refine_setting_reaches_the_pipeline(browser):
     plain = {"output": "cutout", "format": "png", "crop": False, "margin": 0}
     assert options.evaluate(piped) == plain  # the core's defaults: all three on
     box.uncheck()
-    options.wait_for_function("async () => (await chrome.storage.local.get('refine')).refine === false")
+    wait_until(options, "async () => (await chrome.storage.local.get('refine')).refine === false")
     assert options.evaluate(piped) == {**plain, "despeckle": False, "edges": False, "decontaminate": False}
     options.reload()
     options.wait_for_function("() => document.querySelector('#engines').children.length > 0")
     assert not options.locator("#refine").is_checked()
     options.locator("#refine").check()
-    options.wait_for_function("async () => (await chrome.storage.local.get('refine')).refine === true")
+    wait_until(options, "async () => (await chrome.storage.local.get('refine')).refine === true")
     options.close()

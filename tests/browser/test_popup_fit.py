@@ -8,6 +8,8 @@ import pytest
 
 from composites import composite
 
+from .harness import wait_until
+
 pytestmark = pytest.mark.browser
 
 # A popup opened as a tab here has the tab's viewport: give it the toolbar popup's real size.
@@ -82,8 +84,9 @@ def test_a_batch_fits_the_popup_and_says_what_it_made(browser, batch):
     popup.wait_for_function("() => document.getElementById('status-text').textContent.includes('saved')")
     assert popup.locator("#status-text").inner_text() == "5 saved in one ZIP file, 1 skipped (not cut out)."
     assert popup.locator("#status-text").get_attribute("aria-live") == "polite"
-    popup.wait_for_function(
-        "async () => (await chrome.downloads.search({ state: 'complete' })).some((d) => d.filename.endsWith('.zip'))"
+    wait_until(
+        popup,
+        "async () => (await chrome.downloads.search({ state: 'complete' })).some((d) => d.filename.endsWith('.zip'))",
     )
 
     # The viewer at the popup's width: the whole name shows, and the toggle says which side is on.

@@ -10,7 +10,7 @@ from PIL import Image
 
 from composites import composite
 
-from .harness import Overlays
+from .harness import Overlays, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -79,7 +79,7 @@ def test_format_and_crop_are_offered_remembered_and_applied(browser, photos, sit
     popup.check("#crop")
     popup.fill("#margin", "4")
     popup.locator("#margin").dispatch_event("change")
-    popup.wait_for_function("async () => (await chrome.storage.local.get('margin')).margin === 4")
+    wait_until(popup, "async () => (await chrome.storage.local.get('margin')).margin === 4")
     popup.reload()
     popup.wait_for_selector("body[data-ready]")
     assert popup.locator("#format").input_value() == "webp"
@@ -93,13 +93,13 @@ def test_format_and_crop_are_offered_remembered_and_applied(browser, photos, sit
     assert w < 400 and h < 300  # cropped to the ball, with its margin
     before = popup.evaluate("async () => Math.max(0, ...(await chrome.downloads.search({})).map((d) => d.id))")
     popup.locator(".card .download").click()
-    # This click's download, where Chromium put it, as its record says (one full-suite run found a
-    # record complete and no file at the folder this test had assumed).
-    found = popup.wait_for_function(
+    # This click's download, complete and on disk, where Chromium's record says it is.
+    found = wait_until(
+        popup,
         "async (before) => (await chrome.downloads.search({ state: 'complete', exists: true }))"
         ".filter((d) => d.id > before).map((d) => d.filename).find((f) => f.endsWith('/ball0-cutout.webp')) || null",
         arg=before,
-    ).json_value()
+    )
     saved = Path(found)
     assert saved.name == "ball0-cutout.webp", found
     im = Image.open(io.BytesIO(saved.read_bytes()))
@@ -120,7 +120,7 @@ def test_format_and_crop_are_offered_remembered_and_applied(browser, photos, sit
     popup.locator("details.more summary").click()
     popup.select_option("#format", "png")
     popup.uncheck("#crop")
-    popup.wait_for_function("async () => (await chrome.storage.local.get('crop')).crop === false")
+    wait_until(popup, "async () => (await chrome.storage.local.get('crop')).crop === false")
     popup.close()
 
 

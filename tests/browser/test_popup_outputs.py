@@ -11,6 +11,7 @@ from PIL import Image
 
 from composites import composite, texture
 
+from .harness import wait_until
 from .popup_zip import card_bytes, download_all
 from .test_a11y import serious
 
@@ -41,7 +42,7 @@ def test_a_named_canvas_chosen_in_the_popup_and_the_cards_captions(browser, ball
     assert "set your own size in Settings" in popup.locator("#preset-note").inner_text()
     popup.select_option("#preset", "marketplace-white-square")
     stored = "async () => { const s = await chrome.storage.local.get(['preset', 'output']); return [s.preset, s.output].join(); }"
-    popup.wait_for_function(f"async () => ({stored})() === 'marketplace-white-square,color'")
+    wait_until(popup, f"async () => ({stored})() === 'marketplace-white-square,color'")
     assert popup.locator("#output").input_value() == "color"  # the preset's background, shown
     assert popup.locator("#preset-about").inner_text() == "2000 × 2000 px, the subject 85% of it, centred."
     popup.set_input_files("#files", [str(ball)])
@@ -52,7 +53,7 @@ def test_a_named_canvas_chosen_in_the_popup_and_the_cards_captions(browser, ball
 
     popup.select_option("#preset", "none")
     popup.select_option("#output", "blur")
-    popup.wait_for_function(f"async () => ({stored})() === 'none,blur'")
+    wait_until(popup, f"async () => ({stored})() === 'none,blur'")
     assert popup.locator("#preset-about").is_hidden()
     popup.set_input_files("#files", [str(ball)])
     wait_done(popup, 2)
