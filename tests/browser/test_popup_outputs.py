@@ -42,7 +42,7 @@ def test_a_named_canvas_chosen_in_the_popup_and_the_cards_captions(browser, ball
     assert "set your own size in Settings" in popup.locator("#preset-note").inner_text()
     popup.select_option("#preset", "marketplace-white-square")
     stored = "async () => { const s = await chrome.storage.local.get(['preset', 'output']); return [s.preset, s.output].join(); }"
-    wait_until(popup, f"async () => ({stored})() === 'marketplace-white-square,color'")
+    wait_until(popup, f"async () => (await ({stored})()) === 'marketplace-white-square,color'")
     assert popup.locator("#output").input_value() == "color"  # the preset's background, shown
     assert popup.locator("#preset-about").inner_text() == "2000 × 2000 px, the subject 85% of it, centred."
     popup.set_input_files("#files", [str(ball)])
@@ -53,7 +53,7 @@ def test_a_named_canvas_chosen_in_the_popup_and_the_cards_captions(browser, ball
 
     popup.select_option("#preset", "none")
     popup.select_option("#output", "blur")
-    wait_until(popup, f"async () => ({stored})() === 'none,blur'")
+    wait_until(popup, f"async () => (await ({stored})()) === 'none,blur'")
     assert popup.locator("#preset-about").is_hidden()
     popup.set_input_files("#files", [str(ball)])
     wait_done(popup, 2)
