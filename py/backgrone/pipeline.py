@@ -260,9 +260,10 @@ def render_target(rgba: np.ndarray, options: Options, consume: bool) -> np.ndarr
     consuming plain full-size cut-out (no crop, no new layer) in an array whose memory may be
     written (``compose.writable``); else ``None``, and the render makes a picture of its own.
 
-    The one decision: :func:`_output` renders in this array, and :func:`compose` has the soft
-    pixels' colours written straight into it (the render then finds them there). Were the two to
-    differ, colours would be written where the render does not look."""
+    :func:`compose` has the soft pixels' colours written straight into it, and :func:`_output`'s
+    ``render(..., in_place=consume)`` then renders in this very array (a C-contiguous writable
+    image); ``test_colours_go_into_the_image_exactly_when_the_cut_out_is_rendered_in_it`` checks
+    that the two agree for every option set."""
     if not consume or options.output != "cutout" or options.crop or options.layered:
         return None
     return writable(rgba)
@@ -303,11 +304,8 @@ def _output(
     """The final alpha (with the source's own) cropped, laid out and rendered; with its colour
     profile. ``consume``: a cut-out is rendered in ``prepared``'s pixels, which are then spent."""
     rgba = prepared.pixels()
-    target = render_target(rgba, options, consume)
     prepared.spent = consume
     alpha = combine_alpha(alpha, rgba)
-    if target is not None:  # a plain full-size cut-out, made in the image
-        return render(target, alpha, "cutout", None, colours, in_place=True), prepared.icc
     if options.crop:
         box = subject_box(alpha, options.margin)
         if box is not None:
@@ -320,8 +318,8 @@ def _output(
     if options.layered:
         image = _layered(rgba, alpha, colours, options)
     else:
-        # A consumed image's crop is still made in its own rows where they are one block (the crop
-        # found no subject, or spans the whole width): its colours came as arrays (render_target).
+        # Consumed: made in the image's own rows where they are one block (render_target's case, and
+        # a crop that keeps whole rows, whose colours came as arrays).
         image = render(rgba, alpha, options.output, parse_color(options.background), colours, in_place=consume)
     # The colour profile describes RGB values: it goes with a cut-out or a colour
     # fill, never with the grayscale mask.
